@@ -1,0 +1,25 @@
+import { LabCommand } from '../base';
+import { stderrProgress } from '../../runtime/progress';
+import { up } from '../../runtime/stack';
+
+export default class Up extends LabCommand {
+  static override summary = 'Provision and start the lab stack: 3 Kafka brokers, MariaDB, Redis, Toxiproxy, Prometheus, exporters.';
+  static override description =
+    'Idempotent: installs missing Debian packages (as root), resolves Kafka jars from Maven Central, builds Toxiproxy, ' +
+    'then starts each component that is not already running and returns only when all are healthy.';
+  static override examples = ['<%= config.bin %> up', '<%= config.bin %> up --json'];
+
+  async run() {
+    const t0 = Date.now();
+    const res = await up(this.lab, stderrProgress(this.jsonEnabled()));
+    if (!this.jsonEnabled()) {
+      this.log(
+        res.started.length
+          ? `lab is up in ${res.seconds.toFixed(1)} s (started ${res.started.length}: ${res.started.join(', ')}` +
+              (res.alreadyRunning.length ? `; already running: ${res.alreadyRunning.length})` : ')')
+          : `lab was already up (${res.alreadyRunning.length} components healthy, checked in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+      );
+    }
+    return res;
+  }
+}

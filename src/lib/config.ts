@@ -1,0 +1,124 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+/**
+ * Every port the lab uses, with its env override. Client-facing ports (kafka, mysql, redis) are Toxiproxy
+ * listeners; the `*Upstream` ports are where the real servers listen, reached only by the proxies and exporters.
+ */
+export const PORT_DEFAULTS = {
+  toxiproxy: 18474,
+  mysql: 13306,
+  mysqlUpstream: 23306,
+  redis: 16379,
+  redisUpstream: 26379,
+  prometheus: 19090,
+  mysqldExporter: 19104,
+  redisExporter: 19121,
+  /** broker i (1..3) clients connect to kafkaClient+i-1 (a proxy) → kafkaClientUpstream+i-1 (the broker). */
+  kafkaClient: 19092,
+  kafkaClientUpstream: 29092,
+  /** replication traffic also crosses a proxy so a leader can be isolated from its followers. */
+  kafkaInternal: 19192,
+  kafkaInternalUpstream: 29192,
+  kafkaController: 29292,
+  kafkaJmx: 29392,
+  commandService: 18080,
+  queryService: 18081,
+  consumerService: 18082,
+  outboxRelay: 18083,
+  replayWorker: 18084,
+  queryService2: 18085,
+  labUi: 18090,
+  schemaRegistry: 18091,
+} as const;
+export type PortName = keyof typeof PORT_DEFAULTS;
+
+/** LAB_MYSQL_PORT, LAB_KAFKA_CLIENT_PORT, … */
+export const portEnvVar = (name: PortName) => `LAB_${name.replace(/([A-Z0-9]+)/g, '_$1').toUpperCase()}_PORT`;
+
+const portSchema = z.coerce.number().int().min(1024).max(65535);
+
+export const LabConfigSchema = z.object({
+  root: z.string(),
+  labDir: z.string(),
+  host: z.literal('127.0.0.1'),
+  kafkaVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a version like 4.4.0'),
+  brokerCount: z.literal(3),
+  brokerHeapMb: z.coerce.number().int().min(192).max(4096),
+  ports: z.object(Object.fromEntries(Object.keys(PORT_DEFAULTS).map((k) => [k, portSchema])) as Record<PortName, typeof portSchema>),
+  isRoot: z.boolean(),
+  ci: z.boolean(),
+});
+export type LabConfig = z.infer<typeof LabConfigSchema>;
+
+/** The repository root: the nearest ancestor holding our package.json. */
+export function findRoot(from = __dirname): string {
+  let dir = from;
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, 'utf8')).name === 'reliability-lab') return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new ConfigError(`cannot find the reliability-lab root above ${from}`);
+    dir = up;
+  }
+}
+
+/** Flag → env (LAB_*) → default, validated once. A bad value fails here with the variable to fix. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = findRoot()): LabConfig {
+  const ports: Record<string, unknown> = {};
+  for (const name of Object.keys(PORT_DEFAULTS) as PortName[]) ports[name] = env[portEnvVar(name)] ?? PORT_DEFAULTS[name];
+  const raw = {
+    root,
+    labDir: env.LAB_DIR ? path.resolve(env.LAB_DIR) : path.join(root, '.lab'),
+    host: '127.0.0.1',
+    kafkaVersion: env.LAB_KAFKA_VERSION ?? '4.4.0',
+    brokerCount: 3,
+    brokerHeapMb: env.LAB_BROKER_HEAP_MB ?? 384,
+    ports,
+    isRoot: typeof process.getuid === 'function' && process.getuid() === 0,
+    ci: env.CI === 'true',
+  };
+  const parsed = LabConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => {
+      const p = i.path.join('.');
+      const envVar = p.startsWith('ports.') ? portEnvVar(p.slice(6) as PortName) : p === 'kafkaVersion' ? 'LAB_KAFKA_VERSION' : p === 'brokerHeapMb' ? 'LAB_BROKER_HEAP_MB' : p;
+      const val = p.startsWith('ports.') ? ports[p.slice(6)] : (raw as Record<string, unknown>)[p];
+      return `${envVar}=${String(val)} is invalid: ${i.message}`;
+    });
+    throw new ConfigError(problems.join('\n'));
+  }
+  const dupes = findDuplicatePorts(parsed.data.ports);
+  if (dupes.length) throw new ConfigError(`ports collide: ${dupes.join('; ')}`);
+  return parsed.data;
+}
+
+function findDuplicatePorts(ports: Record<PortName, number>): string[] {
+  const used = new Map<number, string>();
+  const out: string[] = [];
+  for (const [name, base] of Object.entries(ports) as [PortName, number][]) {
+    const span = name.startsWith('kafka') ? 3 : 1;
+    for (let i = 0; i < span; i++) {
+      const p = base + i;
+      const other = used.get(p);
+      if (other) out.push(`${portEnvVar(name)} and ${other} both use ${p}`);
+      else used.set(p, portEnvVar(name));
+    }
+  }
+  return out;
+}
+
+export const brokerIds = (c: LabConfig) => Array.from({ length: c.brokerCount }, (_, i) => i + 1);
+/** The bootstrap list clients use: every broker's Toxiproxy listener. */
+export const kafkaBootstrap = (c: LabConfig) => brokerIds(c).map((id) => `${c.host}:${c.ports.kafkaClient + id - 1}`);
+
+export const labPaths = (c: LabConfig) => ({
+  run: path.join(c.labDir, 'run'),
+  logs: path.join(c.labDir, 'logs'),
+  data: path.join(c.labDir, 'data'),
+  conf: path.join(c.labDir, 'conf'),
+  bin: path.join(c.labDir, 'bin'),
+  kafkaLibs: path.join(c.labDir, 'kafka', c.kafkaVersion, 'libs'),
+});

@@ -1,0 +1,64 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { stringify } from 'yaml';
+import { labPaths, type LabConfig } from '../../lib/config';
+import type { Component } from './component';
+
+/** The lab services' /metrics ports. They may be down (services not started); that is not an infra failure. */
+export const SERVICE_TARGETS = (c: LabConfig) => [
+  { service: 'command-service', port: c.ports.commandService },
+  { service: 'query-service', port: c.ports.queryService },
+  { service: 'query-service-2', port: c.ports.queryService2 },
+  { service: 'consumer-service', port: c.ports.consumerService },
+  { service: 'outbox-relay', port: c.ports.outboxRelay },
+  { service: 'replay-worker', port: c.ports.replayWorker },
+];
+
+/** Scrape every 1 s: experiments last tens of seconds, and verdicts need several samples inside them. */
+export function prometheusConfig(c: LabConfig, infra: Component[]): object {
+  const byJob = new Map<string, { targets: string[]; labels?: Record<string, string> }[]>();
+  for (const comp of infra) {
+    if (!comp.scrape) continue;
+    const list = byJob.get(comp.scrape.job) ?? [];
+    list.push({ targets: [comp.scrape.target], ...(comp.scrape.labels ? { labels: comp.scrape.labels } : {}) });
+    byJob.set(comp.scrape.job, list);
+  }
+  return {
+    global: { scrape_interval: '1s', evaluation_interval: '1s', scrape_timeout: '900ms' },
+    rule_files: [path.join(c.root, 'prometheus/rules/*.yml')],
+    scrape_configs: [
+      { job_name: 'prometheus', static_configs: [{ targets: [`${c.host}:${c.ports.prometheus}`] }] },
+      ...[...byJob.entries()].map(([job, static_configs]) => ({ job_name: job, static_configs })),
+      {
+        job_name: 'lab-services',
+        static_configs: SERVICE_TARGETS(c).map((t) => ({ targets: [`${c.host}:${t.port}`], labels: { service: t.service } })),
+      },
+    ],
+  };
+}
+
+export const INFRA_JOBS = ['prometheus', 'kafka', 'mysqld', 'redis', 'toxiproxy'] as const;
+
+export function prometheusComponent(c: LabConfig, infra: Component[]): Component {
+  const conf = path.join(labPaths(c).conf, 'prometheus.yml');
+  const data = path.join(labPaths(c).data, 'prometheus');
+  const base = `http://${c.host}:${c.ports.prometheus}`;
+  return {
+    name: 'prometheus',
+    ports: [{ key: 'prometheus', port: c.ports.prometheus }],
+    async prepare() {
+      fs.mkdirSync(data, { recursive: true });
+      fs.writeFileSync(conf, stringify(prometheusConfig(c, infra)));
+    },
+    spec: () => ({
+      name: 'prometheus',
+      command: '/usr/bin/prometheus',
+      args: [
+        `--config.file=${conf}`, `--storage.tsdb.path=${data}`, `--web.listen-address=${c.host}:${c.ports.prometheus}`,
+        '--storage.tsdb.retention.time=2d', '--web.enable-lifecycle', '--web.enable-admin-api',
+      ],
+    }),
+    healthy: async () => (await fetch(`${base}/-/ready`, { signal: AbortSignal.timeout(1500) })).ok,
+    startTimeoutMs: 30_000,
+  };
+}

@@ -1,0 +1,246 @@
+import * as fs from 'node:fs';
+import Redis from 'ioredis';
+import * as mysql from 'mysql2/promise';
+import { Toxiproxy } from 'toxiproxy-node-client';
+import { labPaths, portEnvVar, type LabConfig } from '../lib/config';
+import { ComponentStartError, PortInUseError } from '../lib/errors';
+import { labKafka } from '../lib/kafka';
+import { PrometheusClient } from '../lib/prometheus';
+import { waitFor } from '../lib/wait';
+import type { Component } from './components/component';
+import { exporterComponents } from './components/exporters';
+import { kafkaComponents } from './components/kafka';
+import { DB_NAME, DB_PASSWORD, DB_USER, mariadbComponent } from './components/mariadb';
+import { INFRA_JOBS, prometheusComponent } from './components/prometheus';
+import { redisComponent } from './components/redis';
+import { toxiproxyComponent, toxiproxyUrl } from './components/toxiproxy';
+import { withStackLock } from './lock';
+import { isPortFree, portHolder } from './ports';
+import type { Progress } from './progress';
+import { ensureKafkaDist } from './provision/kafka-dist';
+import { checkToolchain, ensureSystemPackages } from './provision/system-packages';
+import { ensureToxiproxy } from './provision/toxiproxy-build';
+import { rssKiB, Supervisor } from './supervisor';
+
+export const PROBE_TOPIC = 'lab.probe';
+
+/** The infrastructure in start order. Toxiproxy first: brokers advertise its ports from their first second. */
+export function infraComponents(c: LabConfig): Component[] {
+  const toxiBin = () => ensureToxiproxy(c.root, labPaths(c).bin, { step: () => {}, done: () => {} });
+  const infra = [toxiproxyComponent(c, toxiBin), mariadbComponent(c), redisComponent(c), ...kafkaComponents(c), ...exporterComponents(c)];
+  return [...infra, prometheusComponent(c, infra)];
+}
+
+export const supervisorFor = (c: LabConfig) => new Supervisor(labPaths(c).run, labPaths(c).logs);
+
+export interface UpResult {
+  started: string[];
+  alreadyRunning: string[];
+  seconds: number;
+}
+
+/** Provision what is missing, start what is not running, and return only when the whole stack is healthy. */
+export async function up(c: LabConfig, progress: Progress): Promise<UpResult> {
+  return withStackLock(labPaths(c).run, 'up', () => upLocked(c, progress));
+}
+
+async function upLocked(c: LabConfig, progress: Progress): Promise<UpResult> {
+  const t0 = Date.now();
+  checkToolchain();
+  ensureSystemPackages(c.isRoot, progress);
+  ensureKafkaDist(c.root, labPaths(c).kafkaLibs, c.kafkaVersion, progress);
+  ensureToxiproxy(c.root, labPaths(c).bin, progress);
+
+  const sup = supervisorFor(c);
+  const comps = infraComponents(c);
+  const started: string[] = [];
+  const alreadyRunning: string[] = [];
+  try {
+    // Kafka nodes need each other for a quorum: start the three, then wait for all of them.
+    const groups: Component[][] = [];
+    for (const comp of comps) {
+      const last = groups[groups.length - 1];
+      if (comp.name.startsWith('kafka-') && last?.[0]?.name.startsWith('kafka-')) last.push(comp);
+      else groups.push([comp]);
+    }
+    for (const group of groups) {
+      const toWait: Component[] = [];
+      for (const comp of group) {
+        if (sup.isAlive(comp.name)) {
+          alreadyRunning.push(comp.name);
+          continue;
+        }
+        await sup.stop(comp.name); // clears a stale pidfile
+        for (const { key, port } of comp.ports) {
+          if (!(await isPortFree(port))) throw new PortInUseError(port, comp.name, portHolder(port), portEnvVar(key));
+        }
+        await comp.prepare();
+        sup.start(comp.spec());
+        started.push(comp.name);
+        toWait.push(comp);
+      }
+      for (const comp of toWait) {
+        const ts = Date.now();
+        await waitHealthy(sup, comp);
+        await comp.afterStart?.();
+        progress.done(`${comp.name} healthy`, ts);
+      }
+    }
+    await gate('kafka cluster', progress, () => kafkaClusterHealthy(c));
+    await gate('mysql through toxiproxy', progress, () => mysqlThroughProxy(c));
+    await gate('redis through toxiproxy', progress, () => redisThroughProxy(c));
+    await gate('prometheus targets', progress, () => infraTargetsUp(c));
+  } catch (e) {
+    // Nothing half-started is left behind: stop what this call started, newest first.
+    for (const name of [...started].reverse()) await sup.stop(name);
+    throw e;
+  }
+  return { started, alreadyRunning, seconds: (Date.now() - t0) / 1000 };
+}
+
+
+
+async function waitHealthy(sup: Supervisor, comp: Component) {
+  try {
+    await waitFor(`${comp.name} health`, () => comp.healthy(), {
+      timeoutMs: comp.startTimeoutMs,
+      intervalMs: 300,
+      abortIf: () => (sup.isAlive(comp.name) ? undefined : new ComponentStartError(comp.name, 'the process exited during start', sup.logFile(comp.name), sup.logTail(comp.name))),
+    });
+  } catch (e) {
+    if (e instanceof ComponentStartError) throw e;
+    throw new ComponentStartError(comp.name, (e as Error).message, sup.logFile(comp.name), sup.logTail(comp.name));
+  }
+}
+
+async function gate(what: string, progress: Progress, probe: () => Promise<boolean>, timeoutMs = 120_000) {
+  const t = Date.now();
+  try {
+    await waitFor(what, probe, { timeoutMs, intervalMs: 500 });
+  } catch (e) {
+    throw new ComponentStartError(what, (e as Error).message);
+  }
+  progress.done(what, t);
+}
+
+/** 3 brokers registered and a probe topic with RF=3 fully in sync, all through the proxies. */
+export async function kafkaClusterHealthy(c: LabConfig): Promise<boolean> {
+  const admin = labKafka(c, 'lab-health').admin();
+  await admin.connect();
+  try {
+    const { brokers } = await admin.describeCluster();
+    if (brokers.length !== c.brokerCount) return false;
+    const topics = await admin.listTopics();
+    if (!topics.includes(PROBE_TOPIC)) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: PROBE_TOPIC, numPartitions: 3, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
+      });
+    }
+    const md = await admin.fetchTopicMetadata({ topics: [PROBE_TOPIC] });
+    return md.topics[0].partitions.every((p) => p.isr.length === c.brokerCount && p.leader >= 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export const dbConnectionOptions = (c: LabConfig) => ({ host: c.host, port: c.ports.mysql, user: DB_USER, password: DB_PASSWORD, database: DB_NAME });
+
+async function mysqlThroughProxy(c: LabConfig): Promise<boolean> {
+  const conn = await mysql.createConnection({ ...dbConnectionOptions(c), connectTimeout: 2000 });
+  try {
+    const [rows] = await conn.query('SELECT 1 AS ok');
+    return (rows as { ok: number }[])[0].ok === 1;
+  } finally {
+    await conn.end();
+  }
+}
+
+async function redisThroughProxy(c: LabConfig): Promise<boolean> {
+  const r = new Redis({ host: c.host, port: c.ports.redis, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => {}); // reported through the probe's rejection
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } finally {
+    r.disconnect();
+  }
+}
+
+export const prometheusClient = (c: LabConfig) => new PrometheusClient(`http://${c.host}:${c.ports.prometheus}`);
+
+async function infraTargetsUp(c: LabConfig): Promise<boolean> {
+  const samples = await prometheusClient(c).query(`up{job=~"${INFRA_JOBS.join('|')}"}`);
+  const expected = infraComponents(c).filter((x) => x.scrape).length + 1;
+  return samples.length === expected && samples.every((s) => s.value === 1);
+}
+
+/** Remove every toxic and re-enable every proxy. Safe to call when Toxiproxy is down. */
+export async function healToxics(c: LabConfig): Promise<boolean> {
+  try {
+    await new Toxiproxy(toxiproxyUrl(c)).reset();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface DownResult {
+  stopped: string[];
+  toxicsRemoved: boolean;
+  purged: boolean;
+}
+
+/**
+ * Stops everything that has a pidfile — lab services and infrastructure, newest first — after removing all
+ * toxics. Works after the CLI that started them was killed, since it reads only pidfiles.
+ */
+export async function down(c: LabConfig, opts: { purge?: boolean } = {}): Promise<DownResult> {
+  return withStackLock(labPaths(c).run, 'down', () => downLocked(c, opts));
+}
+
+async function downLocked(c: LabConfig, { purge = false }: { purge?: boolean }): Promise<DownResult> {
+  const toxicsRemoved = await healToxics(c);
+  const sup = supervisorFor(c);
+  const order = infraComponents(c).map((x) => x.name);
+  const recs = sup.list().sort((a, b) => rank(order, b.name) - rank(order, a.name));
+  const stopped: string[] = [];
+  for (const rec of recs) if (await sup.stop(rec.name)) stopped.push(rec.name);
+  if (purge) {
+    const p = labPaths(c);
+    for (const d of [p.data, p.logs, p.conf]) fs.rmSync(d, { recursive: true, force: true });
+  }
+  return { stopped, toxicsRemoved, purged: purge };
+}
+
+/** Services (unknown to the infra order) rank highest so they stop first. */
+const rank = (order: string[], name: string) => (order.includes(name) ? order.indexOf(name) : order.length + 1);
+
+export interface ComponentStatus {
+  component: string;
+  pid: number | null;
+  ports: number[];
+  running: boolean;
+  healthy: boolean;
+  rssMiB: number | null;
+}
+
+export async function status(c: LabConfig): Promise<ComponentStatus[]> {
+  const sup = supervisorFor(c);
+  const out: ComponentStatus[] = [];
+  for (const comp of infraComponents(c)) {
+    const rec = sup.read(comp.name);
+    const running = sup.isAlive(comp.name);
+    let healthy = false;
+    if (running) healthy = await comp.healthy().catch(() => false);
+    out.push({
+      component: comp.name,
+      pid: running && rec ? rec.pid : null,
+      ports: comp.ports.map((p) => p.port),
+      running,
+      healthy,
+      rssMiB: running && rec ? Math.round(rssKiB(rec.pid) / 1024) : null,
+    });
+  }
+  return out;
+}
