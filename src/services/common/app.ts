@@ -1,0 +1,90 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Server } from 'node:http';
+import pino from 'pino';
+import type { Registry } from 'prom-client';
+import { LabError, UnknownNameError } from '../../lib/errors';
+import { FAILPOINT_NAMES, Failpoints } from '../../lib/failpoints';
+
+/** An error with its HTTP status; the error middleware writes `{error, status}`. */
+export class HttpError extends LabError {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export interface ServiceContext {
+  name: string;
+  log: pino.Logger;
+  registry: Registry;
+  failpoints: Failpoints;
+  /** Reported by /health: e.g. the service's modes and whether its dependencies answer. */
+  health: () => Promise<Record<string, unknown>>;
+}
+
+export function serviceContext(name: string, registry: Registry, health: ServiceContext['health'] = async () => ({})): ServiceContext {
+  const log = pino({ name, level: process.env.LAB_LOG_LEVEL ?? 'info' });
+  const failpoints = new Failpoints((fp, a) => log.warn({ failpoint: fp, action: a.action }, 'failpoint fired'));
+  failpoints.armFromSpec(process.env.LAB_FAILPOINTS);
+  return { name, log, registry, failpoints, health };
+}
+
+/**
+ * The express app every service shares: /health, /metrics, /failpoints; the service adds its own routes through
+ * `routes`. Errors from handlers become `{error, status}` with the status they carry, unknown ones 500.
+ */
+export function serviceApp(ctx: ServiceContext, routes: (app: express.Express) => void = () => {}): express.Express {
+  const app = express();
+  app.use(express.json({ limit: '1mb' }));
+  app.get('/health', async (_req, res) => {
+    res.json({ service: ctx.name, status: 'ok', pid: process.pid, ...(await ctx.health()) });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(ctx.registry.contentType).send(await ctx.registry.metrics());
+  });
+  app.get('/failpoints', (_req, res) => {
+    res.json({ valid: FAILPOINT_NAMES, armed: ctx.failpoints.list() });
+  });
+  app.post('/failpoints/:name', (req, res) => {
+    const action = ctx.failpoints.arm(String(req.params.name), req.body);
+    ctx.log.info({ failpoint: req.params.name, ...action }, 'failpoint armed');
+    res.json({ name: req.params.name, ...action });
+  });
+  app.delete('/failpoints/:name', (req, res) => {
+    ctx.failpoints.disarm(String(req.params.name));
+    res.json({ disarmed: req.params.name });
+  });
+  app.delete('/failpoints', (_req, res) => {
+    ctx.failpoints.disarm();
+    res.json({ disarmed: 'all' });
+  });
+  routes(app);
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = err instanceof HttpError ? err.status : err instanceof UnknownNameError ? 404 : (err as { name?: string })?.name === 'ZodError' ? 400 : 500;
+    if (status === 500) ctx.log.error({ err }, 'unhandled error');
+    res.status(status).json({ error: (err as Error).message, status });
+  });
+  return app;
+}
+
+/** Listen on loopback; on SIGTERM/SIGINT run `shutdown` (bounded) and exit 0. */
+export function serve(ctx: ServiceContext, app: express.Express, port: number, shutdown: () => Promise<void>): Server {
+  const server = app.listen(port, '127.0.0.1', () => ctx.log.info({ port }, `${ctx.name} listening`));
+  server.on('error', (e: NodeJS.ErrnoException) => {
+    ctx.log.error(e.code === 'EADDRINUSE' ? `port ${port} busy: run \`chaos services down\` or set its LAB_*_PORT` : e.message);
+    process.exit(2);
+  });
+  let stopping = false;
+  const stop = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    ctx.log.info({ sig }, 'graceful shutdown');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    server.close();
+    await shutdown().catch((e) => ctx.log.error({ err: e }, 'shutdown error'));
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  return server;
+}
