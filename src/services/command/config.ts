@@ -1,0 +1,12 @@
+import { z } from 'zod';
+import { parseServiceEnv, topicSchema } from '../common/env';
+
+/** outbox: product row + outbox row in one transaction (relay publishes). direct: commit, then produce ourselves. */
+export const COMMAND_MODES = ['outbox', 'direct'] as const;
+export type CommandMode = (typeof COMMAND_MODES)[number];
+
+export function loadCommandConfig(env: NodeJS.ProcessEnv = process.env) {
+  const c = parseServiceEnv('command-service', { COMMAND_MODE: z.enum(COMMAND_MODES).default('outbox'), LAB_TOPIC: topicSchema }, env);
+  return { lab: c.lab, mode: c.COMMAND_MODE, topic: c.LAB_TOPIC, port: c.lab.ports.commandService };
+}
+export type CommandConfig = ReturnType<typeof loadCommandConfig>;
