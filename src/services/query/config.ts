@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../../lib/errors';
 import { loadConfig, type LabConfig } from '../../lib/config';
+import { DEFAULT_TOPIC } from '../../lib/events';
 
 /**
  * query-service configuration: read from env once, validated once, at start. A bad value (an unknown mode, a
@@ -91,7 +92,7 @@ export function loadQueryConfig(env: NodeJS.ProcessEnv = process.env, lab: Pick<
     instance: instanceRaw,
     // Instance 2 has its own default port (the Prometheus target query-service-2) unless one is given.
     port: get('port') ?? (instance === 2 ? lab.ports.queryService2 : lab.ports.queryService),
-    topic: get('topic') ?? 'lab.products',
+    topic: get('topic') ?? DEFAULT_TOPIC,
     // Each instance its own group: every instance must see every change event.
     group: get('group') ?? `lab-query-${instanceRaw}`,
     // A new group reads the topic from the start: replayed invalidations are idempotent (DEL; set-if-greater),

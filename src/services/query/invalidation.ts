@@ -2,7 +2,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import type pino from 'pino';
 import type { CacheStore } from './cache';
 import type { QueryConfig } from './config';
-import { ProductEventSchema } from './events';
+import { decodeProductEvent, type ProductEvent } from '../../lib/events';
 import type { QueryMetrics } from './metrics';
 
 /**
@@ -44,18 +44,19 @@ export class Invalidator {
     await c.run({
       eachMessage: async ({ message, partition }) => {
         const L = { instance: this.metrics.instance };
-        let ev;
+        let ev: ProductEvent;
         try {
-          ev = ProductEventSchema.parse(JSON.parse(message.value?.toString('utf8') ?? 'null'));
+          ev = decodeProductEvent(message.value);
         } catch (err) {
-          // A malformed event must not stall invalidation of every event behind it in the partition.
+          // A malformed event must not stall invalidation of every event behind it in the partition; the
+          // DLQ is consumer-service's job — for a cache, skipping costs at most one TTL of staleness.
           this.metrics.eventsInvalid.inc(L);
           this.log.warn({ err, partition, offset: message.offset }, 'skipping unparseable change event');
           return;
         }
         this.metrics.events.inc({ ...L, type: ev.type });
         // A Redis error throws: kafkajs retries and does not commit, so the invalidation is not lost.
-        const changed = await this.store.invalidate(ev.productId, ev.version);
+        const changed = await this.store.invalidate(String(ev.productId), ev.version);
         if (changed) this.metrics.invalidations.inc({ ...L, mode: this.store.mode });
         this.lastEventAt = new Date().toISOString();
         this.log.debug({ id: ev.productId, version: ev.version, changed, mode: this.store.mode }, 'invalidated');
