@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { parseServiceEnv, topicSchema } from '../common/env';
+
+/**
+ * RELAY_SHARD=i/n: this relay claims only outbox rows with aggregate_id % n = i. Every key then has exactly one
+ * relay, so running n relays cannot reorder a product's events. Two relays on the SAME shard can: SKIP LOCKED lets
+ * the second take later rows of a key while the first still holds earlier ones.
+ */
+export const shardSchema = z
+  .string()
+  .regex(/^\d+\/\d+$/, 'expected i/n, e.g. 0/2')
+  .default('0/1')
+  .transform((s) => {
+    const [index, count] = s.split('/').map(Number);
+    return { index, count };
+  })
+  .refine((s) => s.count >= 1 && s.index < s.count, 'need 0 <= i < n');
+
+export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env) {
+  const c = parseServiceEnv('outbox-relay', {
+    LAB_TOPIC: topicSchema,
+    RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
+    RELAY_POLL_MS: z.coerce.number().int().min(1).max(60_000).default(50),
+    RELAY_SHARD: shardSchema,
+  }, env);
+  return { lab: c.lab, topic: c.LAB_TOPIC, batchSize: c.RELAY_BATCH_SIZE, pollMs: c.RELAY_POLL_MS, shard: c.RELAY_SHARD, port: c.lab.ports.outboxRelay };
+}
+export type RelayConfig = ReturnType<typeof loadRelayConfig>;

@@ -1,0 +1,34 @@
+import { labPool } from '../../lib/db';
+import { dlqTopic } from '../../lib/events';
+import { labKafka } from '../../lib/kafka';
+import { serviceRegistry } from '../../lib/metrics';
+import { ensureTopics } from '../../lib/topics';
+import { serve, serviceApp, serviceContext } from '../common/app';
+import { loadRelayConfig } from './config';
+import { outboxRelay } from './relay';
+
+/** outbox-relay: publishes the outbox table to Kafka. Exposes only /health, /metrics and /failpoints. */
+async function main() {
+  const cfg = loadRelayConfig();
+  const pool = labPool(cfg.lab, { connectionLimit: 4 });
+  const kafka = labKafka(cfg.lab, `outbox-relay-${cfg.shard.index}`);
+  let health = async (): Promise<Record<string, unknown>> => ({});
+  const ctx = serviceContext('outbox-relay', serviceRegistry('outbox-relay'), () => health());
+  await ensureTopics(kafka, [cfg.topic, dlqTopic(cfg.topic)]);
+  // Idempotent with one request in flight: broker-side retries neither duplicate nor reorder within a batch.
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await producer.connect();
+  const relay = outboxRelay(cfg, ctx, pool, producer);
+  health = relay.health;
+  relay.start();
+  serve(ctx, serviceApp(ctx), cfg.port, async () => {
+    await relay.stop();
+    await producer.disconnect();
+    await pool.end();
+  });
+}
+
+main().catch((e) => {
+  console.error(`outbox-relay failed to start: ${(e as Error).message}`);
+  process.exit(1);
+});
