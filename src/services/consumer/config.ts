@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { parseServiceEnv, topicSchema } from '../common/env';
+
+/**
+ * idempotent: processed_event + side effect + read model in one transaction, then commit the offset (exactly-once
+ * effects). naive: same without the dedup row (duplicates on redelivery). commit-first: commit the offset, then
+ * process (at-most-once: a crash in between loses the event).
+ */
+export const CONSUMER_MODES = ['idempotent', 'naive', 'commit-first'] as const;
+export type ConsumerMode = (typeof CONSUMER_MODES)[number];
+
+/** "12, 13,abc" → ['12','13','abc']; product ids or event ids whose processing throws a non-retriable error. */
+const listSchema = z
+  .string()
+  .default('')
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env) {
+  const c = parseServiceEnv('consumer-service', {
+    LAB_TOPIC: topicSchema,
+    LAB_CONSUMER_GROUP: z.string().min(1).max(200).default('lab-consumer'),
+    CONSUMER_MODE: z.enum(CONSUMER_MODES).default('idempotent'),
+    CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
+    CONSUMER_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(100),
+    CONSUMER_POISON: listSchema,
+  }, env);
+  return {
+    lab: c.lab,
+    topic: c.LAB_TOPIC,
+    group: c.LAB_CONSUMER_GROUP,
+    mode: c.CONSUMER_MODE,
+    maxAttempts: c.CONSUMER_MAX_ATTEMPTS,
+    backoffMs: c.CONSUMER_RETRY_BACKOFF_MS,
+    poison: new Set(c.CONSUMER_POISON),
+    port: c.lab.ports.consumerService,
+  };
+}
+export type ConsumerConfig = ReturnType<typeof loadConsumerConfig>;
