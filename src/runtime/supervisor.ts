@@ -104,8 +104,9 @@ export class Supervisor {
       if (isSameProcess(rec)) signalGroup(rec.pid, 'SIGKILL');
       while (isSameProcess(rec)) await sleep(50);
     }
-    // A group may outlive its leader (e.g. a shell wrapper); finish it off.
-    signalGroup(rec.pid, 'SIGKILL');
+    // A group may outlive its leader (e.g. a shell wrapper's children); finish it off — but only when the pid
+    // is ours or free: a recycled pid now belongs to someone else, and so may its group.
+    if (wasRunning || !pidExists(rec.pid)) signalGroup(rec.pid, 'SIGKILL');
     fs.rmSync(this.pidFile(name), { force: true });
     return wasRunning;
   }
@@ -130,6 +131,10 @@ export function tailFile(file: string, lines = 30): string {
   } catch {
     return '(no log)';
   }
+}
+
+function pidExists(pid: number): boolean {
+  return fs.existsSync(`/proc/${pid}`);
 }
 
 function signalGroup(pid: number, sig: NodeJS.Signals) {
