@@ -160,6 +160,12 @@ export class QueryService {
     await Promise.all(Array.from({ length: n }, () => fetch(`${this.base}/health`).then((r) => r.arrayBuffer())));
   }
 
+  /** Deletes this service's keys (POST /cache/flush, its own prefix only), then stops it. */
+  async flushAndStop() {
+    if (this.child && !this.exited) await fetch(`${this.base}/cache/flush`, { method: 'POST' }).catch(() => {});
+    await this.stop();
+  }
+
   /** SIGTERM (graceful), SIGKILL after 12 s — always by our child's pid. */
   async stop() {
     const c = this.child;
