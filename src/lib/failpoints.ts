@@ -42,8 +42,15 @@ interface Armed extends FailpointAction {
 
 export class Failpoints {
   private armed = new Map<FailpointName, Armed>();
-  /** Called just before a crash, so the process can log a last line; it must not do I/O that could block. */
-  constructor(private readonly onFire: (name: FailpointName, a: FailpointAction) => void = () => {}) {}
+  /**
+   * `onFire` logs; `beforeCrash` may hold the process frozen at the failpoint (bounded) until Prometheus has
+   * scraped it once more, so counters incremented just before the crash are not lost to the verdict. Nothing
+   * else runs meanwhile (the service refuses new work while frozen), so the data path sees the same crash.
+   */
+  constructor(
+    private readonly onFire: (name: FailpointName, a: FailpointAction) => void = () => {},
+    private readonly beforeCrash: () => Promise<void> = async () => {},
+  ) {}
 
   static validName(name: string): FailpointName {
     if (!(FAILPOINT_NAMES as readonly string[]).includes(name)) throw new UnknownNameError('failpoint', name, FAILPOINT_NAMES);
@@ -88,6 +95,7 @@ export class Failpoints {
     this.onFire(name, a);
     switch (a.action) {
       case 'crash':
+        await this.beforeCrash();
         // SIGKILL ourselves: the OS reclaims sockets; nothing in flight is flushed or committed.
         process.kill(process.pid, 'SIGKILL');
         await new Promise(() => {}); // never resolves: the kill lands before anything else runs

@@ -1,9 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** One registry per service, passed in; names follow lab_<service>_<thing>_<unit>_total (see METRICS.md). */
-export function serviceRegistry(service: string): Registry {
+/**
+ * One registry per service, passed in; names follow lab_<service>_<thing>_<unit>_total (see METRICS.md).
+ * Every series carries `run` (LAB_RUN_ID, set by the experiment engine) and `incarnation` (this process): a
+ * restarted service starts new series at 0, so `sum(max_over_time(x{run="…"}[w]))` counts exactly across
+ * crashes, where `increase()` would extrapolate.
+ */
+export function serviceRegistry(service: string, env: NodeJS.ProcessEnv = process.env): Registry {
   const r = new Registry();
-  r.setDefaultLabels({ service });
+  r.setDefaultLabels({ service, run: env.LAB_RUN_ID ?? 'adhoc', incarnation: `${process.pid}-${Date.now().toString(36)}` });
   collectDefaultMetrics({ register: r, prefix: 'lab_process_' });
   return r;
 }

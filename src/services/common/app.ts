@@ -21,9 +21,30 @@ export interface ServiceContext {
   health: () => Promise<Record<string, unknown>>;
 }
 
+/** Set while a crash failpoint waits for its last scrape: the service takes no new work in that window. */
+export const frozen = { value: false, scraped: [] as (() => void)[] };
+
+/** Resolves after the next /metrics scrape, or after `maxMs` when nothing scrapes us (e.g. no Prometheus). */
+function nextScrape(maxMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, maxMs);
+    frozen.scraped.push(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
 export function serviceContext(name: string, registry: Registry, health: ServiceContext['health'] = async () => ({})): ServiceContext {
   const log = pino({ name, level: process.env.LAB_LOG_LEVEL ?? 'info' });
-  const failpoints = new Failpoints((fp, a) => log.warn({ failpoint: fp, action: a.action }, 'failpoint fired'));
+  const scrapeWaitMs = Number(process.env.LAB_CRASH_SCRAPE_WAIT_MS ?? 2500);
+  const failpoints = new Failpoints(
+    (fp, a) => log.warn({ failpoint: fp, action: a.action }, 'failpoint fired'),
+    async () => {
+      frozen.value = true;
+      if (scrapeWaitMs > 0) await nextScrape(scrapeWaitMs);
+    },
+  );
   failpoints.armFromSpec(process.env.LAB_FAILPOINTS);
   return { name, log, registry, failpoints, health };
 }
@@ -34,12 +55,17 @@ export function serviceContext(name: string, registry: Registry, health: Service
  */
 export function serviceApp(ctx: ServiceContext, routes: (app: express.Express) => void = () => {}): express.Express {
   const app = express();
+  app.get('/metrics', async (_req, res) => {
+    res.type(ctx.registry.contentType).send(await ctx.registry.metrics());
+    for (const done of frozen.scraped.splice(0)) done();
+  });
+  // A service frozen at a crash failpoint accepts nothing more: the request would never have been served.
+  app.use((_req, _res, next) => {
+    if (!frozen.value) next();
+  });
   app.use(express.json({ limit: '1mb' }));
   app.get('/health', async (_req, res) => {
     res.json({ service: ctx.name, status: 'ok', pid: process.pid, ...(await ctx.health()) });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.type(ctx.registry.contentType).send(await ctx.registry.metrics());
   });
   app.get('/failpoints', (_req, res) => {
     res.json({ valid: FAILPOINT_NAMES, armed: ctx.failpoints.list() });
