@@ -36,7 +36,7 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
   /** One claim–publish–mark cycle. Returns how many rows it published. */
   async function tick(): Promise<number> {
     const conn = await pool.getConnection();
-    const end = m.batchDuration.startTimer();
+    const t0 = process.hrtime.bigint();
     let ids: number[] = [];
     try {
       await conn.beginTransaction();
@@ -70,7 +70,8 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
       if (ids.length) await pool.query('UPDATE outbox SET attempts = attempts + 1 WHERE id IN (?)', [ids]).catch(() => {});
       throw e;
     } finally {
-      end();
+      // Empty polls are not batches: observing them would drown the real batch latencies.
+      if (ids.length) m.batchDuration.observe(Number(process.hrtime.bigint() - t0) / 1e9);
       conn.release();
     }
   }
