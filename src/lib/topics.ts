@@ -4,7 +4,7 @@ import type { LabConfig } from './config';
 import { LabError } from './errors';
 import { headerStrings } from './events';
 import { labKafka } from './kafka';
-import { waitFor } from './wait';
+import { sleep, waitFor } from './wait';
 
 /** RF 3 with min.insync.replicas 2: acks=all survives one broker down, and refuses writes with two down. */
 export const TOPIC_DEFAULTS = { numPartitions: 3, replicationFactor: 3, minInsyncReplicas: 2 } as const;
@@ -18,14 +18,23 @@ export async function ensureTopics(kafka: Kafka, topics: string[], opts: Partial
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
     if (missing.length) {
-      try {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((topic) => ({ topic, numPartitions: o.numPartitions, replicationFactor: o.replicationFactor, configEntries: [{ name: 'min.insync.replicas', value: String(o.minInsyncReplicas) }] })),
-        });
-      } catch (e) {
-        // Another service created it between our list and create: that is the outcome we wanted.
-        if ((e as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw new LabError(`cannot create topics ${missing.join(', ')}: ${(e as Error).message}; is the Kafka cluster healthy (chaos status)?`, { cause: e, retriable: true });
+      // Retried: while a broker is down or the controller moves, createTopics fails transiently
+      // (e.g. "This server does not host this topic-partition") — the topic often exists afterwards anyway.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((topic) => ({ topic, numPartitions: o.numPartitions, replicationFactor: o.replicationFactor, configEntries: [{ name: 'min.insync.replicas', value: String(o.minInsyncReplicas) }] })),
+          });
+          break;
+        } catch (e) {
+          // Another service created it between our list and create: that is the outcome we wanted.
+          if ((e as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') break;
+          const now = new Set(await admin.listTopics().catch(() => [] as string[]));
+          if (missing.every((t) => now.has(t))) break;
+          if (attempt >= 5) throw new LabError(`cannot create topics ${missing.join(', ')}: ${(e as Error).message}; is the Kafka cluster healthy (chaos status)?`, { cause: e, retriable: true });
+          await sleep(1000 * attempt);
+        }
       }
       await waitFor(`leaders for ${missing.join(', ')}`, async () => {
         const md = await admin.fetchTopicMetadata({ topics: missing });

@@ -77,6 +77,8 @@ export interface StartedService {
   port: number;
   url: string;
   env: Record<string, string>;
+  /** It died at a crash failpoint armed through LAB_FAILPOINTS before /health answered: expected, not a failure. */
+  crashedAtFailpoint?: boolean;
 }
 
 export const instanceName = (name: string, instance?: number) => (instance && instance > 1 ? `${name}-${instance}` : name);
@@ -128,11 +130,18 @@ export async function startService(c: LabConfig, name: string, opts: StartOption
       abortIf: () => (sup.isAlive(procName) ? undefined : new ComponentStartError(procName, 'the process exited during start', sup.logFile(procName), sup.logTail(procName))),
     });
   } catch (e) {
+    if (!sup.isAlive(procName) && firedCrash(sup.logTail(procName, 200))) return { name: procName, pid: rec.pid, port, url, env, crashedAtFailpoint: true };
     await sup.stop(procName);
     if (e instanceof ComponentStartError) throw e;
     throw new ComponentStartError(procName, (e as Error).message, sup.logFile(procName), sup.logTail(procName));
   }
   return { name: procName, pid: rec.pid, port, url, env };
+}
+
+/** Did the latest run in this log (after its last "=== … starting" marker) fire a crash failpoint? */
+function firedCrash(tail: string): boolean {
+  const last = tail.slice(tail.lastIndexOf('\n=== '));
+  return /"action":"crash"[^\n]*"msg":"failpoint fired"/.test(last);
 }
 
 /** SIGTERM (graceful), SIGKILL after the grace period. Returns whether it was running. */

@@ -17,7 +17,7 @@ describe('command-service', function () {
     await resetTables(c, pool);
   });
   after(async () => {
-    await stopServices(c, ['command-service']);
+    if (c) await stopServices(c, ['command-service']);
     await pool?.end();
   });
 
