@@ -42,6 +42,7 @@ export function commandService(cfg: CommandConfig, ctx: ServiceContext, pool: Po
     requests: counter(ctx.registry, 'lab_command_requests_total', 'Commands handled, by mode, operation and result', ['mode', 'op', 'result']),
     produced: counter(ctx.registry, 'lab_command_events_produced_total', 'Events produced to Kafka by command-service itself (direct mode), acks=all', ['mode']),
     produceFailures: counter(ctx.registry, 'lab_command_produce_failures_total', 'Direct mode: commits whose event could not be produced (each one is an event lost)', ['mode']),
+    commits: counter(ctx.registry, 'lab_command_commits_total', 'Command transactions committed (each one is an event that must reach consumers)', ['mode']),
     outboxWrites: counter(ctx.registry, 'lab_command_outbox_writes_total', 'Outbox rows written in the command transaction (outbox mode)', ['mode']),
     duration: histogram(ctx.registry, 'lab_command_duration_seconds', 'Command latency, commit and produce included', ['mode', 'op']),
   };
@@ -59,6 +60,7 @@ export function commandService(cfg: CommandConfig, ctx: ServiceContext, pool: Po
 
   /** Direct mode only: the dual write. A crash or a broker error here leaves a committed row with no event. */
   async function publish(e: ProductEvent) {
+    m.commits.inc({ mode: cfg.mode });
     if (cfg.mode !== 'direct') return;
     await ctx.failpoints.hit('command.after-commit-before-produce');
     try {
