@@ -1,0 +1,51 @@
+import { Args, Flags } from '@oclif/core';
+import * as path from 'node:path';
+import { LabCommand } from '../../base';
+import { runExperiment, type RunResult } from '../../../experiments/engine';
+import { findExperiment, listExperimentFiles, loadExperimentFile } from '../../../experiments/loader';
+import { headline, verdictTable, writeReport } from '../../../experiments/report';
+import { stderrProgress } from '../../../runtime/progress';
+
+export default class ExpRun extends LabCommand {
+  static override summary = 'Run an experiment (or all) and print its verdict; exit 0 only if the expected outcome was observed.';
+  static override examples = ['<%= config.bin %> exp run E-002', '<%= config.bin %> exp run E-003 --seed 7 --report reports/e003', '<%= config.bin %> exp run all --json'];
+  static override args = { id: Args.string({ required: true, description: 'experiment id (E-001…) or "all"' }) };
+  static override flags = {
+    seed: Flags.integer({ description: 'workload seed (same seed → same commands)', default: 42 }),
+    report: Flags.string({ description: 'directory for journal.json and report.md (default reports/<run id>)' }),
+  };
+
+  async run() {
+    const { args, flags } = await this.parse(ExpRun);
+    const c = this.lab;
+    // Validate every selected file before anything runs: a bad file fails here, with no fault injected.
+    const files = args.id.toLowerCase() === 'all' ? listExperimentFiles(c.root) : [findExperiment(c.root, args.id)];
+    const loaded = files.map((f) => loadExperimentFile(f.file));
+    const abort = new AbortController();
+    const onSigint = () => {
+      this.logToStderr('\ninterrupted: rolling back faults and stopping services…');
+      abort.abort();
+    };
+    process.once('SIGINT', onSigint);
+    const results: RunResult[] = [];
+    try {
+      for (const l of loaded) {
+        this.logToStderr(`▶ ${l.experiment.id} — ${l.experiment.title} (seed ${flags.seed})`);
+        const r = await runExperiment(c, l, { seed: flags.seed, progress: stderrProgress(this.jsonEnabled()), signal: abort.signal });
+        const dir = flags.report ? (files.length > 1 ? path.join(flags.report, r.id) : flags.report) : path.join(c.root, 'reports', r.runId);
+        const out = writeReport(dir, r);
+        results.push(r);
+        if (!this.jsonEnabled()) this.log(`\n${verdictTable(r)}\n\n${headline(r)}\nreport: ${path.relative(process.cwd(), out.markdown)}\n`);
+      }
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+    }
+    const failed = results.filter((r) => r.outcome !== 'completed');
+    if (this.jsonEnabled()) {
+      if (failed.length) process.exitCode = 1;
+      return results.length === 1 ? results[0] : results;
+    }
+    if (failed.length) this.exit(1);
+    return results;
+  }
+}

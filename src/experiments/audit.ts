@@ -1,0 +1,75 @@
+import type { Pool, RowDataPacket } from 'mysql2/promise';
+import type { LabConfig } from '../lib/config';
+import { dlqTopic, messageEventId } from '../lib/events';
+import { readTopic } from '../lib/topics';
+import type { AUDIT_FIGURES } from './schema';
+
+export type AuditFigures = Record<(typeof AUDIT_FIGURES)[number], number>;
+
+export interface AuditResult {
+  figures: AuditFigures;
+  /** event ids behind the figures that are anomalies, so a report can name them (first 50 each) */
+  ids: { lostBeforeTopic: string[]; notApplied: string[]; duplicateEffects: { eventId: string; applied: number }[]; topicDuplicates: { eventId: string; records: number }[]; staleReads: { productId: number; served: number; committed: number }[] };
+}
+
+export interface AuditInput {
+  topic: string;
+  consumerGroup: string;
+  /** results of reading each product back through query-service after quiescence, if the experiment asks */
+  readBack?: { productId: number; version: number }[];
+}
+
+/**
+ * The independent check of a run: it trusts no counter a service reports about itself. Ground truth is the
+ * database (command_log: every command that committed), the topic read back from the beginning by a fresh
+ * consumer, and the side-effect ledger (one row per effect performed, no unique key).
+ */
+export async function audit(c: LabConfig, pool: Pool, input: AuditInput): Promise<AuditResult> {
+  const [committedRows] = await pool.query<RowDataPacket[]>('SELECT event_id, product_id, version FROM command_log WHERE topic = ?', [input.topic]);
+  const committed = new Set(committedRows.map((r) => String(r.event_id)));
+
+  const records = await readTopic(c, input.topic);
+  const inTopic = new Map<string, number>();
+  for (const r of records) {
+    const id = messageEventId({ headers: r.headers as never, value: r.value });
+    if (id) inTopic.set(id, (inTopic.get(id) ?? 0) + 1);
+  }
+  const dlq = await readTopic(c, dlqTopic(input.topic)).catch(() => []);
+  const inDlq = new Set(dlq.map((r) => messageEventId({ headers: r.headers as never, value: r.value })).filter((x): x is string => !!x));
+
+  const [ledgerRows] = await pool.query<RowDataPacket[]>('SELECT event_id, COUNT(*) AS n FROM side_effect_ledger WHERE consumer_group = ? GROUP BY event_id', [input.consumerGroup]);
+  const applied = new Map(ledgerRows.map((r) => [String(r.event_id), Number(r.n)]));
+  const [[processed]] = await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM processed_event WHERE consumer_group = ?', [input.consumerGroup]);
+  const [behindRows] = await pool.query<RowDataPacket[]>(
+    'SELECT COUNT(*) AS n FROM product p LEFT JOIN product_view v ON v.product_id = p.id WHERE v.version IS NULL OR v.version < p.version',
+  );
+
+  const lostBeforeTopic = [...committed].filter((id) => !inTopic.has(id));
+  const notApplied = [...inTopic.keys()].filter((id) => committed.has(id) && !applied.has(id) && !inDlq.has(id));
+  const dupEffects = [...applied].filter(([, n]) => n > 1).map(([eventId, n]) => ({ eventId, applied: n }));
+  const topicDups = [...inTopic].filter(([, n]) => n > 1).map(([eventId, n]) => ({ eventId, records: n }));
+
+  const dbVersions = new Map(committedRows.map((r) => [Number(r.product_id), 0]));
+  const [productRows] = await pool.query<RowDataPacket[]>('SELECT id, version FROM product');
+  for (const r of productRows) dbVersions.set(Number(r.id), Number(r.version));
+  const stale = (input.readBack ?? []).filter((r) => r.version < (dbVersions.get(r.productId) ?? 0)).map((r) => ({ productId: r.productId, served: r.version, committed: dbVersions.get(r.productId) ?? 0 }));
+
+  const figures: AuditFigures = {
+    committed: committed.size,
+    published: [...committed].filter((id) => inTopic.has(id)).length,
+    publishedRecords: records.length,
+    topicDuplicates: records.length - inTopic.size,
+    lostBeforeTopic: lostBeforeTopic.length,
+    consumed: Math.max(Number(processed.n), applied.size),
+    applied: [...applied.keys()].filter((id) => committed.has(id)).length,
+    notApplied: notApplied.length,
+    duplicateEffects: dupEffects.reduce((a, d) => a + d.applied - 1, 0),
+    ledgerRows: [...applied.values()].reduce((a, n) => a + n, 0),
+    dlqRecords: dlq.length,
+    unseen: [...applied.keys()].filter((id) => !committed.has(id)).length,
+    staleReads: stale.length,
+    readModelBehind: Number(behindRows[0].n),
+  };
+  const cap = <T>(xs: T[]) => xs.slice(0, 50);
+  return { figures, ids: { lostBeforeTopic: cap(lostBeforeTopic), notApplied: cap(notApplied), duplicateEffects: cap(dupEffects), topicDuplicates: cap(topicDups), staleReads: cap(stale) } };
+}

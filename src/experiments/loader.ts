@@ -1,0 +1,132 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { ZodIssue } from 'zod';
+import { LabError } from '../lib/errors';
+import { ExperimentSchema, type Experiment } from './schema';
+
+export class InvalidExperimentError extends LabError {
+  constructor(readonly file: string, readonly problems: string[]) {
+    super(`${file} is not a valid experiment (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  - ${problems.join('\n  - ')}`, { exitCode: 2 });
+  }
+}
+
+export class UnknownExperimentError extends LabError {
+  constructor(id: string, known: string[]) {
+    super(`unknown experiment "${id}"; known: ${known.join(', ') || '(none)'} — see \`chaos exp list\``, { exitCode: 2 });
+  }
+}
+
+export interface LoadedExperiment {
+  experiment: Experiment;
+  dir: string;
+  file: string;
+  /** values of `configuration`, after env overrides */
+  config: Record<string, number | string | boolean>;
+}
+
+export const experimentsDir = (root: string) => path.join(root, 'experiments');
+
+/** Every experiment directory: experiments/E-00x-<slug>/experiment.yaml, sorted by id. */
+export function listExperimentFiles(root: string): { id: string; dir: string; file: string }[] {
+  const base = experimentsDir(root);
+  if (!fs.existsSync(base)) return [];
+  return fs
+    .readdirSync(base)
+    .filter((d) => /^E-\d{3}-/.test(d) && fs.existsSync(path.join(base, d, 'experiment.yaml')))
+    .sort()
+    .map((d) => ({ id: d.slice(0, 5), dir: path.join(base, d), file: path.join(base, d, 'experiment.yaml') }));
+}
+
+export function findExperiment(root: string, id: string): { id: string; dir: string; file: string } {
+  const all = listExperimentFiles(root);
+  const hit = all.find((e) => e.id === id.toUpperCase());
+  if (!hit) throw new UnknownExperimentError(id, all.map((e) => e.id));
+  return hit;
+}
+
+/** Parse and validate a whole file before anything runs; every problem is reported, each with its line. */
+export function loadExperimentFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedExperiment {
+  const rel = path.relative(process.cwd(), file) || file;
+  const text = fs.readFileSync(file, 'utf8');
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  if (doc.errors.length) {
+    throw new InvalidExperimentError(rel, doc.errors.map((e) => `line ${lc.linePos(e.pos[0]).line}: YAML: ${e.message.split('\n')[0]}`));
+  }
+  const raw = doc.toJS() as Record<string, unknown>;
+  if (!raw || typeof raw !== 'object') throw new InvalidExperimentError(rel, ['the file is empty or not a mapping']);
+  const problems: string[] = [];
+  const config = resolveConfiguration(raw.configuration, env, problems);
+  const substituted = substitute(raw, config, problems) as Record<string, unknown>;
+  const parsed = ExperimentSchema.safeParse(substituted);
+  if (!parsed.success) for (const issue of parsed.error.issues) problems.push(describe(issue, doc, lc));
+  if (parsed.success) problems.push(...semanticProblems(parsed.data, path.basename(path.dirname(file))));
+  if (problems.length) throw new InvalidExperimentError(rel, problems);
+  return { experiment: parsed.data!, dir: path.dirname(file), file, config };
+}
+
+function resolveConfiguration(cfg: unknown, env: NodeJS.ProcessEnv, problems: string[]): Record<string, number | string | boolean> {
+  const out: Record<string, number | string | boolean> = {};
+  if (!cfg || typeof cfg !== 'object') return out;
+  for (const [k, v] of Object.entries(cfg as Record<string, unknown>)) {
+    if (v && typeof v === 'object' && 'value' in v) {
+      const { value, env: name } = v as { value: number | string | boolean; env: string };
+      const override = env[name];
+      if (override === undefined) out[k] = value;
+      else if (typeof value === 'number') {
+        if (!/^-?\d+(\.\d+)?$/.test(override)) problems.push(`configuration.${k}: ${name}=${override} is not a number`);
+        out[k] = Number(override);
+      } else if (typeof value === 'boolean') out[k] = override === 'true';
+      else out[k] = override;
+    } else if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') out[k] = v;
+  }
+  return out;
+}
+
+/** `${name}` alone keeps the configuration value's type; inside a longer string it is interpolated. */
+function substitute(node: unknown, config: Record<string, number | string | boolean>, problems: string[]): unknown {
+  if (typeof node === 'string') {
+    const whole = /^\$\{(\w+)\}$/.exec(node);
+    if (whole) {
+      if (!(whole[1] in config)) problems.push(`\${${whole[1]}} is not defined in configuration`);
+      return config[whole[1]];
+    }
+    return node.replace(/\$\{(\w+)\}/g, (m, k) => (k in config ? String(config[k]) : (problems.push(`${m} is not defined in configuration`), m)));
+  }
+  if (Array.isArray(node)) return node.map((n) => substitute(n, config, problems));
+  if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === 'configuration' ? v : substitute(v, config, problems)]));
+  return node;
+}
+
+function describe(issue: ZodIssue, doc: Document, lc: LineCounter): string {
+  const at = issue.path.join('.') || '(top level)';
+  let line: number | undefined;
+  for (let n = issue.path.length; n >= 0 && line === undefined; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(issue.path.slice(0, n), true);
+    const range = (node as { range?: [number, number, number] } | undefined)?.range;
+    if (range && (isMap(node) || isSeq(node) || node)) line = lc.linePos(range[0]).line;
+  }
+  let msg = issue.message;
+  if (issue.code === 'invalid_union_discriminator') msg = `unknown type; expected one of ${issue.options.join(', ')}`;
+  if (issue.code === 'invalid_enum_value') msg = `"${String(issue.received)}" is not valid; expected one of ${issue.options.join(', ')}`;
+  if (issue.code === 'unrecognized_keys') msg = `unknown field(s) ${issue.keys.join(', ')}`;
+  if (issue.code === 'invalid_type' && issue.received === 'undefined') msg = 'is required';
+  return `${line ? `line ${line}: ` : ''}${at}: ${msg}`;
+}
+
+/** Rules the schema alone cannot express. */
+function semanticProblems(e: Experiment, dirName: string): string[] {
+  const out: string[] = [];
+  if (!dirName.startsWith(e.id)) out.push(`id ${e.id} does not match its directory ${dirName}`);
+  for (const [i, step] of e.method.entries()) {
+    const f = step.fault;
+    if ((f.type === 'failpoint' || (f.type === 'service' && f.action !== 'start')) && !(f.service in e.services))
+      out.push(`method.${i} (${step.name}): service ${f.service} is not among this experiment's services (${Object.keys(e.services).join(', ')})`);
+  }
+  for (const p of e['steady-state-hypothesis'].probes) if (p.type === 'promql' && !/\S/.test(p.query)) out.push(`probe ${p.name}: empty query`);
+  const names = e['steady-state-hypothesis'].probes.map((p) => p.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) out.push(`probe name "${dup}" is used twice`);
+  return out;
+}

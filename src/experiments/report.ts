@@ -1,0 +1,76 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RunResult } from './engine';
+
+const mark = (ok: boolean) => (ok ? '✅' : '❌');
+
+/** The verdict in words: did the run show what the experiment promises? */
+export function headline(r: RunResult): string {
+  const a = r.audit?.figures;
+  const figures = a
+    ? `committed ${a.committed}, lost before topic ${a.lostBeforeTopic}, topic duplicates ${a.topicDuplicates}, not applied ${a.notApplied}, duplicate side effects ${a.duplicateEffects}, DLQ ${a.dlqRecords}, stale reads ${a.staleReads}`
+    : 'no audit';
+  const word = r.expected === 'controlled' ? '✅ controlled' : '❌ reproduced';
+  const verdict = r.outcome === 'completed' ? `as expected: ${word}` : `DEVIATED from the expected outcome (${word})`;
+  return `${r.id} ${verdict} — ${figures}`;
+}
+
+export function verdictTable(r: RunResult): string {
+  const rows = r.probes.map((p) => [
+    mark(p.ok), p.name, p.type, p.expected, p.observed === null ? 'error' : String(p.observed),
+    p.crossCheck ? `${p.crossCheck.ok ? 'agrees' : 'DISAGREES'} with audit.${p.crossCheck.audit}=${p.crossCheck.auditValue}` : '',
+  ]);
+  const head = ['', 'probe', 'source', 'expected', 'observed', 'cross-check'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function markdownReport(r: RunResult): string {
+  const a = r.audit;
+  const lines = [
+    `# ${r.id} — ${r.title}`,
+    '',
+    `**${headline(r)}**`,
+    '',
+    `run \`${r.runId}\`, seed ${r.seed}, ${r.durationSec.toFixed(1)} s, topic \`${r.topic}\`, consumer group \`${r.consumerGroup}\``,
+    '',
+    '## Verdict',
+    '',
+    '| | probe | source | expected | observed | cross-check |',
+    '|---|---|---|---|---|---|',
+    ...r.probes.map((p) => `| ${mark(p.ok)} | ${p.name} | ${p.type} | ${p.expected} | ${p.observed ?? 'error'} | ${p.crossCheck ? `${p.crossCheck.ok ? 'agrees' : '**disagrees**'} with audit.${p.crossCheck.audit} = ${p.crossCheck.auditValue}` : ''} |`),
+    '',
+    '## Audit (independent of service metrics)',
+    '',
+    ...(a ? Object.entries(a.figures).map(([k, v]) => `- ${k}: ${v}`) : ['- (not run)']),
+    '',
+    ...(a && a.ids.lostBeforeTopic.length ? ['Lost event ids (committed, never in the topic):', '', ...a.ids.lostBeforeTopic.map((id) => `- \`${id}\``), ''] : []),
+    ...(a && a.ids.notApplied.length ? ['Event ids in the topic but never applied:', '', ...a.ids.notApplied.map((id) => `- \`${id}\``), ''] : []),
+    ...(a && a.ids.duplicateEffects.length ? ['Event ids applied more than once:', '', ...a.ids.duplicateEffects.map((d) => `- \`${d.eventId}\` × ${d.applied}`), ''] : []),
+    '## Run facts',
+    '',
+    ...Object.entries(r.facts).map(([k, v]) => `- ${k}: ${v}`),
+    `- workload: ${r.workload.ok}/${r.workload.sent} accepted, ${r.workload.failed} failed, ${r.workload.retried} re-sent after connection refused`,
+    '',
+    '## Timeline',
+    '',
+    ...r.timeline.map((t) => `- +${(t.tMs / 1000).toFixed(1)} s — ${t.what}`),
+    ...(r.error ? ['', `**Error:** ${r.error}`] : []),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** Writes journal.json and report.md into `dir`; returns the paths. */
+export function writeReport(dir: string, r: RunResult): { journal: string; markdown: string } {
+  fs.mkdirSync(dir, { recursive: true });
+  const journal = path.join(dir, 'journal.json');
+  const markdown = path.join(dir, 'report.md');
+  const { latenciesMs, ...workload } = r.workload;
+  const sorted = [...latenciesMs].sort((x, y) => x - y);
+  const pct = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null);
+  fs.writeFileSync(journal, JSON.stringify({ ...r, workload: { ...workload, p50Ms: pct(0.5), p99Ms: pct(0.99) } }, null, 2));
+  fs.writeFileSync(markdown, markdownReport(r));
+  return { journal, markdown };
+}

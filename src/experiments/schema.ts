@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { TOXIC_TYPES } from '../chaos/toxics';
+import { FAILPOINT_NAMES } from '../lib/failpoints';
+
+/**
+ * The experiment file (experiments/E-00x-<slug>/experiment.yaml), shaped like a chaostoolkit experiment:
+ * title, description, tags, configuration, steady-state hypothesis (probes with tolerances), method (workload
+ * and fault timeline), rollbacks — plus the outcome the lab expects: `controlled` (✅ the pattern holds) or
+ * `reproduced` (❌ the anti-pattern really loses/duplicates data). Documented in experiments/README.md.
+ */
+
+const ServiceName = z.enum(['command-service', 'outbox-relay', 'consumer-service', 'query-service', 'query-service-2', 'replay-worker']);
+
+/** When a step fires: before the workload, after N commands were sent, or N ms after the workload started. */
+const At = z.union([
+  z.literal('start'),
+  z.object({ afterCommands: z.number().int().min(0) }).strict(),
+  z.object({ afterMs: z.number().int().min(0) }).strict(),
+  z.literal('quiescence'),
+]);
+
+const FailpointFault = z.object({
+  type: z.literal('failpoint'),
+  service: ServiceName,
+  failpoint: z.enum(FAILPOINT_NAMES),
+  action: z.enum(['crash', 'error', 'delay']),
+  /** fire on the N-th pass (1-based) */
+  after: z.number().int().min(1).default(1),
+  delayMs: z.number().int().min(0).default(0),
+  /** after a crash and restart, arm it again: fires at most `repeat` times in the run */
+  repeat: z.number().int().min(1).default(1),
+  sticky: z.boolean().default(false),
+}).strict();
+
+const ToxicFault = z.object({
+  type: z.literal('toxic'),
+  proxy: z.string().min(1),
+  toxic: z.object({
+    type: z.enum(TOXIC_TYPES),
+    stream: z.enum(['upstream', 'downstream']).default('downstream'),
+    toxicity: z.number().min(0).max(1).default(1),
+    attributes: z.record(z.number()).default({}),
+  }).strict(),
+  /** removed after this long; otherwise at the end of the run (always, by the rollback) */
+  durationMs: z.number().int().positive().optional(),
+}).strict();
+
+const BrokerFault = z.object({
+  type: z.literal('broker'),
+  action: z.enum(['kill', 'pause', 'resume', 'restart']),
+  broker: z.number().int().min(1).max(3),
+}).strict();
+
+const ServiceFault = z.object({
+  type: z.literal('service'),
+  action: z.enum(['crash', 'restart', 'stop', 'start']),
+  service: ServiceName,
+  /** env changes applied on restart/start, e.g. removing CONSUMER_POISON = "the fix is deployed" */
+  env: z.record(z.string()).optional(),
+}).strict();
+
+const ReplayFault = z.object({
+  type: z.literal('replay'),
+  dryRun: z.boolean().default(false),
+  times: z.number().int().min(1).default(1),
+}).strict();
+
+export const FaultSchema = z.discriminatedUnion('type', [FailpointFault, ToxicFault, BrokerFault, ServiceFault, ReplayFault]);
+export type Fault = z.infer<typeof FaultSchema>;
+
+export const StepSchema = z.object({
+  name: z.string().min(1),
+  at: At.default('start'),
+  fault: FaultSchema,
+}).strict();
+export type Step = z.infer<typeof StepSchema>;
+
+/** A number, or a reference to a run fact / audit figure resolved after the run ("audit.committed", "facts.crashes"). */
+const Ref = z.union([z.number(), z.string().regex(/^(audit|facts)\.[a-zA-Z]+$/, 'expected a number or a reference like audit.committed / facts.crashes')]);
+
+export const ToleranceSchema = z.union([
+  z.object({ eq: Ref }).strict(),
+  z.object({ gt: Ref }).strict(),
+  z.object({ ge: Ref }).strict(),
+  z.object({ lt: Ref }).strict(),
+  z.object({ le: Ref }).strict(),
+  z.object({ between: z.tuple([Ref, Ref]) }).strict(),
+]);
+export type Tolerance = z.infer<typeof ToleranceSchema>;
+
+export const AUDIT_FIGURES = [
+  'committed', 'published', 'publishedRecords', 'topicDuplicates', 'lostBeforeTopic', 'consumed', 'applied',
+  'notApplied', 'duplicateEffects', 'ledgerRows', 'dlqRecords', 'unseen', 'staleReads', 'readModelBehind',
+] as const;
+
+const PromProbe = z.object({
+  name: z.string().min(1),
+  type: z.literal('promql'),
+  /** PromQL; `$RUN` is the run id label, `$WINDOW` the run's duration as a range (e.g. 73s). */
+  query: z.string().min(1),
+  tolerance: ToleranceSchema,
+  /** this Prometheus figure must equal an audit figure (± within): a disagreement fails the run */
+  crossCheck: z.object({ audit: z.enum(AUDIT_FIGURES), within: z.number().min(0).default(0) }).strict().optional(),
+}).strict();
+
+const AuditProbe = z.object({
+  name: z.string().min(1),
+  type: z.literal('audit'),
+  figure: z.enum(AUDIT_FIGURES),
+  tolerance: ToleranceSchema,
+}).strict();
+
+export const ProbeSchema = z.discriminatedUnion('type', [PromProbe, AuditProbe]);
+export type Probe = z.infer<typeof ProbeSchema>;
+
+const ServiceSetup = z.object({
+  modes: z.record(z.string()).default({}),
+  env: z.record(z.string()).default({}),
+  /** restart it when it dies (as an orchestrator would), with the same modes and env */
+  restartOnCrash: z.boolean().default(true),
+}).strict();
+
+/** `{value, env}`: a default that an environment variable may override (chaostoolkit's env configuration). */
+const ConfigValue = z.union([z.number(), z.string(), z.boolean(), z.object({ value: z.union([z.number(), z.string(), z.boolean()]), env: z.string().regex(/^[A-Z][A-Z0-9_]*$/) }).strict()]);
+
+export const ExperimentSchema = z.object({
+  id: z.string().regex(/^E-\d{3}$/, 'expected an id like E-001'),
+  title: z.string().min(5),
+  description: z.string().min(10),
+  tags: z.array(z.string()).default([]),
+  expected: z.enum(['controlled', 'reproduced']),
+  configuration: z.record(ConfigValue).default({}),
+  services: z.record(ServiceName, ServiceSetup).refine((s) => Object.keys(s).length > 0, 'at least one service'),
+  workload: z.object({
+    commands: z.number().int().min(1).max(100_000),
+    products: z.number().int().min(1).max(10_000),
+    ratePerSec: z.number().positive().max(5000).default(50),
+    /** concurrent in-flight commands */
+    concurrency: z.number().int().min(1).max(64).default(1),
+    payloadBytes: z.number().int().min(0).max(65536).default(16),
+    /** read every product through query-service after quiescence and compare with the DB */
+    readBack: z.boolean().default(false),
+  }).strict(),
+  'steady-state-hypothesis': z.object({
+    title: z.string().min(1),
+    probes: z.array(ProbeSchema).min(1, 'a hypothesis needs at least one probe'),
+  }).strict(),
+  method: z.array(StepSchema).default([]),
+  rollbacks: z.array(z.object({ name: z.string(), type: z.enum(['heal', 'disarm-failpoints', 'stop-services']) }).strict()).default([]),
+  quiescence: z.object({ timeoutMs: z.number().int().positive().default(60_000), settleMs: z.number().int().min(0).default(3000) }).strict().default({}),
+}).strict();
+export type Experiment = z.infer<typeof ExperimentSchema>;

@@ -1,0 +1,43 @@
+/**
+ * A seeded workload: the same seed gives the same commands, in the same order, with the same values.
+ * First one create per product, then updates of products picked at random.
+ */
+export type Command =
+  | { seq: number; kind: 'create'; productId: number; body: { id: number; name: string; price: number; stock: number } }
+  | { seq: number; kind: 'update'; productId: number; body: { price: number; stock: number; name?: string } };
+
+/** mulberry32: tiny, fast, and good enough to pick keys and values reproducibly. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface WorkloadSpec {
+  commands: number;
+  products: number;
+  payloadBytes: number;
+}
+
+export function generateCommands(spec: WorkloadSpec, seed: number, firstProductId = 1): Command[] {
+  const rand = prng(seed);
+  const pad = (s: string) => (s.length >= spec.payloadBytes ? s : s + '·'.repeat(spec.payloadBytes - s.length));
+  const out: Command[] = [];
+  const creates = Math.min(spec.products, spec.commands);
+  for (let i = 0; i < creates; i++) {
+    const id = firstProductId + i;
+    out.push({ seq: out.length + 1, kind: 'create', productId: id, body: { id, name: pad(`product-${id}`), price: price(rand), stock: Math.floor(rand() * 100) } });
+  }
+  while (out.length < spec.commands) {
+    const id = firstProductId + Math.floor(rand() * creates);
+    out.push({ seq: out.length + 1, kind: 'update', productId: id, body: { price: price(rand), stock: Math.floor(rand() * 100) } });
+  }
+  return out;
+}
+
+const price = (rand: () => number) => Math.round((1 + rand() * 999) * 100) / 100;
