@@ -1,0 +1,78 @@
+import { expect } from 'chai';
+import type { Pool } from 'mysql2/promise';
+import type { LabConfig } from '../../../src/lib/config';
+import { readTopic } from '../../../src/lib/topics';
+import { waitFor } from '../../../src/lib/wait';
+import { startService, waitServiceExit } from '../../../src/runtime/services';
+import { ensureLab } from '../../support/lab';
+import { countInTopic, freshGroup, freshTopic, ledgerCount, metric, produceEvents, productEvent, resetTables, stopServices, testPool, uniqueId, waitCaughtUp } from '../../support/services';
+
+describe('consumer-service', function () {
+  this.timeout(180_000);
+  let c: LabConfig;
+  let pool: Pool;
+
+  before(async () => {
+    c = await ensureLab();
+    pool = testPool(c);
+    await resetTables(c, pool);
+  });
+  after(async () => {
+    if (c) await stopServices(c, ['consumer-service']);
+    await pool?.end();
+  });
+
+  /** Three versions of one product: one key, one partition, so "the 2nd message" is the same event every run. */
+  async function threeEvents(tag: string) {
+    const topic = await freshTopic(c, tag);
+    const id = uniqueId();
+    const events = [productEvent(id, 1), productEvent(id, 2), productEvent(id, 3)];
+    await produceEvents(c, topic, events);
+    return { topic, events };
+  }
+
+  it('in commit-first mode, a crash after the offset commit loses the event for good, though it is in the topic', async () => {
+    const { topic, events } = await threeEvents('cons-commit-first');
+    const group = freshGroup('commit-first');
+    const env = { LAB_TOPIC: topic, LAB_CONSUMER_GROUP: group };
+    await startService(c, 'consumer-service', { modes: { CONSUMER_MODE: 'commit-first' }, env: { ...env, LAB_FAILPOINTS: 'consumer.after-commit-before-process=crash@2' } });
+    await waitServiceExit(c, 'consumer-service');
+    await startService(c, 'consumer-service', { modes: { CONSUMER_MODE: 'commit-first' }, env });
+    await waitCaughtUp(c, group, topic);
+    // commit-first commits before it processes: "caught up" comes before the last effect, so wait for that too.
+    await waitFor('the last event applied', async () => (await ledgerCount(pool, events[2].eventId, group)) === 1, { timeoutMs: 30_000 });
+    const applied = await Promise.all(events.map((e) => ledgerCount(pool, e.eventId, group)));
+    expect(applied, 'ledger rows per version 1, 2, 3').to.deep.equal([1, 0, 1]);
+    expect(await countInTopic(c, topic, events[1].eventId), 'the lost event is in the topic').to.equal(1);
+  });
+
+  for (const [mode, expected] of [['naive', 2], ['idempotent', 1]] as const) {
+    it(`in ${mode} mode, a crash after the side effect but before the offset commit makes the event applied ${expected === 1 ? 'once' : 'twice'}`, async () => {
+      const { topic, events } = await threeEvents(`cons-redeliver-${mode}`);
+      const group = freshGroup(mode);
+      const env = { LAB_TOPIC: topic, LAB_CONSUMER_GROUP: group };
+      await startService(c, 'consumer-service', { modes: { CONSUMER_MODE: mode }, env: { ...env, LAB_FAILPOINTS: 'consumer.after-side-effect-before-commit=crash@2' } });
+      await waitServiceExit(c, 'consumer-service');
+      const svc = await startService(c, 'consumer-service', { modes: { CONSUMER_MODE: mode }, env });
+      await waitCaughtUp(c, group, topic);
+      const applied = await Promise.all(events.map((e) => ledgerCount(pool, e.eventId, group)));
+      expect(applied, 'ledger rows per version 1, 2, 3').to.deep.equal([1, expected, 1]);
+      expect(await metric(svc.url, 'lab_consumer_duplicates_skipped_total')).to.equal(mode === 'idempotent' ? 1 : 0);
+      const [view] = await pool.query('SELECT version FROM product_view WHERE product_id = ?', [events[0].productId]);
+      expect((view as { version: number }[])[0].version, 'the read model ends at the last version').to.equal(3);
+    });
+  }
+
+  it('keeps the read model at the newest version when an older event arrives late', async () => {
+    const topic = await freshTopic(c, 'cons-order');
+    const id = uniqueId();
+    const [v1, v2, v3] = [productEvent(id, 1), productEvent(id, 2), productEvent(id, 3)];
+    await produceEvents(c, topic, [v1, v3, v2]);
+    const group = freshGroup('order');
+    await startService(c, 'consumer-service', { modes: { CONSUMER_MODE: 'idempotent' }, env: { LAB_TOPIC: topic, LAB_CONSUMER_GROUP: group } });
+    await waitCaughtUp(c, group, topic);
+    const [rows] = await pool.query('SELECT version, stock FROM product_view WHERE product_id = ?', [id]);
+    expect((rows as object[])[0]).to.deep.equal({ version: 3, stock: 3 });
+    expect((await readTopic(c, topic)).length).to.equal(3);
+  });
+});
