@@ -129,10 +129,13 @@ export function cacheStore(redis: Redis, cfg: Pick<QueryConfig, 'invalidation' |
 
 // Delete the lock only if it is still ours: after our TTL ran out another caller may hold it.
 const UNLOCK_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+const RENEW_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 
 /**
  * The short Redis lock that makes "one DB load per key per expiry" hold across instances, not just inside one
- * process. It expires by itself (PX) so a crashed holder blocks others for at most its TTL.
+ * process. It expires by itself (PX) so a crashed holder blocks others for at most its TTL; a live holder renews
+ * it while its load runs (`hold`), because a DB slower than the TTL would otherwise let a second loader in —
+ * measured: with a 3 s load and a 3 s lock, soft-ttl ran 2 refreshes instead of 1.
  */
 export class FillLock {
   private readonly k;
@@ -142,6 +145,18 @@ export class FillLock {
   async acquire(id: string): Promise<string | null> {
     const token = randomUUID();
     return (await this.redis.set(this.k.lock(id), token, 'PX', this.ttlMs, 'NX')) === 'OK' ? token : null;
+  }
+  /** Runs `fn` while renewing our lock every ttl/3; releases it after. */
+  async hold<T>(id: string, token: string, fn: () => Promise<T>): Promise<T> {
+    const timer = setInterval(() => {
+      this.redis.eval(RENEW_LUA, 1, this.k.lock(id), token, this.ttlMs).catch(() => {}); // a missed renewal only risks a 2nd load
+    }, Math.max(10, Math.floor(this.ttlMs / 3)));
+    try {
+      return await fn();
+    } finally {
+      clearInterval(timer);
+      await this.release(id, token).catch(() => {}); // it expires anyway
+    }
   }
   async held(id: string): Promise<boolean> {
     return (await this.redis.exists(this.k.lock(id))) === 1;

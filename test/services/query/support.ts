@@ -5,12 +5,15 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Pool } from 'mysql2/promise';
-import type { LabConfig } from '../../../src/lib/config';
+import { loadConfig, type LabConfig } from '../../../src/lib/config';
 import { encodeProductEvent, type ProductEvent } from '../../../src/lib/events';
 import { labKafka } from '../../../src/lib/kafka';
 import { migrate } from '../../../src/lib/migrations';
 import { ensureTopics } from '../../../src/lib/topics';
 import { waitFor } from '../../../src/lib/wait';
+import { silentProgress } from '../../../src/runtime/progress';
+import { up } from '../../../src/runtime/stack';
+import { ensureLab } from '../../support/lab';
 
 /** Helpers for the query-service tests: real processes, real topics, real rows — nothing mocked. */
 
@@ -21,6 +24,28 @@ export const testPrefix = (tag: string) => `lab:query:test-${RUN}-${tag}:`;
 let seq = 0;
 /** Product ids unique across runs (time-based) and within one (sequence); well inside Number.MAX_SAFE_INTEGER. */
 export const uniqueId = () => Date.now() * 1000 + (seq++ % 1000);
+
+/**
+ * ensureLab(), but tolerant of another engineer's `chaos up` running at the same moment: that fails fast on the
+ * stack lock (and ensureLab caches the rejection), so we wait for the lock and run the idempotent `up` ourselves.
+ */
+let labReady: Promise<LabConfig> | undefined;
+export function labStack(): Promise<LabConfig> {
+  labReady ??= ensureLab().catch(async (e) => {
+    if (!/another `chaos \w+`/.test((e as Error).message)) throw e;
+    const c = loadConfig();
+    return waitFor('the stack lock held by another `chaos up`', async () => {
+      try {
+        await up(c, silentProgress);
+        return c;
+      } catch (err) {
+        if (/another `chaos \w+`/.test((err as Error).message)) return undefined;
+        throw err;
+      }
+    }, { timeoutMs: 300_000, intervalMs: 2000 });
+  });
+  return labReady;
+}
 
 export async function ensureSchema(lab: LabConfig) {
   await migrate(lab); // the shared migrations: idempotent and safe with concurrent callers

@@ -7,8 +7,8 @@ import { CacheOps, type Answer, type Deps, type Strategy } from './types';
  *  2. a short Redis lock (SET NX PX) per key: across instances only the lock holder loads; the others poll the
  *     cache until the value appears, the lock disappears (holder failed: take over), or the bounded wait ends
  *     (then load anyway — availability over strictness, counted in lock_wait_timeouts).
- * Expected: one DB load per key per expiry across all instances. A second one happens only if a load outlives
- * the lock TTL, or a waiter times out.
+ * Expected: one DB load per key per expiry across all instances. A second one happens only if a waiter's bounded
+ * wait ends before the load does, or the holder's lock renewal fails (Redis hiccup) and the lock expires.
  */
 export class SingleFlight implements Strategy {
   readonly name = 'singleflight' as const;
@@ -52,14 +52,12 @@ export class SingleFlight implements Strategy {
         return this.ops.loadAndFill(id);
       }
       if (token) {
-        try {
+        return lock.hold(id, token, async () => {
           // Double-check under the lock: the previous holder may have filled between our miss and our SET NX.
           const again = await this.ops.read(id);
-          if (again.entry) return { product: again.entry.product, source: 'cache' };
-          return await this.ops.loadAndFill(id);
-        } finally {
-          await lock.release(id, token).catch(() => {}); // it expires anyway
-        }
+          if (again.entry) return { product: again.entry.product, source: 'cache' as const };
+          return this.ops.loadAndFill(id);
+        });
       }
       if (!counted) {
         metrics.lockWaits.inc(this.ops.L);

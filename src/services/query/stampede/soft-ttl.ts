@@ -54,16 +54,14 @@ export class SoftTtl implements Strategy {
     const { lock, metrics } = this.d;
     const token = await lock.acquire(id);
     if (!token) return; // another instance (or a singleflight load) is on it
-    try {
+    await lock.hold(id, token, async () => {
       // Double-check under the lock: if the entry changed since we read it (another refresher finished and
       // released between our read and our SET NX, or an event invalidated it), there is nothing to refresh.
       const { entry } = await this.sf.ops.read(id);
       if (!entry || entry.filledAt !== seen.filledAt || entry.version !== seen.version) return;
       metrics.refreshes.inc({ ...this.sf.ops.L, trigger });
       await this.sf.ops.loadAndFill(id);
-    } finally {
-      await lock.release(id, token).catch(() => {});
-    }
+    });
   }
 
   async idle() {
