@@ -85,13 +85,17 @@ const envOf = (env: NodeJS.ProcessEnv, name: string) => (env[name] === undefined
 
 export function loadQueryConfig(env: NodeJS.ProcessEnv = process.env, lab: Pick<LabConfig, 'host' | 'ports' | 'brokerCount'> = loadConfig(env)): QueryConfig {
   const get = (f: Field) => envOf(env, ENV_VARS[f]);
-  const instanceRaw = get('instance') ?? '1';
+  // src/runtime/services.ts names a second copy "query-service-2" (LAB_SERVICE_NAME) and may not set
+  // SERVICE_INSTANCE; without this fallback both copies would be instance 1 and share one consumer group, so
+  // each would see only some partitions' invalidations.
+  const instanceRaw = get('instance') ?? /^query-service-(\d+)$/.exec(envOf(env, 'LAB_SERVICE_NAME') ?? '')?.[1] ?? '1';
   const instance = Number(instanceRaw);
   const ttl = Number(get('cacheTtlMs') ?? 30_000);
   const raw: Record<Field, unknown> = {
     instance: instanceRaw,
-    // Instance 2 has its own default port (the Prometheus target query-service-2) unless one is given.
-    port: get('port') ?? (instance === 2 ? lab.ports.queryService2 : lab.ports.queryService),
+    // Instance 2 listens on the query-service-2 port (the Prometheus target): LAB_QUERY_SERVICE_2_PORT when set
+    // (that is what services.ts sets for "query-service-2"), else LAB_QUERY_SERVICE_PORT, else 18085.
+    port: (instance === 2 ? envOf(env, 'LAB_QUERY_SERVICE_2_PORT') : undefined) ?? get('port') ?? (instance === 2 ? lab.ports.queryService2 : lab.ports.queryService),
     topic: get('topic') ?? DEFAULT_TOPIC,
     // Each instance its own group: every instance must see every change event.
     group: get('group') ?? `lab-query-${instanceRaw}`,

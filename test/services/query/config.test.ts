@@ -27,6 +27,10 @@ describe('query-service config', () => {
     expect(c.port).to.equal(PORT_DEFAULTS.queryService2);
     expect(c.group).to.equal('lab-query-2');
     expect(load({ SERVICE_INSTANCE: '2', LAB_QUERY_SERVICE_PORT: '18999' }).port).to.equal(18999);
+    // services.ts starts "query-service-2" with LAB_QUERY_SERVICE_2_PORT and LAB_SERVICE_NAME, maybe no SERVICE_INSTANCE.
+    expect(load({ SERVICE_INSTANCE: '2', LAB_QUERY_SERVICE_2_PORT: '18777', LAB_QUERY_SERVICE_PORT: '18081' }).port).to.equal(18777);
+    expect(load({ LAB_SERVICE_NAME: 'query-service-2', LAB_QUERY_SERVICE_2_PORT: '18777' })).to.include({ instance: 2, port: 18777, group: 'lab-query-2' });
+    expect(load({ LAB_SERVICE_NAME: 'query-service' })).to.include({ instance: 1, port: 18081 });
   });
 
   it('rejects an unknown mode and lists the valid ones', () => {
