@@ -1,0 +1,65 @@
+import type { Kafka } from 'kafkajs';
+import { LabError } from './errors';
+
+/** Isolation levels of the ListOffsets request (Kafka protocol). */
+export const READ_UNCOMMITTED = 0;
+export const READ_COMMITTED = 1;
+
+interface ClusterLike {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  fetchTopicsOffset(topics: { topic: string; partitions: { partition: number }[]; fromBeginning?: boolean }[]): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+}
+
+/**
+ * Latest offsets of every partition as a client with `isolationLevel` sees them: READ_UNCOMMITTED → the high
+ * watermark, READ_COMMITTED → the last stable offset. kafkajs' public admin.fetchTopicOffsets always asks
+ * READ_COMMITTED (so its "high" is the LSO); its public API has no way to ask for the HW, so we build a kafkajs
+ * Cluster with the other isolation level through the client's own (symbol-keyed) factory. Checked against kcat.
+ */
+export async function latestOffsets(kafka: Kafka, topic: string, partitions: number[], isolationLevel: number): Promise<Map<number, bigint>> {
+  const sym = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
+  if (!sym) throw new LabError('this kafkajs version does not expose its cluster factory; pin kafkajs 2.2.4 (package.json)');
+  const create = (kafka as unknown as Record<symbol, (o: object) => ClusterLike>)[sym];
+  const cluster = create({ allowAutoTopicCreation: false, isolationLevel });
+  await cluster.connect();
+  try {
+    await cluster.addTargetTopic(topic);
+    const res = await cluster.fetchTopicsOffset([{ topic, partitions: partitions.map((partition) => ({ partition })), fromBeginning: false }]);
+    return new Map(res[0].partitions.map((p) => [p.partition, BigInt(p.offset)]));
+  } finally {
+    await cluster.disconnect();
+  }
+}
+
+export interface PartitionOffsets {
+  partition: number;
+  leader: number;
+  isr: number[];
+  logStart: bigint;
+  lso: bigint;
+  hw: bigint;
+  /** per-replica log end offsets from the brokers' JMX metrics (Prometheus), when available */
+  replicaLeo: Record<string, number>;
+}
+
+/** Log start, LSO and HW of each partition (LEO per replica is added by callers that have Prometheus). */
+export async function topicOffsets(kafka: Kafka, topic: string): Promise<PartitionOffsets[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const md = await admin.fetchTopicMetadata({ topics: [topic] });
+    const parts = md.topics[0].partitions;
+    const committed = await admin.fetchTopicOffsets(topic); // READ_COMMITTED: high = LSO, low = log start
+    const hw = await latestOffsets(kafka, topic, parts.map((p) => p.partitionId), READ_UNCOMMITTED);
+    return parts
+      .map((p) => {
+        const c = committed.find((x) => x.partition === p.partitionId);
+        return { partition: p.partitionId, leader: p.leader, isr: p.isr, logStart: BigInt(c?.low ?? 0), lso: BigInt(c?.high ?? 0), hw: hw.get(p.partitionId) ?? 0n, replicaLeo: {} };
+      })
+      .sort((a, b) => a.partition - b.partition);
+  } finally {
+    await admin.disconnect();
+  }
+}
