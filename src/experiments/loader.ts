@@ -38,7 +38,13 @@ export function listExperimentFiles(root: string): { id: string; dir: string; fi
     .map((d) => ({ id: d.slice(0, 5), dir: path.join(base, d), file: path.join(base, d, 'experiment.yaml') }));
 }
 
+/** An id (E-002) from experiments/, or a path to an experiment.yaml of your own. */
 export function findExperiment(root: string, id: string): { id: string; dir: string; file: string } {
+  if (/\.ya?ml$/.test(id)) {
+    const file = path.resolve(id);
+    if (!fs.existsSync(file)) throw new UnknownExperimentError(id, listExperimentFiles(root).map((e) => e.id));
+    return { id: path.basename(path.dirname(file)), dir: path.dirname(file), file };
+  }
   const all = listExperimentFiles(root);
   const hit = all.find((e) => e.id === id.toUpperCase());
   if (!hit) throw new UnknownExperimentError(id, all.map((e) => e.id));
@@ -118,7 +124,7 @@ function describe(issue: ZodIssue, doc: Document, lc: LineCounter): string {
 /** Rules the schema alone cannot express. */
 function semanticProblems(e: Experiment, dirName: string): string[] {
   const out: string[] = [];
-  if (!dirName.startsWith(e.id)) out.push(`id ${e.id} does not match its directory ${dirName}`);
+  if (/^E-\d{3}-/.test(dirName) && !dirName.startsWith(e.id)) out.push(`id ${e.id} does not match its directory ${dirName}`);
   for (const [i, step] of e.method.entries()) {
     const f = step.fault;
     if ((f.type === 'failpoint' || (f.type === 'service' && f.action !== 'start')) && !(f.service in e.services))

@@ -9,7 +9,7 @@ import { stderrProgress } from '../../../runtime/progress';
 export default class ExpRun extends LabCommand {
   static override summary = 'Run an experiment (or all) and print its verdict; exit 0 only if the expected outcome was observed.';
   static override examples = ['<%= config.bin %> exp run E-002', '<%= config.bin %> exp run E-003 --seed 7 --report reports/e003', '<%= config.bin %> exp run all --json'];
-  static override args = { id: Args.string({ required: true, description: 'experiment id (E-001…) or "all"' }) };
+  static override args = { id: Args.string({ required: true, description: 'experiment id (E-001…), "all", or a path to an experiment.yaml' }) };
   static override flags = {
     seed: Flags.integer({ description: 'workload seed (same seed → same commands)', default: 42 }),
     report: Flags.string({ description: 'directory for journal.json and report.md (default reports/<run id>)' }),
