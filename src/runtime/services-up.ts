@@ -46,7 +46,7 @@ function pick(modes: Record<string, string | undefined> = {}, n: ServiceName) {
 
 /** Stops every service process (instances included), consumers first. Infrastructure is left running. */
 export async function servicesDown(c: LabConfig): Promise<string[]> {
-  const procs = supervisorFor(c).list().map((r) => r.name).filter((p) => SERVICE_NAMES.some((s) => p === s || new RegExp(`^${s}-\\d+$`).test(p)));
+  const procs = supervisorFor(c).list().map((r) => r.name).filter((p) => SERVICE_NAMES.some((s) => p === s || new RegExp(`^${s}-[\\w]+$`).test(p)));
   const order = [...SERVICE_NAMES].reverse();
   procs.sort((a, b) => order.findIndex((s) => a.startsWith(s)) - order.findIndex((s) => b.startsWith(s)));
   const stopped: string[] = [];

@@ -65,8 +65,11 @@ export interface StartOptions {
   modes?: Record<string, string | undefined>;
   /** any other env: LAB_TOPIC, LAB_FAILPOINTS, CONSUMER_POISON, RELAY_SHARD, … */
   env?: Record<string, string | undefined>;
-  /** 2, 3, …: an extra copy named `<name>-<instance>` on `port` (default: base port + 100 × (instance − 1)) */
-  instance?: number;
+  /**
+   * An extra copy named `<name>-<instance>`: 2, 3, … default to base port + 100 × (instance − 1); a string
+   * instance (e.g. a test run's id, so suites never replace each other's processes) needs `port`.
+   */
+  instance?: number | string;
   port?: number;
   timeoutMs?: number;
 }
@@ -81,7 +84,7 @@ export interface StartedService {
   crashedAtFailpoint?: boolean;
 }
 
-export const instanceName = (name: string, instance?: number) => (instance && instance > 1 ? `${name}-${instance}` : name);
+export const instanceName = (name: string, instance?: number | string) => (instance === undefined || instance === 1 || instance === '' ? name : `${name}-${instance}`);
 
 const migrated = new WeakMap<LabConfig, Promise<unknown>>();
 /** Migrations run once per process and config before the first service starts (idempotent anyway). */
@@ -107,7 +110,8 @@ export async function startService(c: LabConfig, name: string, opts: StartOption
   const entry = path.join(c.root, 'dist', 'src', 'services', def.entry, 'main.js');
   if (!fs.existsSync(entry)) throw new ConfigError(`${entry} is missing: run \`npm run build\`${def.entry === 'query' ? ' (query-service is built in src/services/query)' : ''}`);
   const procName = instanceName(name, opts.instance);
-  const port = opts.port ?? c.ports[def.portKey] + 100 * ((opts.instance ?? 1) - 1);
+  if (typeof opts.instance === 'string' && opts.port === undefined) throw new ConfigError(`instance "${opts.instance}" of ${name} needs an explicit port`);
+  const port = opts.port ?? c.ports[def.portKey] + 100 * (Number(opts.instance ?? 1) - 1);
   await ensureMigrated(c);
   const sup = supervisorFor(c);
   await sup.stop(procName);
@@ -155,7 +159,7 @@ export async function waitServiceExit(c: LabConfig, name: string, timeoutMs = 30
 }
 
 /** Service processes are the pidfiles whose name is a registered service or an instance of one. */
-const baseName = (proc: string): ServiceName | undefined => SERVICE_NAMES.find((s) => proc === s) ?? SERVICE_NAMES.find((s) => new RegExp(`^${s}-\\d+$`).test(proc));
+const baseName = (proc: string): ServiceName | undefined => SERVICE_NAMES.find((s) => proc === s) ?? SERVICE_NAMES.find((s) => new RegExp(`^${s}-[\\w]+$`).test(proc));
 
 export interface ServiceStatus {
   service: string;

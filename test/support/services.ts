@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import * as net from 'node:net';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { LabConfig } from '../../src/lib/config';
 import { labPool } from '../../src/lib/db';
@@ -6,7 +7,8 @@ import { dlqTopic, encodeProductEvent, type ProductEvent } from '../../src/lib/e
 import { labKafka } from '../../src/lib/kafka';
 import { ensureTopics, readTopic } from '../../src/lib/topics';
 import { waitFor } from '../../src/lib/wait';
-import { ensureMigrated, stopService, type ServiceName } from '../../src/runtime/services';
+import { ensureMigrated, instanceName, startService, stopService, waitServiceExit, type ServiceName, type StartOptions } from '../../src/runtime/services';
+import { supervisorFor } from '../../src/runtime/stack';
 
 /** Helpers for the service tests: real processes (via startService), real topics, real rows — nothing mocked. */
 
@@ -23,12 +25,48 @@ export const freshGroup = (tag: string) => `lab-test-${tag}-${RUN}-${seq++}`;
 export const uniqueId = () => Date.now() * 1000 + (seq++ % 1000);
 
 /**
- * Empties the tables the event path writes. `product` is left alone: the query-service suites use it at the same
- * time with their own ids, and every test here uses unique product ids anyway.
+ * Deletes what earlier test runs left in the event-path tables. Scoped to test topics and groups, never a TRUNCATE:
+ * experiments and other suites use the same tables at the same time. `product`/`product_view` rows are keyed by
+ * unique ids, so they need no cleanup for independence.
  */
 export async function resetTables(c: LabConfig, pool: Pool) {
   await ensureMigrated(c);
-  for (const t of ['outbox', 'processed_event', 'side_effect_ledger', 'command_log', 'product_view']) await pool.query(`TRUNCATE TABLE ${t}`);
+  await pool.query("DELETE FROM outbox WHERE topic LIKE 'lab.test.%'");
+  await pool.query("DELETE FROM command_log WHERE topic LIKE 'lab.test.%'");
+  await pool.query("DELETE FROM processed_event WHERE consumer_group LIKE 'lab-test-%'");
+  await pool.query("DELETE FROM side_effect_ledger WHERE consumer_group LIKE 'lab-test-%'");
+}
+
+/**
+ * Tests run their services as instances named `<service>-t<run>` on free ports: an experiment or another suite
+ * using the default `consumer-service` on 18082 at the same moment is then never replaced by ours, nor ours by it.
+ */
+const INSTANCE = `t${RUN}`;
+export const testServiceName = (name: ServiceName, copy = 1) => instanceName(name, copy === 1 ? INSTANCE : `${INSTANCE}x${copy}`);
+const ports = new Map<string, number>();
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startTestService(c: LabConfig, name: ServiceName, opts: StartOptions & { copy?: number } = {}) {
+  const proc = testServiceName(name, opts.copy);
+  if (!ports.has(proc)) ports.set(proc, await freePort());
+  return startService(c, name, { ...opts, instance: proc.slice(name.length + 1), port: ports.get(proc) });
+}
+export const waitTestServiceExit = (c: LabConfig, name: ServiceName, copy = 1) => waitServiceExit(c, testServiceName(name, copy));
+export const stopTestService = (c: LabConfig, name: ServiceName, copy = 1) => stopService(c, testServiceName(name, copy));
+
+/** Stops every service process this test run started. */
+export async function stopTestServices(c: LabConfig) {
+  for (const r of supervisorFor(c).list()) if (r.name.endsWith(`-${INSTANCE}`) || r.name.includes(`-${INSTANCE}x`)) await stopService(c, r.name);
 }
 
 export const testPool = (c: LabConfig) => labPool(c, { connectionLimit: 4 });
@@ -87,8 +125,4 @@ export async function metric(url: string, name: string, labels: Record<string, s
     if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
-}
-
-export async function stopServices(c: LabConfig, names: ServiceName[]) {
-  for (const n of names) await stopService(c, n);
 }

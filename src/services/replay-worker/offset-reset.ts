@@ -19,7 +19,8 @@ export const OffsetResetSchema = z.object({
   timestamp: z.coerce.number().int().min(0).optional(),
   dryRun: z.boolean().default(true),
 });
-export type OffsetResetOptions = z.input<typeof OffsetResetSchema>;
+/** `to` is checked at run time (zod), so CLI flags and HTTP bodies can pass their plain strings. */
+export type OffsetResetOptions = Omit<z.input<typeof OffsetResetSchema>, 'to'> & { to: string };
 
 export interface OffsetResetResult {
   groupId: string;
@@ -34,7 +35,7 @@ export interface OffsetResetResult {
  * refuses this while the group has members, so we check first and say what to stop.
  */
 export async function resetOffsets(lab: Pick<LabConfig, 'host' | 'ports' | 'brokerCount'>, options: OffsetResetOptions): Promise<OffsetResetResult> {
-  const o = OffsetResetSchema.parse(options);
+  const o = OffsetResetSchema.parse(options); // an unknown `to` fails here listing earliest, latest, offset, timestamp
   if (o.to === 'offset' && o.offset === undefined) throw new LabError('to=offset needs offset=<n>');
   if (o.to === 'timestamp' && o.timestamp === undefined) throw new LabError('to=timestamp needs timestamp=<epoch ms>');
   const admin = labKafka(lab, 'replay-worker-offsets').admin();

@@ -82,7 +82,9 @@ export async function replayDlq(lab: Pick<LabConfig, 'host' | 'ports' | 'brokerC
       headers['replayed-from'] = `${dlq}/${r.partition}/${r.offset}`;
       headers['replay-id'] = replayId;
       await failpoints?.hit('replay.before-publish');
-      await producer.send({ topic: items[i].targetTopic, acks: -1, messages: [{ key: r.key, value: r.value, headers }] });
+      // Back to the partition it failed on, so it lands behind the same key's other events as before.
+      const partition = /^\d+$/.test(r.headers['original-partition'] ?? '') ? Number(r.headers['original-partition']) : undefined;
+      await producer.send({ topic: items[i].targetTopic, acks: -1, messages: [{ key: r.key, value: r.value, headers, partition }] });
       result.replayed++;
       if (o.maxRate > 0) await sleep(Math.max(0, 1000 / o.maxRate - (Date.now() - t0)));
     }

@@ -2,9 +2,8 @@ import { expect } from 'chai';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { LabConfig } from '../../../src/lib/config';
 import { readTopic } from '../../../src/lib/topics';
-import { startService, waitServiceExit } from '../../../src/runtime/services';
 import { ensureLab } from '../../support/lab';
-import { freshTopic, http, metric, resetTables, stopServices, testPool, uniqueId } from '../../support/services';
+import { freshTopic, http, metric, resetTables, startTestService, stopTestService, stopTestServices, waitTestServiceExit, testPool, uniqueId } from '../../support/services';
 
 describe('command-service', function () {
   this.timeout(120_000);
@@ -17,7 +16,7 @@ describe('command-service', function () {
     await resetTables(c, pool);
   });
   after(async () => {
-    if (c) await stopServices(c, ['command-service']);
+    if (c) await stopTestServices(c);
     await pool?.end();
   });
 
@@ -28,7 +27,7 @@ describe('command-service', function () {
 
   it('creates, updates and reads a product, bumping its version, with one outbox row per change', async () => {
     const topic = await freshTopic(c, 'cmd-crud');
-    const svc = await startService(c, 'command-service', { modes: { COMMAND_MODE: 'outbox' }, env: { LAB_TOPIC: topic } });
+    const svc = await startTestService(c, 'command-service', { modes: { COMMAND_MODE: 'outbox' }, env: { LAB_TOPIC: topic } });
     const id = uniqueId();
     const created = await http('POST', `${svc.url}/products`, { id, name: 'kettle', price: 19.5, stock: 4 });
     expect(created.status).to.equal(201);
@@ -44,7 +43,7 @@ describe('command-service', function () {
 
   it('in direct mode, a crash between commit and produce leaves a committed product whose event never reaches the topic', async () => {
     const topic = await freshTopic(c, 'cmd-direct');
-    const svc = await startService(c, 'command-service', { modes: { COMMAND_MODE: 'direct' }, env: { LAB_TOPIC: topic, LAB_FAILPOINTS: 'command.after-commit-before-produce=crash@2' } });
+    const svc = await startTestService(c, 'command-service', { modes: { COMMAND_MODE: 'direct' }, env: { LAB_TOPIC: topic, LAB_FAILPOINTS: 'command.after-commit-before-produce=crash@2' } });
     const first = await http('POST', `${svc.url}/products`, { id: uniqueId(), name: 'first', price: 1, stock: 1 });
     expect(first.status).to.equal(201);
     expect(await metric(svc.url, 'lab_command_events_produced_total')).to.equal(1);
@@ -52,7 +51,7 @@ describe('command-service', function () {
     // The second request dies with the process: the client sees a broken connection, not an answer.
     const second = await http('POST', `${svc.url}/products`, { id: lostId, name: 'lost', price: 2, stock: 2 }).then(() => 'answered', () => 'connection died');
     expect(second).to.equal('connection died');
-    await waitServiceExit(c, 'command-service');
+    await waitTestServiceExit(c, 'command-service');
 
     const rows = await committed(topic);
     expect(rows.map((r) => Number(r.product_id))).to.deep.equal([first.body.productId, lostId]);
@@ -66,7 +65,7 @@ describe('command-service', function () {
 
   it('rolls back product, command_log and outbox together when tx.before-commit fails', async () => {
     const topic = await freshTopic(c, 'cmd-tx');
-    const svc = await startService(c, 'command-service', { modes: { COMMAND_MODE: 'outbox' }, env: { LAB_TOPIC: topic } });
+    const svc = await startTestService(c, 'command-service', { modes: { COMMAND_MODE: 'outbox' }, env: { LAB_TOPIC: topic } });
     expect((await http('POST', `${svc.url}/failpoints/tx.before-commit`, { action: 'error' })).status).to.equal(200);
     const id = uniqueId();
     const res = await http('POST', `${svc.url}/products`, { id, name: 'never', price: 1, stock: 1 });
@@ -83,9 +82,9 @@ describe('command-service', function () {
 
   it('rejects an unknown mode or failpoint with the valid ones', async () => {
     let err: Error | undefined;
-    await startService(c, 'command-service', { modes: { COMMAND_MODE: 'sometimes' } }).catch((e: Error) => (err = e));
+    await startTestService(c, 'command-service', { modes: { COMMAND_MODE: 'sometimes' } }).catch((e: Error) => (err = e));
     expect(err?.message).to.match(/unknown COMMAND_MODE for command-service "sometimes"; valid: outbox, direct/);
-    const svc = await startService(c, 'command-service');
+    const svc = await startTestService(c, 'command-service');
     const res = await http('POST', `${svc.url}/failpoints/command.nope`, { action: 'crash' });
     expect(res.status).to.equal(404);
     expect(String(res.body.error)).to.include('command.after-commit-before-produce');

@@ -3,9 +3,8 @@ import type { Pool } from 'mysql2/promise';
 import type { LabConfig } from '../../../src/lib/config';
 import { readTopic } from '../../../src/lib/topics';
 import { waitFor } from '../../../src/lib/wait';
-import { startService, waitServiceExit } from '../../../src/runtime/services';
 import { ensureLab } from '../../support/lab';
-import { countInTopic, freshGroup, freshTopic, ledgerCount, metric, produceEvents, productEvent, resetTables, stopServices, testPool, uniqueId, waitCaughtUp } from '../../support/services';
+import { countInTopic, freshGroup, freshTopic, ledgerCount, metric, produceEvents, productEvent, resetTables, startTestService, stopTestService, stopTestServices, waitTestServiceExit, testPool, uniqueId, waitCaughtUp } from '../../support/services';
 
 describe('consumer-service', function () {
   this.timeout(180_000);
@@ -18,7 +17,7 @@ describe('consumer-service', function () {
     await resetTables(c, pool);
   });
   after(async () => {
-    if (c) await stopServices(c, ['consumer-service']);
+    if (c) await stopTestServices(c);
     await pool?.end();
   });
 
@@ -35,9 +34,9 @@ describe('consumer-service', function () {
     const { topic, events } = await threeEvents('cons-commit-first');
     const group = freshGroup('commit-first');
     const env = { LAB_TOPIC: topic, LAB_CONSUMER_GROUP: group };
-    await startService(c, 'consumer-service', { modes: { CONSUMER_MODE: 'commit-first' }, env: { ...env, LAB_FAILPOINTS: 'consumer.after-commit-before-process=crash@2' } });
-    await waitServiceExit(c, 'consumer-service');
-    await startService(c, 'consumer-service', { modes: { CONSUMER_MODE: 'commit-first' }, env });
+    await startTestService(c, 'consumer-service', { modes: { CONSUMER_MODE: 'commit-first' }, env: { ...env, LAB_FAILPOINTS: 'consumer.after-commit-before-process=crash@2' } });
+    await waitTestServiceExit(c, 'consumer-service');
+    await startTestService(c, 'consumer-service', { modes: { CONSUMER_MODE: 'commit-first' }, env });
     await waitCaughtUp(c, group, topic);
     // commit-first commits before it processes: "caught up" comes before the last effect, so wait for that too.
     await waitFor('the last event applied', async () => (await ledgerCount(pool, events[2].eventId, group)) === 1, { timeoutMs: 30_000 });
@@ -51,9 +50,9 @@ describe('consumer-service', function () {
       const { topic, events } = await threeEvents(`cons-redeliver-${mode}`);
       const group = freshGroup(mode);
       const env = { LAB_TOPIC: topic, LAB_CONSUMER_GROUP: group };
-      await startService(c, 'consumer-service', { modes: { CONSUMER_MODE: mode }, env: { ...env, LAB_FAILPOINTS: 'consumer.after-side-effect-before-commit=crash@2' } });
-      await waitServiceExit(c, 'consumer-service');
-      const svc = await startService(c, 'consumer-service', { modes: { CONSUMER_MODE: mode }, env });
+      await startTestService(c, 'consumer-service', { modes: { CONSUMER_MODE: mode }, env: { ...env, LAB_FAILPOINTS: 'consumer.after-side-effect-before-commit=crash@2' } });
+      await waitTestServiceExit(c, 'consumer-service');
+      const svc = await startTestService(c, 'consumer-service', { modes: { CONSUMER_MODE: mode }, env });
       await waitCaughtUp(c, group, topic);
       const applied = await Promise.all(events.map((e) => ledgerCount(pool, e.eventId, group)));
       expect(applied, 'ledger rows per version 1, 2, 3').to.deep.equal([1, expected, 1]);
@@ -69,7 +68,7 @@ describe('consumer-service', function () {
     const [v1, v2, v3] = [productEvent(id, 1), productEvent(id, 2), productEvent(id, 3)];
     await produceEvents(c, topic, [v1, v3, v2]);
     const group = freshGroup('order');
-    await startService(c, 'consumer-service', { modes: { CONSUMER_MODE: 'idempotent' }, env: { LAB_TOPIC: topic, LAB_CONSUMER_GROUP: group } });
+    await startTestService(c, 'consumer-service', { modes: { CONSUMER_MODE: 'idempotent' }, env: { LAB_TOPIC: topic, LAB_CONSUMER_GROUP: group } });
     await waitCaughtUp(c, group, topic);
     const [rows] = await pool.query('SELECT version, stock FROM product_view WHERE product_id = ?', [id]);
     expect((rows as object[])[0]).to.deep.equal({ version: 3, stock: 3 });

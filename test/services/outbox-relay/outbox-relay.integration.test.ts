@@ -3,9 +3,8 @@ import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { LabConfig } from '../../../src/lib/config';
 import { readTopic } from '../../../src/lib/topics';
 import { waitFor } from '../../../src/lib/wait';
-import { startService, waitServiceExit } from '../../../src/runtime/services';
 import { ensureLab } from '../../support/lab';
-import { countInTopic, freshGroup, freshTopic, http, ledgerCount, metric, resetTables, stopServices, testPool, uniqueId, waitCaughtUp } from '../../support/services';
+import { countInTopic, freshGroup, freshTopic, http, ledgerCount, metric, resetTables, startTestService, stopTestService, stopTestServices, waitTestServiceExit, testPool, uniqueId, waitCaughtUp } from '../../support/services';
 
 describe('outbox-relay', function () {
   this.timeout(180_000);
@@ -18,13 +17,13 @@ describe('outbox-relay', function () {
     await resetTables(c, pool);
   });
   after(async () => {
-    if (c) await stopServices(c, ['consumer-service', 'outbox-relay', 'outbox-relay-2' as never, 'command-service']);
+    if (c) await stopTestServices(c);
     await pool?.end();
   });
 
   /** Writes one product through command-service in outbox mode; no relay runs yet, so the row waits. */
   async function commandInOutbox(topic: string): Promise<{ eventId: string; productId: number }> {
-    const svc = await startService(c, 'command-service', { modes: { COMMAND_MODE: 'outbox' }, env: { LAB_TOPIC: topic } });
+    const svc = await startTestService(c, 'command-service', { modes: { COMMAND_MODE: 'outbox' }, env: { LAB_TOPIC: topic } });
     const res = await http<{ eventId: string; productId: number }>('POST', `${svc.url}/products`, { id: uniqueId(), name: 'outboxed', price: 5, stock: 5 });
     expect(res.status).to.equal(201);
     return res.body;
@@ -42,10 +41,10 @@ describe('outbox-relay', function () {
     before(async () => {
       topic = await freshTopic(c, 'relay-dup');
       ({ eventId } = await commandInOutbox(topic));
-      await startService(c, 'outbox-relay', { env: { LAB_TOPIC: topic, LAB_FAILPOINTS: 'relay.after-publish-before-mark=crash@1' } });
-      await waitServiceExit(c, 'outbox-relay');
+      await startTestService(c, 'outbox-relay', { env: { LAB_TOPIC: topic, LAB_FAILPOINTS: 'relay.after-publish-before-mark=crash@1' } });
+      await waitTestServiceExit(c, 'outbox-relay');
       expect((await outboxRow(eventId)).published_at, 'the mark never committed').to.equal(null);
-      const relay = await startService(c, 'outbox-relay', { env: { LAB_TOPIC: topic } });
+      const relay = await startTestService(c, 'outbox-relay', { env: { LAB_TOPIC: topic } });
       await waitPublished(eventId);
       expect(await metric(relay.url, 'lab_outbox_relay_published_total')).to.equal(1);
     });
@@ -56,7 +55,7 @@ describe('outbox-relay', function () {
 
     it('lets an idempotent consumer apply it once and skip the duplicate', async () => {
       const group = freshGroup('relay-idem');
-      const svc = await startService(c, 'consumer-service', { modes: { CONSUMER_MODE: 'idempotent' }, env: { LAB_TOPIC: topic, LAB_CONSUMER_GROUP: group } });
+      const svc = await startTestService(c, 'consumer-service', { modes: { CONSUMER_MODE: 'idempotent' }, env: { LAB_TOPIC: topic, LAB_CONSUMER_GROUP: group } });
       await waitCaughtUp(c, group, topic);
       expect(await ledgerCount(pool, eventId, group)).to.equal(1);
       expect(await metric(svc.url, 'lab_consumer_duplicates_skipped_total')).to.equal(1);
@@ -64,7 +63,7 @@ describe('outbox-relay', function () {
 
     it('makes a naive consumer apply it twice (two ledger rows)', async () => {
       const group = freshGroup('relay-naive');
-      await startService(c, 'consumer-service', { modes: { CONSUMER_MODE: 'naive' }, env: { LAB_TOPIC: topic, LAB_CONSUMER_GROUP: group } });
+      await startTestService(c, 'consumer-service', { modes: { CONSUMER_MODE: 'naive' }, env: { LAB_TOPIC: topic, LAB_CONSUMER_GROUP: group } });
       await waitCaughtUp(c, group, topic);
       expect(await ledgerCount(pool, eventId, group)).to.equal(2);
     });
@@ -73,10 +72,10 @@ describe('outbox-relay', function () {
   it('killed before publishing, publishes the row exactly once after restart', async () => {
     const topic = await freshTopic(c, 'relay-before');
     const { eventId } = await commandInOutbox(topic);
-    await startService(c, 'outbox-relay', { env: { LAB_TOPIC: topic, LAB_FAILPOINTS: 'relay.before-publish=crash@1' } });
-    await waitServiceExit(c, 'outbox-relay');
+    await startTestService(c, 'outbox-relay', { env: { LAB_TOPIC: topic, LAB_FAILPOINTS: 'relay.before-publish=crash@1' } });
+    await waitTestServiceExit(c, 'outbox-relay');
     expect(await readTopic(c, topic)).to.have.length(0);
-    await startService(c, 'outbox-relay', { env: { LAB_TOPIC: topic } });
+    await startTestService(c, 'outbox-relay', { env: { LAB_TOPIC: topic } });
     await waitPublished(eventId);
     expect(await countInTopic(c, topic, eventId)).to.equal(1);
     expect((await outboxRow(eventId)).attempts).to.equal(1);
@@ -84,17 +83,17 @@ describe('outbox-relay', function () {
 
   it('with two relays sharded 0/2 and 1/2, keeps each product\'s events in version order', async () => {
     const topic = await freshTopic(c, 'relay-shard');
-    const svc = await startService(c, 'command-service', { modes: { COMMAND_MODE: 'outbox' }, env: { LAB_TOPIC: topic } });
+    const svc = await startTestService(c, 'command-service', { modes: { COMMAND_MODE: 'outbox' }, env: { LAB_TOPIC: topic } });
     const ids = Array.from({ length: 6 }, () => uniqueId());
     for (const id of ids) await http('POST', `${svc.url}/products`, { id, name: 'v1', price: 1, stock: 1 });
     for (let v = 2; v <= 5; v++) for (const id of ids) await http('PUT', `${svc.url}/products/${id}`, { stock: v });
-    await startService(c, 'outbox-relay', { env: { LAB_TOPIC: topic, RELAY_SHARD: '0/2', RELAY_BATCH_SIZE: '3' } });
-    await startService(c, 'outbox-relay', { instance: 2, env: { LAB_TOPIC: topic, RELAY_SHARD: '1/2', RELAY_BATCH_SIZE: '3' } });
+    await startTestService(c, 'outbox-relay', { env: { LAB_TOPIC: topic, RELAY_SHARD: '0/2', RELAY_BATCH_SIZE: '3' } });
+    await startTestService(c, 'outbox-relay', { copy: 2, env: { LAB_TOPIC: topic, RELAY_SHARD: '1/2', RELAY_BATCH_SIZE: '3' } });
     await waitFor('outbox drained', async () => {
       const [rows] = await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM outbox WHERE topic = ? AND published_at IS NULL', [topic]);
       return Number(rows[0].n) === 0;
     }, { timeoutMs: 30_000 });
-    await stopServices(c, ['outbox-relay-2' as never]);
+    await stopTestService(c, 'outbox-relay', 2);
     const records = await readTopic(c, topic);
     expect(records).to.have.length(30);
     for (const id of ids) {
