@@ -117,6 +117,7 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
     result.window.startSec = Date.now() / 1000;
     result.workload = await runWorkload(c, e, opts.seed, {
       commandUrl: () => watcher.url('command-service'),
+      queryUrl: e.workload.readBack ? () => watcher.url('query-service') : undefined,
       steps: e.method.filter((s) => typeof s.at === 'object'),
       fire,
       progress: opts.progress,

@@ -17,6 +17,8 @@ export interface WorkloadStats {
 
 interface RunnerHooks {
   commandUrl: () => string;
+  /** when set, each changed product is read back through query-service right away (fills the cache) */
+  queryUrl?: () => string;
   steps: Step[];
   fire: (step: Step) => Promise<void>;
   progress: Progress;
@@ -61,6 +63,7 @@ export async function runWorkload(_c: LabConfig, e: Experiment, seed: number, ho
       if (await send(hooks.commandUrl, commands[i], stats)) {
         stats.ok++;
         stats.latenciesMs.push(Date.now() - t);
+        if (hooks.queryUrl) await fetch(`${hooks.queryUrl()}/products/${commands[i].productId}`, { signal: AbortSignal.timeout(5000) }).then((r) => r.arrayBuffer()).catch(() => {});
       } else stats.failed++;
       if (Date.now() - lastReport > 2000) {
         lastReport = Date.now();

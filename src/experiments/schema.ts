@@ -138,7 +138,8 @@ export const ExperimentSchema = z.object({
     /** concurrent in-flight commands */
     concurrency: z.number().int().min(1).max(64).default(1),
     payloadBytes: z.number().int().min(0).max(65536).default(16),
-    /** read every product through query-service after quiescence and compare with the DB */
+    /** read each changed product through query-service during the run (filling the cache), and every product after
+     *  quiescence, compared with the DB */
     readBack: z.boolean().default(false),
   }).strict(),
   'steady-state-hypothesis': z.object({
