@@ -122,7 +122,7 @@ export async function startService(c: LabConfig, name: string, opts: StartOption
   env[portEnvVar(def.portKey)] = String(port);
   env.LAB_SERVICE_NAME = procName;
   const rec = sup.start({ name: procName, command: process.execPath, args: [entry], env, cwd: c.root });
-  fs.writeFileSync(portFile(c, procName), String(port));
+  fs.writeFileSync(launchFile(c, procName), JSON.stringify({ name, port, env, instance: opts.instance ?? null }));
   const url = `http://${c.host}:${port}`;
   try {
     await waitFor(`${procName} /health`, async () => {
@@ -179,7 +179,7 @@ export async function serviceStatus(c: LabConfig): Promise<ServiceStatus[]> {
     const rec = sup.read(proc);
     const running = sup.isAlive(proc);
     const def = SERVICES[baseName(proc)!];
-    const port = readPort(c, proc) ?? c.ports[def.portKey];
+    const port = readLaunch(c, proc)?.port ?? c.ports[def.portKey];
     let healthy = false;
     let modes = '';
     if (running) {
@@ -196,12 +196,29 @@ export async function serviceStatus(c: LabConfig): Promise<ServiceStatus[]> {
   return out;
 }
 
-/** The port an instance was started with, kept next to its pidfile (instances may not use the default). */
-const portFile = (c: LabConfig, proc: string) => path.join(supervisorFor(c).runDir, `${proc}.port`);
-function readPort(c: LabConfig, proc: string): number | undefined {
+/**
+ * How a process was last started (port, env), kept next to its pidfile — not as .json, which the Supervisor reads
+ * as pidfiles — so status finds instances on other ports and restart keeps the modes.
+ */
+const launchFile = (c: LabConfig, proc: string) => path.join(supervisorFor(c).runDir, `${proc}.launch`);
+interface Launch {
+  name: string;
+  port: number;
+  env: Record<string, string>;
+  instance: number | string | null;
+}
+function readLaunch(c: LabConfig, proc: string): Launch | undefined {
   try {
-    return Number(fs.readFileSync(portFile(c, proc), 'utf8')) || undefined;
+    return JSON.parse(fs.readFileSync(launchFile(c, proc), 'utf8')) as Launch;
   } catch {
     return undefined;
   }
+}
+
+/** Restarts a service process with the env it was last started with (modes, topic, shard…), minus failpoints. */
+export async function restartService(c: LabConfig, proc: string): Promise<StartedService> {
+  const last = readLaunch(c, proc);
+  if (!last) return startService(c, proc);
+  const env = Object.fromEntries(Object.entries(last.env).filter(([k]) => k !== 'LAB_FAILPOINTS' && k !== 'LAB_SERVICE_NAME' && !k.endsWith('_PORT')));
+  return startService(c, last.name, { env, instance: last.instance ?? undefined, port: last.port });
 }

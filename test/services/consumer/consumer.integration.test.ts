@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Pool } from 'mysql2/promise';
 import type { LabConfig } from '../../../src/lib/config';
+import { dlqTopic } from '../../../src/lib/events';
 import { readTopic } from '../../../src/lib/topics';
 import { waitFor } from '../../../src/lib/wait';
 import { ensureLab } from '../../support/lab';
@@ -73,5 +74,21 @@ describe('consumer-service', function () {
     const [rows] = await pool.query('SELECT version, stock FROM product_view WHERE product_id = ?', [id]);
     expect((rows as object[])[0]).to.deep.equal({ version: 3, stock: 3 });
     expect((await readTopic(c, topic)).length).to.equal(3);
+  });
+
+  it('retries a message that keeps failing CONSUMER_MAX_ATTEMPTS times, then parks it in the DLQ and moves on', async () => {
+    const topic = await freshTopic(c, 'cons-retry');
+    // A name the column cannot hold: MariaDB (strict mode) rejects the insert on every attempt.
+    const bad = { ...productEvent(uniqueId(), 1), name: 'x'.repeat(300) };
+    const next = productEvent(uniqueId(), 1);
+    await produceEvents(c, topic, [bad, next], 0);
+    const group = freshGroup('retry');
+    const svc = await startTestService(c, 'consumer-service', { env: { LAB_TOPIC: topic, LAB_CONSUMER_GROUP: group, CONSUMER_MAX_ATTEMPTS: '4', CONSUMER_RETRY_BACKOFF_MS: '20' } });
+    await waitCaughtUp(c, group, topic);
+    expect(await ledgerCount(pool, next.eventId, group)).to.equal(1);
+    expect(await metric(svc.url, 'lab_consumer_retries_total')).to.equal(3);
+    const dlq = await readTopic(c, dlqTopic(topic));
+    expect(dlq.map((r) => [r.headers['dedup-key'], r.headers.attempts])).to.deep.equal([[bad.eventId, '4']]);
+    expect(dlq[0].headers.error).to.match(/too long/i);
   });
 });
