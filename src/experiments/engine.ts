@@ -8,7 +8,9 @@ import { labRedis } from '../lib/redis';
 import { ensureTopics } from '../lib/topics';
 import { sleep } from '../lib/wait';
 import type { Progress } from '../runtime/progress';
-import { SERVICE_NAMES, startService, stopService } from '../runtime/services';
+import { SERVICE_NAMES, startService, stopService, validateModes } from '../runtime/services';
+import { heal } from '../chaos/heal';
+import { LabError } from '../lib/errors';
 import { healToxics, prometheusClient, supervisorFor, up } from '../runtime/stack';
 import { replayDlq } from '../services/replay-worker/replay';
 import { audit, type AuditResult } from './audit';
@@ -81,7 +83,7 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
 
   await up(c, opts.progress);
   const prom = prometheusClient(c);
-  await validatePromQL(loaded, prom, runId);
+  await preflight(c, loaded);
 
   const pool = labPool(c, { connectionLimit: 4 });
   const rollbacks: Rollback[] = [];
@@ -108,7 +110,7 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
       if (step.fault.type === 'toxic') facts.toxicsAdded++;
       if (step.fault.type === 'broker' && step.fault.action === 'kill') facts.brokerKills++;
       if (step.fault.type === 'failpoint') watcher.rearmOnRestart(step.fault);
-      const rb = await applyFault(ctx, step.fault);
+      const rb = await applyFault(ctx, step.fault, e.method.indexOf(step));
       if (rb) rollbacks.push(rb);
     };
 
@@ -123,14 +125,15 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
       progress: opts.progress,
       signal: opts.signal,
     });
+    if (opts.signal?.aborted) throw new Interrupted();
     facts.commandsSent = result.workload.sent;
     facts.commandsFailed = result.workload.failed;
     note(`workload done: ${result.workload.ok}/${result.workload.sent} commands accepted, ${result.workload.failed} failed`);
 
-    await waitQuiescence(c, pool, e, { topic, consumerGroup }, note, watcher);
+    await waitQuiescence(c, pool, e, { topic, consumerGroup }, note, watcher, opts.signal);
     for (const step of e.method.filter((s) => s.at === 'quiescence')) {
       await fire(step);
-      await waitQuiescence(c, pool, e, { topic, consumerGroup }, note, watcher);
+      await waitQuiescence(c, pool, e, { topic, consumerGroup }, note, watcher, opts.signal);
     }
     const readBack = e.workload.readBack ? await readThroughQueryService(watcher.url('query-service'), e.workload.products) : undefined;
     watcher.stopWatching();
@@ -152,6 +155,12 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
   } finally {
     watcher.stopWatching();
     await runRollbacks(rollbacks, note);
+    // The file's declared rollbacks; the engine's own (toxics healed, services stopped) run regardless.
+    for (const rb of e.rollbacks) {
+      if (rb.type === 'heal') await heal(c).catch(() => {});
+      if (rb.type === 'disarm-failpoints') for (const s of Object.keys(e.services)) await fetch(`${watcher.url(s)}/failpoints`, { method: 'DELETE' }).catch(() => {});
+      note(`rollback (declared): ${rb.name}`);
+    }
     await healToxics(c);
     await watcher.stopAll();
     await pool.end().catch(() => {});
@@ -160,9 +169,9 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
   return result;
 }
 
-class Interrupted extends Error {
+class Interrupted extends LabError {
   constructor() {
-    super('interrupted (Ctrl-C): faults rolled back');
+    super('interrupted (Ctrl-C): faults rolled back, services stopped', { exitCode: 130 });
   }
 }
 
@@ -174,12 +183,23 @@ async function runRollbacks(rollbacks: Rollback[], note: (w: string) => void) {
   }
 }
 
-/** A probe with bad PromQL is an invalid experiment: rejected before any reset, service start or fault. */
-async function validatePromQL(loaded: LoadedExperiment, prom: ReturnType<typeof prometheusClient>, runId: string) {
+/**
+ * What needs the running stack to check: PromQL that Prometheus rejects, service modes the services would
+ * refuse. Either makes the experiment invalid — rejected before any reset, service start or fault.
+ */
+export async function preflight(c: LabConfig, loaded: LoadedExperiment): Promise<void> {
   const problems: string[] = [];
+  const prom = prometheusClient(c);
   for (const p of loaded.experiment['steady-state-hypothesis'].probes) {
     if (p.type !== 'promql') continue;
-    await prom.query(renderQuery(p.query, runId, 60)).catch((err: Error) => problems.push(`probe "${p.name}": ${err.message}`));
+    await prom.query(renderQuery(p.query, 'preflight', 60)).catch((err: Error) => problems.push(`probe "${p.name}": ${err.message}`));
+  }
+  for (const [service, setup] of Object.entries(loaded.experiment.services)) {
+    try {
+      validateModes(service, setup.modes);
+    } catch (err) {
+      problems.push(`services.${service}.modes: ${(err as Error).message}`);
+    }
   }
   if (problems.length) throw new InvalidExperimentError(loaded.file, problems);
 }
@@ -202,7 +222,7 @@ async function resetState(c: LabConfig, pool: Pool, topic: string) {
 }
 
 /** Outbox drained (if a relay runs) and the consumer group caught up (if a consumer runs), or the bounded timeout. */
-async function waitQuiescence(c: LabConfig, pool: Pool, e: Experiment, run: { topic: string; consumerGroup: string }, note: (w: string) => void, watcher: ServiceWatcher) {
+async function waitQuiescence(c: LabConfig, pool: Pool, e: Experiment, run: { topic: string; consumerGroup: string }, note: (w: string) => void, watcher: ServiceWatcher, signal?: AbortSignal) {
   const t = Date.now();
   const deadline = t + e.quiescence.timeoutMs;
   const admin = labKafka(c, 'lab-engine').admin();
@@ -215,14 +235,20 @@ async function waitQuiescence(c: LabConfig, pool: Pool, e: Experiment, run: { to
         const [[row]] = (await pool.query('SELECT COUNT(*) AS n FROM outbox WHERE topic = ? AND published_at IS NULL', [run.topic])) as unknown as [{ n: number }[]];
         backlog = Number(row.n);
       }
+      if (signal?.aborted) throw new Interrupted();
+      // Every group that must have seen every event: the consumer's, and each query-service's invalidations.
+      const groups = [
+        ...('consumer-service' in e.services && watcher.running('consumer-service') ? [run.consumerGroup] : []),
+        ...['query-service', 'query-service-2'].filter((q) => q in e.services && watcher.running(q)).map((q) => `${run.consumerGroup}-${q}`),
+      ];
       let lag = 0;
-      if ('consumer-service' in e.services && watcher.running('consumer-service')) {
-        const ends = await admin.fetchTopicOffsets(run.topic);
-        const committed = await admin.fetchOffsets({ groupId: run.consumerGroup, topics: [run.topic] });
+      const ends = await admin.fetchTopicOffsets(run.topic);
+      for (const groupId of groups) {
+        const committed = await admin.fetchOffsets({ groupId, topics: [run.topic] });
         const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
-        lag = ends.reduce((a, p) => a + Math.max(0, Number(p.high) - Math.max(0, done.get(p.partition) ?? 0)), 0);
+        lag += ends.reduce((a, p) => a + Math.max(0, Number(p.high) - Math.max(0, done.get(p.partition) ?? 0)), 0);
       }
-      last = `outbox backlog ${backlog}, consumer lag ${lag}`;
+      last = `outbox backlog ${backlog}, lag ${lag} over ${groups.length} group(s)`;
       if (backlog === 0 && lag === 0) break;
       if (Date.now() > deadline) {
         note(`quiescence not reached in ${e.quiescence.timeoutMs} ms (${last}); judging anyway`);
@@ -257,6 +283,7 @@ class ServiceWatcher {
   private rearm = new Map<string, { fault: Extract<Step['fault'], { type: 'failpoint' }>; left: number }[]>();
   private timer?: NodeJS.Timeout;
   private busy = false;
+  private starting = false;
   private expectedDown = new Set<string>();
 
   constructor(
@@ -283,7 +310,10 @@ class ServiceWatcher {
 
   async start(service: string, env?: Record<string, string>, deliberate = false) {
     if (env) this.envOverrides.set(service, { ...this.envOverrides.get(service), ...env });
+    // A deliberate (re)start stops the process first: the crash watcher must not take that gap for a crash.
+    if (deliberate) this.expectedDown.add(service);
     const setup = this.e.services[service as keyof Experiment['services']]!;
+    this.starting = true;
     const started = await startService(this.c, service, {
       modes: setup.modes,
       env: {
@@ -295,7 +325,7 @@ class ServiceWatcher {
         ...setup.env,
         ...this.envOverrides.get(service),
       },
-    });
+    }).finally(() => (this.starting = false));
     this.urls.set(service, started.url);
     if (deliberate) this.expectedDown.delete(service);
   }
@@ -322,7 +352,7 @@ class ServiceWatcher {
   }
 
   private async tick() {
-    if (this.busy) return;
+    if (this.busy || this.starting) return;
     this.busy = true;
     try {
       for (const [service, setup] of Object.entries(this.e.services)) {

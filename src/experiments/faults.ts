@@ -31,14 +31,14 @@ export async function armFailpoint(serviceUrl: (service: string) => string, f: E
 }
 
 /** Applies one fault of the timeline; returns its rollback, if it has one. */
-export async function applyFault(ctx: FaultContext, f: Fault): Promise<Rollback | undefined> {
+export async function applyFault(ctx: FaultContext, f: Fault, stepIndex = 0): Promise<Rollback | undefined> {
   switch (f.type) {
     case 'failpoint':
       await armFailpoint(ctx.serviceUrl, f);
       ctx.note(`armed ${f.failpoint} on ${f.service}: ${f.action} on pass ${f.after}${f.repeat > 1 ? `, up to ${f.repeat}×` : ''}`);
       return { name: `disarm ${f.failpoint}`, run: async () => void (await fetch(`${ctx.serviceUrl(f.service)}/failpoints`, { method: 'DELETE' }).catch(() => {})) };
     case 'toxic': {
-      const name = await addToxic(ctx.c, { proxy: f.proxy, name: `exp_${f.toxic.type}_${f.toxic.stream}`, ...f.toxic });
+      const name = await addToxic(ctx.c, { proxy: f.proxy, name: `exp${stepIndex}_${f.toxic.type}_${f.toxic.stream}`, ...f.toxic });
       ctx.note(`toxic ${f.toxic.type} on ${f.proxy} (${f.toxic.stream}) ${JSON.stringify(f.toxic.attributes)}`);
       const rollback = { name: `remove toxic ${name} from ${f.proxy}`, run: () => removeToxic(ctx.c, f.proxy, name, f.toxic.type).catch(() => {}) };
       if (f.durationMs) setTimeout(() => void rollback.run().then(() => ctx.note(`toxic ${name} on ${f.proxy} removed after ${f.durationMs} ms`)), f.durationMs).unref();

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { ZodIssue } from 'zod';
 import { LabError } from '../lib/errors';
-import { ExperimentSchema, type Experiment } from './schema';
+import { AUDIT_FIGURES, ExperimentSchema, type Experiment } from './schema';
 
 export class InvalidExperimentError extends LabError {
   constructor(readonly file: string, readonly problems: string[]) {
@@ -127,10 +127,20 @@ function semanticProblems(e: Experiment, dirName: string): string[] {
   if (/^E-\d{3}-/.test(dirName) && !dirName.startsWith(e.id)) out.push(`id ${e.id} does not match its directory ${dirName}`);
   for (const [i, step] of e.method.entries()) {
     const f = step.fault;
-    if ((f.type === 'failpoint' || (f.type === 'service' && f.action !== 'start')) && !(f.service in e.services))
+    if ((f.type === 'failpoint' || f.type === 'service') && !(f.service in e.services))
       out.push(`method.${i} (${step.name}): service ${f.service} is not among this experiment's services (${Object.keys(e.services).join(', ')})`);
   }
   for (const p of e['steady-state-hypothesis'].probes) if (p.type === 'promql' && !/\S/.test(p.query)) out.push(`probe ${p.name}: empty query`);
+  // references in tolerances must name a real audit figure or run fact
+  const FACTS = ['crashes', 'failpointsFired', 'restarts', 'commandsSent', 'commandsFailed', 'brokerKills', 'toxicsAdded', 'replays'];
+  for (const p of e['steady-state-hypothesis'].probes) {
+    for (const ref of Object.values(p.tolerance).flat()) {
+      if (typeof ref !== 'string') continue;
+      const [scope, key] = ref.split('.');
+      const known = scope === 'audit' ? (AUDIT_FIGURES as readonly string[]) : FACTS;
+      if (!known.includes(key)) out.push(`probe "${p.name}": ${ref} is not a known ${scope === 'audit' ? 'audit figure' : 'run fact'} (${known.join(', ')})`);
+    }
+  }
   const names = e['steady-state-hypothesis'].probes.map((p) => p.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) out.push(`probe name "${dup}" is used twice`);

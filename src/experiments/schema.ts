@@ -148,6 +148,6 @@ export const ExperimentSchema = z.object({
   }).strict(),
   method: z.array(StepSchema).default([]),
   rollbacks: z.array(z.object({ name: z.string(), type: z.enum(['heal', 'disarm-failpoints', 'stop-services']) }).strict()).default([]),
-  quiescence: z.object({ timeoutMs: z.number().int().positive().default(60_000), settleMs: z.number().int().min(0).default(3000) }).strict().default({}),
+  quiescence: z.object({ timeoutMs: z.number().int().positive().default(60_000), settleMs: z.number().int().min(0).default(6000) }).strict().default({}),
 }).strict();
 export type Experiment = z.infer<typeof ExperimentSchema>;

@@ -106,8 +106,12 @@ export function serve(ctx: ServiceContext, app: express.Express, port: number, s
     ctx.log.info({ sig }, 'graceful shutdown');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    server.close();
+    frozen.value = true; // no new work over HTTP; /metrics still answers
     await shutdown().catch((e) => ctx.log.error({ err: e }, 'shutdown error'));
+    // One last scrape, so what this process counted since the previous one reaches Prometheus (bounded).
+    const wait = Number(process.env.LAB_CRASH_SCRAPE_WAIT_MS ?? 2500);
+    if (wait > 0) await nextScrape(wait);
+    server.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import * as path from 'node:path';
 import { LabCommand } from '../../base';
-import { runExperiment, type RunResult } from '../../../experiments/engine';
+import { preflight, runExperiment, type RunResult } from '../../../experiments/engine';
+import { up } from '../../../runtime/stack';
 import { findExperiment, listExperimentFiles, loadExperimentFile } from '../../../experiments/loader';
 import { headline, verdictTable, writeReport } from '../../../experiments/report';
 import { stderrProgress } from '../../../runtime/progress';
@@ -28,12 +29,23 @@ export default class ExpRun extends LabCommand {
     };
     process.once('SIGINT', onSigint);
     const results: RunResult[] = [];
+    const reportDir = (r: RunResult) => (flags.report ? (files.length > 1 ? path.join(flags.report, r.id) : flags.report) : path.join(c.root, 'reports', r.runId));
     try {
+      // Checks that need the stack (PromQL, modes), for every selected experiment, before the first one runs.
+      await up(c, stderrProgress(this.jsonEnabled()));
+      for (const l of loaded) await preflight(c, l);
       for (const l of loaded) {
         this.logToStderr(`▶ ${l.experiment.id} — ${l.experiment.title} (seed ${flags.seed})`);
-        const r = await runExperiment(c, l, { seed: flags.seed, progress: stderrProgress(this.jsonEnabled()), signal: abort.signal });
-        const dir = flags.report ? (files.length > 1 ? path.join(flags.report, r.id) : flags.report) : path.join(c.root, 'reports', r.runId);
-        const out = writeReport(dir, r);
+        let r: RunResult;
+        try {
+          r = await runExperiment(c, l, { seed: flags.seed, progress: stderrProgress(this.jsonEnabled()), signal: abort.signal });
+        } catch (err) {
+          // An aborted or interrupted run still leaves its journal: what ran, which faults, and how it ended.
+          const partial = (err as { partialResult?: RunResult }).partialResult;
+          if (partial) this.logToStderr(`partial report: ${path.relative(process.cwd(), writeReport(reportDir(partial), partial).markdown)}`);
+          throw err;
+        }
+        const out = writeReport(reportDir(r), r);
         results.push(r);
         if (!this.jsonEnabled()) this.log(`\n${verdictTable(r)}\n\n${headline(r)}\nreport: ${path.relative(process.cwd(), out.markdown)}\n`);
       }
