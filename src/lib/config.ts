@@ -67,8 +67,11 @@ export function findRoot(from = __dirname): string {
 
 /** Flag → env (LAB_*) → default, validated once. A bad value fails here with the variable to fix. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = findRoot()): LabConfig {
+  // LAB_PORT_OFFSET shifts every default at once: a second lab (e.g. a CI check) beside a running one.
+  const offset = Number(env.LAB_PORT_OFFSET ?? 0);
+  if (!Number.isInteger(offset) || offset < -10000 || offset > 30000) throw new ConfigError(`LAB_PORT_OFFSET=${env.LAB_PORT_OFFSET} is invalid: expected an integer like 1000`);
   const ports: Record<string, unknown> = {};
-  for (const name of Object.keys(PORT_DEFAULTS) as PortName[]) ports[name] = env[portEnvVar(name)] ?? PORT_DEFAULTS[name];
+  for (const name of Object.keys(PORT_DEFAULTS) as PortName[]) ports[name] = env[portEnvVar(name)] ?? PORT_DEFAULTS[name] + offset;
   const raw = {
     root,
     labDir: env.LAB_DIR ? path.resolve(env.LAB_DIR) : path.join(root, '.lab'),

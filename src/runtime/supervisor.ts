@@ -107,7 +107,8 @@ export class Supervisor {
     // A group may outlive its leader (e.g. a shell wrapper's children); finish it off — but only when the pid
     // is ours or free: a recycled pid now belongs to someone else, and so may its group.
     if (wasRunning || !pidExists(rec.pid)) signalGroup(rec.pid, 'SIGKILL');
-    fs.rmSync(this.pidFile(name), { force: true });
+    // Only remove the pidfile if it is still the one we read: a concurrent start may have replaced it.
+    if (this.read(name)?.pid === rec.pid) fs.rmSync(this.pidFile(name), { force: true });
     return wasRunning;
   }
 

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { ConfigResourceTypes } from 'kafkajs';
+import { kafkaBootstrap } from '../../src/lib/config';
 import { labKafka } from '../../src/lib/kafka';
 import { READ_UNCOMMITTED, latestOffsets, topicOffsets } from '../../src/lib/offsets';
 import { waitFor } from '../../src/lib/wait';
@@ -15,10 +16,13 @@ import { ensureLab } from '../support/lab';
 describe('kafkajs 2.2.4 against our Kafka 4 brokers', function () {
   this.timeout(120_000);
   let kafka: Kafka;
+  let bootstrap: string;
   const topic = `test.compat.${randomUUID().slice(0, 8)}`;
 
   before(async () => {
-    kafka = labKafka(await ensureLab(), 'compat-test');
+    const c = await ensureLab();
+    kafka = labKafka(c, 'compat-test');
+    bootstrap = kafkaBootstrap(c)[0];
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: 3 }] });
@@ -70,7 +74,7 @@ describe('kafkajs 2.2.4 against our Kafka 4 brokers', function () {
     const open = (await topicOffsets(kafka, topic))[0];
     expect(open.lso < open.hw, `LSO ${open.lso} < HW ${open.hw} while the transaction is open`).to.equal(true);
     // Cross-checked with librdkafka (Debian's kcat): its ListOffsets per isolation level gives the same two numbers.
-    const kcat = (iso: string) => Number(/offset (\d+)/.exec(execFileSync('kcat', ['-b', '127.0.0.1:19092', '-Q', '-t', `${topic}:0:-1`, '-X', `isolation.level=${iso}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))?.[1]);
+    const kcat = (iso: string) => Number(/offset (\d+)/.exec(execFileSync('kcat', ['-b', bootstrap, '-Q', '-t', `${topic}:0:-1`, '-X', `isolation.level=${iso}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))?.[1]);
     expect(BigInt(kcat('read_committed'))).to.equal(open.lso);
     expect(BigInt(kcat('read_uncommitted'))).to.equal(open.hw);
     expect(await consumeAll(false, 1, 4000)).to.deep.equal([]); // read_committed stops at the LSO: nothing yet

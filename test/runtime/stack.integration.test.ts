@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as mysql from 'mysql2/promise';
 import { CompressionTypes } from 'kafkajs';
 import { withToxic, toxiproxy } from '../../src/chaos/toxics';
-import { kafkaBootstrap, type LabConfig } from '../../src/lib/config';
+import { kafkaBootstrap, loadConfig, type LabConfig } from '../../src/lib/config';
+import { proxyDecls } from '../../src/runtime/components/toxiproxy';
 import { labKafka } from '../../src/lib/kafka';
 import { INFRA_JOBS } from '../../src/runtime/components/prometheus';
 import { dbConnectionOptions, infraComponents, prometheusClient, status } from '../../src/runtime/stack';
@@ -85,10 +86,11 @@ describe('lab stack (real Kafka, MariaDB, Redis, Toxiproxy, Prometheus)', () => 
     for (const s of samples) expect(s.value, `${s.metric.job} ${s.metric.instance}`).to.equal(1);
   });
 
-  it('keeps the repository toxiproxy.json equal to the proxies it runs', async () => {
+  it('keeps the repository toxiproxy.json equal to the default proxies, and runs exactly its configured ones', async () => {
     const declared = JSON.parse(fs.readFileSync(`${c.root}/toxiproxy.json`, 'utf8'));
+    expect(proxyDecls(loadConfig({}, c.root))).to.deep.equal(declared);
     const running = Object.values(await toxiproxy(c).getAll()).map((p) => ({ name: p.name, listen: p.listen, upstream: p.upstream, enabled: true }));
-    expect(running).to.have.deep.members(declared);
+    expect(running).to.have.deep.members(proxyDecls(c));
   });
 });
 

@@ -6,10 +6,14 @@ import type { ConsumerConfig } from './config';
 
 export const SIDE_EFFECT = 'notification-sent';
 
-/** The simulated bug: never succeeds however often it is retried. */
+/**
+ * The simulated bug: never succeeds however often it is retried. It is marked retriable on purpose: a consumer
+ * cannot tell a bug from a transient failure, so it retries with backoff until its attempts run out — that is
+ * what keeps a poison message from blocking the partition for ever, and what the DLQ is for.
+ */
 export class PoisonMessageError extends LabError {
   constructor(e: ProductEvent) {
-    super(`event ${e.eventId} (product ${e.productId}) is listed in CONSUMER_POISON, a simulated bug; restart consumer-service without it, then replay the DLQ`, { retriable: false });
+    super(`event ${e.eventId} (product ${e.productId}) is listed in CONSUMER_POISON, a simulated bug; restart consumer-service without it, then replay the DLQ`, { retriable: true });
   }
 }
 

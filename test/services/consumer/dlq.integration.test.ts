@@ -45,7 +45,7 @@ describe('a poison message', function () {
     expect(dlq).to.have.length(1);
     expect(JSON.parse(String(dlq[0].value))).to.deep.equal(poison);
     expect(dlq[0].key).to.equal(String(poisonId));
-    expect(dlq[0].headers).to.include({ 'original-topic': topic, 'original-partition': '0', 'original-offset': '0', attempts: '1', 'dedup-key': poison.eventId, 'event-id': poison.eventId });
+    expect(dlq[0].headers).to.include({ 'original-topic': topic, 'original-partition': '0', 'original-offset': '0', attempts: '3', 'dedup-key': poison.eventId, 'event-id': poison.eventId });
     expect(dlq[0].headers.error).to.match(/CONSUMER_POISON/);
   });
 
