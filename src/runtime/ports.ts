@@ -34,3 +34,15 @@ export function portHolder(port: number): string | undefined {
     return undefined;
   }
 }
+
+/** A port the OS considers free right now (for extra service instances and tests). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import * as net from 'node:net';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { LabConfig } from '../../src/lib/config';
 import { labPool } from '../../src/lib/db';
@@ -9,6 +8,7 @@ import { ensureTopics, readTopic } from '../../src/lib/topics';
 import { waitFor } from '../../src/lib/wait';
 import { ensureMigrated, instanceName, startService, stopService, waitServiceExit, type ServiceName, type StartOptions } from '../../src/runtime/services';
 import { supervisorFor } from '../../src/runtime/stack';
+import { freePort } from '../../src/runtime/ports';
 
 /** Helpers for the service tests: real processes (via startService), real topics, real rows — nothing mocked. */
 
@@ -45,16 +45,6 @@ const INSTANCE = `t${RUN}`;
 export const testServiceName = (name: ServiceName, copy = 1) => instanceName(name, copy === 1 ? INSTANCE : `${INSTANCE}x${copy}`);
 const ports = new Map<string, number>();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startTestService(c: LabConfig, name: ServiceName, opts: StartOptions & { copy?: number } = {}) {
   const proc = testServiceName(name, opts.copy);

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Pool } from 'mysql2/promise';
@@ -14,6 +13,7 @@ import { waitFor } from '../../../src/lib/wait';
 import { silentProgress } from '../../../src/runtime/progress';
 import { up } from '../../../src/runtime/stack';
 import { ensureLab } from '../../support/lab';
+import { freePort } from '../../../src/runtime/ports';
 
 /** Helpers for the query-service tests: real processes, real topics, real rows — nothing mocked. */
 
@@ -81,16 +81,6 @@ export async function deleteProducts(pool: Pool, ids: number[]) {
   if (ids.length) await pool.query('DELETE FROM product WHERE id IN (?)', [ids]);
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ProductResponse {
   status: number;
