@@ -1,0 +1,52 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { LabConfig } from '../../src/lib/config';
+import { serviceStatus } from '../../src/runtime/services';
+import { ensureLab } from '../support/lab';
+
+const WITH_BAD_PROMQL = `id: E-902
+title: An experiment whose probe Prometheus cannot parse
+description: used by the preflight test only
+expected: controlled
+services:
+  command-service: { modes: { COMMAND_MODE: outbox } }
+workload: { commands: 10, products: 2 }
+method:
+  - name: a toxic that must never be added
+    at: start
+    fault: { type: toxic, proxy: mysql, toxic: { type: latency, attributes: { latency: 500 } } }
+steady-state-hypothesis:
+  title: n/a
+  probes:
+    - { name: broken, type: promql, query: 'sum(rate(lab_command_requests_total[5m]', tolerance: { gt: 0 } }
+`;
+
+describe('experiment preflight', function () {
+  this.timeout(120_000);
+  let c: LabConfig;
+  before(async () => {
+    c = await ensureLab();
+  });
+
+  it('rejects bad PromQL before any reset, service start or fault, naming the probe', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-pre-'));
+    fs.mkdirSync(path.join(dir, 'E-902-bad'));
+    const file = path.join(dir, 'E-902-bad', 'experiment.yaml');
+    fs.writeFileSync(file, WITH_BAD_PROMQL);
+    const res = spawnSync(process.execPath, [path.join(c.root, 'bin/run.js'), 'exp', 'run', file], { cwd: c.root, encoding: 'utf8', timeout: 90_000 });
+    expect(res.status).to.equal(2);
+    expect(res.stderr).to.match(/not a valid experiment/).and.match(/probe "broken".*(parse error|unclosed)/i);
+    const toxics = await (await fetch(`http://${c.host}:${c.ports.toxiproxy}/proxies/mysql/toxics`)).json();
+    expect(toxics).to.deep.equal([]);
+    expect((await serviceStatus(c)).filter((s) => s.running && s.service === 'command-service')).to.deep.equal([]);
+  });
+
+  it('rejects an unknown experiment id with the list of known ones (exit 2)', () => {
+    const res = spawnSync(process.execPath, [path.join(c.root, 'bin/run.js'), 'exp', 'run', 'E-777'], { cwd: c.root, encoding: 'utf8' });
+    expect(res.status).to.equal(2);
+    expect(res.stderr).to.match(/unknown experiment "E-777"; known: E-001/);
+  });
+});
