@@ -8,7 +8,7 @@ import { labRedis } from '../lib/redis';
 import { ensureTopics } from '../lib/topics';
 import { sleep } from '../lib/wait';
 import type { Progress } from '../runtime/progress';
-import { SERVICE_NAMES, startService, stopService, validateModes } from '../runtime/services';
+import { ensureMigrated, SERVICE_NAMES, startService, stopService, validateModes } from '../runtime/services';
 import { heal } from '../chaos/heal';
 import { LabError } from '../lib/errors';
 import { healToxics, prometheusClient, supervisorFor, up } from '../runtime/stack';
@@ -208,6 +208,7 @@ async function resetState(c: LabConfig, pool: Pool, topic: string) {
   const sup = supervisorFor(c);
   for (const rec of sup.list()) if (SERVICE_NAMES.some((s) => rec.name === s || rec.name.startsWith(`${s}-`))) await stopService(c, rec.name);
   await healToxics(c);
+  await ensureMigrated(c); // a fresh database has no tables yet
   for (const t of TABLES) await pool.query(`DELETE FROM ${t}`);
   const redis = labRedis(c);
   await redis.flushdb();
