@@ -17,10 +17,12 @@ describe('kafkajs 2.2.4 against our Kafka 4 brokers', function () {
   this.timeout(120_000);
   let kafka: Kafka;
   let bootstrap: string;
+  let root: string;
   const topic = `test.compat.${randomUUID().slice(0, 8)}`;
 
   before(async () => {
     const c = await ensureLab();
+    root = c.root;
     kafka = labKafka(c, 'compat-test');
     bootstrap = kafkaBootstrap(c)[0];
     const admin = kafka.admin();
@@ -77,6 +79,9 @@ describe('kafkajs 2.2.4 against our Kafka 4 brokers', function () {
     const kcat = (iso: string) => Number(/offset (\d+)/.exec(execFileSync('kcat', ['-b', bootstrap, '-Q', '-t', `${topic}:0:-1`, '-X', `isolation.level=${iso}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))?.[1]);
     expect(BigInt(kcat('read_committed'))).to.equal(open.lso);
     expect(BigInt(kcat('read_uncommitted'))).to.equal(open.hw);
+    // …and `chaos offsets` shows it to the user.
+    const shown = JSON.parse(execFileSync(process.execPath, [`${root}/bin/run.js`, 'offsets', topic, '--json'], { cwd: root, encoding: 'utf8' }));
+    expect(Number(shown[0].lso)).to.be.lessThan(Number(shown[0].hw));
     expect(await consumeAll(false, 1, 4000)).to.deep.equal([]); // read_committed stops at the LSO: nothing yet
     await tx.commit();
     await producer.disconnect();
@@ -86,6 +91,8 @@ describe('kafkajs 2.2.4 against our Kafka 4 brokers', function () {
       const p = (await topicOffsets(kafka, topic))[0];
       return p.lso === p.hw && p;
     }, { timeoutMs: 10_000, intervalMs: 100 });
+    const after = JSON.parse(execFileSync(process.execPath, [`${root}/bin/run.js`, 'offsets', topic, '--json'], { cwd: root, encoding: 'utf8' }));
+    expect(after[0].lso).to.equal(after[0].hw);
     expect(await consumeAll(false, 2)).to.deep.equal(['committed-1', 'committed-2']);
     expect(await consumeAll(true, 3)).to.include.members(['aborted-1', 'committed-1', 'committed-2']);
     expect((await latestOffsets(kafka, topic, [0], READ_UNCOMMITTED)).get(0)).to.equal(closed.hw);
