@@ -1,0 +1,129 @@
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import type { Kafka } from 'kafkajs';
+import type { Pool, RowDataPacket } from 'mysql2/promise';
+import { kafkaBootstrap, labPaths, type LabConfig } from '../src/lib/config';
+import { encodeProductEvent, EVENT_ID_HEADER } from '../src/lib/events';
+import { sleep } from '../src/lib/wait';
+import { assertRunning, freshTopic, log, PRODUCT_BASE, productEvent, profileEnv, retry, withService } from './lib';
+import { profileText, summarizeProfile } from './profile';
+
+export interface RelayRun {
+  batch: number;
+  pollMs: number;
+  eventsPerSec: number;
+  valid: boolean;
+}
+export interface RelayResult {
+  n: number;
+  runs: RelayRun[];
+  raw: Record<number, number>;
+  best: RelayRun;
+  perf: { records: number; recordSize: number; eventsPerSec: number; command: string } | null;
+  profile?: string;
+}
+
+/** The same payloads everywhere (outbox rows, raw producer): 100 products, versions rising — like real commands. */
+const payloads = (n: number) => Array.from({ length: n }, (_, i) => productEvent(PRODUCT_BASE + (i % 100), 1 + Math.floor(i / 100)));
+
+async function hwSum(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** One relay process on a fresh topic: bulk-insert N rows in ONE transaction (they appear at once), time to backlog 0. */
+async function relayRun(c: LabConfig, kafka: Kafka, pool: Pool, n: number, batch: number, pollMs: number, extraEnv: Record<string, string> = {}): Promise<RelayRun> {
+  const topic = await freshTopic(kafka);
+  return withService(c, 'outbox-relay', { env: { LAB_TOPIC: topic, RELAY_BATCH_SIZE: String(batch), RELAY_POLL_MS: String(pollMs), ...extraEnv } }, async () => {
+    const rows = payloads(n).map((e) => [e.eventId, topic, 'product', e.productId, e.type, JSON.stringify(e)]);
+    const conn = await pool.getConnection();
+    let t0: bigint;
+    try {
+      await conn.beginTransaction();
+      for (let i = 0; i < rows.length; i += 1000) await conn.query('INSERT INTO outbox (event_id, topic, aggregate_type, aggregate_id, event_type, payload) VALUES ?', [rows.slice(i, i + 1000)]);
+      await conn.commit();
+      t0 = process.hrtime.bigint();
+    } finally {
+      conn.release();
+    }
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const [r] = await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM outbox WHERE topic = ? AND published_at IS NULL', [topic]);
+      if (Number(r[0].n) === 0) break;
+      if (Date.now() > deadline) throw new Error(`relay batch=${batch} poll=${pollMs}: backlog not drained in 120 s`);
+      assertRunning(c);
+      await sleep(5);
+    }
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    // An experiment starting meanwhile DELETEs outbox rows: the backlog then hits 0 early. Kafka tells the truth.
+    const published = await hwSum(kafka, topic);
+    return { batch, pollMs, eventsPerSec: n / secs, valid: published >= n };
+  });
+}
+
+/** The relay's Kafka half alone: the same messages, idempotent, one request in flight, acks=all, same batch size. */
+async function rawProducer(kafka: Kafka, n: number, batch: number): Promise<number> {
+  const topic = await freshTopic(kafka);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    const msgs = payloads(n).map(encodeProductEvent);
+    await producer.send({ topic, acks: -1, messages: msgs.slice(0, batch) }); // warm the connections to every leader
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i += batch) await producer.send({ topic, acks: -1, messages: msgs.slice(i, i + batch) });
+    return n / (Number(process.hrtime.bigint() - t0) / 1e9);
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Kafka's own tool, pipelined (5 in flight, linger): what the brokers behind the proxies can take at all. */
+async function producerPerformance(c: LabConfig, kafka: Kafka, records: number, recordSize: number) {
+  const topic = await freshTopic(kafka);
+  const args = ['-cp', `${labPaths(c).kafkaLibs}/*`, 'org.apache.kafka.tools.ProducerPerformance', '--topic', topic, '--num-records', String(records), '--record-size', String(recordSize), '--throughput', '-1', '--producer-props', `bootstrap.servers=${kafkaBootstrap(c).join(',')}`, 'acks=all', 'enable.idempotence=true'];
+  const { stdout } = await promisify(execFile)('java', args, { timeout: 180_000, maxBuffer: 16 << 20 });
+  const m = /(\d+) records sent, ([\d.]+) records\/sec/.exec(stdout.trim().split('\n').pop() ?? '');
+  if (!m) throw new Error(`ProducerPerformance: unexpected output ${stdout.slice(-300)}`);
+  const command = `java -cp '${path.relative(c.root, labPaths(c).kafkaLibs)}/*' ${args.slice(2).join(' ')}`.replace(topic, 'bench.<uuid>');
+  return { records, recordSize, eventsPerSec: Number(m[2]), command };
+}
+
+export async function benchRelay(c: LabConfig, kafka: Kafka, pool: Pool, o: { n: number; batches: number[]; polls: number[]; profDir: string }): Promise<RelayResult> {
+  const runs: RelayRun[] = [];
+  const raw: Record<number, number> = {};
+  for (const batch of o.batches) {
+    for (const pollMs of o.polls) {
+      // Raw right before each relay run: the box is shared, so each pair sees the same minute's load.
+      raw[batch] = Math.max(raw[batch] ?? 0, await rawProducer(kafka, o.n, batch));
+      const r = await retry(`relay batch=${batch} poll=${pollMs}`, async () => {
+        const x = await relayRun(c, kafka, pool, o.n, batch, pollMs);
+        if (!x.valid) throw new Error('outbox rows were deleted during the run (a concurrent experiment reset the tables)');
+        return x;
+      });
+      runs.push(r);
+      log(`relay batch=${batch} poll=${pollMs}ms: ${r.eventsPerSec.toFixed(0)} ev/s (raw kafkajs ${raw[batch].toFixed(0)})${r.valid ? '' : ' INVALID: rows wiped'}`);
+    }
+  }
+  const best = runs.filter((r) => r.valid).sort((a, b) => b.eventsPerSec - a.eventsPerSec)[0] ?? runs[0];
+  const size = Math.round(payloads(100).reduce((s, e) => s + JSON.stringify(e).length + String(e.productId).length + EVENT_ID_HEADER.length + 36, 0) / 100);
+  let perf: RelayResult['perf'] = null;
+  try {
+    perf = await producerPerformance(c, kafka, Math.max(20_000, o.n * 4), size);
+    log(`ProducerPerformance: ${perf.eventsPerSec.toFixed(0)} rec/s`);
+  } catch (e) {
+    log(`ProducerPerformance failed: ${(e as Error).message}`);
+  }
+  let profile: string | undefined;
+  if (best.eventsPerSec < 0.5 * raw[best.batch]) {
+    const file = path.join(o.profDir, 'relay.cpuprofile');
+    await retry('relay profile', () => relayRun(c, kafka, pool, o.n, best.batch, best.pollMs, { ...profileEnv(file), LAB_LOG_LEVEL: 'warn' }));
+    profile = profileText(summarizeProfile(file));
+  }
+  return { n: o.n, runs, raw, best, perf, profile };
+}

@@ -1,0 +1,108 @@
+import type { CacheResult, StampedeRow } from './cache';
+import type { ConsumerResult } from './consumer';
+import type { Machine, StackFigures } from './env';
+import type { LatencyRun } from './latency';
+import { fmt } from './lib';
+import type { RelayResult } from './relay';
+
+export interface Results {
+  startedAt: string;
+  seconds: number;
+  command: string;
+  machine?: Machine;
+  relay?: RelayResult;
+  latency?: LatencyRun[];
+  consumer?: ConsumerResult;
+  cache?: CacheResult;
+  stampede?: StampedeRow[];
+  stack?: StackFigures;
+  errors: Record<string, string>;
+  notes: string[];
+}
+
+const mark = (ok: boolean) => (ok ? '✅' : '❌');
+const pc = (x: number) => `${fmt(100 * x)} %`;
+const md = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+/** The headline table: every figure next to its same-run baseline, the ratio and the target. */
+export function summary(r: Results): string[][] {
+  const rows: string[][] = [];
+  const miss = (what: string, key: string) => rows.push([what, `not measured: ${r.errors[key] ?? 'skipped'}`, '', '', '', '']);
+  if (r.relay) {
+    const b = r.relay.best;
+    const raw = r.relay.raw[b.batch];
+    rows.push([`outbox-relay, best (batch ${b.batch}, poll ${b.pollMs} ms), DB → Kafka acks=all idempotent`, `${fmt(b.eventsPerSec)} ev/s`, `raw kafkajs idempotent producer, batch ${b.batch}: ${fmt(raw)} ev/s`, pc(b.eventsPerSec / raw), '≥ 50 %', mark(b.eventsPerSec >= 0.5 * raw)]);
+    if (r.relay.perf) rows.push(['outbox-relay vs the physical limit', `${fmt(b.eventsPerSec)} ev/s`, `kafka ProducerPerformance (${fmt(r.relay.perf.recordSize)} B records): ${fmt(r.relay.perf.eventsPerSec)} rec/s`, pc(b.eventsPerSec / r.relay.perf.eventsPerSec), '—', '']);
+  } else miss('outbox-relay events/s', 'relay');
+  if (r.consumer) {
+    const [naive, idem] = r.consumer.runs;
+    rows.push(['idempotent consumer', `${fmt(idem.eventsPerSec)} ev/s`, `naive consumer: ${fmt(naive.eventsPerSec)} ev/s`, pc(idem.eventsPerSec / naive.eventsPerSec), '≥ 50 %', mark(idem.eventsPerSec >= 0.5 * naive.eventsPerSec)]);
+  } else miss('idempotent consumer events/s', 'consumer');
+  if (r.cache) {
+    const { hit, rawGet, miss: m, rawSelect } = r.cache;
+    rows.push(['query-service cache hit p50 / p99', `${fmt(hit.p50, 2)} / ${fmt(hit.p99, 2)} ms`, `raw ioredis GET: ${fmt(rawGet.p50, 2)} / ${fmt(rawGet.p99, 2)} ms`, `${fmt(hit.p99 / rawGet.p99, 1)}× (p99)`, '≤ 3×', mark(hit.p99 <= 3 * rawGet.p99)]);
+    rows.push(['query-service cache miss p50 / p99', `${fmt(m.p50, 2)} / ${fmt(m.p99, 2)} ms`, `raw SELECT by id: ${fmt(rawSelect.p50, 2)} / ${fmt(rawSelect.p99, 2)} ms`, `${fmt(m.p99 / rawSelect.p99, 1)}× (p99)`, '—', '']);
+  } else miss('cache hit/miss latency', 'cache');
+  if (r.stampede) {
+    const sf = r.stampede.filter((s) => s.mode === 'singleflight');
+    const worst = Math.max(...sf.map((s) => s.dbQueries));
+    const none = r.stampede.filter((s) => s.mode === 'none').map((s) => `${s.dbQueries} @${fmt(s.concurrency)}`).join(', ');
+    rows.push([`singleflight DB queries per key per expiry (${sf.map((s) => fmt(s.concurrency)).join(' / ')} readers)`, sf.map((s) => s.dbQueries).join(' / '), `none: ${none}`, `worst ${worst}`, '≤ 1 at every level', mark(sf.length > 0 && worst <= 1)]);
+  } else miss('stampede', 'stampede');
+  if (r.latency) {
+    const direct = r.latency.find((l) => l.label === 'direct');
+    for (const l of r.latency.filter((x) => x !== direct)) rows.push([`e2e accepted → side effect p50 / p99, ${l.label}`, `${fmt(l.acceptedP50)} / ${fmt(l.acceptedP99)} ms`, direct ? `direct: ${fmt(direct.acceptedP50)} / ${fmt(direct.acceptedP99)} ms` : '', direct ? `${fmt(l.acceptedP99 - direct.acceptedP99)} ms more (p99)` : '', '—', '']);
+  } else miss('e2e latency', 'latency');
+  if (r.stack) {
+    rows.push(['`chaos up`, warm (stack running: a no-op check)', `${fmt(r.stack.warmUpSeconds, 1)} s`, `cold: ${r.stack.cold}`, '', '—', '']);
+    rows.push(['stack RSS (sum of `status --json` rssMiB)', `${fmt(r.stack.rssMiB)} MiB`, '', '', '—', '']);
+  } else miss('chaos up / RSS', 'stack');
+  return rows;
+}
+
+export const HEAD = ['Figure', 'Measured', 'Baseline (same run)', 'Ratio', 'Target', ''];
+
+export function markdown(r: Results): string {
+  const out: string[] = ['# Benchmark results', '', `Produced by \`${r.command}\` on ${r.startedAt} in ${fmt(r.seconds)} s. Every ratio compares figures measured in this same run, on the same stack (all clients go through Toxiproxy, like the services).`, ''];
+  if (r.machine) {
+    const m = r.machine;
+    out.push(`Machine: ${m.cpus}, ${m.ramGiB} GiB RAM, ${m.os}. Versions: Node ${m.node}, Kafka ${m.kafka} (3 brokers, KRaft), kafkajs ${m.kafkajs}, MariaDB ${m.mariadb}, Redis ${m.redis}.`, '');
+  }
+  out.push(md(HEAD, summary(r)), '');
+  if (r.notes.length) out.push('Conditions: ' + r.notes.join(' '), '');
+  if (r.relay) {
+    out.push(`## outbox-relay sweep (${fmt(r.relay.n)} rows bulk-inserted in one transaction, fresh topic per run, time to backlog 0)`, '');
+    out.push(md(['batch', 'poll ms', 'relay ev/s', 'raw kafkajs ev/s (same batch)', 'relay / raw'], r.relay.runs.map((x) => [String(x.batch), String(x.pollMs), fmt(x.eventsPerSec) + (x.valid ? '' : ' (rows wiped by a concurrent run)'), fmt(r.relay!.raw[x.batch]), pc(x.eventsPerSec / r.relay!.raw[x.batch])])), '');
+    if (r.relay.profile) out.push('CPU profile of the relay at the best setting: ' + r.relay.profile, '');
+    if (r.relay.perf) out.push(`Physical limit: \`${r.relay.perf.command}\` → ${fmt(r.relay.perf.eventsPerSec)} records/s.`, '');
+  }
+  if (r.consumer) {
+    out.push(`## consumer-service (${fmt(r.consumer.n)} events pre-produced, fresh group, from partition assignment to lag 0)`, '');
+    out.push(md(['mode', 'ev/s', 'mean ms per message (eachMessage: DB tx + offset commit)'], r.consumer.runs.map((x) => [x.mode, fmt(x.eventsPerSec), fmt(x.meanHandleMs, 2)])), '');
+    out.push(`The idempotent consumer's DB transaction alone (BEGIN, 3 statements, COMMIT through the proxy, from the bench): p50 ${fmt(r.consumer.rawTxMs.p50, 2)} ms, mean ${fmt(r.consumer.rawTxMs.mean, 2)} ms — the rest of each message's time is the per-message offset commit to Kafka and kafkajs.`, '');
+    if (r.consumer.profile) out.push('CPU profile of the idempotent run: ' + r.consumer.profile, '');
+  }
+  if (r.cache) {
+    const c = r.cache;
+    out.push('## query-service latency (sequential requests, keep-alive)', '');
+    out.push(md(['path', 'p50 ms', 'p99 ms'], [['query-service GET, cache hit', fmt(c.hit.p50, 3), fmt(c.hit.p99, 3)], ['bare node:http server + one ioredis GET (in the bench process)', fmt(c.bareHttp.p50, 3), fmt(c.bareHttp.p99, 3)], ['raw ioredis GET', fmt(c.rawGet.p50, 3), fmt(c.rawGet.p99, 3)], ['query-service GET, cache miss (STAMPEDE=none)', fmt(c.miss.p50, 3), fmt(c.miss.p99, 3)], ['raw SELECT by id (mysql2)', fmt(c.rawSelect.p50, 3), fmt(c.rawSelect.p99, 3)]]), '');
+    if (c.profile) out.push('CPU profile of query-service during the hit loop: ' + c.profile, '');
+  }
+  if (r.stampede) {
+    out.push('## stampede (one key, DB made slow by the failpoint `query.before-db-load=delay:200`, all readers at once)', '');
+    out.push(md(['mode', 'expiry', 'readers', 'DB queries', 'p50 ms', 'p99 ms', 'errors'], r.stampede.map((s) => [s.mode, s.scenario, fmt(s.concurrency), String(s.dbQueries), fmt(s.p50), fmt(s.p99), String(s.errors)])), '');
+  }
+  if (r.latency) {
+    out.push('## end-to-end latency (command-service → Kafka → consumer-service ledger row)', '');
+    out.push(md(['mode', 'events', 'accepted→applied p50 / p99 ms', 'sent→applied p50 / p99 ms', 'accepted→published p50 ms', 'published→applied p50 ms', 'not applied in 60 s'], r.latency.map((l) => [l.label, String(l.n), `${fmt(l.acceptedP50)} / ${fmt(l.acceptedP99)}`, `${fmt(l.sentP50)} / ${fmt(l.sentP99)}`, fmt(l.toPublishedP50 ?? NaN), fmt(l.publishedToAppliedP50 ?? NaN), String(l.lost)])), '');
+  }
+  if (Object.keys(r.errors).length) out.push('## Errors', '', ...Object.entries(r.errors).map(([k, v]) => `- ${k}: ${v}`), '');
+  return out.join('\n');
+}
+
+/** Plain-text table for the terminal. */
+export function textTable(rows: string[][]): string {
+  const all = [HEAD, ...rows];
+  const w = HEAD.map((_, i) => Math.max(...all.map((r) => [...(r[i] ?? '')].length)));
+  return all.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ')).join('\n');
+}
