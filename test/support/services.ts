@@ -54,9 +54,20 @@ export async function startTestService(c: LabConfig, name: ServiceName, opts: St
 export const waitTestServiceExit = (c: LabConfig, name: ServiceName, copy = 1) => waitServiceExit(c, testServiceName(name, copy));
 export const stopTestService = (c: LabConfig, name: ServiceName, copy = 1) => stopService(c, testServiceName(name, copy));
 
-/** Stops every service process this test run started. */
+/**
+ * Stops every service process this test run started, and deletes the topics it created: hundreds of idle
+ * partitions left behind slow every broker (and every JMX scrape) for the rest of the suite.
+ */
 export async function stopTestServices(c: LabConfig) {
   for (const r of supervisorFor(c).list()) if (r.name.endsWith(`-${INSTANCE}`) || r.name.includes(`-${INSTANCE}x`)) await stopService(c, r.name);
+  const admin = labKafka(c, 'test-admin').admin();
+  await admin.connect();
+  try {
+    const mine = (await admin.listTopics()).filter((t) => t.startsWith('lab.test.') && t.includes(`.${RUN}.`));
+    if (mine.length) await admin.deleteTopics({ topics: mine, timeout: 30_000 }).catch(() => {});
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export const testPool = (c: LabConfig) => labPool(c, { connectionLimit: 4 });
