@@ -238,9 +238,10 @@ async function waitQuiescence(c: LabConfig, pool: Pool, e: Experiment, run: { to
       }
       if (signal?.aborted) throw new Interrupted();
       // Every group that must have seen every event: the consumer's, and each query-service's invalidations.
+      // A crashed consumer that is being restarted still counts: its lag is exactly what we wait for.
       const groups = [
-        ...('consumer-service' in e.services && watcher.running('consumer-service') ? [run.consumerGroup] : []),
-        ...['query-service', 'query-service-2'].filter((q) => q in e.services && watcher.running(q)).map((q) => `${run.consumerGroup}-${q}`),
+        ...('consumer-service' in e.services && !watcher.stopped('consumer-service') ? [run.consumerGroup] : []),
+        ...['query-service', 'query-service-2'].filter((q) => q in e.services && !watcher.stopped(q)).map((q) => `${run.consumerGroup}-${q}`),
       ];
       let lag = 0;
       const ends = await admin.fetchTopicOffsets(run.topic);
@@ -303,6 +304,11 @@ class ServiceWatcher {
 
   running(service: string): boolean {
     return supervisorFor(this.c).isAlive(service);
+  }
+
+  /** Deliberately stopped by a step (not crashed): nothing to wait for from it. */
+  stopped(service: string): boolean {
+    return this.expectedDown.has(service) && !this.running(service);
   }
 
   async startAll() {

@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import type { LabConfig } from '../../src/lib/config';
 import { runExperiment, type RunResult } from '../../src/experiments/engine';
 import { findExperiment, loadExperimentFile } from '../../src/experiments/loader';
+import { writeReport } from '../../src/experiments/report';
+import * as path from 'node:path';
 import { silentProgress, stderrProgress } from '../../src/runtime/progress';
 import { ensureLab } from '../support/lab';
 
@@ -12,7 +14,10 @@ export const SEEDS = (process.env.LAB_VERDICT_SEEDS ?? (process.env.CI === 'true
 export async function runById(id: string, seed: number, env: Record<string, string> = {}): Promise<RunResult> {
   const c: LabConfig = await ensureLab();
   const loaded = loadExperimentFile(findExperiment(c.root, id).file, { ...process.env, ...env });
-  return runExperiment(c, loaded, { seed, progress: process.env.LAB_TEST_VERBOSE ? stderrProgress() : silentProgress });
+  const r = await runExperiment(c, loaded, { seed, progress: process.env.LAB_TEST_VERBOSE ? stderrProgress() : silentProgress });
+  // Kept for whoever has to read a failing run: test-output/verdicts/<run id>/report.md
+  writeReport(path.join(c.root, 'test-output', 'verdicts', r.runId), r);
+  return r;
 }
 
 export function expectOutcome(r: RunResult, outcome: RunResult['outcome']) {
