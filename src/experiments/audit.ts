@@ -41,7 +41,8 @@ export async function audit(c: LabConfig, pool: Pool, input: AuditInput): Promis
   const applied = new Map(ledgerRows.map((r) => [String(r.event_id), Number(r.n)]));
   const [[processed]] = await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM processed_event WHERE consumer_group = ?', [input.consumerGroup]);
   const [behindRows] = await pool.query<RowDataPacket[]>(
-    'SELECT COUNT(*) AS n FROM product p LEFT JOIN product_view v ON v.product_id = p.id WHERE v.version IS NULL OR v.version < p.version',
+    'SELECT COUNT(*) AS n FROM product p LEFT JOIN product_view v ON v.product_id = p.id WHERE (v.version IS NULL OR v.version < p.version) AND p.id IN (SELECT product_id FROM command_log WHERE topic = ?)',
+    [input.topic],
   );
 
   const lostBeforeTopic = [...committed].filter((id) => !inTopic.has(id));
@@ -50,7 +51,7 @@ export async function audit(c: LabConfig, pool: Pool, input: AuditInput): Promis
   const topicDups = [...inTopic].filter(([, n]) => n > 1).map(([eventId, n]) => ({ eventId, records: n }));
 
   const dbVersions = new Map(committedRows.map((r) => [Number(r.product_id), 0]));
-  const [productRows] = await pool.query<RowDataPacket[]>('SELECT id, version FROM product');
+  const [productRows] = await pool.query<RowDataPacket[]>('SELECT id, version FROM product WHERE id IN (SELECT product_id FROM command_log WHERE topic = ?)', [input.topic]);
   for (const r of productRows) dbVersions.set(Number(r.id), Number(r.version));
   const stale = (input.readBack ?? []).filter((r) => r.version < (dbVersions.get(r.productId) ?? 0)).map((r) => ({ productId: r.productId, served: r.version, committed: dbVersions.get(r.productId) ?? 0 }));
 

@@ -49,7 +49,21 @@ export interface RunResult {
   error?: string;
 }
 
-const TABLES = ['side_effect_ledger', 'processed_event', 'product_view', 'outbox', 'command_log', 'product'];
+/**
+ * What an experiment owns, and so may wipe: its topics (lab.exp.*), groups (exp-*), product ids below
+ * EXP_MAX_PRODUCT_ID and cache keys under EXP_CACHE_PREFIX. Tests and benchmarks use other names, ids and
+ * prefixes, so a run does not pull the rug from under them (nor they from under it).
+ */
+const EXP_MAX_PRODUCT_ID = 1_000_000;
+const EXP_CACHE_PREFIX = 'lab:query:exp:';
+const RESET_SQL = [
+  "DELETE FROM side_effect_ledger WHERE consumer_group LIKE 'exp-%'",
+  "DELETE FROM processed_event WHERE consumer_group LIKE 'exp-%'",
+  "DELETE FROM outbox WHERE topic LIKE 'lab.exp.%'",
+  "DELETE FROM command_log WHERE topic LIKE 'lab.exp.%'",
+  `DELETE FROM product_view WHERE product_id < ${EXP_MAX_PRODUCT_ID}`,
+  `DELETE FROM product WHERE id < ${EXP_MAX_PRODUCT_ID}`,
+];
 
 export interface RunOptions {
   seed: number;
@@ -206,12 +220,17 @@ export async function preflight(c: LabConfig, loaded: LoadedExperiment): Promise
 
 async function resetState(c: LabConfig, pool: Pool, topic: string) {
   const sup = supervisorFor(c);
-  for (const rec of sup.list()) if (SERVICE_NAMES.some((s) => rec.name === s || rec.name.startsWith(`${s}-`))) await stopService(c, rec.name);
+  // Only the default-named services (query-service-2 included): other instances belong to tests and benchmarks.
+  for (const rec of sup.list()) if ((SERVICE_NAMES as string[]).includes(rec.name)) await stopService(c, rec.name);
   await healToxics(c);
   await ensureMigrated(c); // a fresh database has no tables yet
-  for (const t of TABLES) await pool.query(`DELETE FROM ${t}`);
+  for (const sql of RESET_SQL) await pool.query(sql);
   const redis = labRedis(c);
-  await redis.flushdb();
+  for (let cursor = '0'; ; ) {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${EXP_CACHE_PREFIX}*`, 'COUNT', 1000);
+    if (keys.length) await redis.del(...keys);
+    if ((cursor = next) === '0') break;
+  }
   redis.disconnect();
   // Earlier runs' topics go: each run gets a fresh topic, and old partitions only slow the brokers down.
   const admin = labKafka(c, 'lab-engine').admin();
@@ -286,6 +305,7 @@ class ServiceWatcher {
   private timer?: NodeJS.Timeout;
   private busy = false;
   private starting = false;
+  private counted = new Set<number>();
   private expectedDown = new Set<string>();
 
   constructor(
@@ -328,6 +348,7 @@ class ServiceWatcher {
         LAB_CONSUMER_GROUP: this.run.consumerGroup,
         LAB_QUERY_GROUP: `${this.run.consumerGroup}-${service}`,
         LAB_RUN_ID: this.run.runId,
+        QUERY_CACHE_PREFIX: EXP_CACHE_PREFIX,
         ...(service === 'query-service-2' ? { SERVICE_INSTANCE: '2' } : {}),
         ...setup.env,
         ...this.envOverrides.get(service),
@@ -364,9 +385,14 @@ class ServiceWatcher {
     try {
       for (const [service, setup] of Object.entries(this.e.services)) {
         if (!setup.restartOnCrash || this.running(service) || this.expectedDown.has(service)) continue;
-        this.facts.crashes++;
-        this.facts.failpointsFired++;
-        this.note(`${service} died (crash #${this.facts.crashes}); restarting it`);
+        // One death is one crash, however many restart attempts it takes.
+        const pid = supervisorFor(this.c).read(service)?.pid ?? -1;
+        if (!this.counted.has(pid)) {
+          this.counted.add(pid);
+          this.facts.crashes++;
+          this.facts.failpointsFired++;
+          this.note(`${service} died (crash #${this.facts.crashes}); restarting it`);
+        }
         await this.start(service);
         this.facts.restarts++;
         for (const r of this.rearm.get(service) ?? []) {

@@ -115,7 +115,9 @@ export async function startService(c: LabConfig, name: string, opts: StartOption
   await ensureMigrated(c);
   const sup = supervisorFor(c);
   await sup.stop(procName);
-  if (!(await isPortFree(port))) throw new PortInUseError(port, procName, portHolder(port), portEnvVar(def.portKey));
+  // A process that just died (e.g. at a crash failpoint) can hold its port for a moment while its threads exit.
+  const free = await waitFor(`port ${port} to be released`, () => isPortFree(port), { timeoutMs: 5000, intervalMs: 100 }).catch(() => false);
+  if (!free) throw new PortInUseError(port, procName, portHolder(port), portEnvVar(def.portKey));
   const env: Record<string, string> = {};
   for (const k of RESET_ENV) env[k] = '';
   for (const [k, v] of Object.entries({ ...opts.modes, ...opts.env })) if (v !== undefined) env[k] = v;
