@@ -8,15 +8,16 @@ import { labRedis } from '../lib/redis';
 import { ensureTopics } from '../lib/topics';
 import { sleep } from '../lib/wait';
 import type { Progress } from '../runtime/progress';
-import { ensureMigrated, SERVICE_NAMES, startService, stopService, validateModes } from '../runtime/services';
+import { ensureMigrated, SERVICE_NAMES, stopService, validateModes } from '../runtime/services';
 import { heal } from '../chaos/heal';
-import { LabError } from '../lib/errors';
 import { healToxics, prometheusClient, supervisorFor, up } from '../runtime/stack';
 import { replayDlq } from '../services/replay-worker/replay';
 import { audit, type AuditResult } from './audit';
-import { applyFault, armFailpoint, type FaultContext, type Rollback } from './faults';
+import { applyFault, type FaultContext, type Rollback } from './faults';
 import { InvalidExperimentError, type LoadedExperiment } from './loader';
+import { Interrupted, waitQuiescence } from './quiescence';
 import { runWorkload, type WorkloadStats } from './runner';
+import { EXP_CACHE_PREFIX, ServiceWatcher } from './watcher';
 import type { Experiment, Step } from './schema';
 import { evaluateProbes, renderQuery, type ProbeResult, type RunFacts } from './verdict';
 
@@ -55,7 +56,6 @@ export interface RunResult {
  * prefixes, so a run does not pull the rug from under them (nor they from under it).
  */
 const EXP_MAX_PRODUCT_ID = 1_000_000;
-const EXP_CACHE_PREFIX = 'lab:query:exp:';
 const RESET_SQL = [
   "DELETE FROM side_effect_ledger WHERE consumer_group LIKE 'exp-%'",
   "DELETE FROM processed_event WHERE consumer_group LIKE 'exp-%'",
@@ -183,12 +183,6 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
   return result;
 }
 
-class Interrupted extends LabError {
-  constructor() {
-    super('interrupted (Ctrl-C): faults rolled back, services stopped', { exitCode: 130 });
-  }
-}
-
 async function runRollbacks(rollbacks: Rollback[], note: (w: string) => void) {
   while (rollbacks.length) {
     const rb = rollbacks.pop()!;
@@ -241,47 +235,6 @@ async function resetState(c: LabConfig, pool: Pool, topic: string) {
   await ensureTopics(labKafka(c, 'lab-engine'), [topic, dlqTopic(topic)]);
 }
 
-/** Outbox drained (if a relay runs) and the consumer group caught up (if a consumer runs), or the bounded timeout. */
-async function waitQuiescence(c: LabConfig, pool: Pool, e: Experiment, run: { topic: string; consumerGroup: string }, note: (w: string) => void, watcher: ServiceWatcher, signal?: AbortSignal) {
-  const t = Date.now();
-  const deadline = t + e.quiescence.timeoutMs;
-  const admin = labKafka(c, 'lab-engine').admin();
-  await admin.connect();
-  let last = '';
-  try {
-    for (;;) {
-      let backlog = 0;
-      if ('outbox-relay' in e.services) {
-        const [[row]] = (await pool.query('SELECT COUNT(*) AS n FROM outbox WHERE topic = ? AND published_at IS NULL', [run.topic])) as unknown as [{ n: number }[]];
-        backlog = Number(row.n);
-      }
-      if (signal?.aborted) throw new Interrupted();
-      // Every group that must have seen every event: the consumer's, and each query-service's invalidations.
-      // A crashed consumer that is being restarted still counts: its lag is exactly what we wait for.
-      const groups = [
-        ...('consumer-service' in e.services && !watcher.stopped('consumer-service') ? [run.consumerGroup] : []),
-        ...['query-service', 'query-service-2'].filter((q) => q in e.services && !watcher.stopped(q)).map((q) => `${run.consumerGroup}-${q}`),
-      ];
-      let lag = 0;
-      const ends = await admin.fetchTopicOffsets(run.topic);
-      for (const groupId of groups) {
-        const committed = await admin.fetchOffsets({ groupId, topics: [run.topic] });
-        const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
-        lag += ends.reduce((a, p) => a + Math.max(0, Number(p.high) - Math.max(0, done.get(p.partition) ?? 0)), 0);
-      }
-      last = `outbox backlog ${backlog}, lag ${lag} over ${groups.length} group(s)`;
-      if (backlog === 0 && lag === 0) break;
-      if (Date.now() > deadline) {
-        note(`quiescence not reached in ${e.quiescence.timeoutMs} ms (${last}); judging anyway`);
-        return;
-      }
-      await sleep(500);
-    }
-  } finally {
-    await admin.disconnect();
-  }
-  note(`quiescent after ${((Date.now() - t) / 1000).toFixed(1)} s (${last})`);
-}
 
 async function readThroughQueryService(url: string, products: number): Promise<{ productId: number; version: number }[]> {
   const out: { productId: number; version: number }[] = [];
@@ -292,124 +245,4 @@ async function readThroughQueryService(url: string, products: number): Promise<{
     out.push({ productId: id, version: Number(body.version ?? body.product?.version ?? 0) });
   }
   return out;
-}
-
-/**
- * Starts the experiment's services and, like an orchestrator, restarts any that dies (a crash failpoint fired):
- * each death is a fact of the run, and a failpoint with `repeat` is armed again in the new process.
- */
-class ServiceWatcher {
-  private urls = new Map<string, string>();
-  private envOverrides = new Map<string, Record<string, string>>();
-  private rearm = new Map<string, { fault: Extract<Step['fault'], { type: 'failpoint' }>; left: number }[]>();
-  private timer?: NodeJS.Timeout;
-  private busy = false;
-  private starting = false;
-  private counted = new Set<number>();
-  private expectedDown = new Set<string>();
-
-  constructor(
-    private c: LabConfig,
-    private e: Experiment,
-    private run: { topic: string; consumerGroup: string; runId: string },
-    private note: (w: string, d?: Record<string, unknown>) => void,
-    private facts: RunFacts,
-  ) {}
-
-  url(service: string): string {
-    const u = this.urls.get(service);
-    if (!u) throw new Error(`${service} is not part of this experiment`);
-    return u;
-  }
-
-  running(service: string): boolean {
-    return supervisorFor(this.c).isAlive(service);
-  }
-
-  /** Deliberately stopped by a step (not crashed): nothing to wait for from it. */
-  stopped(service: string): boolean {
-    return this.expectedDown.has(service) && !this.running(service);
-  }
-
-  async startAll() {
-    for (const s of SERVICE_NAMES) if (s in this.e.services) await this.start(s);
-  }
-
-  async start(service: string, env?: Record<string, string>, deliberate = false) {
-    if (env) this.envOverrides.set(service, { ...this.envOverrides.get(service), ...env });
-    // A deliberate (re)start stops the process first: the crash watcher must not take that gap for a crash.
-    if (deliberate) this.expectedDown.add(service);
-    const setup = this.e.services[service as keyof Experiment['services']]!;
-    this.starting = true;
-    const started = await startService(this.c, service, {
-      modes: setup.modes,
-      env: {
-        LAB_TOPIC: this.run.topic,
-        LAB_CONSUMER_GROUP: this.run.consumerGroup,
-        LAB_QUERY_GROUP: `${this.run.consumerGroup}-${service}`,
-        LAB_RUN_ID: this.run.runId,
-        QUERY_CACHE_PREFIX: EXP_CACHE_PREFIX,
-        ...(service === 'query-service-2' ? { SERVICE_INSTANCE: '2' } : {}),
-        ...setup.env,
-        ...this.envOverrides.get(service),
-      },
-    }).finally(() => (this.starting = false));
-    this.urls.set(service, started.url);
-    if (deliberate) this.expectedDown.delete(service);
-  }
-
-  async stop(service: string) {
-    this.expectedDown.add(service);
-    await stopService(this.c, service);
-  }
-
-  rearmOnRestart(fault: Extract<Step['fault'], { type: 'failpoint' }>) {
-    if (fault.action !== 'crash' || fault.repeat <= 1) return;
-    const list = this.rearm.get(fault.service) ?? [];
-    list.push({ fault, left: fault.repeat - 1 });
-    this.rearm.set(fault.service, list);
-  }
-
-  watch() {
-    this.timer = setInterval(() => void this.tick(), 250);
-  }
-
-  stopWatching() {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  private async tick() {
-    if (this.busy || this.starting) return;
-    this.busy = true;
-    try {
-      for (const [service, setup] of Object.entries(this.e.services)) {
-        if (!setup.restartOnCrash || this.running(service) || this.expectedDown.has(service)) continue;
-        // One death is one crash, however many restart attempts it takes.
-        const pid = supervisorFor(this.c).read(service)?.pid ?? -1;
-        if (!this.counted.has(pid)) {
-          this.counted.add(pid);
-          this.facts.crashes++;
-          this.facts.failpointsFired++;
-          this.note(`${service} died (crash #${this.facts.crashes}); restarting it`);
-        }
-        await this.start(service);
-        this.facts.restarts++;
-        for (const r of this.rearm.get(service) ?? []) {
-          if (r.left <= 0) continue;
-          r.left--;
-          await armFailpoint((s) => this.url(s), r.fault);
-          this.note(`re-armed ${r.fault.failpoint} on ${service} (${r.left} more after this)`);
-        }
-      }
-    } catch (err) {
-      this.note(`restart failed: ${(err as Error).message.split('\n')[0]}`);
-    } finally {
-      this.busy = false;
-    }
-  }
-
-  async stopAll() {
-    for (const s of Object.keys(this.e.services)) await stopService(this.c, s).catch(() => {});
-  }
 }

@@ -1,0 +1,55 @@
+import type { Pool } from 'mysql2/promise';
+import type { LabConfig } from '../lib/config';
+import { LabError } from '../lib/errors';
+import { labKafka } from '../lib/kafka';
+import { sleep } from '../lib/wait';
+import type { Experiment } from './schema';
+import type { ServiceWatcher } from './watcher';
+
+export class Interrupted extends LabError {
+  constructor() {
+    super('interrupted (Ctrl-C): faults rolled back, services stopped', { exitCode: 130 });
+  }
+}
+
+/** Outbox drained (if a relay runs) and the consumer group caught up (if a consumer runs), or the bounded timeout. */
+export async function waitQuiescence(c: LabConfig, pool: Pool, e: Experiment, run: { topic: string; consumerGroup: string }, note: (w: string) => void, watcher: ServiceWatcher, signal?: AbortSignal) {
+  const t = Date.now();
+  const deadline = t + e.quiescence.timeoutMs;
+  const admin = labKafka(c, 'lab-engine').admin();
+  await admin.connect();
+  let last = '';
+  try {
+    for (;;) {
+      let backlog = 0;
+      if ('outbox-relay' in e.services) {
+        const [[row]] = (await pool.query('SELECT COUNT(*) AS n FROM outbox WHERE topic = ? AND published_at IS NULL', [run.topic])) as unknown as [{ n: number }[]];
+        backlog = Number(row.n);
+      }
+      if (signal?.aborted) throw new Interrupted();
+      // Every group that must have seen every event: the consumer's, and each query-service's invalidations.
+      // A crashed consumer that is being restarted still counts: its lag is exactly what we wait for.
+      const groups = [
+        ...('consumer-service' in e.services && !watcher.stopped('consumer-service') ? [run.consumerGroup] : []),
+        ...['query-service', 'query-service-2'].filter((q) => q in e.services && !watcher.stopped(q)).map((q) => `${run.consumerGroup}-${q}`),
+      ];
+      let lag = 0;
+      const ends = await admin.fetchTopicOffsets(run.topic);
+      for (const groupId of groups) {
+        const committed = await admin.fetchOffsets({ groupId, topics: [run.topic] });
+        const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
+        lag += ends.reduce((a, p) => a + Math.max(0, Number(p.high) - Math.max(0, done.get(p.partition) ?? 0)), 0);
+      }
+      last = `outbox backlog ${backlog}, lag ${lag} over ${groups.length} group(s)`;
+      if (backlog === 0 && lag === 0) break;
+      if (Date.now() > deadline) {
+        note(`quiescence not reached in ${e.quiescence.timeoutMs} ms (${last}); judging anyway`);
+        return;
+      }
+      await sleep(500);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  note(`quiescent after ${((Date.now() - t) / 1000).toFixed(1)} s (${last})`);
+}

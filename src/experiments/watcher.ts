@@ -1,0 +1,130 @@
+import type { LabConfig } from '../lib/config';
+import { SERVICE_NAMES, startService, stopService } from '../runtime/services';
+import { supervisorFor } from '../runtime/stack';
+import { armFailpoint } from './faults';
+import type { Experiment, Step } from './schema';
+import type { RunFacts } from './verdict';
+
+/** Cache keys an experiment's query-services use (and the engine may flush): tests and benches use others. */
+export const EXP_CACHE_PREFIX = 'lab:query:exp:';
+
+/**
+ * Starts the experiment's services and, like an orchestrator, restarts any that dies (a crash failpoint fired):
+ * each death is a fact of the run, and a failpoint with `repeat` is armed again in the new process.
+ */
+export class ServiceWatcher {
+  private urls = new Map<string, string>();
+  private envOverrides = new Map<string, Record<string, string>>();
+  private rearm = new Map<string, { fault: Extract<Step['fault'], { type: 'failpoint' }>; left: number }[]>();
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+  private starting = false;
+  private counted = new Set<number>();
+  private expectedDown = new Set<string>();
+
+  constructor(
+    private c: LabConfig,
+    private e: Experiment,
+    private run: { topic: string; consumerGroup: string; runId: string },
+    private note: (w: string, d?: Record<string, unknown>) => void,
+    private facts: RunFacts,
+  ) {}
+
+  url(service: string): string {
+    const u = this.urls.get(service);
+    if (!u) throw new Error(`${service} is not part of this experiment`);
+    return u;
+  }
+
+  running(service: string): boolean {
+    return supervisorFor(this.c).isAlive(service);
+  }
+
+  /** Deliberately stopped by a step (not crashed): nothing to wait for from it. */
+  stopped(service: string): boolean {
+    return this.expectedDown.has(service) && !this.running(service);
+  }
+
+  async startAll() {
+    for (const s of SERVICE_NAMES) if (s in this.e.services) await this.start(s);
+  }
+
+  async start(service: string, env?: Record<string, string>, deliberate = false) {
+    if (env) this.envOverrides.set(service, { ...this.envOverrides.get(service), ...env });
+    // A deliberate (re)start stops the process first: the crash watcher must not take that gap for a crash.
+    if (deliberate) this.expectedDown.add(service);
+    const setup = this.e.services[service as keyof Experiment['services']]!;
+    this.starting = true;
+    const started = await startService(this.c, service, {
+      modes: setup.modes,
+      env: {
+        LAB_TOPIC: this.run.topic,
+        LAB_CONSUMER_GROUP: this.run.consumerGroup,
+        LAB_QUERY_GROUP: `${this.run.consumerGroup}-${service}`,
+        LAB_RUN_ID: this.run.runId,
+        QUERY_CACHE_PREFIX: EXP_CACHE_PREFIX,
+        ...(service === 'query-service-2' ? { SERVICE_INSTANCE: '2' } : {}),
+        ...setup.env,
+        ...this.envOverrides.get(service),
+      },
+    }).finally(() => (this.starting = false));
+    this.urls.set(service, started.url);
+    if (deliberate) this.expectedDown.delete(service);
+  }
+
+  async stop(service: string) {
+    this.expectedDown.add(service);
+    await stopService(this.c, service);
+  }
+
+  rearmOnRestart(fault: Extract<Step['fault'], { type: 'failpoint' }>) {
+    if (fault.action !== 'crash' || fault.repeat <= 1) return;
+    const list = this.rearm.get(fault.service) ?? [];
+    list.push({ fault, left: fault.repeat - 1 });
+    this.rearm.set(fault.service, list);
+  }
+
+  watch() {
+    this.timer = setInterval(() => void this.tick(), 250);
+  }
+
+  stopWatching() {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async tick() {
+    if (this.busy || this.starting) return;
+    this.busy = true;
+    try {
+      for (const [service, setup] of Object.entries(this.e.services)) {
+        if (!setup.restartOnCrash || this.running(service) || this.expectedDown.has(service)) continue;
+        // One death is one crash, however many restart attempts it takes.
+        const pid = supervisorFor(this.c).read(service)?.pid ?? -1;
+        if (!this.counted.has(pid)) {
+          this.counted.add(pid);
+          this.facts.crashes++;
+          this.facts.failpointsFired++;
+          this.note(`${service} died (crash #${this.facts.crashes}); restarting it`);
+        }
+        await this.start(service);
+        this.facts.restarts++;
+        for (const r of this.rearm.get(service) ?? []) {
+          if (r.left <= 0) continue;
+          r.left--;
+          await armFailpoint((s) => this.url(s), r.fault);
+          this.note(`re-armed ${r.fault.failpoint} on ${service} (${r.left} more after this)`);
+        }
+      }
+    } catch (err) {
+      this.note(`restart failed: ${(err as Error).message.split('\n')[0]}`);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async stopAll() {
+    for (const s of Object.keys(this.e.services)) await stopService(this.c, s).catch(() => {});
+  }
+}
+
