@@ -206,6 +206,10 @@ async function downLocked(c: LabConfig, { purge = false }: { purge?: boolean }):
   const recs = sup.list().sort((a, b) => rank(order, b.name) - rank(order, a.name));
   const stopped: string[] = [];
   for (const rec of recs) if (await sup.stop(rec.name)) stopped.push(rec.name);
+  // A process is gone before all of its threads are: its sockets can outlive it by a moment. `down` returns
+  // only once every port of ours is free again (bounded), so an `up` right after it never finds one busy.
+  const ports = infraComponents(c).flatMap((comp) => comp.ports.map((p) => p.port));
+  await waitFor('ports to be released', async () => (await Promise.all(ports.map((p) => isPortFree(p)))).every(Boolean), { timeoutMs: 10_000, intervalMs: 100 }).catch(() => {});
   if (purge) {
     const p = labPaths(c);
     for (const d of [p.data, p.logs, p.conf]) fs.rmSync(d, { recursive: true, force: true });
