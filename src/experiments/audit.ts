@@ -4,10 +4,15 @@ import { dlqTopic, messageEventId } from '../lib/events';
 import { readTopic } from '../lib/topics';
 import type { AUDIT_FIGURES } from './schema';
 
-export type AuditFigures = Record<(typeof AUDIT_FIGURES)[number], number>;
+export type CommandAuditFigures = Record<(typeof AUDIT_FIGURES)[number], number>;
+/** The command audit's figures, or a scenario's own (src/experiments/scenarios). */
+export type AuditFigures = Record<string, number>;
 
 export interface AuditResult {
   figures: AuditFigures;
+  /** a scenario's extra report sections (e.g. a Jepsen-style table) and machine-readable detail */
+  sections?: { title: string; markdown: string }[];
+  data?: unknown;
   /** event ids behind the figures that are anomalies, so a report can name them (first 50 each) */
   ids: { lostBeforeTopic: string[]; notApplied: string[]; duplicateEffects: { eventId: string; applied: number }[]; topicDuplicates: { eventId: string; records: number }[]; staleReads: { productId: number; served: number; committed: number }[] };
 }
@@ -55,7 +60,7 @@ export async function audit(c: LabConfig, pool: Pool, input: AuditInput): Promis
   for (const r of productRows) dbVersions.set(Number(r.id), Number(r.version));
   const stale = (input.readBack ?? []).filter((r) => r.version < (dbVersions.get(r.productId) ?? 0)).map((r) => ({ productId: r.productId, served: r.version, committed: dbVersions.get(r.productId) ?? 0 }));
 
-  const figures: AuditFigures = {
+  const figures: CommandAuditFigures = {
     committed: committed.size,
     published: [...committed].filter((id) => inTopic.has(id)).length,
     publishedRecords: records.length,

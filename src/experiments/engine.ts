@@ -17,6 +17,7 @@ import { applyFault, type FaultContext, type Rollback } from './faults';
 import { InvalidExperimentError, type LoadedExperiment } from './loader';
 import { Interrupted, waitQuiescence } from './quiescence';
 import { runWorkload, type WorkloadStats } from './runner';
+import { scenarioFor } from './scenarios';
 import { EXP_CACHE_PREFIX, ServiceWatcher } from './watcher';
 import type { Experiment, Step } from './schema';
 import { evaluateProbes, renderQuery, type ProbeResult, type RunFacts } from './verdict';
@@ -70,6 +71,8 @@ export interface RunOptions {
   progress: Progress;
   /** set by the CLI on SIGINT: the run stops at the next step and rolls back */
   signal?: AbortSignal;
+  /** `--full`: a scenario's long version (e.g. E-009's whole matrix) instead of the CI-sized one */
+  full?: boolean;
 }
 
 /**
@@ -131,9 +134,22 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
     for (const step of e.method.filter((s) => s.at === 'start')) await fire(step);
     watcher.watch();
     result.window.startSec = Date.now() / 1000;
+    if (e.scenario) {
+      result.audit = await runScenario(e, { c, pool, prom, runId, topic, consumerGroup, seed: opts.seed, full: !!opts.full, fire, note, facts, progress: opts.progress, signal: opts.signal, serviceUrl: (s) => watcher.url(s) });
+      watcher.stopWatching();
+      await runRollbacks(rollbacks, note);
+      await sleep(e.quiescence.settleMs);
+      result.window.endSec = Date.now() / 1000;
+      result.probes = await evaluateProbes(e['steady-state-hypothesis'].probes, prom, {
+        runId, windowSec: result.window.endSec - t0 / 1000 + 5, endSec: result.window.endSec, audit: result.audit.figures, facts,
+      });
+      result.outcome = result.probes.every((p) => p.ok) ? 'completed' : 'deviated';
+      return result;
+    }
+    const workload = e.workload!; // the loader requires one of workload / scenario
     result.workload = await runWorkload(c, e, opts.seed, {
       commandUrl: () => watcher.url('command-service'),
-      queryUrl: e.workload.readBack ? () => watcher.url('query-service') : undefined,
+      queryUrl: workload.readBack ? () => watcher.url('query-service') : undefined,
       steps: e.method.filter((s) => typeof s.at === 'object'),
       fire,
       progress: opts.progress,
@@ -149,7 +165,7 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
       await fire(step);
       await waitQuiescence(c, pool, e, { topic, consumerGroup }, note, watcher, opts.signal);
     }
-    const readBack = e.workload.readBack ? await readThroughQueryService(watcher.url('query-service'), e.workload.products) : undefined;
+    const readBack = workload.readBack ? await readThroughQueryService(watcher.url('query-service'), workload.products) : undefined;
     watcher.stopWatching();
 
     // Faults off before judging: the audit reads the real data, not a degraded view of it.
@@ -181,6 +197,19 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
     result.durationSec = (Date.now() - t0) / 1000;
   }
   return result;
+}
+
+type ScenarioRun = Omit<import('./scenarios/types').ScenarioContext<unknown>, 'experiment' | 'params' | 'steps'>;
+
+/** A scenario's workload and audit in place of the command stream's; its figures feed the same probes. */
+async function runScenario(e: Experiment, ctx: ScenarioRun): Promise<AuditResult> {
+  const { kind, ...raw } = e.scenario!;
+  const sc = scenarioFor(kind)!; // the loader rejected unknown kinds
+  const params = sc.params.parse(raw);
+  ctx.note(`scenario ${kind}${ctx.full ? ' (--full)' : ''}: ${sc.summary}`);
+  const out = await sc.run({ ...ctx, experiment: e, params, steps: e.method.filter((s) => s.at !== 'start') });
+  for (const f of sc.figures) if (typeof out.figures[f] !== 'number') throw new Error(`scenario ${kind} did not report its figure ${f}`);
+  return { figures: out.figures, sections: out.sections, data: out.data, ids: { lostBeforeTopic: [], notApplied: [], duplicateEffects: [], topicDuplicates: [], staleReads: [] } };
 }
 
 async function runRollbacks(rollbacks: Rollback[], note: (w: string) => void) {

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { ZodIssue } from 'zod';
 import { LabError } from '../lib/errors';
+import { scenarioFor, SCENARIOS } from './scenarios';
 import { AUDIT_FIGURES, ExperimentSchema, type Experiment } from './schema';
 
 export class InvalidExperimentError extends LabError {
@@ -125,6 +126,21 @@ function describe(issue: ZodIssue, doc: Document, lc: LineCounter): string {
 function semanticProblems(e: Experiment, dirName: string): string[] {
   const out: string[] = [];
   if (/^E-\d{3}-/.test(dirName) && !dirName.startsWith(e.id)) out.push(`id ${e.id} does not match its directory ${dirName}`);
+  let figures: readonly string[] = AUDIT_FIGURES;
+  if (e.scenario) {
+    const { kind, ...params } = e.scenario;
+    const sc = scenarioFor(kind);
+    if (!sc) out.push(`scenario.kind: "${kind}" is not a known scenario; expected one of ${Object.keys(SCENARIOS).join(', ') || '(none)'}`);
+    else {
+      figures = sc.figures;
+      const parsed = sc.params.safeParse(params);
+      if (!parsed.success) for (const i of parsed.error.issues) out.push(`scenario.${i.path.join('.')}: ${i.message}`);
+    }
+    if (e.workload) out.push('workload: a scenario brings its own workload; remove one of workload / scenario');
+  } else {
+    if (!e.workload) out.push('workload: is required (or a scenario: block)');
+    if (!Object.keys(e.services).length) out.push('services: at least one service');
+  }
   for (const [i, step] of e.method.entries()) {
     const f = step.fault;
     if ((f.type === 'failpoint' || f.type === 'service') && !(f.service in e.services))
@@ -137,9 +153,11 @@ function semanticProblems(e: Experiment, dirName: string): string[] {
     for (const ref of Object.values(p.tolerance).flat()) {
       if (typeof ref !== 'string') continue;
       const [scope, key] = ref.split('.');
-      const known = scope === 'audit' ? (AUDIT_FIGURES as readonly string[]) : FACTS;
+      const known = scope === 'audit' ? figures : FACTS;
       if (!known.includes(key)) out.push(`probe "${p.name}": ${ref} is not a known ${scope === 'audit' ? 'audit figure' : 'run fact'} (${known.join(', ')})`);
     }
+    if (p.type === 'audit' && !figures.includes(p.figure)) out.push(`probe "${p.name}": figure ${p.figure} is not a known audit figure (${figures.join(', ')})`);
+    if (p.type === 'promql' && p.crossCheck && !figures.includes(p.crossCheck.audit)) out.push(`probe "${p.name}": crossCheck.audit ${p.crossCheck.audit} is not a known audit figure (${figures.join(', ')})`);
   }
   const names = e['steady-state-hypothesis'].probes.map((p) => p.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);

@@ -7,7 +7,10 @@ const mark = (ok: boolean) => (ok ? '✅' : '❌');
 /** The verdict in words: did the run show what the experiment promises? */
 export function headline(r: RunResult): string {
   const a = r.audit?.figures;
-  const figures = a
+  const scenario = r.audit && !('committed' in r.audit.figures);
+  const figures = scenario
+    ? Object.entries(a!).map(([k, v]) => `${k} ${v}`).join(', ')
+    : a
     ? `committed ${a.committed}, lost before topic ${a.lostBeforeTopic}, topic duplicates ${a.topicDuplicates}, not applied ${a.notApplied}, duplicate side effects ${a.duplicateEffects}, DLQ ${a.dlqRecords}, stale reads ${a.staleReads}`
     : 'no audit';
   const word = r.expected === 'controlled' ? '✅ controlled' : '❌ reproduced';
@@ -48,6 +51,7 @@ export function markdownReport(r: RunResult): string {
     ...(a && a.ids.lostBeforeTopic.length ? ['Lost event ids (committed, never in the topic):', '', ...a.ids.lostBeforeTopic.map((id) => `- \`${id}\``), ''] : []),
     ...(a && a.ids.notApplied.length ? ['Event ids in the topic but never applied:', '', ...a.ids.notApplied.map((id) => `- \`${id}\``), ''] : []),
     ...(a && a.ids.duplicateEffects.length ? ['Event ids applied more than once:', '', ...a.ids.duplicateEffects.map((d) => `- \`${d.eventId}\` × ${d.applied}`), ''] : []),
+    ...(a?.sections ?? []).flatMap((sec) => [`## ${sec.title}`, '', sec.markdown, '']),
     '## Run facts',
     '',
     ...Object.entries(r.facts).map(([k, v]) => `- ${k}: ${v}`),

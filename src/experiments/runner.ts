@@ -32,11 +32,12 @@ interface RunnerHooks {
  * it) is not: its outcome is unknown to the client, exactly the case the audit has to settle.
  */
 export async function runWorkload(_c: LabConfig, e: Experiment, seed: number, hooks: RunnerHooks): Promise<WorkloadStats> {
-  const commands = generateCommands(e.workload, seed);
+  const spec = e.workload!;
+  const commands = generateCommands(spec, seed);
   const stats: WorkloadStats = { sent: 0, ok: 0, failed: 0, retried: 0, latenciesMs: [], failures: [] };
   const pending = [...hooks.steps];
   const t0 = Date.now();
-  const intervalMs = 1000 / e.workload.ratePerSec;
+  const intervalMs = 1000 / spec.ratePerSec;
   let next = 0;
   let lastReport = 0;
 
@@ -72,7 +73,7 @@ export async function runWorkload(_c: LabConfig, e: Experiment, seed: number, ho
       }
     }
   };
-  await Promise.all(Array.from({ length: e.workload.concurrency }, worker));
+  await Promise.all(Array.from({ length: spec.concurrency }, worker));
   // Steps timed after the last command still fire (in order), so a timeline never silently shrinks.
   for (const step of pending.splice(0)) await hooks.fire(step);
   return stats;

@@ -100,13 +100,14 @@ const PromProbe = z.object({
   query: z.string().min(1),
   tolerance: ToleranceSchema,
   /** this Prometheus figure must equal an audit figure (± within): a disagreement fails the run */
-  crossCheck: z.object({ audit: z.enum(AUDIT_FIGURES), within: z.number().min(0).default(0) }).strict().optional(),
+  crossCheck: z.object({ audit: z.string().min(1), within: z.number().min(0).default(0) }).strict().optional(),
 }).strict();
 
 const AuditProbe = z.object({
   name: z.string().min(1),
   type: z.literal('audit'),
-  figure: z.enum(AUDIT_FIGURES),
+  /** one of AUDIT_FIGURES, or of the scenario's figures (checked by the loader) */
+  figure: z.string().min(1),
   tolerance: ToleranceSchema,
 }).strict();
 
@@ -130,7 +131,9 @@ export const ExperimentSchema = z.object({
   tags: z.array(z.string()).default([]),
   expected: z.enum(['controlled', 'reproduced']),
   configuration: z.record(ConfigValue).default({}),
-  services: z.record(ServiceName, ServiceSetup).refine((s) => Object.keys(s).length > 0, 'at least one service'),
+  services: z.record(ServiceName, ServiceSetup).default({}),
+  /** a workload the command stream cannot express (see src/experiments/scenarios): replaces `workload` */
+  scenario: z.object({ kind: z.string().min(1) }).passthrough().optional(),
   workload: z.object({
     commands: z.number().int().min(1).max(100_000),
     products: z.number().int().min(1).max(10_000),
@@ -141,7 +144,7 @@ export const ExperimentSchema = z.object({
     /** read each changed product through query-service during the run (filling the cache), and every product after
      *  quiescence, compared with the DB */
     readBack: z.boolean().default(false),
-  }).strict(),
+  }).strict().optional(),
   'steady-state-hypothesis': z.object({
     title: z.string().min(1),
     probes: z.array(ProbeSchema).min(1, 'a hypothesis needs at least one probe'),

@@ -32,7 +32,7 @@ export function renderQuery(query: string, runId: string, windowSec: number): st
 function resolve(ref: number | string, audit: AuditFigures, facts: RunFacts): number {
   if (typeof ref === 'number') return ref;
   const [scope, key] = ref.split('.') as ['audit' | 'facts', string];
-  const v = scope === 'audit' ? audit[key as keyof AuditFigures] : facts[key as keyof RunFacts];
+  const v = scope === 'audit' ? audit[key] : facts[key as keyof RunFacts];
   if (v === undefined) throw new Error(`unknown reference ${ref}`);
   return v;
 }
@@ -71,6 +71,10 @@ export async function evaluateProbes(
     const expected = describeTolerance(p.tolerance, ctx.audit, ctx.facts);
     if (p.type === 'audit') {
       const v = ctx.audit[p.figure];
+      if (v === undefined) {
+        out.push({ name: p.name, type: p.type, expected, observed: null, ok: false, detail: `audit.${p.figure} was not produced by this run` });
+        continue;
+      }
       out.push({ name: p.name, type: p.type, expected, observed: v, ok: withinTolerance(v, p.tolerance, ctx.audit, ctx.facts), detail: `audit.${p.figure}` });
       continue;
     }
@@ -80,7 +84,7 @@ export async function evaluateProbes(
       const v = Math.abs(raw - Math.round(raw)) < 1e-6 ? Math.round(raw) : Number(raw.toFixed(3));
       const res: ProbeResult = { name: p.name, type: p.type, expected, observed: v, ok: withinTolerance(v, p.tolerance, ctx.audit, ctx.facts), detail: q };
       if (p.crossCheck) {
-        const a = ctx.audit[p.crossCheck.audit];
+        const a = ctx.audit[p.crossCheck.audit] ?? NaN;
         const agree = Math.abs(v - a) <= p.crossCheck.within;
         res.crossCheck = { audit: p.crossCheck.audit, auditValue: a, within: p.crossCheck.within, ok: agree };
         res.ok = res.ok && agree;

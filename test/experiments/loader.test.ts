@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { findRoot } from '../../src/lib/config';
+import { z } from 'zod';
+import { SCENARIOS } from '../../src/experiments/scenarios';
 import { findExperiment, InvalidExperimentError, listExperimentFiles, loadExperimentFile, UnknownExperimentError } from '../../src/experiments/loader';
 
 const VALID = `id: E-900
@@ -54,8 +56,8 @@ describe('experiment loader', () => {
 
   it('substitutes configuration values, overridable from the environment', () => {
     const file = write(VALID);
-    expect(loadExperimentFile(file, {}).experiment.workload.commands).to.equal(20);
-    expect(loadExperimentFile(file, { LAB_T_COMMANDS: '7' }).experiment.workload.commands).to.equal(7);
+    expect(loadExperimentFile(file, {}).experiment.workload?.commands).to.equal(20);
+    expect(loadExperimentFile(file, { LAB_T_COMMANDS: '7' }).experiment.workload?.commands).to.equal(7);
     expect(() => loadExperimentFile(file, { LAB_T_COMMANDS: 'many' })).to.throw(/LAB_T_COMMANDS=many is not a number/);
   });
 
@@ -86,5 +88,28 @@ describe('experiment loader', () => {
 
   it('rejects an unknown experiment id with the known ones', () => {
     expect(() => findExperiment(findRoot(), 'E-777')).to.throw(UnknownExperimentError, /known: E-001, E-002/);
+  });
+  describe('scenario experiments', () => {
+    const SCENARIO = VALID.replace(/services:[\s\S]*?method:/, 'scenario:\n  kind: test-echo\n  messages: 5\nmethod: []\nx-method:').replace(/x-method:[\s\S]*?steady/, 'steady').replace('figure: lostBeforeTopic', 'figure: echoed').replace('{ gt: 0 }', '{ eq: audit.sent }');
+    before(() => {
+      SCENARIOS['test-echo'] = { kind: 'test-echo', summary: 'echo', figures: ['sent', 'echoed'], params: z.object({ messages: z.number().int().min(1) }).strict(), run: async () => ({ figures: { sent: 1, echoed: 1 } }) };
+    });
+    after(() => delete SCENARIOS['test-echo']);
+
+    it('accepts a scenario block instead of workload, with the scenario figures in probes', () => {
+      const e = loadExperimentFile(write(SCENARIO), {}).experiment;
+      expect(e.scenario).to.deep.include({ kind: 'test-echo', messages: 5 });
+      expect(e.workload).to.equal(undefined);
+    });
+
+    it('rejects an unknown kind, bad scenario parameters and figures the scenario does not produce', () => {
+      expect(problemsOf(SCENARIO.replace('kind: test-echo', 'kind: nope')).join('\n')).to.match(/"nope" is not a known scenario/);
+      expect(problemsOf(SCENARIO.replace('messages: 5', 'messages: 0')).join('\n')).to.match(/scenario\.messages/);
+      expect(problemsOf(SCENARIO.replace('figure: echoed', 'figure: committed')).join('\n')).to.match(/figure committed is not a known audit figure \(sent, echoed\)/);
+    });
+
+    it('rejects a file with neither workload nor scenario', () => {
+      expect(problemsOf(VALID.replace(/workload:\n.*\n.*\n/, '')).join('\n')).to.match(/workload: is required/);
+    });
   });
 });

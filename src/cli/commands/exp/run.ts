@@ -13,6 +13,7 @@ export default class ExpRun extends LabCommand {
   static override args = { id: Args.string({ required: true, description: 'experiment id (E-001…), "all", or a path to an experiment.yaml' }) };
   static override flags = {
     seed: Flags.integer({ description: 'workload seed (same seed → same commands)', default: 42 }),
+    full: Flags.boolean({ description: "a scenario's long version (E-009: the whole acks × min.insync × unclean matrix, more messages)", default: false }),
     report: Flags.string({ description: 'directory for journal.json and report.md (default reports/<run id>)' }),
   };
 
@@ -38,7 +39,7 @@ export default class ExpRun extends LabCommand {
         this.logToStderr(`▶ ${l.experiment.id} — ${l.experiment.title} (seed ${flags.seed})`);
         let r: RunResult;
         try {
-          r = await runExperiment(c, l, { seed: flags.seed, progress: stderrProgress(this.jsonEnabled()), signal: abort.signal });
+          r = await runExperiment(c, l, { seed: flags.seed, full: flags.full, progress: stderrProgress(this.jsonEnabled()), signal: abort.signal });
         } catch (err) {
           // An aborted or interrupted run still leaves its journal: what ran, which faults, and how it ended.
           const partial = (err as { partialResult?: RunResult }).partialResult;
