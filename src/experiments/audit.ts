@@ -12,6 +12,7 @@ export interface AuditResult {
   figures: AuditFigures;
   /** a scenario's extra report sections (e.g. a Jepsen-style table) and machine-readable detail */
   sections?: { title: string; markdown: string }[];
+  plots?: import('./scenarios/types').Plot[];
   data?: unknown;
   /** event ids behind the figures that are anomalies, so a report can name them (first 50 each) */
   ids: { lostBeforeTopic: string[]; notApplied: string[]; duplicateEffects: { eventId: string; applied: number }[]; topicDuplicates: { eventId: string; records: number }[]; staleReads: { productId: number; served: number; committed: number }[] };

@@ -209,7 +209,7 @@ async function runScenario(e: Experiment, ctx: ScenarioRun): Promise<AuditResult
   ctx.note(`scenario ${kind}${ctx.full ? ' (--full)' : ''}: ${sc.summary}`);
   const out = await sc.run({ ...ctx, experiment: e, params, steps: e.method.filter((s) => s.at !== 'start') });
   for (const f of sc.figures) if (typeof out.figures[f] !== 'number') throw new Error(`scenario ${kind} did not report its figure ${f}`);
-  return { figures: out.figures, sections: out.sections, data: out.data, ids: { lostBeforeTopic: [], notApplied: [], duplicateEffects: [], topicDuplicates: [], staleReads: [] } };
+  return { figures: out.figures, sections: out.sections, plots: out.plots, data: out.data, ids: { lostBeforeTopic: [], notApplied: [], duplicateEffects: [], topicDuplicates: [], staleReads: [] } };
 }
 
 async function runRollbacks(rollbacks: Rollback[], note: (w: string) => void) {

@@ -34,11 +34,20 @@ export interface ScenarioContext<P> {
   signal?: AbortSignal;
 }
 
+/** A time series the scenario measured itself (e.g. per-mode DB queries/s), drawn by the HTML report. */
+export interface Plot {
+  title: string;
+  unit?: string;
+  /** x is seconds since the scenario started */
+  series: { name: string; points: [number, number][] }[];
+}
+
 export interface ScenarioOutcome {
   /** the scenario's own audit: every name in `figures` of its definition, usable as `audit.<name>` in probes */
   figures: Record<string, number>;
   /** extra report sections (markdown), e.g. a Jepsen-style table of a matrix */
   sections?: { title: string; markdown: string }[];
+  plots?: Plot[];
   /** anything machine-readable the journal should keep (per-cell results, lost keys…) */
   data?: unknown;
 }
