@@ -17,6 +17,7 @@ import { applyFault, type FaultContext, type Rollback } from './faults';
 import { InvalidExperimentError, type LoadedExperiment } from './loader';
 import { Interrupted, waitQuiescence } from './quiescence';
 import { runWorkload, type WorkloadStats } from './runner';
+import { RunMetrics } from './run-metrics';
 import { scenarioFor } from './scenarios';
 import { EXP_CACHE_PREFIX, ServiceWatcher } from './watcher';
 import type { Experiment, Step } from './schema';
@@ -102,6 +103,8 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
   const prom = prometheusClient(c);
   await preflight(c, loaded);
 
+  const metrics = await RunMetrics.start(c, e.id, runId, opts.seed, e.expected);
+  if (metrics.problem) note(metrics.problem);
   const pool = labPool(c, { connectionLimit: 4 });
   const rollbacks: Rollback[] = [];
   const watcher = new ServiceWatcher(c, e, { topic, consumerGroup, runId }, note, facts);
@@ -195,6 +198,7 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
     await watcher.stopAll();
     await pool.end().catch(() => {});
     result.durationSec = (Date.now() - t0) / 1000;
+    await metrics.finish(result).catch(() => {}); // dashboards' verdict panels; never fails the run
   }
   return result;
 }

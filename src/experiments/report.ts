@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunResult } from './engine';
+import type { FiredAlert } from '../reports/types';
 
 const mark = (ok: boolean) => (ok ? '✅' : '❌');
 
@@ -29,7 +30,8 @@ export function verdictTable(r: RunResult): string {
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-export function markdownReport(r: RunResult): string {
+/** `alerts`: those pending or firing during the run (src/reports/alerts.ts), when Prometheus was asked. */
+export function markdownReport(r: RunResult, alerts?: FiredAlert[]): string {
   const a = r.audit;
   const lines = [
     `# ${r.id} — ${r.title}`,
@@ -44,6 +46,7 @@ export function markdownReport(r: RunResult): string {
     '|---|---|---|---|---|---|',
     ...r.probes.map((p) => `| ${mark(p.ok)} | ${p.name} | ${p.type} | ${p.expected} | ${p.observed ?? 'error'} | ${p.crossCheck ? `${p.crossCheck.ok ? 'agrees' : '**disagrees**'} with audit.${p.crossCheck.audit} = ${p.crossCheck.auditValue}` : ''} |`),
     '',
+    ...(alerts ? ['## Alerts during the run', '', ...(alerts.length ? alerts.map(alertLine) : ['- none pending or firing']), ''] : []),
     '## Audit (independent of service metrics)',
     '',
     ...(a ? Object.entries(a.figures).map(([k, v]) => `- ${k}: ${v}`) : ['- (not run)']),
@@ -66,8 +69,12 @@ export function markdownReport(r: RunResult): string {
   return lines.join('\n');
 }
 
+const since = (s?: number) => (s === undefined ? '' : `+${s.toFixed(1)} s`);
+const alertLine = (a: FiredAlert) =>
+  `- ${a.alertname}${a.severity ? ` (${a.severity})` : ''}: ${a.firingAtSec !== undefined ? `firing at ${since(a.firingAtSec)}` : 'pending only'}, pending at ${since(a.pendingAtSec)}${Object.keys(a.labels).length ? ` — ${Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}`;
+
 /** Writes journal.json and report.md into `dir`; returns the paths. */
-export function writeReport(dir: string, r: RunResult): { journal: string; markdown: string } {
+export function writeReport(dir: string, r: RunResult, alerts?: FiredAlert[]): { journal: string; markdown: string } {
   fs.mkdirSync(dir, { recursive: true });
   const journal = path.join(dir, 'journal.json');
   const markdown = path.join(dir, 'report.md');
@@ -75,6 +82,6 @@ export function writeReport(dir: string, r: RunResult): { journal: string; markd
   const sorted = [...latenciesMs].sort((x, y) => x - y);
   const pct = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null);
   fs.writeFileSync(journal, JSON.stringify({ ...r, workload: { ...workload, p50Ms: pct(0.5), p99Ms: pct(0.99) } }, null, 2));
-  fs.writeFileSync(markdown, markdownReport(r));
+  fs.writeFileSync(markdown, markdownReport(r, alerts));
   return { journal, markdown };
 }

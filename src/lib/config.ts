@@ -30,6 +30,8 @@ export const PORT_DEFAULTS = {
   outboxRelay: 18083,
   replayWorker: 18084,
   queryService2: 18085,
+  /** the experiment engine's /metrics (verdicts for dashboards), served only while a run lasts */
+  experimentMetrics: 18086,
   labUi: 18090,
   schemaRegistry: 18091,
 } as const;

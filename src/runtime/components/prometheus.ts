@@ -34,6 +34,8 @@ export function prometheusConfig(c: LabConfig, infra: Component[]): object {
         job_name: 'lab-services',
         static_configs: SERVICE_TARGETS(c).map((t) => ({ targets: [`${c.host}:${t.port}`], labels: { service: t.service } })),
       },
+      // The experiment engine's verdicts (src/experiments/run-metrics.ts): up only while `chaos exp run` runs.
+      { job_name: 'lab-experiments', static_configs: [{ targets: [`${c.host}:${c.ports.experimentMetrics}`] }] },
     ],
   };
 }

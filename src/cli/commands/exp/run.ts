@@ -5,6 +5,9 @@ import { preflight, runExperiment, type RunResult } from '../../../experiments/e
 import { up } from '../../../runtime/stack';
 import { findExperiment, listExperimentFiles, loadExperimentFile } from '../../../experiments/loader';
 import { headline, verdictTable, writeReport } from '../../../experiments/report';
+import { prometheusClient } from '../../../runtime/stack';
+import { writeIndex, writeRunReport } from '../../../reports/write';
+import type { Observations } from '../../../reports/types';
 import { stderrProgress } from '../../../runtime/progress';
 
 export default class ExpRun extends LabCommand {
@@ -14,7 +17,7 @@ export default class ExpRun extends LabCommand {
   static override flags = {
     seed: Flags.integer({ description: 'workload seed (same seed → same commands)', default: 42 }),
     full: Flags.boolean({ description: "a scenario's long version (E-009: the whole acks × min.insync × unclean matrix, more messages)", default: false }),
-    report: Flags.string({ description: 'directory for journal.json and report.md (default reports/<run id>)' }),
+    report: Flags.string({ description: 'directory for report.html, junit.xml, journal.json, report.md (default reports/<run id>; with "all": DIR/<id>/ each and DIR/index.html, default reports/all-<time>)' }),
   };
 
   async run() {
@@ -30,7 +33,11 @@ export default class ExpRun extends LabCommand {
     };
     process.once('SIGINT', onSigint);
     const results: RunResult[] = [];
-    const reportDir = (r: RunResult) => (flags.report ? (files.length > 1 ? path.join(flags.report, r.id) : flags.report) : path.join(c.root, 'reports', r.runId));
+    // Several runs share a report root holding index.html; a single run writes into its own directory.
+    const root = files.length > 1 ? (flags.report ?? path.join(c.root, 'reports', `all-${new Date().toISOString().replace(/[:.]/g, '-')}`)) : undefined;
+    const reportDir = (r: RunResult) => (root ? path.join(root, r.id) : flags.report ?? path.join(c.root, 'reports', r.runId));
+    const reported: { dir: string; result: RunResult; obs: Observations }[] = [];
+    const prom = prometheusClient(c);
     try {
       // Checks that need the stack (PromQL, modes), for every selected experiment, before the first one runs.
       await up(c, stderrProgress(this.jsonEnabled()));
@@ -46,11 +53,15 @@ export default class ExpRun extends LabCommand {
           if (partial) this.logToStderr(`partial report: ${path.relative(process.cwd(), writeReport(reportDir(partial), partial).markdown)}`);
           throw err;
         }
-        const out = writeReport(reportDir(r), r);
+        const { files: out, obs } = await writeRunReport(prom, reportDir(r), r);
         results.push(r);
-        if (!this.jsonEnabled()) this.log(`\n${verdictTable(r)}\n\n${headline(r)}\nreport: ${path.relative(process.cwd(), out.markdown)}\n`);
+        reported.push({ dir: out.dir, result: r, obs });
+        const fired = obs.alerts.map((a) => `${a.alertname} (${a.firingAtSec !== undefined ? 'firing' : 'pending'})`).join(', ') || 'none';
+        if (!this.jsonEnabled()) this.log(`\n${verdictTable(r)}\n\n${headline(r)}\nalerts during the run: ${fired}\nreport: ${path.relative(process.cwd(), out.html)} (also report.md, junit.xml)\n`);
       }
     } finally {
+      // The index covers the runs that finished, even when a later one aborted or was interrupted.
+      if (root && reported.length) this.logToStderr(`index: ${path.relative(process.cwd(), writeIndex(root, reported).index)}`);
       process.removeListener('SIGINT', onSigint);
     }
     const failed = results.filter((r) => r.outcome !== 'completed');
