@@ -155,7 +155,12 @@ const pipeline = dashboard('lab-pipeline', 'Lab — outbox and consumers', 'Comm
 
 const cacheDb = dashboard('lab-cache-db', 'Lab — cache and database', 'query-service cache hits, misses and DB loads (stampede), Redis, MariaDB.', [runVar], [
   { title: 'query-service', panels: [
-    { title: 'Cache answers', unit: 'reqps', targets: [{ expr: `sum by (__name__) (rate({__name__=~"lab_query_cache_hits_total|lab_query_cache_misses_total|lab_query_stale_serves_total", run=~"$run"}[${RATE}]))`, legend: '{{__name__}}' }], description: 'hits, misses and (soft-ttl) stale serves.' },
+    { title: 'Cache answers', unit: 'reqps', targets: [{
+      // rate() drops __name__, so each counter gets its own `answer` label (one query: stale serves exist only in soft-ttl mode)
+      expr: ['hit:lab_query_cache_hits_total', 'miss:lab_query_cache_misses_total', 'stale:lab_query_stale_serves_total']
+        .map((x) => x.split(':')).map(([a, m]) => `label_replace(sum(rate(${m}{run=~"$run"}[${RATE}])), "answer", "${a}", "", "")`).join(' or '),
+      legend: '{{answer}}',
+    }], description: 'hits, misses and (soft-ttl) stale serves.' },
     { title: 'Cache hit ratio (stale serves count as hits)', unit: 'percentunit', targets: [{
       expr: `(sum(rate(lab_query_cache_hits_total{run=~"$run"}[1m])) + (sum(rate(lab_query_stale_serves_total{run=~"$run"}[1m])) or vector(0))) / (sum(rate(lab_query_cache_hits_total{run=~"$run"}[1m])) + (sum(rate(lab_query_stale_serves_total{run=~"$run"}[1m])) or vector(0)) + sum(rate(lab_query_cache_misses_total{run=~"$run"}[1m])))`,
       legend: 'hit ratio',
