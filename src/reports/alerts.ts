@@ -1,0 +1,46 @@
+import type { PrometheusClient, Series } from '../lib/prometheus';
+import type { FiredAlert } from './types';
+
+const IDENTITY_SKIP = new Set(['__name__', 'alertname', 'alertstate', 'severity']);
+const identity = (m: Record<string, string>) =>
+  JSON.stringify(Object.entries(m).filter(([k]) => !IDENTITY_SKIP.has(k)).sort(([a], [b]) => a.localeCompare(b)).concat([['alertname', m.alertname]]));
+
+/**
+ * Turns Prometheus' ALERTS series (one per alert instance and state, present while pending or firing) into one row
+ * per alert instance: when it was first pending, first firing, last seen — as seconds since `runStartSec`.
+ * `activeSince` comes from ALERTS_FOR_STATE (epoch seconds at which the alert became active), keyed the same way.
+ */
+export function summariseAlerts(alerts: Series[], runStartSec: number, activeSince: Series[] = []): FiredAlert[] {
+  const rows = new Map<string, FiredAlert>();
+  for (const s of alerts) {
+    if (!s.values.length || !s.metric.alertname) continue;
+    const key = identity(s.metric);
+    const labels = Object.fromEntries(Object.entries(s.metric).filter(([k]) => !IDENTITY_SKIP.has(k)));
+    const row = rows.get(key) ?? { alertname: s.metric.alertname, ...(s.metric.severity ? { severity: s.metric.severity } : {}), labels, lastSeenSec: -Infinity };
+    const first = Math.min(...s.values.map(([t]) => t)) - runStartSec;
+    const last = Math.max(...s.values.map(([t]) => t)) - runStartSec;
+    if (s.metric.alertstate === 'firing') row.firingAtSec = Math.min(row.firingAtSec ?? Infinity, first);
+    else row.pendingAtSec = Math.min(row.pendingAtSec ?? Infinity, first);
+    row.lastSeenSec = Math.max(row.lastSeenSec, last);
+    rows.set(key, row);
+  }
+  for (const s of activeSince) {
+    const row = rows.get(identity(s.metric));
+    if (row && s.values.length) row.activeSinceEpochSec = Math.min(...s.values.map(([, v]) => v));
+  }
+  // An alert that went straight to firing (for: 0s) was pending for no evaluation: say so with the same instant.
+  for (const row of rows.values()) if (row.firingAtSec !== undefined && row.pendingAtSec === undefined) row.pendingAtSec = row.firingAtSec;
+  return [...rows.values()].sort((a, b) => (a.pendingAtSec ?? 0) - (b.pendingAtSec ?? 0) || a.alertname.localeCompare(b.alertname));
+}
+
+/** Alerts pending or firing at any evaluation within [startSec, endSec] (rules are evaluated every second). */
+export async function alertsDuring(prom: PrometheusClient, startSec: number, endSec: number): Promise<FiredAlert[]> {
+  const step = Math.max(1, Math.ceil((endSec - startSec) / 10_000)); // stay under Prometheus' 11,000 points per series
+  const [alerts, since] = await Promise.all([
+    prom.range('ALERTS', startSec, endSec, step),
+    prom.range('ALERTS_FOR_STATE', startSec, endSec, step),
+  ]);
+  return summariseAlerts(alerts, startSec, since);
+}
+
+export const alertState = (a: FiredAlert) => (a.firingAtSec !== undefined ? 'firing' : 'pending');

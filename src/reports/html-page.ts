@@ -1,0 +1,103 @@
+import type { RunResult } from '../experiments/engine';
+import { headline } from '../experiments/report';
+import { escapeXml as h } from './escape';
+import { alertState } from './alerts';
+import { markdownToHtml } from './markdown';
+import { svgPlot } from './svg-plot';
+import { timelineMarkers } from './timeline';
+import type { FiredAlert, Observations } from './types';
+
+/** The page's whole style: the report is one file, mailed or archived by CI, with no external asset. */
+export const REPORT_CSS = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1000px;padding:16px 24px;color:#1b1b1b}
+h1{font-size:22px;margin:8px 0}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}h3,h4,h5{font-size:15px}
+table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f5f5f5}
+td.num{text-align:right;font-variant-numeric:tabular-nums}td.q{max-width:320px;word-break:break-all;font-size:12px}code{background:#f3f3f3;padding:0 3px;border-radius:3px;font-size:12.5px}
+pre{background:#f6f8fa;padding:8px;overflow:auto}
+.verdict{padding:10px 14px;border-radius:6px;margin:10px 0;font-weight:600}.ok{background:#e8f5e9;border:1px solid #81c784}.bad{background:#ffebee;border:1px solid #e57373}
+.meta{color:#555}.muted{color:#777}.pass{color:#2e7d32}.fail{color:#c62828;font-weight:600}
+.sev-critical{color:#c62828;font-weight:600}.sev-warning{color:#e65100}.sev-info{color:#1565c0}
+svg.plot{display:block;margin:6px 0 14px;max-width:100%;height:auto}
+svg .pt{font-size:13px;font-weight:600;fill:#222}svg .pa,svg .pl{font-size:10px;fill:#555}svg .pm{font-size:9px;font-weight:700}
+svg .pe{font-size:12px;fill:#999}svg .pf{fill:#fcfcfc;stroke:#ddd}svg .pg{stroke:#eee}svg .pb{fill:#e3f2fd;opacity:.6}
+ol.timeline li.fault{color:#c62828}ol.timeline li.crash{color:#7b1fa2}ol.timeline li.heal{color:#2e7d32}
+`;
+
+export const fmtSec = (s: number | undefined) => (s === undefined ? '' : `${s < 0 ? '−' : '+'}${Math.abs(s).toFixed(1)} s`);
+
+export function alertsTable(alerts: FiredAlert[]): string {
+  if (!alerts.length) return '<p class="muted">No alert was pending or firing during the run.</p>';
+  const rows = alerts.map((a) => {
+    const labels = Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(', ');
+    const before = a.activeSinceEpochSec !== undefined && (a.pendingAtSec ?? 0) <= 0 ? ' (already active when the run started)' : '';
+    return `<tr><td><strong>${h(a.alertname)}</strong></td><td class="sev-${h(a.severity ?? '')}">${h(a.severity ?? '')}</td><td>${h(alertState(a))}</td><td>${h(fmtSec(a.pendingAtSec))}${h(before)}</td><td>${h(fmtSec(a.firingAtSec))}</td><td>${h(fmtSec(a.lastSeenSec))}</td><td>${h(labels)}</td></tr>`;
+  });
+  return `<table><thead><tr><th>alert</th><th>severity</th><th>reached</th><th>pending at</th><th>firing at</th><th>last active</th><th>labels</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function verdictRows(r: RunResult): string {
+  return r.probes.map((p) => {
+    const cross = p.crossCheck ? `${p.crossCheck.ok ? 'agrees' : '<span class="fail">disagrees</span>'} with audit.${h(p.crossCheck.audit)} = ${h(p.crossCheck.auditValue)}` : '';
+    return `<tr><td class="${p.ok ? 'pass' : 'fail'}">${p.ok ? '✅' : '❌'}</td><td>${h(p.name)}</td><td>${h(p.type)}</td><td>${h(p.expected)}</td><td class="num">${p.observed === null ? '<span class="fail">error</span>' : h(p.observed)}</td><td>${cross}</td><td class="q"><code>${h(p.detail ?? '')}</code></td></tr>`;
+  }).join('');
+}
+
+function auditBlock(r: RunResult): string {
+  const a = r.audit;
+  if (!a) return '<p class="muted">The audit did not run.</p>';
+  const figures = `<table><tbody>${Object.entries(a.figures).map(([k, v]) => `<tr><td>${h(k)}</td><td class="num">${h(v)}</td></tr>`).join('')}</tbody></table>`;
+  const ids = a.ids ?? { lostBeforeTopic: [], notApplied: [], duplicateEffects: [], topicDuplicates: [], staleReads: [] };
+  const list = (title: string, items: string[]) => (items.length ? `<h4>${h(title)}</h4><ul>${items.map((x) => `<li><code>${h(x)}</code></li>`).join('')}</ul>` : '');
+  return figures
+    + list('Lost event ids (committed, never in the topic)', ids.lostBeforeTopic)
+    + list('Event ids in the topic but never applied', ids.notApplied)
+    + list('Event ids applied more than once', ids.duplicateEffects.map((d) => `${d.eventId} × ${d.applied}`))
+    + list('Stale reads (product: served / committed version)', ids.staleReads.map((s) => `${s.productId}: ${s.served} / ${s.committed}`));
+}
+
+/**
+ * report.html of one run: verdict, alerts, plots of the key series with the fault timeline as numbered markers,
+ * the scenario's own sections and plots, audit figures, facts and the timeline. One file: inline CSS and SVG.
+ */
+export function htmlReport(r: RunResult, obs: Observations): string {
+  const t0 = Date.parse(r.startedAt) / 1000;
+  const markers = timelineMarkers(r.timeline);
+  const xDomain: [number, number] = [0, Math.max(r.durationSec, obs.window.endSec - t0, 1)];
+  const band = { from: r.window.startSec - t0, to: r.window.endSec - t0, label: 'workload and settling (the verdict window)' };
+  const ok = r.outcome === 'completed';
+  const scenarioPlots = r.audit?.plots ?? [];
+  // A scenario's plots count seconds from its own start, which is the verdict window's start.
+  const scenarioMarkers = timelineMarkers(r.timeline, r.window.startSec - t0);
+  const plots = obs.plots.filter((p) => p.series.length).map((p) => svgPlot(p, { xDomain, markers, band }));
+  const body = [
+    `<h1>${h(r.id)} — ${h(r.title)}</h1>`,
+    `<div class="verdict ${ok ? 'ok' : 'bad'}">${h(headline(r))}</div>`,
+    `<p class="meta">run <code>${h(r.runId)}</code> · seed ${h(r.seed)} · started ${h(r.startedAt)} · ${h(r.durationSec.toFixed(1))} s · outcome <strong>${h(r.outcome)}</strong> · topic <code>${h(r.topic)}</code> · group <code>${h(r.consumerGroup)}</code></p>`,
+    ...(r.error ? [`<p class="fail">Error: ${h(r.error)}</p>`] : []),
+    '<h2>Verdict</h2>',
+    `<table><thead><tr><th></th><th>probe</th><th>source</th><th>expected</th><th>observed</th><th>cross-check</th><th>query / figure</th></tr></thead><tbody>${verdictRows(r)}</tbody></table>`,
+    '<h2>Alerts during the run</h2>',
+    alertsTable(obs.alerts),
+    '<p class="muted">From Prometheus <code>ALERTS</code> / <code>ALERTS_FOR_STATE</code> over the run window (rules in prometheus/rules/lab-alerts.yml, evaluated every second); times are since the run started.</p>',
+    '<h2>What Prometheus saw</h2>',
+    '<p class="muted">Dashed lines are the numbered timeline entries below (red: fault, purple: crash, green: rollback, grey: phase); the shaded band is the verdict window.</p>',
+    ...(plots.length ? plots : ['<p class="muted">No series was recorded for this run.</p>']),
+    ...(obs.empty.length ? [`<details><summary>${obs.empty.length} series had no sample in this run</summary><ul>${obs.empty.map((e) => `<li>${h(e.title)}: <code>${h(e.query)}</code></li>`).join('')}</ul></details>`] : []),
+    ...(obs.errors.length ? [`<p class="fail">Missing observations:</p><ul>${obs.errors.map((e) => `<li>${h(e)}</li>`).join('')}</ul>`] : []),
+    ...(scenarioPlots.length ? ['<h2>Scenario measurements</h2>', ...scenarioPlots.map((p) => svgPlot(p, { markers: scenarioMarkers }))] : []),
+    ...(r.audit?.sections ?? []).flatMap((s) => [`<h2>${h(s.title)}</h2>`, markdownToHtml(s.markdown)]),
+    '<h2>Audit (independent of service metrics)</h2>',
+    auditBlock(r),
+    '<h2>Run facts</h2>',
+    `<table><tbody>${Object.entries(r.facts).map(([k, v]) => `<tr><td>${h(k)}</td><td class="num">${h(v)}</td></tr>`).join('')}</tbody></table>`,
+    `<p>workload: ${h(r.workload.ok)}/${h(r.workload.sent)} accepted, ${h(r.workload.failed)} failed, ${h(r.workload.retried)} re-sent after connection refused</p>`,
+    '<h2>Timeline</h2>',
+    `<ol class="timeline">${r.timeline.map((t, i) => `<li class="${markers.find((m) => m.n === i + 1)?.kind ?? ''}">+${h((t.tMs / 1000).toFixed(1))} s — ${h(t.what)}</li>`).join('')}</ol>`,
+    '<p class="muted">Files beside this page: journal.json (the run), prometheus.json (the series above), junit.xml, report.md. Re-render with <code>chaos report &lt;dir&gt;</code>.</p>',
+  ];
+  return page(`${r.id} ${ok ? '✔' : '✘'} — ${r.title}`, body.join('\n'));
+}
+
+export function page(title: string, body: string): string {
+  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${h(title)}</title><style>${REPORT_CSS}</style></head><body>\n${body}\n</body></html>\n`;
+}

@@ -1,0 +1,68 @@
+import type { RunResult } from '../experiments/engine';
+import { escapeXml as h } from './escape';
+import { alertState } from './alerts';
+import { fmtSec, page } from './html-page';
+import { svgPlot } from './svg-plot';
+import { timelineMarkers } from './timeline';
+import type { Observations } from './types';
+
+export interface IndexEntry {
+  result: RunResult;
+  obs: Observations;
+  /** the run's report.html, relative to the index */
+  href: string;
+}
+
+/** The command audit's figures that tell loss, duplication and staleness apart, in the order a reader scans them. */
+const KEY_FIGURES = ['committed', 'lostBeforeTopic', 'notApplied', 'duplicateEffects', 'topicDuplicates', 'dlqRecords', 'staleReads'];
+/** The plot drawn small in each row: the first of these with samples. */
+const SPARK_PREFERENCE = ['Consumer lag', 'Events into the topic', 'Database', 'Cache'];
+
+export function keyFigures(r: RunResult): [string, number][] {
+  const f = r.audit?.figures;
+  if (!f) return [];
+  // A scenario's figures are its own (no `committed`): show them all.
+  if (!('committed' in f)) return Object.entries(f);
+  return KEY_FIGURES.filter((k) => k in f).map((k) => [k, f[k]]);
+}
+
+function spark(e: IndexEntry): string {
+  const t0 = Date.parse(e.result.startedAt) / 1000;
+  const plot = SPARK_PREFERENCE.map((p) => e.obs.plots.find((x) => x.title.startsWith(p) && x.series.some((s) => s.points.length))).find(Boolean)
+    ?? e.result.audit?.plots?.find((p) => p.series.some((s) => s.points.length));
+  if (!plot) return '<span class="muted">–</span>';
+  const markers = timelineMarkers(e.result.timeline).filter((m) => m.kind !== 'phase');
+  return `${svgPlot(plot, { compact: true, markers, xDomain: [0, Math.max(1, e.result.durationSec)] })}<div class="muted small">${h(plot.title)}</div>`;
+}
+
+/**
+ * index.html of `chaos exp run all`: one row per experiment, the ✅ (pattern holds) and ❌ (anti-pattern
+ * reproduced) runs side by side — expected outcome, what was observed, key figures, the alerts that fired and a
+ * sparkline with the faults marked — each linking to its full report.
+ */
+export function indexHtml(entries: IndexEntry[], generatedAt = new Date().toISOString()): string {
+  const asExpected = entries.filter((e) => e.result.outcome === 'completed').length;
+  const rows = entries.map((e) => {
+    const r = e.result;
+    const expected = r.expected === 'controlled' ? '✅ controlled' : '❌ reproduced';
+    const outcome = r.outcome === 'completed' ? '<span class="pass">as expected</span>' : `<span class="fail">${h(r.outcome.toUpperCase())}</span>`;
+    const failing = r.probes.filter((p) => !p.ok).map((p) => `<li>${h(p.name)}: expected ${h(p.expected)}, observed ${h(p.observed ?? 'error')}</li>`).join('');
+    const figures = keyFigures(r).map(([k, v]) => `${v !== 0 && k !== 'committed' ? `<strong>${h(k)} ${h(v)}</strong>` : `${h(k)} ${h(v)}`}`).join('<br>');
+    // One line per alert name (an alert may fire for several label sets, e.g. per DLQ topic): its earliest time.
+    const byName = [...new Map([...e.obs.alerts].reverse().map((a) => [a.alertname, a])).values()].reverse();
+    const alerts = byName.length
+      ? byName.map((a) => `<span class="sev-${h(a.severity ?? '')}">${h(a.alertname)}</span> ${h(alertState(a))} ${h(fmtSec(a.firingAtSec ?? a.pendingAtSec))}`).join('<br>')
+      : `<span class="muted">${e.obs.errors.length ? 'unknown (no Prometheus data)' : 'none'}</span>`;
+    return `<tr><td><a href="${h(e.href)}"><strong>${h(r.id)}</strong></a><br><span class="muted small">${h(r.title)}</span></td><td>${expected}</td><td>${outcome}${failing ? `<ul class="small">${failing}</ul>` : ''}<br><span class="muted small">${h(r.probes.filter((p) => p.ok).length)}/${h(r.probes.length)} probes · ${h(r.durationSec.toFixed(0))} s · seed ${h(r.seed)}</span></td><td class="small">${figures || '<span class="muted">no audit</span>'}</td><td class="small">${alerts}</td><td>${spark(e)}</td></tr>`;
+  });
+  const body = [
+    '<h1>Reliability Lab — experiment runs</h1>',
+    `<div class="verdict ${asExpected === entries.length ? 'ok' : 'bad'}">${asExpected}/${entries.length} experiments showed their expected outcome</div>`,
+    `<p class="meta">generated ${h(generatedAt)}. ✅ controlled: the pattern keeps loss, duplicates and staleness at zero under the fault. ❌ reproduced: the anti-pattern really loses or duplicates data, and the figures say how much. Either way "as expected" means the hypothesis in the experiment file was observed.</p>`,
+    '<table class="index"><thead><tr><th>experiment</th><th>expected</th><th>outcome</th><th>key figures (audit)</th><th>alerts pending/firing</th><th>key series</th></tr></thead><tbody>',
+    ...rows,
+    '</tbody></table>',
+    '<p class="muted">Each row links to its report.html (verdict, plots with the fault timeline, alerts, audit). junit.xml beside this page holds every probe as a test case.</p>',
+  ];
+  return page('Reliability Lab — experiment runs', body.join('\n')).replace('</style>', '.small{font-size:12px}table.index td{min-width:80px}</style>');
+}
