@@ -27,7 +27,7 @@ type Params = z.infer<typeof Params>;
 
 /** Figure names per mode: `none…`, `singleflight…`, `softTtl…`. */
 const MODE_KEY: Record<StampedeMode, string> = { none: 'none', singleflight: 'singleflight', 'soft-ttl': 'softTtl' };
-const PER_MODE = ['DbLoads', 'DbLoadsByService', 'DbLoadsPerKey', 'P50Ms', 'P99Ms', 'MaxMs', 'BlockedCallers', 'DbAnswers', 'StaleAnswers', 'Errors', 'PeakSelectQps'] as const;
+const PER_MODE = ['DbLoads', 'DbLoadsByService', 'DbLoadsPerKey', 'P50Ms', 'P99Ms', 'MaxMs', 'BlockedCallers', 'SlowCallers', 'StaleAnswers', 'Errors', 'PeakSelectQps'] as const;
 const FIGURES = ['keyExpiries', 'readers', 'dbLatencyMs', ...STAMPEDE_MODES.flatMap((m) => PER_MODE.map((f) => `${MODE_KEY[m]}${f}`))];
 
 function figuresOf(r: ModeResult, dbLatencyMs: number): Record<string, number> {
@@ -41,9 +41,12 @@ function figuresOf(r: ModeResult, dbLatencyMs: number): Record<string, number> {
     [`${m}P50Ms`]: Math.round(percentile(ms, 50)),
     [`${m}P99Ms`]: Math.round(percentile(ms, 99)),
     [`${m}MaxMs`]: Math.round(Math.max(0, ...ms)),
-    // Waited at least one DB round trip: the caller blocked on the (slow) database.
-    [`${m}BlockedCallers`]: count((x) => x.ms >= dbLatencyMs),
-    [`${m}DbAnswers`]: count((x) => x.source === 'db'),
+    // Answered by a DB load it waited for (its own, or one it joined in-process): blocked on the slow DB. Readers
+    // of singleflight that waited on the other instance's lock come back as `cache` and are not in here.
+    [`${m}BlockedCallers`]: count((x) => x.source === 'db'),
+    // Client-side latency of at least one DB round trip. On a CPU-starved box this also counts readers that only
+    // queued for CPU (here: hundreds of ms to seconds), so it is reported, not judged.
+    [`${m}SlowCallers`]: count((x) => x.ms >= dbLatencyMs),
     [`${m}StaleAnswers`]: count((x) => x.source === 'stale'),
     [`${m}Errors`]: count((x) => x.status !== 200),
     [`${m}PeakSelectQps`]: r.peakSelectQps,
@@ -55,14 +58,14 @@ function table(rs: ModeResult[], p: StormParams): string {
     const f = figuresOf(r, p.dbLatencyMs);
     const m = MODE_KEY[r.mode];
     const src = ['db', 'cache', 'stale'].map((s) => r.results.filter((x) => x.source === s).length).join(' / ');
-    return `| ${r.mode} | ${f[`${m}DbLoads`]} (service: ${f[`${m}DbLoadsByService`]}) | **${f[`${m}DbLoadsPerKey`]}** | ${f[`${m}P50Ms`]} | ${f[`${m}P99Ms`]} | ${f[`${m}MaxMs`]} | ${f[`${m}BlockedCallers`]} | ${src} | ${f[`${m}PeakSelectQps`]} | ${f[`${m}Errors`]} |`;
+    return `| ${r.mode} | ${f[`${m}DbLoads`]} (service: ${f[`${m}DbLoadsByService`]}) | **${f[`${m}DbLoadsPerKey`]}** | ${f[`${m}P50Ms`]} | ${f[`${m}P99Ms`]} | ${f[`${m}MaxMs`]} | ${f[`${m}BlockedCallers`]} | ${f[`${m}SlowCallers`]} | ${src} | ${f[`${m}PeakSelectQps`]} | ${f[`${m}Errors`]} |`;
   });
   return [
     `${p.rounds} expiry rounds × ${p.readers} readers on ${p.hotKeys} hot keys through 2 query-service instances, DB latency ${p.dbLatencyMs} ms (Toxiproxy). `
       + `DB loads counted by MariaDB (product rows read by primary key, userstat) and by the services (lab_query_db_queries_by_key_total).`,
     '',
-    '| mode | DB loads (MariaDB / service) | loads per key per expiry | p50 ms | p99 ms | max ms | callers ≥ DB latency | answers db / cache / stale | peak SELECT/s (mysqld_exporter) | errors |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| mode | DB loads (MariaDB / service) | loads per key per expiry | p50 ms | p99 ms | max ms | blocked on a DB load | latency ≥ DB latency | answers db / cache / stale | peak SELECT/s (mysqld_exporter) | errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
