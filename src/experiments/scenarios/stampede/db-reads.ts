@@ -31,23 +31,27 @@ export class ProductReads {
     const points: [number, number][] = [];
     const t0 = performance.now();
     let last: { t: number; n: number } | undefined;
-    let busy = Promise.resolve();
+    let inFlight: Promise<void> | undefined;
+    // A tick that finds the previous read still running is skipped, not queued: a backlog would fire reads back to
+    // back and turn 3 loads in 30 ms into a fake "100 reads/s".
     const tick = () => {
-      busy = busy.then(async () => {
+      if (inFlight) return;
+      inFlight = (async () => {
         const n = await this.count().catch(() => undefined);
         const t = performance.now();
         if (n === undefined) return;
         if (last) points.push([Number(((t - t0) / 1000).toFixed(2)), Math.round(((n - last.n) * 1000) / (t - last.t))]);
         last = { t, n };
-      });
+      })().finally(() => (inFlight = undefined));
     };
     tick();
     const timer = setInterval(tick, everyMs);
     return {
       stop: async () => {
         clearInterval(timer);
+        await inFlight;
         tick();
-        await busy;
+        await inFlight;
         return points;
       },
     };
