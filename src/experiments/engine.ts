@@ -138,7 +138,7 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
     watcher.watch();
     result.window.startSec = Date.now() / 1000;
     if (e.scenario) {
-      result.audit = await runScenario(e, { c, pool, prom, runId, topic, consumerGroup, seed: opts.seed, full: !!opts.full, fire, note, facts, progress: opts.progress, signal: opts.signal, serviceUrl: (s) => watcher.url(s) });
+      result.audit = await runScenario(e, { c, pool, prom, runId, topic, consumerGroup, seed: opts.seed, full: !!opts.full, fire, note, facts, progress: opts.progress, signal: opts.signal, serviceUrl: (s) => watcher.url(s), startService: (s, env) => watcher.start(s, env, true) });
       watcher.stopWatching();
       await runRollbacks(rollbacks, note);
       await sleep(e.quiescence.settleMs);

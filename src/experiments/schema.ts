@@ -76,7 +76,7 @@ export const StepSchema = z.object({
 export type Step = z.infer<typeof StepSchema>;
 
 /** A number, or a reference to a run fact / audit figure resolved after the run ("audit.committed", "facts.crashes"). */
-const Ref = z.union([z.number(), z.string().regex(/^(audit|facts)\.[a-zA-Z]+$/, 'expected a number or a reference like audit.committed / facts.crashes')]);
+const Ref = z.union([z.number(), z.string().regex(/^(audit|facts)\.[a-zA-Z][a-zA-Z0-9]*$/, 'expected a number or a reference like audit.committed / facts.crashes')]);
 
 export const ToleranceSchema = z.union([
   z.object({ eq: Ref }).strict(),

@@ -24,6 +24,8 @@ export interface ScenarioContext<P> {
   prom: PrometheusClient;
   /** base URL of a service the experiment started (services: in the file) */
   serviceUrl: (service: string) => string;
+  /** (re)start one of the experiment's services with its modes plus `env` (sticky for later restarts), e.g. another STAMPEDE mode */
+  startService: (service: string, env?: Record<string, string>) => Promise<void>;
   /** the file's timeline steps other than `start` ones (those already fired); the scenario decides when */
   steps: Step[];
   fire: (step: Step) => Promise<void>;
