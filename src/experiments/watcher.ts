@@ -18,7 +18,8 @@ export class ServiceWatcher {
   private rearm = new Map<string, { fault: Extract<Step['fault'], { type: 'failpoint' }>; left: number }[]>();
   private timer?: NodeJS.Timeout;
   private busy = false;
-  private starting = false;
+  /** starts in flight: the crash watcher leaves services alone while any is starting */
+  private starting = 0;
   private counted = new Set<number>();
   private expectedDown = new Set<string>();
 
@@ -45,8 +46,9 @@ export class ServiceWatcher {
     return this.expectedDown.has(service) && !this.running(service);
   }
 
+  /** In parallel: each start is mostly waiting for a Node process to boot and its consumer group to form. */
   async startAll() {
-    for (const s of SERVICE_NAMES) if (s in this.e.services) await this.start(s);
+    await Promise.all(SERVICE_NAMES.filter((s) => s in this.e.services).map((s) => this.start(s)));
   }
 
   async start(service: string, env?: Record<string, string>, deliberate = false) {
@@ -54,7 +56,7 @@ export class ServiceWatcher {
     // A deliberate (re)start stops the process first: the crash watcher must not take that gap for a crash.
     if (deliberate) this.expectedDown.add(service);
     const setup = this.e.services[service as keyof Experiment['services']]!;
-    this.starting = true;
+    this.starting++;
     const started = await startService(this.c, service, {
       modes: setup.modes,
       env: {
@@ -67,7 +69,7 @@ export class ServiceWatcher {
         ...setup.env,
         ...this.envOverrides.get(service),
       },
-    }).finally(() => (this.starting = false));
+    }).finally(() => this.starting--);
     this.urls.set(service, started.url);
     if (deliberate) this.expectedDown.delete(service);
   }
@@ -124,7 +126,7 @@ export class ServiceWatcher {
   }
 
   async stopAll() {
-    for (const s of Object.keys(this.e.services)) await stopService(this.c, s).catch(() => {});
+    await Promise.all(Object.keys(this.e.services).map((s) => stopService(this.c, s).catch(() => {})));
   }
 }
 
