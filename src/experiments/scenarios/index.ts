@@ -1,3 +1,4 @@
+import { durabilityMatrix } from './durability';
 import type { Scenario } from './types';
 
 /**
@@ -6,6 +7,7 @@ import type { Scenario } from './types';
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each scenario has its own params type
 export const SCENARIOS: Record<string, Scenario<any>> = {
+  [durabilityMatrix.kind]: durabilityMatrix,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
