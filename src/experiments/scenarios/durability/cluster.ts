@@ -110,9 +110,16 @@ export class LeaderFaults {
   /** Undo everything; `up` restarts the killed broker and returns once the cluster is in sync again. */
   async heal(): Promise<void> {
     await this.uncut().catch(() => {});
-    if (this.killed) {
-      await up(this.c, silentProgress);
-      this.killed = false;
+    if (!this.killed) return;
+    // A JVM restart on a crowded 2-core box can miss the start timeout once; `up` then stops it, and we try again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await up(this.c, silentProgress);
+        break;
+      } catch (e) {
+        if (attempt >= 3) throw new LabError(`kafka-${this.leader} did not come back after E-009 killed it (${(e as Error).message}); run \`chaos up\``, { cause: e, retriable: true });
+      }
     }
+    this.killed = false;
   }
 }

@@ -50,8 +50,9 @@ export async function runPhase(ctx: Ctx, fault: FaultKind, size: Size, replicas:
     // Whatever was written so far is on all three replicas before the fault: only the fault's window can lose.
     await replicationBarrier(c, topics);
     isrAtFault = await inject(ctx, fault, size, faults, admin, topics);
-    after = await watchFailover(admin, topics, leader, size.failoverMs);
-    note(`${fault}: ${size.failoverMs} ms later, leaders ${[...new Set([...after.values()].map((s) => (s.leader < 0 ? 'offline' : s.leader)))].join('/')}`);
+    const tf = Date.now();
+    after = await watchFailover(admin, topics, leader, size.failoverMs, fault !== 'leader-isolated');
+    note(`${fault}: ${((Date.now() - tf) / 1000).toFixed(1)} s after the fault, leaders ${[...new Set([...after.values()].map((s) => (s.leader < 0 ? 'offline' : s.leader)))].join('/')}`);
   } finally {
     await Promise.all(producers.map((p) => p.stop()));
     const tr = Date.now();
@@ -79,15 +80,21 @@ export async function runPhase(ctx: Ctx, fault: FaultKind, size: Size, replicas:
 }
 
 /**
- * Polls the leaders while producing goes on for `ms`: per topic, the first leader other than the old one (the
- * failover's election), else the leader at the end (-1 while the partition is offline).
+ * Polls the leaders while producing goes on: for `ms`, and (after a kill) until no topic names the dead broker as
+ * leader any more — on a loaded box the controller may take longer than the session timeout to fence it — bounded
+ * by another 60 s. Per topic: the first leader other than the old one (the failover's election), else the leader
+ * at the end (-1 while the partition is offline).
  */
-async function watchFailover(admin: Admin, topics: string[], oldLeader: number, ms: number): Promise<Map<string, PartitionState>> {
+async function watchFailover(admin: Admin, topics: string[], oldLeader: number, ms: number, killed: boolean): Promise<Map<string, PartitionState>> {
   const elected = new Map<string, PartitionState>();
   let last = new Map<string, PartitionState>();
-  for (const end = Date.now() + ms; Date.now() < end; ) {
+  const minEnd = Date.now() + ms;
+  const maxEnd = minEnd + (killed ? 60_000 : 0);
+  for (;;) {
     last = await partitionStates(admin, topics).catch(() => last);
     for (const [t, s] of last) if (s.leader >= 0 && s.leader !== oldLeader && !elected.has(t)) elected.set(t, s);
+    const fencedEverywhere = topics.every((t) => last.get(t) && last.get(t)!.leader !== oldLeader);
+    if (Date.now() >= maxEnd || (Date.now() >= minEnd && (!killed || fencedEverywhere))) break;
     await sleep(1000);
   }
   return new Map(topics.map((t) => [t, elected.get(t) ?? last.get(t) ?? { leader: -1, isr: [] }]));
