@@ -34,6 +34,25 @@ async function leaderOf(c: LabConfig, topic: string): Promise<number> {
   }
 }
 
+/**
+ * The topic whose partition-0 leader a broker fault without --target hits: --topic, else a live topic of the
+ * experiment named by --exp (a run's topics are lab.exp.<id>-s<seed>-…; E-009's cells share one leader), else
+ * lab.probe. Lets `chaos inject broker-kill --exp E-009` kill the leader a running E-009 writes to.
+ */
+export async function faultTopic(c: LabConfig, o: { topic?: string; exp?: string }): Promise<string> {
+  if (o.topic) return o.topic;
+  if (!o.exp) return PROBE_TOPIC;
+  const admin = labKafka(c, 'lab-inject').admin();
+  await admin.connect();
+  try {
+    const prefix = `lab.exp.${o.exp.toLowerCase()}-`;
+    const own = (await admin.listTopics()).filter((t) => t.startsWith(prefix) && !t.endsWith('.DLQ')).sort();
+    return own[own.length - 1] ?? PROBE_TOPIC;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export async function inject(c: LabConfig, fault: string, o: InjectOptions, contextTopic = PROBE_TOPIC): Promise<string> {
   if (!(FAULTS as readonly string[]).includes(fault)) throw new UnknownNameError('fault', fault, FAULTS);
   const f = fault as FaultName;

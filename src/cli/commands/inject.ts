@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { LabCommand } from '../base';
-import { FAULTS, inject } from '../../chaos/catalog';
+import { FAULTS, faultTopic, inject } from '../../chaos/catalog';
 import { findExperiment } from '../../experiments/loader';
 
 export default class Inject extends LabCommand {
@@ -14,7 +14,8 @@ export default class Inject extends LabCommand {
   static override args = { fault: Args.string({ required: true, options: [...FAULTS], description: 'fault to inject' }) };
   static override flags = {
     exp: Flags.string({ description: 'experiment this fault belongs to (checked to exist; recorded in the output)' }),
-    target: Flags.string({ description: 'proxy (mysql, redis, kafka-N, kafka-N-internal), broker (kafka-N) or service name; broker faults default to the leader of lab.probe/0' }),
+    target: Flags.string({ description: 'proxy (mysql, redis, kafka-N, kafka-N-internal), broker (kafka-N) or service name; broker faults default to the leader of partition 0 of --topic' }),
+    topic: Flags.string({ description: 'broker faults without --target: hit the leader of this topic\'s partition 0 (default: a live topic of --exp, else lab.probe)' }),
     'latency-ms': Flags.integer({ description: 'latency toxic: added delay' }),
     'jitter-ms': Flags.integer({ description: 'latency toxic: jitter' }),
     'rate-kbps': Flags.integer({ description: 'bandwidth toxic: KB/s' }),
@@ -29,7 +30,7 @@ export default class Inject extends LabCommand {
     const msg = await inject(this.lab, args.fault, {
       target: flags.target, latencyMs: flags['latency-ms'], jitterMs: flags['jitter-ms'], rateKbps: flags['rate-kbps'],
       timeoutMs: flags['timeout-ms'], stream: flags.stream as 'upstream' | 'downstream', toxicity: Number(flags.toxicity),
-    });
+    }, await faultTopic(this.lab, { topic: flags.topic, exp }));
     if (!this.jsonEnabled()) this.log(`${exp ? `[${exp}] ` : ''}${msg}`);
     return { fault: args.fault, experiment: exp ?? null, result: msg };
   }

@@ -1,4 +1,5 @@
 import { stampedeScenario } from './stampede';
+import { durabilityMatrix } from './durability';
 import type { Scenario } from './types';
 
 /**
@@ -8,6 +9,7 @@ import type { Scenario } from './types';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each scenario has its own params type
 export const SCENARIOS: Record<string, Scenario<any>> = {
   [stampedeScenario.kind]: stampedeScenario,
+  [durabilityMatrix.kind]: durabilityMatrix,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
