@@ -122,7 +122,9 @@ function kafkaComponent(c: LabConfig, id: number): Component {
       ],
     }),
     healthy: () => canConnect(c.ports.kafkaClientUpstream + i),
-    startTimeoutMs: 120_000,
+    // ~10 s on a quiet box; a broker restarted after kill -9 replays its metadata log, which took 2-4 min on a
+    // 2-core box under a load average of 80 (E-009's restarts). Bounded all the same.
+    startTimeoutMs: 300_000,
     scrape: { job: 'kafka', target: `${c.host}:${c.ports.kafkaJmx + i}`, labels: { broker: String(id) } },
   };
 }
