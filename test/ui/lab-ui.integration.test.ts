@@ -104,7 +104,7 @@ describe('lab UI (served by `chaos up --ui`, driven in Debian Chromium)', functi
       const cells = await card.locator('tr').nth(p.partition + 1).locator('td').allTextContents();
       expect(cells.slice(0, 6)).to.deep.equal([String(p.partition), String(p.leader), p.isr.join(','), String(p.logStart), String(p.lso), String(p.hw)]);
     }
-    await expect(card.locator('th', { hasText: 'LEO b1' }).count()).to.eventually.equal(1);
+    expect(await card.locator('th', { hasText: 'LEO b1' }).count()).to.equal(1);
     const lag = real.reduce((a, p) => a + Number(p.lso) - 4, 0);
     await card.getByText(`${GROUP} lag ${lag}`).waitFor({ timeout: 10_000 });
   });
@@ -135,7 +135,7 @@ describe('lab UI (served by `chaos up --ui`, driven in Debian Chromium)', functi
     await tx!.commit();
     tx = undefined;
     const card = page.locator(`[data-topic="${TOPIC}"]`);
-    await page.waitForFunction((t) => !document.querySelector(`[data-topic="${t}"] td.gap`), TOPIC, { timeout: 15_000 });
+    await page.waitForFunction(`!document.querySelector('[data-topic="${TOPIC}"] td.gap')`, undefined, { timeout: 15_000 });
     const real = await topicOffsets(labKafka(c, 'lab-ui-test'), TOPIC);
     expect(await card.locator('tr').nth(1).locator('td').nth(4).innerText()).to.equal(String(real[0].lso));
   });
