@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import type { Admin, Kafka } from 'kafkajs';
 import { Toxiproxy } from 'toxiproxy-node-client';
+import type { ProxyJson } from 'toxiproxy-node-client/dist/Proxy';
 import type { LabConfig } from '../lib/config';
 import { latestOffsets, READ_UNCOMMITTED } from '../lib/offsets';
 import { toxiproxyUrl } from '../runtime/components/toxiproxy';
@@ -83,8 +84,10 @@ export async function chaosState(c: LabConfig, services: ServiceStatus[]): Promi
   let proxies: ChaosState['proxies'] = [];
   let toxiproxyReachable = true;
   try {
-    const all = await new Toxiproxy(toxiproxyUrl(c)).getAll();
-    proxies = Object.values(all).map((p) => p.toJson()).map((p) => ({ name: p.name, listen: p.listen, upstream: p.upstream, enabled: p.enabled, toxics: (p.toxics ?? []).map((t) => ({ name: t.name, type: String(t.type), stream: String(t.stream), toxicity: t.toxicity, attributes: t.attributes })) }));
+    // Toxiproxy's GET /proxies carries each proxy's toxics (the client's Proxy objects do not keep them).
+    await new Toxiproxy(toxiproxyUrl(c)).getAll(); // reachable?
+    const all = (await (await fetch(`${toxiproxyUrl(c)}/proxies`, { signal: AbortSignal.timeout(2000) })).json()) as Record<string, ProxyJson>;
+    proxies = Object.values(all).map((p) => ({ name: p.name, listen: p.listen, upstream: p.upstream, enabled: p.enabled, toxics: (p.toxics ?? []).map((t) => ({ name: t.name, type: String(t.type), stream: String(t.stream), toxicity: t.toxicity, attributes: t.attributes })) }));
     proxies.sort((a, b) => a.name.localeCompare(b.name));
   } catch {
     toxiproxyReachable = false;

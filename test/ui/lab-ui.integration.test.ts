@@ -55,13 +55,11 @@ describe('lab UI (served by `chaos up --ui`, driven in Debian Chromium)', functi
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: TOPIC, numPartitions: 3, replicationFactor: 3 }] });
-    producer = kafka.producer({ transactionalId: `lab-ui-test-${process.pid}`, idempotent: true, maxInFlightRequests: 1 });
+    producer = kafka.producer({ transactionalId: `lab-ui-test-${process.pid}`, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 600_000 });
     await producer.connect();
     await producer.send({ topic: TOPIC, messages: Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: i % 3 })) });
     await admin.setOffsets({ groupId: GROUP, topic: TOPIC, partitions: [0, 1, 2].map((partition) => ({ partition, offset: '4' })) });
     await admin.disconnect();
-    tx = await producer.transaction();
-    await tx.send({ topic: TOPIC, messages: [0, 1, 2].map((partition) => ({ key: 'open', value: 'uncommitted', partition })) });
 
     await addToxic(c, { proxy: 'redis', name: 'ui_test_latency', type: 'latency', attributes: { latency: 150, jitter: 0 } });
     const svc = await startService(c, 'command-service', { modes: { COMMAND_MODE: 'direct' }, instance: 'uitest', port: c.ports.labUi + 7 });
@@ -70,6 +68,9 @@ describe('lab UI (served by `chaos up --ui`, driven in Debian Chromium)', functi
     reportsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-ui-reports-'));
     writeReport(path.join(reportsDir, 'e-002-s11-fixture'), journalFixture('e-002-s11-fixture'));
 
+    // Opened last, with a long timeout: on a loaded machine the broker must not abort it before we look.
+    tx = await producer.transaction();
+    await tx.send({ topic: TOPIC, messages: [0, 1, 2].map((partition) => ({ key: 'open', value: 'uncommitted', partition })) });
     await supervisorFor(c).stop(UI_PROCESS); // this test's reports dir and topic filter
     await ensureUiProcess(c, { LAB_UI_REPORTS: reportsDir, LAB_UI_TOPICS: '^lab\\.ui\\.' });
     browser = await chromium.launch({ executablePath: chrome.path, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
