@@ -2,7 +2,8 @@ import type { LabConfig } from '../lib/config';
 import { LabError, UnknownNameError } from '../lib/errors';
 import { labKafka } from '../lib/kafka';
 import { PROBE_TOPIC } from '../runtime/stack';
-import { brokerName, signalComponent } from './process-faults';
+import { runtimeDriver } from '../runtime/driver';
+import { brokerName } from './process-faults';
 import { addToxic, type ToxicSpec } from './toxics';
 
 /**
@@ -77,12 +78,12 @@ export async function inject(c: LabConfig, fault: string, o: InjectOptions, cont
     case 'broker-resume': {
       const id = o.target ? Number(o.target.replace(/^kafka-/, '')) : await leaderOf(c, contextTopic);
       const comp = brokerName(c, id);
-      signalComponent(c, comp, f === 'broker-kill' ? 'kill' : f === 'broker-pause' ? 'pause' : 'resume');
+      await runtimeDriver(c)[f === 'broker-kill' ? 'kill' : f === 'broker-pause' ? 'pause' : 'resume'](comp);
       return `${f.replace('broker-', '')} ${comp}${o.target ? '' : ` (leader of ${contextTopic}/0)`}; ${f === 'broker-kill' ? 'bring it back with `chaos up`' : f === 'broker-pause' ? 'undo with `chaos heal`' : ''}`;
     }
     case 'service-crash':
       if (!o.target) throw new LabError('service-crash needs --target <service> (see `chaos services status`)');
-      signalComponent(c, o.target, 'kill');
+      await runtimeDriver(c).kill(o.target);
       return `kill -9 ${o.target}; restart it with \`chaos services restart ${o.target}\``;
   }
 }

@@ -1,5 +1,6 @@
 import type { LabConfig } from '../lib/config';
-import { infraComponents, healToxics, supervisorFor } from '../runtime/stack';
+import { runtimeDriver } from '../runtime/driver';
+import { infraComponents, healToxics } from '../runtime/stack';
 import { serviceStatus } from '../runtime/services';
 
 export interface HealResult {
@@ -14,9 +15,7 @@ export interface HealResult {
  */
 export async function heal(c: LabConfig): Promise<HealResult> {
   const toxicsRemoved = await healToxics(c);
-  const sup = supervisorFor(c);
-  const resumed: string[] = [];
-  for (const comp of infraComponents(c)) if (sup.signal(comp.name, 'SIGCONT')) resumed.push(comp.name);
+  const resumed = await runtimeDriver(c).resumeAll(infraComponents(c).map((x) => x.name));
   const failpointsDisarmed: string[] = [];
   for (const s of await serviceStatus(c)) {
     if (!s.running || !s.port) continue;

@@ -1,14 +1,20 @@
-import { Command } from '@oclif/core';
-import { loadConfig, type LabConfig } from '../lib/config';
+import { Command, Flags } from '@oclif/core';
+import { loadConfig, RUNTIMES, type LabConfig } from '../lib/config';
 import { LabError } from '../lib/errors';
 
 /** Every command: config resolved once, `--json` available, lab errors printed with their fix, no stack trace. */
 export abstract class LabCommand extends Command {
   static override enableJsonFlag = true;
+  static override baseFlags = {
+    runtime: Flags.string({ options: [...RUNTIMES], helpGroup: 'GLOBAL', description: 'who carries out process faults: local processes (default) or docker-compose containers; env LAB_RUNTIME' }),
+  };
   private _config?: LabConfig;
 
   protected get lab(): LabConfig {
-    this._config ??= loadConfig();
+    // --runtime overrides LAB_RUNTIME; read from argv so every command gets it without parsing twice.
+    const i = this.argv.findIndex((a) => a === '--runtime' || a.startsWith('--runtime='));
+    const runtime = i < 0 ? undefined : this.argv[i].includes('=') ? this.argv[i].split('=')[1] : this.argv[i + 1];
+    this._config ??= loadConfig(runtime ? { ...process.env, LAB_RUNTIME: runtime } : process.env);
     return this._config;
   }
 

@@ -163,10 +163,10 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
     facts.commandsFailed = result.workload.failed;
     note(`workload done: ${result.workload.ok}/${result.workload.sent} commands accepted, ${result.workload.failed} failed`);
 
-    await waitQuiescence(c, pool, e, { topic, consumerGroup }, note, watcher, opts.signal);
+    await waitQuiescence(c, pool, e, { topic, consumerGroup }, note, watcher, opts.signal, opts.progress);
     for (const step of e.method.filter((s) => s.at === 'quiescence')) {
       await fire(step);
-      await waitQuiescence(c, pool, e, { topic, consumerGroup }, note, watcher, opts.signal);
+      await waitQuiescence(c, pool, e, { topic, consumerGroup }, note, watcher, opts.signal, opts.progress);
     }
     const readBack = workload.readBack ? await readThroughQueryService(watcher.url('query-service'), workload.products) : undefined;
     watcher.stopWatching();

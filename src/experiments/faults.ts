@@ -1,4 +1,5 @@
-import { brokerName, signalComponent } from '../chaos/process-faults';
+import { brokerName } from '../chaos/process-faults';
+import { runtimeDriver } from '../runtime/driver';
 import { addToxic, removeToxic } from '../chaos/toxics';
 import type { LabConfig } from '../lib/config';
 import { LabError } from '../lib/errors';
@@ -51,15 +52,16 @@ export async function applyFault(ctx: FaultContext, f: Fault, stepIndex = 0): Pr
         ctx.note(`brokers restarted; cluster healthy`);
         return undefined;
       }
-      signalComponent(ctx.c, comp, f.action);
-      ctx.note(`${f.action} ${comp}`);
-      if (f.action === 'pause') return { name: `resume ${comp}`, run: async () => void (await Promise.resolve(signalComponent(ctx.c, comp, 'resume')).catch(() => {})) };
-      if (f.action === 'kill') return { name: `restart ${comp}`, run: async () => void (await up(ctx.c, silentProgress)) };
+      const driver = runtimeDriver(ctx.c);
+      await driver[f.action](comp);
+      ctx.note(`${f.action} ${comp}${driver.name === 'local' ? '' : ` (${driver.name} runtime)`}`);
+      if (f.action === 'pause') return { name: `resume ${comp}`, run: () => driver.resume(comp).catch(() => {}) };
+      if (f.action === 'kill') return { name: `restart ${comp}`, run: () => driver.revive(comp) };
       return undefined;
     }
     case 'service':
       if (f.action === 'crash') {
-        signalComponent(ctx.c, f.service, 'kill');
+        await runtimeDriver(ctx.c).kill(f.service);
         ctx.note(`kill -9 ${f.service}`);
       } else if (f.action === 'stop') {
         await ctx.stopService(f.service);

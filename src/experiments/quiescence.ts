@@ -3,6 +3,7 @@ import type { LabConfig } from '../lib/config';
 import { LabError } from '../lib/errors';
 import { labKafka } from '../lib/kafka';
 import { sleep } from '../lib/wait';
+import { countdown, type Progress } from '../runtime/progress';
 import type { Experiment } from './schema';
 import type { ServiceWatcher } from './watcher';
 
@@ -13,12 +14,14 @@ export class Interrupted extends LabError {
 }
 
 /** Outbox drained (if a relay runs) and the consumer group caught up (if a consumer runs), or the bounded timeout. */
-export async function waitQuiescence(c: LabConfig, pool: Pool, e: Experiment, run: { topic: string; consumerGroup: string }, note: (w: string) => void, watcher: ServiceWatcher, signal?: AbortSignal) {
+export async function waitQuiescence(c: LabConfig, pool: Pool, e: Experiment, run: { topic: string; consumerGroup: string }, note: (w: string) => void, watcher: ServiceWatcher, signal?: AbortSignal, progress?: Progress) {
   const t = Date.now();
   const deadline = t + e.quiescence.timeoutMs;
   const admin = labKafka(c, 'lab-engine').admin();
   await admin.connect();
   let last = '';
+  const left = countdown('quiescence: outbox backlog + consumer lag');
+  let shown = 0;
   try {
     for (;;) {
       let backlog = 0;
@@ -42,6 +45,11 @@ export async function waitQuiescence(c: LabConfig, pool: Pool, e: Experiment, ru
       }
       last = `outbox backlog ${backlog}, lag ${lag} over ${groups.length} group(s)`;
       if (backlog === 0 && lag === 0) break;
+      // On stderr, every 2 s: how much is left and when it should be done.
+      if (progress && Date.now() - shown >= 2000) {
+        progress.step(`${left(backlog + lag)} (timeout in ${Math.ceil((deadline - Date.now()) / 1000)} s)`);
+        shown = Date.now();
+      }
       if (Date.now() > deadline) {
         note(`quiescence not reached in ${e.quiescence.timeoutMs} ms (${last}); judging anyway`);
         return;

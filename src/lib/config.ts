@@ -40,6 +40,9 @@ export type PortName = keyof typeof PORT_DEFAULTS;
 /** LAB_MYSQL_PORT, LAB_KAFKA_CLIENT_PORT, … */
 export const portEnvVar = (name: PortName) => `LAB_${name.replace(/([A-Z0-9]+)/g, '_$1').toUpperCase()}_PORT`;
 
+export const RUNTIMES = ['local', 'docker'] as const;
+export type RuntimeName = (typeof RUNTIMES)[number];
+
 const portSchema = z.coerce.number().int().min(1024).max(65535);
 
 export const LabConfigSchema = z.object({
@@ -52,6 +55,8 @@ export const LabConfigSchema = z.object({
   ports: z.object(Object.fromEntries(Object.keys(PORT_DEFAULTS).map((k) => [k, portSchema])) as Record<PortName, typeof portSchema>),
   isRoot: z.boolean(),
   ci: z.boolean(),
+  /** who signals processes for faults: local pidfiles, or Docker containers of docker-compose.yml (LAB_RUNTIME / --runtime) */
+  runtime: z.enum(RUNTIMES, { errorMap: () => ({ message: `expected one of ${RUNTIMES.join(', ')}` }) }),
 });
 export type LabConfig = z.infer<typeof LabConfigSchema>;
 
@@ -84,12 +89,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = findRoot
     ports,
     isRoot: typeof process.getuid === 'function' && process.getuid() === 0,
     ci: env.CI === 'true',
+    runtime: env.LAB_RUNTIME || 'local',
   };
   const parsed = LabConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => {
       const p = i.path.join('.');
-      const envVar = p.startsWith('ports.') ? portEnvVar(p.slice(6) as PortName) : p === 'kafkaVersion' ? 'LAB_KAFKA_VERSION' : p === 'brokerHeapMb' ? 'LAB_BROKER_HEAP_MB' : p;
+      const envVar = p.startsWith('ports.') ? portEnvVar(p.slice(6) as PortName) : p === 'kafkaVersion' ? 'LAB_KAFKA_VERSION' : p === 'brokerHeapMb' ? 'LAB_BROKER_HEAP_MB' : p === 'runtime' ? 'LAB_RUNTIME' : p;
       const val = p.startsWith('ports.') ? ports[p.slice(6)] : (raw as Record<string, unknown>)[p];
       return `${envVar}=${String(val)} is invalid: ${i.message}`;
     });

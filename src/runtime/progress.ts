@@ -14,3 +14,18 @@ export const stderrProgress = (quiet = false): Progress => ({
 });
 
 export const silentProgress: Progress = { step: () => {}, done: () => {} };
+
+/**
+ * "what: 40 left of 120, ETA 12 s" for a count that goes down (backlog, lag): the rate is measured from the
+ * first reading, so the ETA needs two readings; a count that grows shows no ETA rather than a wrong one.
+ */
+export function countdown(what: string) {
+  let first: { at: number; n: number } | undefined;
+  return (n: number): string => {
+    const now = Date.now();
+    first ??= { at: now, n };
+    const rate = (first.n - n) / Math.max((now - first.at) / 1000, 0.001);
+    const eta = n > 0 && rate > 0 && now > first.at ? `, ETA ${Math.ceil(n / rate)} s` : '';
+    return `${what}: ${n} left${first.n > n ? ` of ${first.n}` : ''}${eta}`;
+  };
+}

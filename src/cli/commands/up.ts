@@ -1,4 +1,6 @@
+import { Flags } from '@oclif/core';
 import { LabCommand } from '../base';
+import { ensureUiProcess } from '../../ui/process';
 import { stderrProgress } from '../../runtime/progress';
 import { up } from '../../runtime/stack';
 
@@ -7,11 +9,16 @@ export default class Up extends LabCommand {
   static override description =
     'Idempotent: installs missing Debian packages (as root), resolves Kafka jars from Maven Central, builds Toxiproxy, ' +
     'then starts each component that is not already running and returns only when all are healthy.';
-  static override examples = ['<%= config.bin %> up', '<%= config.bin %> up --json'];
+  static override examples = ['<%= config.bin %> up', '<%= config.bin %> up --json', '<%= config.bin %> up --ui'];
+  static override flags = {
+    ui: Flags.boolean({ description: 'also start the lab UI (http://127.0.0.1:18090) as a supervised process; `chaos down` stops it' }),
+  };
 
   async run() {
+    const { flags } = await this.parse(Up);
     const t0 = Date.now();
-    const res = await up(this.lab, stderrProgress(this.jsonEnabled()));
+    const res = await up(this.lab, stderrProgress());
+    const ui = flags.ui ? await ensureUiProcess(this.lab) : undefined;
     if (!this.jsonEnabled()) {
       this.log(
         res.started.length
@@ -20,6 +27,7 @@ export default class Up extends LabCommand {
           : `lab was already up (${res.alreadyRunning.length} components healthy, checked in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
       );
     }
-    return res;
+    if (ui && !this.jsonEnabled()) this.log(`lab UI on ${ui.url}`);
+    return ui ? { ...res, ui: ui.url } : res;
   }
 }

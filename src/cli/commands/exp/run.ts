@@ -40,13 +40,13 @@ export default class ExpRun extends LabCommand {
     const prom = prometheusClient(c);
     try {
       // Checks that need the stack (PromQL, modes), for every selected experiment, before the first one runs.
-      await up(c, stderrProgress(this.jsonEnabled()));
+      await up(c, stderrProgress());
       for (const l of loaded) await preflight(c, l);
       for (const l of loaded) {
         this.logToStderr(`▶ ${l.experiment.id} — ${l.experiment.title} (seed ${flags.seed})`);
         let r: RunResult;
         try {
-          r = await runExperiment(c, l, { seed: flags.seed, full: flags.full, progress: stderrProgress(this.jsonEnabled()), signal: abort.signal });
+          r = await runExperiment(c, l, { seed: flags.seed, full: flags.full, progress: stderrProgress(), signal: abort.signal });
         } catch (err) {
           // An aborted or interrupted run still leaves its journal: what ran, which faults, and how it ended.
           const partial = (err as { partialResult?: RunResult }).partialResult;

@@ -1,0 +1,108 @@
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { PORT_DEFAULTS } from '../../src/lib/config';
+import { containerName } from '../../src/runtime/driver/docker';
+import { SERVICES, SERVICE_NAMES, validateModes } from '../../src/runtime/services';
+
+const root = path.resolve(__dirname, '../../..');
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  container_name?: string;
+  ports?: string[];
+  depends_on?: string[] | Record<string, { condition: string }>;
+  network_mode?: string;
+  volumes?: string[];
+  environment?: Record<string, string | number>;
+  command?: string[];
+}
+
+/** Paths written at run time rather than kept in git. */
+const RUNTIME_PATHS = ['./reports'];
+/** Dashboards and provisioning come with the Grafana work; once grafana/ exists, every mount of it must. */
+const PENDING_DIRS = ['./grafana'];
+
+describe('docker-compose.yml (validated statically: no Docker engine here)', () => {
+  const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
+  const services = compose.services;
+  const names = Object.keys(services);
+
+  it('covers the whole topology: 3 KRaft brokers, schema registry, kafka-ui, MySQL 8 + Flyway, Redis, Toxiproxy, Prometheus + exporters, Grafana, the lab services and the lab UI', () => {
+    expect(names).to.include.members(['kafka-1', 'kafka-2', 'kafka-3', 'schema-registry', 'kafka-ui', 'mysql', 'flyway', 'redis', 'toxiproxy', 'prometheus', 'mysqld-exporter', 'redis-exporter', 'grafana', 'lab-ui']);
+    expect(names).to.include.members(SERVICE_NAMES.filter((s) => s !== 'query-service-2'));
+    expect(services.mysql.image).to.match(/^mysql:8\./);
+    for (const id of [1, 2, 3]) expect(services[`kafka-${id}`].environment).to.include({ KAFKA_PROCESS_ROLES: 'broker,controller', KAFKA_NODE_ID: id });
+  });
+
+  it('pins every image to a version (no latest), including the base of the image it builds', () => {
+    for (const [name, s] of Object.entries(services)) {
+      expect(s.image, `${name}: image`).to.match(/^[\w./-]+:[\w.-]+$/);
+      expect(s.image, `${name}: image`).not.to.match(/:latest$/);
+      if (s.build) {
+        const from = fs.readFileSync(path.join(root, s.build.context, s.build.dockerfile), 'utf8').match(/^FROM\s+(\S+)/gm) ?? [];
+        expect(from, `${name}: FROM`).to.not.be.empty;
+        for (const f of from) expect(f, `${name}: ${f}`).to.match(/^FROM\s+[\w./-]+:\d[\w.-]*$/);
+      }
+    }
+  });
+
+  it('names each container lab-<service>, which is what the docker runtime driver kills and pauses', () => {
+    for (const [name, s] of Object.entries(services)) expect(s.container_name, name).to.equal(containerName(name));
+  });
+
+  it('publishes the same ports as the embedded runtime, each host port once', () => {
+    const hostPorts = Object.values(services).flatMap((s) => (s.ports ?? []).map((p) => Number(p.split(':')[0])));
+    expect(new Set(hostPorts).size).to.equal(hostPorts.length);
+    const expected = [PORT_DEFAULTS.toxiproxy, PORT_DEFAULTS.mysql, PORT_DEFAULTS.redis, PORT_DEFAULTS.prometheus, PORT_DEFAULTS.labUi, PORT_DEFAULTS.schemaRegistry,
+      PORT_DEFAULTS.mysqldExporter, PORT_DEFAULTS.redisExporter, PORT_DEFAULTS.kafkaClient, PORT_DEFAULTS.kafkaClient + 1, PORT_DEFAULTS.kafkaClient + 2,
+      ...SERVICE_NAMES.map((s) => PORT_DEFAULTS[SERVICES[s].portKey])];
+    expect(hostPorts).to.include.members(expected);
+  });
+
+  it('depends only on services that exist, and shares network namespaces only with them', () => {
+    for (const [name, s] of Object.entries(services)) {
+      const deps = Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {});
+      for (const d of deps) expect(names, `${name} depends_on ${d}`).to.include(d);
+      if (s.network_mode) expect(names, `${name} network_mode`).to.include(s.network_mode.replace(/^service:/, ''));
+    }
+  });
+
+  it('mounts only paths that exist in the repository', () => {
+    for (const [name, s] of Object.entries(services)) {
+      for (const v of s.volumes ?? []) {
+        const local = v.split(':')[0];
+        if (!local.startsWith('./') || RUNTIME_PATHS.includes(local)) continue;
+        const pending = PENDING_DIRS.find((d) => local.startsWith(d));
+        if (pending && !fs.existsSync(path.join(root, pending))) continue;
+        expect(fs.existsSync(path.join(root, local)), `${name} mounts ${local}`).to.equal(true);
+      }
+    }
+  });
+
+  it('gives Toxiproxy the same proxies as the embedded runtime (toxiproxy.json)', () => {
+    const proxyNames = (f: string) => (JSON.parse(fs.readFileSync(path.join(root, f), 'utf8')) as { name: string }[]).map((p) => p.name).sort();
+    expect(proxyNames('docker/toxiproxy.json')).to.deep.equal(proxyNames('toxiproxy.json'));
+  });
+
+  it('gives each lab service only environment it reads, with modes the service accepts', () => {
+    // What the code reads: the keys of its zod env schemas, and the LAB_* names in src/lib and the service.
+    const sources = (dir: string) => fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.ts')).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('\n');
+    const lib = sources(path.join(root, 'src/lib')) + sources(path.join(root, 'src/services/common'));
+    for (const name of [...SERVICE_NAMES.filter((s) => s !== 'query-service-2'), 'lab-ui']) {
+      const s = services[name];
+      const entry = s.command?.find((a) => a.startsWith('dist/'));
+      expect(entry, `${name}: command`).to.be.a('string');
+      const srcDir = path.join(root, path.dirname(entry!).replace(/^dist\//, ''));
+      expect(fs.existsSync(srcDir), `${name}: ${srcDir}`).to.equal(true);
+      const read = lib + sources(srcDir);
+      for (const key of Object.keys(s.environment ?? {})) expect(read, `${name} sets ${key}, which nothing reads`).to.contain(key);
+      if (name !== 'lab-ui') {
+        const modes = Object.fromEntries(Object.entries(s.environment ?? {}).filter(([k]) => k in SERVICES[name as keyof typeof SERVICES].modes).map(([k, v]) => [k, String(v)]));
+        expect(() => validateModes(name, modes), name).not.to.throw();
+      }
+    }
+  });
+});
