@@ -1,3 +1,4 @@
+import { transactionsScenario } from './transactions';
 import type { Scenario } from './types';
 
 /**
@@ -6,6 +7,7 @@ import type { Scenario } from './types';
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each scenario has its own params type
 export const SCENARIOS: Record<string, Scenario<any>> = {
+  transactions: transactionsScenario,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
