@@ -3,7 +3,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { z } from 'zod';
 import { EVENT_ID_HEADER } from '../../lib/events';
 import { labKafka } from '../../lib/kafka';
-import { topicOffsets, type PartitionOffsets } from '../../lib/offsets';
+import { isolationCluster, READ_COMMITTED, READ_UNCOMMITTED, type ClusterLike } from '../../lib/offsets';
 import { sleep, waitFor } from '../../lib/wait';
 import { prng } from '../workload';
 import type { Scenario, ScenarioContext } from './types';
@@ -37,10 +37,33 @@ function eventIds(rand: () => number) {
   return () => `${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${hex(12)}`;
 }
 
-const gap = (parts: PartitionOffsets[]) => parts.reduce((a, p) => a + Number(p.hw - p.lso), 0);
+interface Offsets { partition: number; lso: bigint; hw: bigint }
+
+/**
+ * LSO and HW per partition of one topic, as `chaos offsets` reads them (ListOffsets READ_COMMITTED / READ_UNCOMMITTED),
+ * over connections kept for the whole run: polled after every transaction, a fresh client each time would cost more
+ * than the transaction itself on a busy box.
+ */
+async function offsetsReader(kafka: Kafka, topic: string) {
+  const rc = isolationCluster(kafka, READ_COMMITTED) as ClusterLike & { findTopicPartitionMetadata(t: string): { partitionId: number }[] };
+  const ru = isolationCluster(kafka, READ_UNCOMMITTED);
+  await Promise.all([rc.connect(), ru.connect()]);
+  await Promise.all([rc.addTargetTopic(topic), ru.addTargetTopic(topic)]);
+  const req = () => [{ topic, partitions: rc.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId })) }];
+  return {
+    async read(): Promise<Offsets[]> {
+      const [l, h] = await Promise.all([rc.fetchTopicsOffset(req()), ru.fetchTopicsOffset(req())]);
+      const lso = new Map(l[0].partitions.map((p) => [p.partition, BigInt(p.offset)]));
+      return h[0].partitions.map((p) => ({ partition: p.partition, hw: BigInt(p.offset), lso: lso.get(p.partition) ?? BigInt(p.offset) })).sort((a, b) => a.partition - b.partition);
+    },
+    close: () => Promise.all([rc.disconnect(), ru.disconnect()].map((x) => x.catch(() => {}))),
+  };
+}
+
+const gap = (parts: Offsets[]) => parts.reduce((a, p) => a + Number(p.hw - p.lso), 0);
 /** a consumer group may get a record twice (a rebalance before its offset commit): count events, not deliveries */
 const distinct = (ds: Delivery[]) => new Set(ds.map((d) => d.eventId)).size;
-const stable = (parts: PartitionOffsets[]) => parts.every((p) => p.lso === p.hw);
+const stable = (parts: Offsets[]) => parts.every((p) => p.lso === p.hw);
 
 /**
  * E-007: a transactional producer writes K committed transactions, one it aborts, and one it holds open at its
@@ -69,14 +92,19 @@ export const transactionsScenario: Scenario<Params> = {
     const groups = { rc: `${ctx.consumerGroup}-read-committed`, ru: `${ctx.consumerGroup}-read-uncommitted` };
     const seen = { rc: [] as Delivery[], ru: [] as Delivery[] };
     const consumers: Consumer[] = [];
+    const offsets = await offsetsReader(kafka, ctx.topic);
     const settled = () => waitFor('LSO = HW on every partition (transaction markers written)', async () => {
-      const o = await topicOffsets(kafka, ctx.topic);
+      const o = await offsets.read();
       return stable(o) && o;
     }, { timeoutMs: p.waitMs, intervalMs: 100 });
     const producer = kafka.producer({ transactionalId: `exp-${ctx.runId}-tx`, idempotent: true, maxInFlightRequests: 1 });
     try {
-      for (const [which, readUncommitted] of [['rc', false], ['ru', true]] as const) consumers.push(await applier(kafka, ctx, groups[which], readUncommitted, (d) => seen[which].push({ ...d, phase })));
-      await producer.connect();
+      const [rc, ru] = await Promise.all([
+        applier(kafka, ctx, groups.rc, false, (d) => seen.rc.push({ ...d, phase })),
+        applier(kafka, ctx, groups.ru, true, (d) => seen.ru.push({ ...d, phase })),
+        producer.connect(),
+      ]);
+      consumers.push(rc, ru);
 
       for (let t = 1; t <= p.committedTransactions; t++) {
         const msgs = batch(`committed-${t}`);
@@ -95,7 +123,7 @@ export const transactionsScenario: Scenario<Params> = {
       const aborted = await producer.transaction();
       await aborted.send({ topic: ctx.topic, messages: abortedMsgs });
       abortedMsgs.forEach((m) => ids.aborted.add(m.eventId));
-      f.hwMinusLsoWhileAbortPending = gap(await topicOffsets(kafka, ctx.topic));
+      f.hwMinusLsoWhileAbortPending = gap(await offsets.read());
       await aborted.abort();
       await settled();
       f.lsoEqualsHwAfterAbort = 1;
@@ -108,7 +136,7 @@ export const transactionsScenario: Scenario<Params> = {
       openMsgs.forEach((m) => ids.open.add(m.eventId));
       const heldAt = Date.now();
       ctx.note(`a transaction of ${openMsgs.length} held open at its before-commit point`);
-      const whileOpen = await topicOffsets(kafka, ctx.topic);
+      const whileOpen = await offsets.read();
       f.partitions = whileOpen.length;
       f.hwMinusLsoWhileOpen = gap(whileOpen);
       // Hold until both consumers read everything they are allowed to, and Prometheus scraped the open state.
@@ -133,6 +161,7 @@ export const transactionsScenario: Scenario<Params> = {
       ctx.note('held transaction committed: LSO = HW on every partition, read_committed applied it');
     } finally {
       await Promise.all([producer.disconnect(), ...consumers.map((c) => c.disconnect())].map((x) => x.catch(() => {})));
+      await offsets.close();
     }
 
     // The audit: what each consumer really applied, from the ledger in MariaDB, against what the producer committed.
