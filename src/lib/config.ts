@@ -16,6 +16,8 @@ export const PORT_DEFAULTS = {
   prometheus: 19090,
   mysqldExporter: 19104,
   redisExporter: 19121,
+  /** kafka-offsets-exporter (node, src/exporters/kafka-offsets): HW and LSO per partition of the lab.* topics */
+  kafkaOffsetsExporter: 19130,
   /** broker i (1..3) clients connect to kafkaClient+i-1 (a proxy) → kafkaClientUpstream+i-1 (the broker). */
   kafkaClient: 19092,
   kafkaClientUpstream: 29092,

@@ -5,24 +5,31 @@ import { LabError } from './errors';
 export const READ_UNCOMMITTED = 0;
 export const READ_COMMITTED = 1;
 
-interface ClusterLike {
+/** The part of kafkajs' (internal) Cluster the lab uses. */
+export interface ClusterLike {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   addTargetTopic(topic: string): Promise<void>;
+  addMultipleTargetTopics(topics: string[]): Promise<void>;
   fetchTopicsOffset(topics: { topic: string; partitions: { partition: number }[]; fromBeginning?: boolean }[]): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
 }
 
 /**
- * Latest offsets of every partition as a client with `isolationLevel` sees them: READ_UNCOMMITTED → the high
- * watermark, READ_COMMITTED → the last stable offset. kafkajs' public admin.fetchTopicOffsets always asks
- * READ_COMMITTED (so its "high" is the LSO); its public API has no way to ask for the HW, so we build a kafkajs
- * Cluster with the other isolation level through the client's own (symbol-keyed) factory. Checked against kcat.
+ * A kafkajs Cluster whose ListOffsets requests carry `isolationLevel`: READ_UNCOMMITTED → latest = the high
+ * watermark, READ_COMMITTED → latest = the last stable offset. kafkajs' public admin.fetchTopicOffsets always asks
+ * READ_COMMITTED (so its "high" is the LSO) and its public API has no way to ask for the HW, so we build the
+ * cluster through the client's own (symbol-keyed) factory. Checked against kcat. Not connected yet.
  */
-export async function latestOffsets(kafka: Kafka, topic: string, partitions: number[], isolationLevel: number): Promise<Map<number, bigint>> {
+export function isolationCluster(kafka: Kafka, isolationLevel: number): ClusterLike {
   const sym = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
   if (!sym) throw new LabError('this kafkajs version does not expose its cluster factory; pin kafkajs 2.2.4 (package.json)');
   const create = (kafka as unknown as Record<symbol, (o: object) => ClusterLike>)[sym];
-  const cluster = create({ allowAutoTopicCreation: false, isolationLevel });
+  return create({ allowAutoTopicCreation: false, isolationLevel });
+}
+
+/** Latest offsets of every partition as a client with `isolationLevel` sees them (HW or LSO, see isolationCluster). */
+export async function latestOffsets(kafka: Kafka, topic: string, partitions: number[], isolationLevel: number): Promise<Map<number, bigint>> {
+  const cluster = isolationCluster(kafka, isolationLevel);
   await cluster.connect();
   try {
     await cluster.addTargetTopic(topic);

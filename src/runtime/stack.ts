@@ -10,6 +10,7 @@ import { waitFor } from '../lib/wait';
 import type { Component } from './components/component';
 import { exporterComponents } from './components/exporters';
 import { kafkaComponents } from './components/kafka';
+import { kafkaOffsetsExporterComponent } from './components/kafka-offsets-exporter';
 import { DB_NAME, DB_PASSWORD, DB_USER, mariadbComponent } from './components/mariadb';
 import { INFRA_JOBS, prometheusComponent } from './components/prometheus';
 import { redisComponent } from './components/redis';
@@ -27,7 +28,7 @@ export const PROBE_TOPIC = 'lab.probe';
 /** The infrastructure in start order. Toxiproxy first: brokers advertise its ports from their first second. */
 export function infraComponents(c: LabConfig): Component[] {
   const toxiBin = () => ensureToxiproxy(c.root, labPaths(c).bin, { step: () => {}, done: () => {} });
-  const infra = [toxiproxyComponent(c, toxiBin), mariadbComponent(c), redisComponent(c), ...kafkaComponents(c), ...exporterComponents(c)];
+  const infra = [toxiproxyComponent(c, toxiBin), mariadbComponent(c), redisComponent(c), ...kafkaComponents(c), ...exporterComponents(c), kafkaOffsetsExporterComponent(c)];
   return [...infra, prometheusComponent(c, infra)];
 }
 

@@ -98,6 +98,31 @@ describe('kafkajs 2.2.4 against our Kafka 4 brokers', function () {
     expect((await latestOffsets(kafka, topic, [0], READ_UNCOMMITTED)).get(0)).to.equal(closed.hw);
   });
 
+  it('shows LSO < HW in `chaos offsets` while a transaction is open, and LSO = HW once it is aborted', async () => {
+    const producer = kafka.producer({ transactionalId: `compat-tx-abort-${randomUUID()}`, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const tx = await producer.transaction();
+    await tx.send({ topic, messages: [{ value: 'to-abort-1' }, { value: 'to-abort-2' }] });
+    const offsets = () => JSON.parse(execFileSync(process.execPath, [`${root}/bin/run.js`, 'offsets', topic, '--json'], { cwd: root, encoding: 'utf8' }))[0] as { lso: string; hw: string };
+    const open = offsets();
+    expect(Number(open.hw) - Number(open.lso), 'the two open records sit between the LSO and the HW').to.equal(2);
+    await tx.abort();
+    await producer.disconnect();
+    // As after a commit: the abort markers are written just after EndTxn returns, then the LSO moves past them.
+    await waitFor('LSO to reach the HW after abort', async () => {
+      const p = (await topicOffsets(kafka, topic))[0];
+      return p.lso === p.hw;
+    }, { timeoutMs: 10_000, intervalMs: 100 });
+    const after = offsets();
+    expect(after.lso).to.equal(after.hw);
+    // The HW moved past the aborted records and their marker: they stay in the log, filtered by read_committed.
+    expect(Number(after.hw)).to.equal(Number(open.hw) + 1);
+    const seen = await consumeAll(false, 100, 4000);
+    expect(seen).to.include('committed-1');
+    expect(seen).to.not.include('to-abort-1');
+    expect(seen).to.not.include('to-abort-2');
+  });
+
   it('balances a consumer group and commits its offsets', async () => {
     const groupId = `compat-group-${randomUUID()}`;
     const consumer = kafka.consumer({ groupId });

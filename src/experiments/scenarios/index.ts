@@ -1,5 +1,6 @@
 import { stampedeScenario } from './stampede';
 import { durabilityMatrix } from './durability';
+import { transactionsScenario } from './transactions';
 import type { Scenario } from './types';
 
 /**
@@ -10,6 +11,7 @@ import type { Scenario } from './types';
 export const SCENARIOS: Record<string, Scenario<any>> = {
   [stampedeScenario.kind]: stampedeScenario,
   [durabilityMatrix.kind]: durabilityMatrix,
+  transactions: transactionsScenario,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

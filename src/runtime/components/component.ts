@@ -15,7 +15,7 @@ export interface Component {
   /** Runs once after the first healthy probe following a start (e.g. create the `lab` database). */
   afterStart?(): Promise<void>;
   /** Scrape target this component exposes to Prometheus, if any. */
-  scrape?: { job: string; target: string; labels?: Record<string, string>; path?: string };
+  scrape?: { job: string; target: string; labels?: Record<string, string>; path?: string; interval?: string; timeout?: string };
 }
 
 export type ComponentFactory = (c: LabConfig) => Component[];

@@ -17,8 +17,10 @@ export const SERVICE_TARGETS = (c: LabConfig) => [
 /** Scrape every 1 s: experiments last tens of seconds, and verdicts need several samples inside them. */
 export function prometheusConfig(c: LabConfig, infra: Component[]): object {
   const byJob = new Map<string, { targets: string[]; labels?: Record<string, string> }[]>();
+  const timing = new Map<string, { scrape_interval?: string; scrape_timeout?: string }>();
   for (const comp of infra) {
     if (!comp.scrape) continue;
+    if (comp.scrape.interval) timing.set(comp.scrape.job, { scrape_interval: comp.scrape.interval, scrape_timeout: comp.scrape.timeout });
     const list = byJob.get(comp.scrape.job) ?? [];
     list.push({ targets: [comp.scrape.target], ...(comp.scrape.labels ? { labels: comp.scrape.labels } : {}) });
     byJob.set(comp.scrape.job, list);
@@ -29,7 +31,7 @@ export function prometheusConfig(c: LabConfig, infra: Component[]): object {
     scrape_configs: [
       { job_name: 'prometheus', static_configs: [{ targets: [`${c.host}:${c.ports.prometheus}`] }] },
       // JMX scrapes of the brokers take 0.1–0.7 s on a loaded 2-core box and grow with partitions: give them more room than the rest.
-      ...[...byJob.entries()].map(([job, static_configs]) => ({ job_name: job, static_configs, ...(job === 'kafka' ? { scrape_interval: '5s', scrape_timeout: '4500ms' } : {}) })),
+      ...[...byJob.entries()].map(([job, static_configs]) => ({ job_name: job, static_configs, ...(job === 'kafka' ? { scrape_interval: '5s', scrape_timeout: '4500ms' } : {}), ...timing.get(job) })),
       {
         job_name: 'lab-services',
         static_configs: SERVICE_TARGETS(c).map((t) => ({ targets: [`${c.host}:${t.port}`], labels: { service: t.service } })),
@@ -40,7 +42,7 @@ export function prometheusConfig(c: LabConfig, infra: Component[]): object {
   };
 }
 
-export const INFRA_JOBS = ['prometheus', 'kafka', 'mysqld', 'redis', 'toxiproxy'] as const;
+export const INFRA_JOBS = ['prometheus', 'kafka', 'mysqld', 'redis', 'toxiproxy', 'kafka-offsets'] as const;
 
 export function prometheusComponent(c: LabConfig, infra: Component[]): Component {
   const conf = path.join(labPaths(c).conf, 'prometheus.yml');
