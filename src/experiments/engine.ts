@@ -91,7 +91,7 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
     timeline.push({ tMs: Date.now() - t0, what, ...(data ? { data } : {}) });
     opts.progress.step(what);
   };
-  const facts: RunFacts = { crashes: 0, failpointsFired: 0, restarts: 0, commandsSent: 0, commandsFailed: 0, brokerKills: 0, toxicsAdded: 0, replays: 0 };
+  const facts: RunFacts = { crashes: 0, failpointsFired: 0, restarts: 0, commandsSent: 0, commandsFailed: 0, brokerKills: 0, toxicsAdded: 0, replays: 0, schemaRejected: 0 };
   const result: RunResult = {
     id: e.id, title: e.title, runId, seed: opts.seed, expected: e.expected, outcome: 'aborted', startedAt: new Date(t0).toISOString(),
     durationSec: 0, topic, consumerGroup, workload: { sent: 0, ok: 0, failed: 0, retried: 0, latenciesMs: [], failures: [] }, facts, probes: [], audit: null, timeline,
@@ -121,6 +121,8 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
         return { inDlq: r.inDlq, selected: r.selected, replayed: r.replayed };
       },
       note,
+      topic,
+      schemaRejected: () => void facts.schemaRejected++,
     };
     const fire = async (step: Step) => {
       if (opts.signal?.aborted) throw new Interrupted();

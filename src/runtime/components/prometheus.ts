@@ -38,7 +38,7 @@ export function prometheusConfig(c: LabConfig, infra: Component[]): object {
   };
 }
 
-export const INFRA_JOBS = ['prometheus', 'kafka', 'mysqld', 'redis', 'toxiproxy'] as const;
+export const INFRA_JOBS = ['prometheus', 'kafka', 'mysqld', 'redis', 'toxiproxy', 'schema-registry'] as const;
 
 export function prometheusComponent(c: LabConfig, infra: Component[]): Component {
   const conf = path.join(labPaths(c).conf, 'prometheus.yml');

@@ -1,0 +1,30 @@
+import { expect } from 'chai';
+import { expectOutcome, runById, SEEDS } from './support';
+
+const CONSUMER_FIRST = { LAB_E006_ORDER: 'consumer-first' };
+
+describe('E-006 schema evolution through the schema registry', function () {
+  this.timeout(180_000);
+  for (const seed of SEEDS) {
+    it(`fails every event written with the breaking schema when the producer deploys first (seed ${seed})`, async () => {
+      const r = await runById('E-006', seed);
+      expectOutcome(r, 'completed');
+      const f = r.audit!.figures;
+      expect(f.dlqRecords, 'events in the DLQ').to.be.greaterThan(0);
+      expect(f.applied + f.dlqRecords, 'every committed event applied or in the DLQ').to.equal(f.committed);
+      expect(r.facts.schemaRejected).to.equal(0);
+      expect(r.timeline.some((t) => /register v2-breaking .* HTTP 200/.test(t.what)), 'NONE accepted the breaking schema').to.equal(true);
+    });
+  }
+
+  it('rejects the breaking schema with HTTP 409 and rolls the compatible one out with no failure when consumers go first', async () => {
+    const r = await runById('E-006', SEEDS[0], CONSUMER_FIRST);
+    expectOutcome(r, 'completed');
+    expect(r.expected).to.equal('controlled');
+    expect(r.facts.schemaRejected).to.equal(1);
+    expect(r.timeline.some((t) => /register v2-breaking .* HTTP 409/.test(t.what)), 'BACKWARD refused the breaking schema').to.equal(true);
+    const f = r.audit!.figures;
+    expect(f.dlqRecords).to.equal(0);
+    expect(f.applied).to.equal(f.committed);
+  });
+});
