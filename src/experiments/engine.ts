@@ -18,6 +18,7 @@ import { InvalidExperimentError, type LoadedExperiment } from './loader';
 import { Interrupted, waitQuiescence } from './quiescence';
 import { runWorkload, type WorkloadStats } from './runner';
 import { scenarioFor } from './scenarios';
+import { collectTimeSeries } from './timeseries';
 import { EXP_CACHE_PREFIX, ServiceWatcher } from './watcher';
 import type { Experiment, Step } from './schema';
 import { evaluateProbes, renderQuery, type ProbeResult, type RunFacts } from './verdict';
@@ -176,6 +177,7 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
     result.window.endSec = Date.now() / 1000;
     note('audit: reading command_log, the whole topic and DLQ, the ledger and the read model');
     result.audit = await audit(c, pool, { topic, consumerGroup, readBack });
+    if (e.timeSeries) result.audit = { ...result.audit, ...(await collectTimeSeries(e, prom, { runId, startSec: result.window.startSec, endSec: result.window.endSec })) };
     result.probes = await evaluateProbes(e['steady-state-hypothesis'].probes, prom, {
       runId, windowSec: result.window.endSec - t0 / 1000 + 5, endSec: result.window.endSec, audit: result.audit.figures, facts,
     });

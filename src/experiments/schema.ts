@@ -165,6 +165,8 @@ export const ExperimentSchema = z.object({
   }).strict(),
   method: z.array(StepSchema).default([]),
   rollbacks: z.array(z.object({ name: z.string(), type: z.enum(['heal', 'disarm-failpoints', 'stop-services']) }).strict()).default([]),
+  /** PromQL series drawn over the run in the report (`$RUN` as in probes), e.g. a consumer group's lag */
+  timeSeries: z.array(z.object({ title: z.string().min(1), query: z.string().min(1), unit: z.string().optional() }).strict()).optional(),
   /** named sets of configuration values picked by one configuration entry (`by`), e.g. E-006's rollout order */
   variants: z.object({
     by: z.string().min(1),
