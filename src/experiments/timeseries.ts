@@ -13,9 +13,9 @@ export function sparkline(values: number[]): string {
 
 /**
  * The file's `timeSeries` (e.g. the consumer lag) read back from Prometheus over the run's window, one point per
- * second: plots for the journal, and a report section per series (sparkline + a table every `everySec`).
+ * second: plots for the journal, and a report section per series (sparkline + a table of at most `maxRows` rows).
  */
-export async function collectTimeSeries(e: Experiment, prom: PrometheusClient, run: { runId: string; startSec: number; endSec: number }, everySec = 2): Promise<Pick<AuditResult, 'plots' | 'sections'>> {
+export async function collectTimeSeries(e: Experiment, prom: PrometheusClient, run: { runId: string; startSec: number; endSec: number }, maxRows = 30): Promise<Pick<AuditResult, 'plots' | 'sections'>> {
   const plots: NonNullable<AuditResult['plots']> = [];
   const sections: NonNullable<AuditResult['sections']> = [];
   for (const ts of e.timeSeries ?? []) {
@@ -23,6 +23,7 @@ export async function collectTimeSeries(e: Experiment, prom: PrometheusClient, r
     const series = await prom.range(query, Math.floor(run.startSec), Math.ceil(run.endSec), 1).catch(() => []);
     const points = (series[0]?.values ?? []).map(([t, v]) => [Math.round(t - run.startSec), v] as [number, number]);
     plots.push({ title: ts.title, unit: ts.unit, series: [{ name: ts.title, points }] });
+    const everySec = Math.max(1, Math.ceil(points.length / maxRows));
     const rows = points.filter(([t]) => t % everySec === 0);
     sections.push({
       title: `${ts.title} over time`,

@@ -11,7 +11,10 @@ describe('E-006 schema evolution through the schema registry', function () {
       expectOutcome(r, 'completed');
       const f = r.audit!.figures;
       expect(f.dlqRecords, 'events in the DLQ').to.be.greaterThan(0);
-      expect(f.applied + f.dlqRecords, 'every committed event applied or in the DLQ').to.equal(f.committed);
+      // Every committed event was either applied (written with v1) or written with v2-breaking — never both, never neither.
+      const breaking = r.probes.find((p) => p.name.startsWith('every record the relay wrote with v2-breaking'))!.observed!;
+      expect(f.applied + breaking, 'applied + written with v2-breaking').to.equal(f.committed);
+      expect(f.notApplied).to.equal(0);
       expect(r.facts.schemaRejected).to.equal(0);
       expect(r.timeline.some((t) => /register v2-breaking .* HTTP 200/.test(t.what)), 'NONE accepted the breaking schema').to.equal(true);
     });
