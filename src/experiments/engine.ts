@@ -19,6 +19,7 @@ import { Interrupted, waitQuiescence } from './quiescence';
 import { runWorkload, type WorkloadStats } from './runner';
 import { RunMetrics } from './run-metrics';
 import { scenarioFor } from './scenarios';
+import { collectTimeSeries } from './timeseries';
 import { EXP_CACHE_PREFIX, ServiceWatcher } from './watcher';
 import type { Experiment, Step } from './schema';
 import { evaluateProbes, renderQuery, type ProbeResult, type RunFacts } from './verdict';
@@ -92,7 +93,7 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
     timeline.push({ tMs: Date.now() - t0, what, ...(data ? { data } : {}) });
     opts.progress.step(what);
   };
-  const facts: RunFacts = { crashes: 0, failpointsFired: 0, restarts: 0, commandsSent: 0, commandsFailed: 0, brokerKills: 0, toxicsAdded: 0, replays: 0 };
+  const facts: RunFacts = { crashes: 0, failpointsFired: 0, restarts: 0, commandsSent: 0, commandsFailed: 0, brokerKills: 0, toxicsAdded: 0, replays: 0, schemaRejected: 0 };
   const result: RunResult = {
     id: e.id, title: e.title, runId, seed: opts.seed, expected: e.expected, outcome: 'aborted', startedAt: new Date(t0).toISOString(),
     durationSec: 0, topic, consumerGroup, workload: { sent: 0, ok: 0, failed: 0, retried: 0, latenciesMs: [], failures: [] }, facts, probes: [], audit: null, timeline,
@@ -124,6 +125,8 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
         return { inDlq: r.inDlq, selected: r.selected, replayed: r.replayed };
       },
       note,
+      topic,
+      schemaRejected: () => void facts.schemaRejected++,
     };
     const fire = async (step: Step) => {
       if (opts.signal?.aborted) throw new Interrupted();
@@ -177,6 +180,7 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
     result.window.endSec = Date.now() / 1000;
     note('audit: reading command_log, the whole topic and DLQ, the ledger and the read model');
     result.audit = await audit(c, pool, { topic, consumerGroup, readBack });
+    if (e.timeSeries) result.audit = { ...result.audit, ...(await collectTimeSeries(e, prom, { runId, startSec: result.window.startSec, endSec: result.window.endSec })) };
     result.probes = await evaluateProbes(e['steady-state-hypothesis'].probes, prom, {
       runId, windowSec: result.window.endSec - t0 / 1000 + 5, endSec: result.window.endSec, audit: result.audit.figures, facts,
     });

@@ -1,4 +1,5 @@
 import { brokerName } from '../chaos/process-faults';
+import { registerSchema, runSubject, setCompatibility } from '../chaos/registry';
 import { runtimeDriver } from '../runtime/driver';
 import { addToxic, removeToxic } from '../chaos/toxics';
 import type { LabConfig } from '../lib/config';
@@ -19,6 +20,10 @@ export interface FaultContext {
   stopService: (service: string) => Promise<void>;
   replay: (dryRun: boolean) => Promise<unknown>;
   note: (what: string, data?: Record<string, unknown>) => void;
+  /** the run's topic (registry steps default to its value subject) */
+  topic: string;
+  /** a registry step was refused with HTTP 409 */
+  schemaRejected: () => void;
 }
 
 export async function armFailpoint(serviceUrl: (service: string) => string, f: Extract<Fault, { type: 'failpoint' }>): Promise<void> {
@@ -71,6 +76,18 @@ export async function applyFault(ctx: FaultContext, f: Fault, stepIndex = 0): Pr
         ctx.note(`${f.action}ed ${f.service}${f.env ? ` with ${JSON.stringify(f.env)}` : ''}`);
       }
       return undefined;
+    case 'registry': {
+      const subject = runSubject(ctx.topic, f.subject);
+      if (f.action === 'set-compatibility') {
+        const a = await setCompatibility(ctx.c, subject, f.level!);
+        ctx.note(`registry: compatibility of ${subject} set to ${f.level} (HTTP ${a.status})`, { status: a.status });
+        return undefined;
+      }
+      const a = await registerSchema(ctx.c, subject, f.schema!);
+      if (a.status === 409) ctx.schemaRejected();
+      ctx.note(`registry: register ${f.schema} under ${subject} → HTTP ${a.status}${a.status === 409 ? ' (rejected: incompatible)' : ` (schema id ${a.id})`}`, { status: a.status, id: a.id, message: a.message });
+      return undefined;
+    }
     case 'replay':
       for (let i = 0; i < f.times; i++) {
         const r = await ctx.replay(f.dryRun);

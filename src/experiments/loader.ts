@@ -65,6 +65,7 @@ export function loadExperimentFile(file: string, env: NodeJS.ProcessEnv = proces
   if (!raw || typeof raw !== 'object') throw new InvalidExperimentError(rel, ['the file is empty or not a mapping']);
   const problems: string[] = [];
   const config = resolveConfiguration(raw.configuration, env, problems);
+  applyVariant(raw, config, env, problems);
   const substituted = substitute(raw, config, problems) as Record<string, unknown>;
   const parsed = ExperimentSchema.safeParse(substituted);
   if (!parsed.success) for (const issue of parsed.error.issues) problems.push(describe(issue, doc, lc));
@@ -89,6 +90,33 @@ function resolveConfiguration(cfg: unknown, env: NodeJS.ProcessEnv, problems: st
     } else if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') out[k] = v;
   }
   return out;
+}
+
+/**
+ * `variants: { by: order, cases: { consumer-first: { expected, configuration } } }`: when the configuration value
+ * named by `by` (after env overrides) names a case, that case's values replace the defaults — except values the
+ * environment set explicitly — and its `expected` replaces the file's. The file's own values are the default case.
+ */
+function applyVariant(raw: Record<string, unknown>, config: Record<string, number | string | boolean>, env: NodeJS.ProcessEnv, problems: string[]) {
+  const v = raw.variants as { by?: string; cases?: Record<string, { expected?: string; configuration?: Record<string, unknown> }> } | undefined;
+  if (!v || typeof v !== 'object' || typeof v.by !== 'string' || !v.cases || typeof v.cases !== 'object') return; // the schema reports the shape
+  if (!(v.by in config)) return void problems.push(`variants.by: ${v.by} is not defined in configuration`);
+  const chosen = String(config[v.by]);
+  const declared = (raw.configuration as Record<string, unknown>)[v.by];
+  const fileDefault = String(declared && typeof declared === 'object' && 'value' in declared ? (declared as { value: unknown }).value : declared);
+  const c = v.cases[chosen];
+  if (!c) {
+    if (chosen !== fileDefault) problems.push(`configuration.${v.by}: "${chosen}" is not a variant; expected one of ${[fileDefault, ...Object.keys(v.cases)].join(', ')}`);
+    return;
+  }
+  for (const [k, value] of Object.entries(c.configuration ?? {})) {
+    if (!(k in config)) problems.push(`variants.cases.${chosen}.configuration.${k} is not defined in configuration`);
+    const entry = (raw.configuration as Record<string, unknown>)[k];
+    const envName = entry && typeof entry === 'object' && 'env' in entry ? String((entry as { env: unknown }).env) : undefined;
+    if (envName && env[envName] !== undefined) continue; // an explicit override wins over the variant
+    config[k] = value as number | string | boolean;
+  }
+  if (c.expected) raw.expected = c.expected;
 }
 
 /** `${name}` alone keeps the configuration value's type; inside a longer string it is interpolated. */
@@ -146,9 +174,14 @@ function semanticProblems(e: Experiment, dirName: string): string[] {
     if ((f.type === 'failpoint' || f.type === 'service') && !(f.service in e.services))
       out.push(`method.${i} (${step.name}): service ${f.service} is not among this experiment's services (${Object.keys(e.services).join(', ')})`);
   }
+  for (const [i, step] of e.method.entries()) {
+    const f = step.fault;
+    if (f.type === 'registry' && f.action === 'set-compatibility' && !f.level) out.push(`method.${i} (${step.name}): set-compatibility needs a level`);
+    if (f.type === 'registry' && f.action === 'register' && !f.schema) out.push(`method.${i} (${step.name}): register needs a schema`);
+  }
   for (const p of e['steady-state-hypothesis'].probes) if (p.type === 'promql' && !/\S/.test(p.query)) out.push(`probe ${p.name}: empty query`);
   // references in tolerances must name a real audit figure or run fact
-  const FACTS = ['crashes', 'failpointsFired', 'restarts', 'commandsSent', 'commandsFailed', 'brokerKills', 'toxicsAdded', 'replays'];
+  const FACTS = ['crashes', 'failpointsFired', 'restarts', 'commandsSent', 'commandsFailed', 'brokerKills', 'toxicsAdded', 'replays', 'schemaRejected'];
   for (const p of e['steady-state-hypothesis'].probes) {
     for (const ref of Object.values(p.tolerance).flat()) {
       if (typeof ref !== 'string') continue;

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { TOXIC_TYPES } from '../chaos/toxics';
+import { WRITER_SCHEMAS } from '../lib/avro-events';
 import { FAILPOINT_NAMES } from '../lib/failpoints';
+import { COMPATIBILITY_LEVELS } from '../registry/compatibility';
 
 /**
  * The experiment file (experiments/E-00x-<slug>/experiment.yaml), shaped like a chaostoolkit experiment:
@@ -65,7 +67,19 @@ const ReplayFault = z.object({
   times: z.number().int().min(1).default(1),
 }).strict();
 
-export const FaultSchema = z.discriminatedUnion('type', [FailpointFault, ToxicFault, BrokerFault, ServiceFault, ReplayFault]);
+/** The schema registry as an operator or a CI check uses it; `register` records the HTTP status (409 = rejected). */
+const RegistryFault = z.object({
+  type: z.literal('registry'),
+  action: z.enum(['set-compatibility', 'register']),
+  /** set-compatibility: the subject's level */
+  level: z.enum(COMPATIBILITY_LEVELS).optional(),
+  /** register: one of schemas/product-event/<schema>.avsc */
+  schema: z.enum(WRITER_SCHEMAS).optional(),
+  /** default: the run topic's value subject, `lab.exp.<run>-value` */
+  subject: z.string().min(1).optional(),
+}).strict();
+
+export const FaultSchema = z.discriminatedUnion('type', [FailpointFault, ToxicFault, BrokerFault, ServiceFault, ReplayFault, RegistryFault]);
 export type Fault = z.infer<typeof FaultSchema>;
 
 export const StepSchema = z.object({
@@ -151,6 +165,16 @@ export const ExperimentSchema = z.object({
   }).strict(),
   method: z.array(StepSchema).default([]),
   rollbacks: z.array(z.object({ name: z.string(), type: z.enum(['heal', 'disarm-failpoints', 'stop-services']) }).strict()).default([]),
+  /** PromQL series drawn over the run in the report (`$RUN` as in probes), e.g. a consumer group's lag */
+  timeSeries: z.array(z.object({ title: z.string().min(1), query: z.string().min(1), unit: z.string().optional() }).strict()).optional(),
+  /** named sets of configuration values picked by one configuration entry (`by`), e.g. E-006's rollout order */
+  variants: z.object({
+    by: z.string().min(1),
+    cases: z.record(z.object({
+      expected: z.enum(['controlled', 'reproduced']).optional(),
+      configuration: z.record(z.union([z.number(), z.string(), z.boolean()])).default({}),
+    }).strict()),
+  }).strict().optional(),
   quiescence: z.object({ timeoutMs: z.number().int().positive().default(60_000), settleMs: z.number().int().min(0).default(6000) }).strict().default({}),
 }).strict();
 export type Experiment = z.infer<typeof ExperimentSchema>;

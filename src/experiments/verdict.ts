@@ -12,6 +12,8 @@ export interface RunFacts {
   brokerKills: number;
   toxicsAdded: number;
   replays: number;
+  /** `registry` register steps the registry refused with HTTP 409 */
+  schemaRejected: number;
 }
 
 export interface ProbeResult {

@@ -14,6 +14,7 @@ import { kafkaOffsetsExporterComponent } from './components/kafka-offsets-export
 import { DB_NAME, DB_PASSWORD, DB_USER, mariadbComponent } from './components/mariadb';
 import { INFRA_JOBS, prometheusComponent } from './components/prometheus';
 import { redisComponent } from './components/redis';
+import { schemaRegistryComponent } from './components/schema-registry';
 import { toxiproxyComponent, toxiproxyUrl } from './components/toxiproxy';
 import { withStackLock } from './lock';
 import { isPortFree, portHolder } from './ports';
@@ -28,7 +29,7 @@ export const PROBE_TOPIC = 'lab.probe';
 /** The infrastructure in start order. Toxiproxy first: brokers advertise its ports from their first second. */
 export function infraComponents(c: LabConfig): Component[] {
   const toxiBin = () => ensureToxiproxy(c.root, labPaths(c).bin, { step: () => {}, done: () => {} });
-  const infra = [toxiproxyComponent(c, toxiBin), mariadbComponent(c), redisComponent(c), ...kafkaComponents(c), ...exporterComponents(c), kafkaOffsetsExporterComponent(c)];
+  const infra = [toxiproxyComponent(c, toxiBin), mariadbComponent(c), redisComponent(c), ...kafkaComponents(c), ...exporterComponents(c), kafkaOffsetsExporterComponent(c), schemaRegistryComponent(c)];
   return [...infra, prometheusComponent(c, infra)];
 }
 

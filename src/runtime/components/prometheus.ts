@@ -42,7 +42,7 @@ export function prometheusConfig(c: LabConfig, infra: Component[]): object {
   };
 }
 
-export const INFRA_JOBS = ['prometheus', 'kafka', 'mysqld', 'redis', 'toxiproxy', 'kafka-offsets'] as const;
+export const INFRA_JOBS = ['prometheus', 'kafka', 'mysqld', 'redis', 'toxiproxy', 'kafka-offsets', 'schema-registry'] as const;
 
 export function prometheusComponent(c: LabConfig, infra: Component[]): Component {
   const conf = path.join(labPaths(c).conf, 'prometheus.yml');

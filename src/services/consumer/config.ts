@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { READER_SCHEMAS, type ReaderSchema } from '../../lib/avro-events';
 import { parseServiceEnv, topicSchema } from '../common/env';
 
 /**
@@ -23,6 +24,8 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env) {
     CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
     CONSUMER_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(100),
     CONSUMER_POISON: listSchema,
+    // The Avro reader schema this consumer build understands (Avro events only; JSON events need none).
+    CONSUMER_SCHEMA: z.enum(Object.keys(READER_SCHEMAS) as [ReaderSchema, ...ReaderSchema[]]).default('v1'),
   }, env);
   return {
     lab: c.lab,
@@ -32,6 +35,7 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env) {
     maxAttempts: c.CONSUMER_MAX_ATTEMPTS,
     backoffMs: c.CONSUMER_RETRY_BACKOFF_MS,
     poison: new Set(c.CONSUMER_POISON),
+    readerSchema: c.CONSUMER_SCHEMA,
     port: c.lab.ports.consumerService,
   };
 }

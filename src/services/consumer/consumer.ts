@@ -1,6 +1,8 @@
 import type { Consumer, EachMessagePayload, Producer } from 'kafkajs';
 import type { Pool } from 'mysql2/promise';
-import { decodeProductEvent, dlqTopic, headerStrings, messageEventId } from '../../lib/events';
+import { avroEventDecoder, isConfluentFramed, SchemaMismatchError } from '../../lib/avro-events';
+import { decodeProductEvent, dlqTopic, EventDecodeError, headerStrings, messageEventId, type ProductEvent } from '../../lib/events';
+import { schemaRegistryUrl } from '../../runtime/components/schema-registry';
 import { counter, histogram } from '../../lib/metrics';
 import { sleep } from '../../lib/wait';
 import type { ServiceContext } from '../common/app';
@@ -23,7 +25,11 @@ export function productConsumer(cfg: ConsumerConfig, ctx: ServiceContext, pool: 
     dlq: counter(ctx.registry, 'lab_consumer_dlq_total', 'Messages sent to the DLQ after their attempts ran out or a non-retriable error', ['mode']),
     retries: counter(ctx.registry, 'lab_consumer_retries_total', 'Retries of a failed attempt (attempt 2 and later)', ['mode']),
     duration: histogram(ctx.registry, 'lab_consumer_process_duration_seconds', 'Handling of one message, retries and offset commit included', ['mode']),
+    undecodable: counter(ctx.registry, 'lab_consumer_deserialization_failures_total', 'Messages sent to the DLQ because they could not be deserialized (bad JSON, or an Avro writer schema the reader schema cannot resolve)', ['mode', 'reader']),
   };
+  const avro = avroEventDecoder(schemaRegistryUrl(cfg.lab), cfg.lab.root, cfg.readerSchema);
+  /** Avro (Confluent framing) or JSON, told apart by the first byte. */
+  const decode = (value: Buffer | null): Promise<ProductEvent> | ProductEvent => (isConfluentFramed(value) ? avro.decode(value) : decodeProductEvent(value));
   let assigned: unknown = null;
   let lastError: string | null = null;
 
@@ -50,12 +56,13 @@ export function productConsumer(cfg: ConsumerConfig, ctx: ServiceContext, pool: 
   async function processWithRetry(p: EachMessagePayload): Promise<ApplyResult | 'dlq'> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const event = decodeProductEvent(p.message.value);
+        const event = await decode(p.message.value);
         return await applyEvent(pool, cfg, event);
       } catch (e) {
         lastError = (e as Error).message;
         if (!isRetriable(e) || attempt >= cfg.maxAttempts) {
           await toDlq(p, e as Error, attempt);
+          if (e instanceof SchemaMismatchError || e instanceof EventDecodeError) m.undecodable.inc({ ...labels, reader: cfg.readerSchema });
           return 'dlq';
         }
         m.retries.inc(labels);
@@ -93,6 +100,6 @@ export function productConsumer(cfg: ConsumerConfig, ctx: ServiceContext, pool: 
       // If eachMessage throws (e.g. DLQ unreachable) kafkajs retries the same offset: nothing is skipped.
       await consumer.run({ autoCommit: false, eachMessage });
     },
-    health: async () => ({ mode: cfg.mode, group: cfg.group, topic: cfg.topic, poison: [...cfg.poison], maxAttempts: cfg.maxAttempts, assigned, lastError }),
+    health: async () => ({ mode: cfg.mode, group: cfg.group, topic: cfg.topic, poison: [...cfg.poison], maxAttempts: cfg.maxAttempts, readerSchema: cfg.readerSchema, assigned, lastError }),
   };
 }

@@ -6,6 +6,7 @@ import { ensureTopics } from '../../lib/topics';
 import { serve, serviceApp, serviceContext } from '../common/app';
 import { loadConsumerConfig } from './config';
 import { productConsumer } from './consumer';
+import { groupLag } from './lag';
 
 /** consumer-service: applies product events to the read model and the side-effect ledger; failures go to the DLQ. */
 async function main() {
@@ -22,7 +23,10 @@ async function main() {
   const svc = productConsumer(cfg, ctx, pool, consumer, dlqProducer);
   health = svc.health;
   await svc.start();
+  const lag = groupLag(cfg, ctx, kafka);
+  await lag.start();
   serve(ctx, serviceApp(ctx), cfg.port, async () => {
+    await lag.stop();
     await consumer.disconnect();
     await dlqProducer.disconnect();
     await pool.end();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WRITER_SCHEMAS } from '../../lib/avro-events';
 import { parseServiceEnv, topicSchema } from '../common/env';
 
 /**
@@ -23,7 +24,13 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env) {
     RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
     RELAY_POLL_MS: z.coerce.number().int().min(1).max(60_000).default(50),
     RELAY_SHARD: shardSchema,
+    // json: the outbox payload as is. avro: Confluent wire format, EVENT_SCHEMA registered in the schema registry.
+    EVENT_ENCODING: z.enum(['json', 'avro']).default('json'),
+    EVENT_SCHEMA: z.enum(WRITER_SCHEMAS).default('v1'),
   }, env);
-  return { lab: c.lab, topic: c.LAB_TOPIC, batchSize: c.RELAY_BATCH_SIZE, pollMs: c.RELAY_POLL_MS, shard: c.RELAY_SHARD, port: c.lab.ports.outboxRelay };
+  return {
+    lab: c.lab, topic: c.LAB_TOPIC, batchSize: c.RELAY_BATCH_SIZE, pollMs: c.RELAY_POLL_MS, shard: c.RELAY_SHARD, port: c.lab.ports.outboxRelay,
+    encoding: c.EVENT_ENCODING, schema: c.EVENT_SCHEMA,
+  };
 }
 export type RelayConfig = ReturnType<typeof loadRelayConfig>;

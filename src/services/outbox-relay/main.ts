@@ -1,11 +1,13 @@
+import { avroEventEncoder } from '../../lib/avro-events';
 import { labPool } from '../../lib/db';
-import { dlqTopic } from '../../lib/events';
+import { decodeProductEvent, dlqTopic } from '../../lib/events';
 import { labKafka } from '../../lib/kafka';
 import { serviceRegistry } from '../../lib/metrics';
 import { ensureTopics } from '../../lib/topics';
+import { schemaRegistryUrl } from '../../runtime/components/schema-registry';
 import { serve, serviceApp, serviceContext } from '../common/app';
 import { loadRelayConfig } from './config';
-import { outboxRelay } from './relay';
+import { outboxRelay, type EncodeValue } from './relay';
 
 /** outbox-relay: publishes the outbox table to Kafka. Exposes only /health, /metrics and /failpoints. */
 async function main() {
@@ -18,7 +20,12 @@ async function main() {
   // Idempotent with one request in flight: broker-side retries neither duplicate nor reorder within a batch.
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
-  const relay = outboxRelay(cfg, ctx, pool, producer);
+  let encode: EncodeValue | undefined;
+  if (cfg.encoding === 'avro') {
+    const avro = avroEventEncoder(schemaRegistryUrl(cfg.lab), cfg.lab.root, cfg.schema, cfg.topic);
+    encode = (payload) => avro.encode(decodeProductEvent(payload));
+  }
+  const relay = outboxRelay(cfg, ctx, pool, producer, encode);
   health = relay.health;
   relay.start();
   serve(ctx, serviceApp(ctx), cfg.port, async () => {

@@ -18,9 +18,15 @@ interface OutboxRow extends RowDataPacket {
  * then marks them published in the same transaction. At-least-once: a death between publish and commit leaves the
  * rows unpublished, so the next relay publishes them again — consumers dedup on eventId.
  */
-export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, producer: Producer) {
+/** The record value for an outbox payload (the JSON text command-service wrote): as is, or re-encoded (Avro). */
+export type EncodeValue = (payload: string) => Promise<string | Buffer>;
+const asIs: EncodeValue = async (payload) => payload;
+
+export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, producer: Producer, encodeValue: EncodeValue = asIs) {
+  // `schema`: json, or the Avro schema the records were written with — so a verdict can count what a deploy shipped.
+  const schemaLabel = { schema: cfg.encoding === 'avro' ? cfg.schema : 'json' };
   const m = {
-    published: counter(ctx.registry, 'lab_outbox_relay_published_total', 'Outbox rows published to Kafka (a re-published row counts again)'),
+    published: counter(ctx.registry, 'lab_outbox_relay_published_total', 'Outbox rows published to Kafka (a re-published row counts again), by value schema', ['schema']),
     batches: counter(ctx.registry, 'lab_outbox_relay_batches_total', 'Batches claimed and published, by result', ['result']),
     backlog: gauge(ctx.registry, 'lab_outbox_backlog', 'Unpublished outbox rows of this relay (topic and shard)'),
     oldestAge: gauge(ctx.registry, 'lab_outbox_oldest_unpublished_age_seconds', 'Age of the oldest unpublished outbox row of this relay, 0 when none'),
@@ -50,16 +56,17 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
       }
       ids = rows.map((r) => r.id);
       await ctx.failpoints.hit('relay.before-publish');
+      // MariaDB's JSON is LONGTEXT: the payload arrives as the exact string command-service wrote.
+      const values = await Promise.all(rows.map((r) => encodeValue(typeof r.payload === 'string' ? r.payload : JSON.stringify(r.payload))));
       await producer.send({
         topic: cfg.topic,
         acks: -1,
-        // MariaDB's JSON is LONGTEXT: the payload arrives as the exact string command-service wrote.
-        messages: rows.map((r) => ({ key: String(r.aggregate_id), value: typeof r.payload === 'string' ? r.payload : JSON.stringify(r.payload), headers: { [EVENT_ID_HEADER]: r.event_id } })),
+        messages: rows.map((r, i) => ({ key: String(r.aggregate_id), value: values[i], headers: { [EVENT_ID_HEADER]: r.event_id } })),
       });
       await ctx.failpoints.hit('relay.after-publish-before-mark');
       await conn.query('UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3), attempts = attempts + 1 WHERE id IN (?)', [ids]);
       await conn.commit();
-      m.published.inc(rows.length);
+      m.published.inc(schemaLabel, rows.length);
       m.batches.inc({ result: 'ok' });
       lastBatchAt = new Date().toISOString();
       return rows.length;
@@ -111,6 +118,6 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
       running = false;
       await done;
     },
-    health: async () => ({ topic: cfg.topic, shard: `${index}/${count}`, batchSize: cfg.batchSize, lastBatchAt, lastError }),
+    health: async () => ({ topic: cfg.topic, shard: `${index}/${count}`, batchSize: cfg.batchSize, encoding: cfg.encoding, schema: schemaLabel.schema, lastBatchAt, lastError }),
   };
 }
