@@ -104,10 +104,13 @@ function kafkaComponent(c: LabConfig, id: number): Component {
       try {
         execFileSync('java', ['-cp', classpath(c), `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', LAB_CLUSTER_ID, '-c', conf, '--ignore-formatted'], {
           stdio: ['ignore', 'pipe', 'pipe'],
-          timeout: 120_000,
+          // 2-5 s on a quiet box, 20-45 s per broker under a load average of 80
+          timeout: 300_000,
         });
       } catch (e) {
-        throw new ProvisionError(`formatting KRaft storage of kafka-${id} failed: ${String((e as { stderr?: Buffer }).stderr ?? e).slice(0, 600)}`, { cause: e });
+        const err = e as { stderr?: Buffer; code?: string; signal?: string };
+        const why = err.code === 'ETIMEDOUT' || err.signal === 'SIGTERM' ? 'timed out after 300 s (is the box overloaded?)' : String(err.stderr ?? e).slice(0, 600);
+        throw new ProvisionError(`formatting KRaft storage of kafka-${id} failed: ${why} — run \`chaos up\` again`, { cause: e });
       }
     },
     spec: () => ({
