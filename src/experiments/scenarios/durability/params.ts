@@ -39,6 +39,9 @@ const Size = z.object({
   lagMs: z.number().int().min(100).max(5_500),
   /** isr-shrunk-kill / leader-isolated: how long the cut may last at most (the ISR shrink is waited for) */
   isolateMs: z.number().int().min(1000).max(120_000),
+  /** isr-shrunk-kill: producing goes on this long with the ISR shrunk to the leader before the kill, so acks=all +
+   *  min.insync=2 writes meet NOT_ENOUGH_REPLICAS and Prometheus (JMX scraped every 5 s) sees the ISR of 1 */
+  shrunkHoldMs: z.number().int().min(0).max(60_000).default(6000),
   /** producing goes on this long after the kill (or the heal), through the failover */
   failoverMs: z.number().int().min(1000).max(120_000),
   /** the producer's ack timeout (Produce request `timeout`) */

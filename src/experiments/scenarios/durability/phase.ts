@@ -121,7 +121,10 @@ async function inject(ctx: Ctx, fault: FaultKind, size: Size, faults: LeaderFaul
   }
   const shrunk = await waitStates(admin, topics, `ISR shrunk to kafka-${L}`, (s) => s.isr.length === 1, size.isolateMs).catch(() => undefined);
   note(shrunk ? `${fault}: the leader shrank every ISR to [${L}]` : `${fault}: ISR not shrunk to [${L}] within ${size.isolateMs} ms`);
-  if (fault === 'isr-shrunk-kill') return kill();
+  if (fault === 'isr-shrunk-kill') {
+    await sleep(size.shrunkHoldMs);
+    return kill();
+  }
   const states = await partitionStates(admin, topics);
   await faults.uncut();
   note(`${fault}: replication proxy back after the isolation (ISR then: ${describeIsr(states)})`);
