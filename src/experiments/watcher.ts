@@ -1,7 +1,6 @@
 import type { LabConfig } from '../lib/config';
 import { SERVICE_NAMES, startService, stopService } from '../runtime/services';
 import { supervisorFor } from '../runtime/stack';
-import { armFailpoint } from './faults';
 import type { Experiment, Step } from './schema';
 import type { RunFacts } from './verdict';
 
@@ -51,7 +50,8 @@ export class ServiceWatcher {
     await Promise.all(SERVICE_NAMES.filter((s) => s in this.e.services).map((s) => this.start(s)));
   }
 
-  async start(service: string, env?: Record<string, string>, deliberate = false) {
+  /** `armAtBoot`: failpoints armed through LAB_FAILPOINTS for this process only, so they are live before it consumes. */
+  async start(service: string, env?: Record<string, string>, deliberate = false, armAtBoot?: string) {
     if (env) this.envOverrides.set(service, { ...this.envOverrides.get(service), ...env });
     // A deliberate (re)start stops the process first: the crash watcher must not take that gap for a crash.
     if (deliberate) this.expectedDown.add(service);
@@ -68,6 +68,7 @@ export class ServiceWatcher {
         ...(service === 'query-service-2' ? { SERVICE_INSTANCE: '2' } : {}),
         ...setup.env,
         ...this.envOverrides.get(service),
+        ...(armAtBoot ? { LAB_FAILPOINTS: armAtBoot } : {}),
       },
     }).finally(() => this.starting--);
     this.urls.set(service, started.url);
@@ -109,14 +110,13 @@ export class ServiceWatcher {
           this.facts.failpointsFired++;
           this.note(`${service} died (crash #${this.facts.crashes}); restarting it`);
         }
-        await this.start(service);
+        // Re-armed at boot, not over HTTP once /health answers: a consumer starts consuming before it serves
+        // /health, and a late arm lets it drain the topic unarmed (E-003 then saw 2 crashes of 3).
+        const rearm = (this.rearm.get(service) ?? []).filter((r) => r.left > 0);
+        for (const r of rearm) r.left--;
+        await this.start(service, undefined, false, rearm.map((r) => failpointSpec(r.fault)).join(';') || undefined);
         this.facts.restarts++;
-        for (const r of this.rearm.get(service) ?? []) {
-          if (r.left <= 0) continue;
-          r.left--;
-          await armFailpoint((s) => this.url(s), r.fault);
-          this.note(`re-armed ${r.fault.failpoint} on ${service} (${r.left} more after this)`);
-        }
+        for (const r of rearm) this.note(`re-armed ${r.fault.failpoint} on ${service} at its start (${r.left} more after this)`);
       }
     } catch (err) {
       this.note(`restart failed: ${(err as Error).message.split('\n')[0]}`);
@@ -130,3 +130,8 @@ export class ServiceWatcher {
   }
 }
 
+
+/** LAB_FAILPOINTS syntax (src/lib/failpoints.ts): name=action[:delayMs]@after[+ if sticky] */
+function failpointSpec(f: Extract<Step['fault'], { type: 'failpoint' }>): string {
+  return `${f.failpoint}=${f.action}${f.delayMs ? `:${f.delayMs}` : ''}@${f.after}${f.sticky ? '+' : ''}`;
+}
