@@ -65,7 +65,7 @@ export function jepsenTable(results: CellResult[]): string {
     const a = r.audit;
     const lost = a.lost.map((l) => `${l.seq}@${l.ackedOffset ?? '?'}`);
     const shown = lost.length > 25 ? `${lost.slice(0, 25).join(', ')} … (+${lost.length - 25})` : lost.join(', ');
-    const election = `${r.leaderBefore} → ${r.leaderAfter < 0 ? 'offline' : r.leaderAfter}${r.uncleanElection ? ' (unclean)' : ''} ([${r.isrAtFault.join(',')}])`;
+    const election = `${r.leaderBefore} → ${r.leaderAfter < 0 ? 'offline' : r.leaderAfter}${r.uncleanElection ? (r.cell.unclean ? ' (unclean)' : ' (outside the ISR: ELR)') : ''} ([${r.isrAtFault.join(',')}])`;
     return `| ${r.fault} | ${r.label} | ${a.acked} | ${a.rejected} | ${a.failed} | **${a.lost.length}** | ${a.duplicated.length} | ${a.unackedPresent} | ${election} | ${shown || '—'} |`;
   });
   return [head, `|${'---|'.repeat(10)}`, ...rows, '', 'acks=0 counts a write as acked once sent (the broker never answers); its lost writes have no offset (`?`).'].join('\n');
