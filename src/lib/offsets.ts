@@ -40,6 +40,26 @@ export async function latestOffsets(kafka: Kafka, topic: string, partitions: num
   }
 }
 
+/**
+ * High watermarks and whatever `readBetween` reads (the LSOs), as a pair that belongs together. HW and LSO come from
+ * two ListOffsets requests, so a pair read at once can straddle a commit: CI once saw HW − LSO = 5 for a 4-record
+ * transaction (the marker already in the HW, not yet in the LSO). Both only grow, so an LSO read between two equal
+ * HW readings belongs to that HW. Retried while the HW moves; after `attempts`, callers clamp LSO ≤ HW (lower bound).
+ */
+export async function readBetweenHws<K, T>(readHw: () => Promise<Map<K, bigint>>, readBetween: () => Promise<T>, attempts = 3): Promise<{ hw: Map<K, bigint>; between: T }> {
+  let hw = await readHw();
+  for (let attempt = 1; ; attempt++) {
+    const between = await readBetween();
+    if (attempt >= attempts) return { hw, between };
+    const after = await readHw();
+    if ([...hw].every(([k, v]) => after.get(k) === v)) return { hw, between };
+    hw = after;
+  }
+}
+
+/** An LSO never exceeds its HW: a later LSO read past an earlier HW reading is reported as that HW. */
+export const atMost = (lso: bigint, hw: bigint): bigint => (lso > hw ? hw : lso);
+
 export interface PartitionOffsets {
   partition: number;
   leader: number;
@@ -58,12 +78,14 @@ export async function topicOffsets(kafka: Kafka, topic: string): Promise<Partiti
   try {
     const md = await admin.fetchTopicMetadata({ topics: [topic] });
     const parts = md.topics[0].partitions;
-    const committed = await admin.fetchTopicOffsets(topic); // READ_COMMITTED: high = LSO, low = log start
-    const hw = await latestOffsets(kafka, topic, parts.map((p) => p.partitionId), READ_UNCOMMITTED);
+    const ids = parts.map((p) => p.partitionId);
+    // READ_COMMITTED: high = LSO, low = log start
+    const { hw, between: committed } = await readBetweenHws(() => latestOffsets(kafka, topic, ids, READ_UNCOMMITTED), () => admin.fetchTopicOffsets(topic));
     return parts
       .map((p) => {
         const c = committed.find((x) => x.partition === p.partitionId);
-        return { partition: p.partitionId, leader: p.leader, isr: p.isr, logStart: BigInt(c?.low ?? 0), lso: BigInt(c?.high ?? 0), hw: hw.get(p.partitionId) ?? 0n, replicaLeo: {} };
+        const h = hw.get(p.partitionId) ?? 0n;
+        return { partition: p.partitionId, leader: p.leader, isr: p.isr, logStart: BigInt(c?.low ?? 0), lso: atMost(BigInt(c?.high ?? 0), h), hw: h, replicaLeo: {} };
       })
       .sort((a, b) => a.partition - b.partition);
   } finally {

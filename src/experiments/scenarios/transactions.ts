@@ -3,7 +3,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { z } from 'zod';
 import { EVENT_ID_HEADER } from '../../lib/events';
 import { labKafka } from '../../lib/kafka';
-import { isolationCluster, READ_COMMITTED, READ_UNCOMMITTED, type ClusterLike } from '../../lib/offsets';
+import { atMost, isolationCluster, readBetweenHws, READ_COMMITTED, READ_UNCOMMITTED, type ClusterLike } from '../../lib/offsets';
 import { sleep, waitFor } from '../../lib/wait';
 import { prng } from '../workload';
 import type { Scenario, ScenarioContext } from './types';
@@ -52,9 +52,9 @@ async function offsetsReader(kafka: Kafka, topic: string) {
   const req = () => [{ topic, partitions: rc.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId })) }];
   return {
     async read(): Promise<Offsets[]> {
-      const [l, h] = await Promise.all([rc.fetchTopicsOffset(req()), ru.fetchTopicsOffset(req())]);
-      const lso = new Map(l[0].partitions.map((p) => [p.partition, BigInt(p.offset)]));
-      return h[0].partitions.map((p) => ({ partition: p.partition, hw: BigInt(p.offset), lso: lso.get(p.partition) ?? BigInt(p.offset) })).sort((a, b) => a.partition - b.partition);
+      const latest = async (c: ClusterLike) => new Map((await c.fetchTopicsOffset(req()))[0].partitions.map((p) => [p.partition, BigInt(p.offset)]));
+      const { hw, between: lso } = await readBetweenHws(() => latest(ru), () => latest(rc));
+      return [...hw].map(([partition, h]) => ({ partition, hw: h, lso: atMost(lso.get(partition) ?? h, h) })).sort((a, b) => a.partition - b.partition);
     },
     close: () => Promise.all([rc.disconnect(), ru.disconnect()].map((x) => x.catch(() => {}))),
   };

@@ -1,6 +1,6 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { LabError } from '../../lib/errors';
-import { isolationCluster, READ_COMMITTED, READ_UNCOMMITTED, type ClusterLike } from '../../lib/offsets';
+import { atMost, isolationCluster, readBetweenHws, READ_COMMITTED, READ_UNCOMMITTED, type ClusterLike } from '../../lib/offsets';
 
 export interface PartitionSnapshot {
   topic: string;
@@ -33,7 +33,7 @@ interface Clients {
 
 /**
  * Log start, LSO and HW of every partition of the lab's topics, read at scrape time. The clients stay connected
- * between scrapes (a scrape is then three ListOffsets per broker and one Metadata), and are rebuilt after any error
+ * between scrapes (a scrape is then four ListOffsets per broker — more while transactions commit — and one Metadata), and are rebuilt after any error
  * or when a topic they track is deleted — kafkajs keeps refreshing metadata for every topic it ever targeted.
  */
 export class OffsetsCollector {
@@ -87,17 +87,16 @@ export class OffsetsCollector {
     if (!topics.length) return { partitions: [], dropped: all.length - topics.length };
     const request = (fromBeginning: boolean) =>
       topics.map((topic) => ({ topic, fromBeginning, partitions: cl.committed.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId })) }));
-    const [starts, lsos, hws] = await Promise.all([
-      cl.committed.fetchTopicsOffset(request(true)),
-      cl.committed.fetchTopicsOffset(request(false)),
-      cl.uncommitted.fetchTopicsOffset(request(false)),
-    ]);
-    const index = (res: typeof starts) => new Map(res.flatMap((t) => t.partitions.map((p) => [`${t.topic}/${p.partition}`, BigInt(p.offset)] as const)));
-    const [s, l, h] = [index(starts), index(lsos), index(hws)];
+    type Offsets = Map<string, bigint>;
+    const index = (res: Awaited<ReturnType<ClusterLike['fetchTopicsOffset']>>): Offsets => new Map(res.flatMap((t) => t.partitions.map((p) => [`${t.topic}/${p.partition}`, BigInt(p.offset)] as const)));
+    const { hw: h, between: [s, l] } = await readBetweenHws(
+      async () => index(await cl.uncommitted.fetchTopicsOffset(request(false))),
+      async () => (await Promise.all([cl.committed.fetchTopicsOffset(request(true)), cl.committed.fetchTopicsOffset(request(false))])).map(index),
+    );
     const partitions: PartitionSnapshot[] = [];
     for (const [key, hw] of h) {
       const cut = key.lastIndexOf('/');
-      partitions.push({ topic: key.slice(0, cut), partition: Number(key.slice(cut + 1)), logStart: s.get(key) ?? 0n, lso: l.get(key) ?? hw, hw });
+      partitions.push({ topic: key.slice(0, cut), partition: Number(key.slice(cut + 1)), logStart: s.get(key) ?? 0n, lso: atMost(l.get(key) ?? hw, hw), hw });
     }
     return { partitions, dropped: all.length - topics.length };
   }
