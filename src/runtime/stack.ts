@@ -21,14 +21,14 @@ import { isPortFree, portHolder } from './ports';
 import type { Progress } from './progress';
 import { ensureKafkaDist } from './provision/kafka-dist';
 import { checkToolchain, ensureSystemPackages } from './provision/system-packages';
-import { ensureToxiproxy } from './provision/toxiproxy-build';
+import { ensureToxiproxy, toxiproxyBinary } from './provision/toxiproxy-build';
 import { rssKiB, Supervisor } from './supervisor';
 
 export const PROBE_TOPIC = 'lab.probe';
 
 /** The infrastructure in start order. Toxiproxy first: brokers advertise its ports from their first second. */
 export function infraComponents(c: LabConfig): Component[] {
-  const toxiBin = () => ensureToxiproxy(c.root, labPaths(c).bin, { step: () => {}, done: () => {} });
+  const toxiBin = () => toxiproxyBinary(c.root, labPaths(c).bin).bin;
   const infra = [toxiproxyComponent(c, toxiBin), mariadbComponent(c), redisComponent(c), ...kafkaComponents(c), ...exporterComponents(c), kafkaOffsetsExporterComponent(c), schemaRegistryComponent(c)];
   return [...infra, prometheusComponent(c, infra)];
 }
@@ -49,9 +49,9 @@ export async function up(c: LabConfig, progress: Progress): Promise<UpResult> {
 async function upLocked(c: LabConfig, progress: Progress): Promise<UpResult> {
   const t0 = Date.now();
   checkToolchain();
-  ensureSystemPackages(c.isRoot, progress);
-  ensureKafkaDist(c.root, labPaths(c).kafkaLibs, c.kafkaVersion, progress);
-  ensureToxiproxy(c.root, labPaths(c).bin, progress);
+  await ensureSystemPackages(c.isRoot, progress);
+  await ensureKafkaDist(c.root, labPaths(c).kafkaLibs, c.kafkaVersion, progress);
+  await ensureToxiproxy(c.root, labPaths(c).bin, progress);
 
   const sup = supervisorFor(c);
   const comps = infraComponents(c);

@@ -1,7 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { MissingBinaryError, ProvisionError } from '../../lib/errors';
 import type { Progress } from '../progress';
+import { runTracked, TrackedCommandError, type TrackedCommand } from './tracked-command';
 
 /** Debian packages the embedded runtime needs, keyed by the binary that proves each is installed. */
 export const SYSTEM_BINARIES: Record<string, string> = {
@@ -34,16 +35,38 @@ export function checkToolchain(): void {
   if (major < 17) throw new MissingBinaryError('java 17+', `Kafka 4 brokers need Java 17 or newer; found: ${v.split('\n')[0]}`);
 }
 
+/**
+ * apt's machine-readable status (`-o APT::Status-Fd=1`): `dlstatus:…:percent:…` while downloading and
+ * `pmstatus:pkg:percent:…` while unpacking and configuring. The percent (0–100) is the count shown.
+ */
+export function aptPercent(line: string): number | undefined {
+  const m = /^(dlstatus|pmstatus):[^:]*:([\d.]+):/.exec(line);
+  if (!m) return undefined;
+  // apt reports downloads and installs each as 0–100 %: downloads are the first half of the whole
+  return Math.floor(m[1] === 'dlstatus' ? Number(m[2]) / 2 : 50 + Number(m[2]) / 2);
+}
+
 /** Installs missing Debian packages when root; otherwise stops with the exact command to run. */
-export function ensureSystemPackages(isRoot: boolean, progress: Progress): void {
+export async function ensureSystemPackages(isRoot: boolean, progress: Progress): Promise<void> {
   const missing = [...new Set(Object.entries(SYSTEM_BINARIES).filter(([bin]) => !fs.existsSync(bin)).map(([, pkg]) => pkg))];
   if (!missing.length) return;
   const cmd = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   if (!isRoot) throw new MissingBinaryError(missing.join(', '), `run as root: sudo sh -c '${cmd}'`);
+  const t0 = Date.now();
   progress.step(`installing Debian packages: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const apt = (args: string[], label: string, onLine: TrackedCommand['onLine'], total?: number) =>
+    runTracked({ cmd: 'apt-get', args, env, timeoutMs: 300_000, label, unit: total ? '%' : 'lists fetched', onLine, total }, progress);
   try {
-    execFileSync('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 600_000 });
+    await apt(['update'], 'apt-get update', (l, c) => {
+      if (/^(Get|Hit):/.test(l)) c.done++;
+    });
+    await apt(['install', '-y', '--no-install-recommends', '-o', 'APT::Status-Fd=1', ...missing], 'Debian packages', (l, c) => {
+      c.done = Math.max(c.done, aptPercent(l) ?? 0);
+    }, 100);
   } catch (e) {
-    throw new ProvisionError(`apt-get failed (${(e as Error).message.split('\n')[0]}); run by hand: ${cmd}`, { cause: e });
+    const out = e instanceof TrackedCommandError ? e.output.split('\n').filter((l) => /^(E|W):/.test(l)).slice(0, 3).join(' ') : '';
+    throw new ProvisionError(`apt-get failed (${(e as Error).message}${out ? `: ${out}` : ''}); run by hand: ${cmd}`, { cause: e });
   }
+  progress.done(`Debian packages: ${missing.join(' ')}`, t0);
 }

@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import pino from 'pino';
 import type { Registry } from 'prom-client';
 import { LabError, UnknownNameError } from '../../lib/errors';
@@ -92,9 +92,54 @@ export function serviceApp(ctx: ServiceContext, routes: (app: express.Express) =
   return app;
 }
 
+/**
+ * A route served by node:http directly, before express: a hot read path (query-service's cache hit) where
+ * express' middleware stack and router cost more than the Redis GET behind it. Returns the status and JSON body;
+ * an HttpError becomes `{error, status}` like express' error handler does.
+ */
+export interface HotRoute {
+  method: string;
+  /** matched against the URL's path; the captures are passed to `handle` */
+  path: RegExp;
+  handle(params: string[]): Promise<{ status: number; body: unknown }>;
+}
+
+function serveHot(ctx: ServiceContext, route: HotRoute, req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.method !== route.method || frozen.value) return false; // frozen: express holds the request unanswered
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  const m = route.path.exec(q < 0 ? url : url.slice(0, q));
+  if (!m) return false;
+  const reply = (status: number, body: unknown) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
+  };
+  const decode = (p: string) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      throw new HttpError(400, `malformed URL: ${url}`);
+    }
+  };
+  Promise.resolve()
+    .then(() => route.handle(m.slice(1).map(decode)))
+    .then(
+      (r) => reply(r.status, r.body),
+      (err: unknown) => {
+        const status = err instanceof HttpError ? err.status : 500;
+        if (status === 500) ctx.log.error({ err }, 'unhandled error');
+        reply(status, { error: (err as Error).message, status });
+      },
+    );
+  return true;
+}
+
 /** Listen on loopback; on SIGTERM/SIGINT run `shutdown` (bounded) and exit 0. */
-export function serve(ctx: ServiceContext, app: express.Express, port: number, shutdown: () => Promise<void>): Server {
-  const server = app.listen(port, '127.0.0.1', () => ctx.log.info({ port }, `${ctx.name} listening`));
+export function serve(ctx: ServiceContext, app: express.Express, port: number, shutdown: () => Promise<void>, hot: HotRoute[] = []): Server {
+  const server = createServer((req, res) => {
+    if (!hot.some((r) => serveHot(ctx, r, req, res))) void app(req, res);
+  });
+  server.listen(port, '127.0.0.1', () => ctx.log.info({ port }, `${ctx.name} listening`));
   server.on('error', (e: NodeJS.ErrnoException) => {
     ctx.log.error(e.code === 'EADDRINUSE' ? `port ${port} busy: run \`chaos services down\` or set its LAB_*_PORT` : e.message);
     process.exit(2);

@@ -24,12 +24,14 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env) {
     RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
     RELAY_POLL_MS: z.coerce.number().int().min(1).max(60_000).default(50),
     RELAY_SHARD: shardSchema,
+    // claim the next batch while the current one is in flight to Kafka (records still go out in outbox order)
+    RELAY_PIPELINE: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
     // json: the outbox payload as is. avro: Confluent wire format, EVENT_SCHEMA registered in the schema registry.
     EVENT_ENCODING: z.enum(['json', 'avro']).default('json'),
     EVENT_SCHEMA: z.enum(WRITER_SCHEMAS).default('v1'),
   }, env);
   return {
-    lab: c.lab, topic: c.LAB_TOPIC, batchSize: c.RELAY_BATCH_SIZE, pollMs: c.RELAY_POLL_MS, shard: c.RELAY_SHARD, port: c.lab.ports.outboxRelay,
+    lab: c.lab, topic: c.LAB_TOPIC, batchSize: c.RELAY_BATCH_SIZE, pollMs: c.RELAY_POLL_MS, shard: c.RELAY_SHARD, pipeline: c.RELAY_PIPELINE, port: c.lab.ports.outboxRelay,
     encoding: c.EVENT_ENCODING, schema: c.EVENT_SCHEMA,
   };
 }

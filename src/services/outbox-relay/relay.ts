@@ -1,5 +1,5 @@
 import type { Producer } from 'kafkajs';
-import type { Pool, RowDataPacket } from 'mysql2/promise';
+import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { EVENT_ID_HEADER } from '../../lib/events';
 import { counter, gauge, histogram } from '../../lib/metrics';
 import { sleep } from '../../lib/wait';
@@ -30,7 +30,7 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
     batches: counter(ctx.registry, 'lab_outbox_relay_batches_total', 'Batches claimed and published, by result', ['result']),
     backlog: gauge(ctx.registry, 'lab_outbox_backlog', 'Unpublished outbox rows of this relay (topic and shard)'),
     oldestAge: gauge(ctx.registry, 'lab_outbox_oldest_unpublished_age_seconds', 'Age of the oldest unpublished outbox row of this relay, 0 when none'),
-    batchDuration: histogram(ctx.registry, 'lab_outbox_relay_batch_duration_seconds', 'Claim + publish + mark of one batch'),
+    batchDuration: histogram(ctx.registry, 'lab_outbox_relay_batch_duration_seconds', 'Publish + mark + commit of one claimed batch (empty polls are not batches)'),
   };
   const { index, count } = cfg.shard;
   const shardSql = count > 1 ? ' AND MOD(aggregate_id, ?) = ?' : '';
@@ -39,22 +39,45 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
   let lastBatchAt: string | null = null;
   let lastError: string | null = null;
 
-  /** One claim–publish–mark cycle. Returns how many rows it published. */
-  async function tick(): Promise<number> {
+  /** A batch claimed in its own transaction: its rows stay locked (FOR UPDATE) until it commits or rolls back. */
+  interface Claim {
+    conn: PoolConnection;
+    rows: OutboxRow[];
+  }
+
+  /** Opens a transaction and locks the next unpublished rows nobody else holds; null (and no transaction) if none. */
+  async function claim(): Promise<Claim | null> {
     const conn = await pool.getConnection();
-    const t0 = process.hrtime.bigint();
-    let ids: number[] = [];
     try {
       await conn.beginTransaction();
       const [rows] = await conn.query<OutboxRow[]>(
         `SELECT id, event_id, aggregate_id, payload FROM outbox WHERE topic = ? AND published_at IS NULL${shardSql} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
         [cfg.topic, ...shardArgs, cfg.batchSize],
       );
-      if (!rows.length) {
-        await conn.commit();
-        return 0;
-      }
-      ids = rows.map((r) => r.id);
+      if (rows.length) return { conn, rows };
+      await conn.commit();
+    } catch (e) {
+      await conn.rollback().catch(() => {});
+      conn.release();
+      throw e;
+    }
+    conn.release();
+    return null;
+  }
+
+  /** Gives a claim back unpublished (rollback); `attempted` also counts the failed attempt on its rows. */
+  async function release(b: Claim, attempted: boolean) {
+    await b.conn.rollback().catch(() => {});
+    b.conn.release();
+    // Outside the rolled-back transaction, so the attempt count survives.
+    if (attempted) await pool.query('UPDATE outbox SET attempts = attempts + 1 WHERE id IN (?)', [b.rows.map((r) => r.id)]).catch(() => {});
+  }
+
+  /** Publishes a claimed batch, then marks its rows published and commits. On failure the claim is released. */
+  async function publish(b: Claim): Promise<void> {
+    const { conn, rows } = b;
+    const t0 = process.hrtime.bigint();
+    try {
       await ctx.failpoints.hit('relay.before-publish');
       // MariaDB's JSON is LONGTEXT: the payload arrives as the exact string command-service wrote.
       const values = await Promise.all(rows.map((r) => encodeValue(typeof r.payload === 'string' ? r.payload : JSON.stringify(r.payload))));
@@ -64,23 +87,19 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
         messages: rows.map((r, i) => ({ key: String(r.aggregate_id), value: values[i], headers: { [EVENT_ID_HEADER]: r.event_id } })),
       });
       await ctx.failpoints.hit('relay.after-publish-before-mark');
-      await conn.query('UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3), attempts = attempts + 1 WHERE id IN (?)', [ids]);
+      await conn.query('UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3), attempts = attempts + 1 WHERE id IN (?)', [rows.map((r) => r.id)]);
       await conn.commit();
-      m.published.inc(schemaLabel, rows.length);
-      m.batches.inc({ result: 'ok' });
-      lastBatchAt = new Date().toISOString();
-      return rows.length;
     } catch (e) {
-      await conn.rollback().catch(() => {});
       m.batches.inc({ result: 'error' });
-      // Outside the rolled-back transaction, so the attempt count survives.
-      if (ids.length) await pool.query('UPDATE outbox SET attempts = attempts + 1 WHERE id IN (?)', [ids]).catch(() => {});
+      m.batchDuration.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+      await release(b, true);
       throw e;
-    } finally {
-      // Empty polls are not batches: observing them would drown the real batch latencies.
-      if (ids.length) m.batchDuration.observe(Number(process.hrtime.bigint() - t0) / 1e9);
-      conn.release();
     }
+    conn.release();
+    m.published.inc(schemaLabel, rows.length);
+    m.batches.inc({ result: 'ok' });
+    m.batchDuration.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+    lastBatchAt = new Date().toISOString();
   }
 
   async function refreshBacklog() {
@@ -92,23 +111,46 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
     m.oldestAge.set(Number(rows[0].age));
   }
 
+  /**
+   * Claim → publish → mark, batch after batch. With RELAY_PIPELINE, a full batch means more rows are waiting, so
+   * the next batch is claimed (SKIP LOCKED: the rows after this one) while this one is in flight to Kafka; it is
+   * published only after this one is marked, so records still reach Kafka in outbox order, and a failure
+   * releases both. The DB round trips then overlap the produce round trip instead of adding to it.
+   */
   async function loop() {
     let lastRefresh = 0;
+    let cur: Claim | null = null;
     while (running) {
       try {
-        const n = await tick();
+        cur ??= await claim();
+        const full: boolean = cur?.rows.length === cfg.batchSize;
+        if (cur) {
+          const next: Promise<Claim | null> = cfg.pipeline && full ? claim() : Promise.resolve(null);
+          next.catch(() => {}); // awaited below; a rejection meanwhile must not count as unhandled
+          try {
+            await publish(cur);
+          } catch (e) {
+            const claimed = await next.catch(() => null);
+            if (claimed) await release(claimed, false);
+            throw e;
+          }
+          cur = null;
+          cur = await next;
+        }
         lastError = null;
         if (Date.now() - lastRefresh > 1000) {
           lastRefresh = Date.now();
           await refreshBacklog();
         }
-        if (n < cfg.batchSize) await sleep(cfg.pollMs); // a full batch means more may be waiting: go again at once
+        if (!full) await sleep(cfg.pollMs); // a full batch means more may be waiting: go again at once
       } catch (e) {
+        cur = null;
         lastError = (e as Error).message;
         ctx.log.warn({ err: lastError }, 'relay batch failed; rows stay unpublished and will be retried');
         await sleep(Math.max(cfg.pollMs, 500));
       }
     }
+    if (cur) await release(cur, false);
   }
 
   let done: Promise<void> | undefined;
@@ -118,6 +160,6 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
       running = false;
       await done;
     },
-    health: async () => ({ topic: cfg.topic, shard: `${index}/${count}`, batchSize: cfg.batchSize, encoding: cfg.encoding, schema: schemaLabel.schema, lastBatchAt, lastError }),
+    health: async () => ({ topic: cfg.topic, shard: `${index}/${count}`, batchSize: cfg.batchSize, pipeline: cfg.pipeline, encoding: cfg.encoding, schema: schemaLabel.schema, lastBatchAt, lastError }),
   };
 }

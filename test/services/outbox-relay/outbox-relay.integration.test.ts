@@ -1,8 +1,9 @@
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { LabConfig } from '../../../src/lib/config';
 import { readTopic } from '../../../src/lib/topics';
-import { waitFor } from '../../../src/lib/wait';
+import { sleep, waitFor } from '../../../src/lib/wait';
 import { ensureLab } from '../../support/lab';
 import { countInTopic, freshGroup, freshTopic, http, ledgerCount, metric, resetTables, startTestService, stopTestService, stopTestServices, waitTestServiceExit, testPool, uniqueId, waitCaughtUp } from '../../support/services';
 
@@ -100,5 +101,62 @@ describe('outbox-relay', function () {
       const versions = records.filter((r) => r.key === String(id)).map((r) => JSON.parse(String(r.value)).version);
       expect(versions, `product ${id}`).to.deep.equal([1, 2, 3, 4, 5]);
     }
+  });
+  describe('with RELAY_PIPELINE, claiming the next batch while one is in flight', () => {
+    /** 6 products × versions 1…10, bulk-inserted in one transaction in version order: a backlog of 60 rows. */
+    async function backlog(topic: string) {
+      const ids = Array.from({ length: 6 }, () => uniqueId());
+      const rows = [];
+      for (let v = 1; v <= 10; v++) for (const id of ids) rows.push([randomUUID(), topic, 'product', id, v === 1 ? 'ProductCreated' : 'ProductUpdated', JSON.stringify({ productId: id, version: v })]);
+      await pool.query('INSERT INTO outbox (event_id, topic, aggregate_type, aggregate_id, event_type, payload) VALUES ?', [rows]);
+      return ids;
+    }
+    /** Rows of the topic no transaction holds: the relay's claimed batches are locked, so they are not counted. */
+    async function unclaimed(topic: string): Promise<number> {
+      const conn = await pool.getConnection();
+      try {
+        await conn.beginTransaction();
+        const [rows] = await conn.query<RowDataPacket[]>('SELECT id FROM outbox WHERE topic = ? AND published_at IS NULL FOR UPDATE SKIP LOCKED', [topic]);
+        return rows.length;
+      } finally {
+        await conn.rollback();
+        conn.release();
+      }
+    }
+    /** Holds the first batch at relay.before-publish and counts what the relay holds meanwhile. */
+    async function heldWhileFirstBatchInFlight(pipeline: boolean) {
+      const topic = await freshTopic(c, `relay-pipeline-${pipeline}`);
+      const ids = await backlog(topic);
+      await startTestService(c, 'outbox-relay', { env: { LAB_TOPIC: topic, RELAY_BATCH_SIZE: '10', RELAY_PIPELINE: String(pipeline), LAB_FAILPOINTS: 'relay.before-publish=delay:2000@1' } });
+      // the claim of the first batch (and the pipelined one) comes within the delay; then the count is stable
+      const held = await waitFor('the relay to claim its first batch', async () => {
+        const n = 60 - (await unclaimed(topic));
+        return n > 0 && n;
+      }, { timeoutMs: 20_000, intervalMs: 50 });
+      await sleep(300);
+      const settled = 60 - (await unclaimed(topic));
+      await waitFor('outbox drained', async () => (await unclaimed(topic)) === 0 && (await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM outbox WHERE topic = ? AND published_at IS NULL', [topic]))[0][0].n === 0, { timeoutMs: 60_000, intervalMs: 200 });
+      await stopTestService(c, 'outbox-relay');
+      return { held: Math.max(held, settled), records: await readTopic(c, topic), ids };
+    }
+
+    let piped: Awaited<ReturnType<typeof heldWhileFirstBatchInFlight>>;
+    before(async () => {
+      piped = await heldWhileFirstBatchInFlight(true);
+    });
+
+    it('holds two batches while the first is in flight (one without it)', async () => {
+      expect(piped.held, 'rows claimed with the pipeline').to.equal(20);
+      expect((await heldWhileFirstBatchInFlight(false)).held, 'rows claimed without the pipeline').to.equal(10);
+    });
+
+    it('still publishes a backlog once each, every product\'s events in version order', async () => {
+      const { records, ids } = piped;
+      expect(records).to.have.length(60);
+      for (const id of ids) {
+        const versions = records.filter((r) => r.key === String(id)).map((r) => JSON.parse(String(r.value)).version);
+        expect(versions, `product ${id}`).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      }
+    });
   });
 });

@@ -57,6 +57,18 @@ describe('query-service invalidation (real stack)', function () {
       await svc?.flushAndStop();
     });
 
+    it('answers a bad product id with 400 and an unknown one with 404, as JSON, and keeps serving', async () => {
+      const answer = async (p: string) => {
+        const r = await fetch(`${svc.base}${p}`);
+        return { status: r.status, body: (await r.json()) as { error?: string; status?: number } };
+      };
+      expect(await answer('/products/abc')).to.deep.equal({ status: 400, body: { error: 'product id must be a positive integer, got "abc"', status: 400 } });
+      expect((await answer('/products/%E0%A4%A')).status, 'a malformed escape').to.equal(400);
+      expect(await answer(`/products/${uniqueId()}?x=1`)).to.deep.include({ status: 404 });
+      expect((await fetch(`${svc.base}/products`)).status, 'no id: not this route').to.equal(404);
+      expect((await fetch(`${svc.base}/health`)).status).to.equal(200);
+    });
+
     it('serves the new value after the update event', async () => {
       const id = uniqueId();
       ids.push(id);
