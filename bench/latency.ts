@@ -4,6 +4,7 @@ import type { LabConfig } from '../src/lib/config';
 import { sleep, waitFor } from '../src/lib/wait';
 import type { StartedService } from '../src/runtime/services';
 import { assertRunning, deadService, freshTopic, getJson, log, pct, request, retry, RUN, withService } from './lib';
+import { RELAY_DEFAULTS } from '../src/services/outbox-relay/config';
 
 export interface LatencyRun {
   label: string;
@@ -81,7 +82,7 @@ async function latencyOnce(c: LabConfig, kafka: Kafka, pool: Pool, o: { n: numbe
   return withService(c, 'consumer-service', { modes: { CONSUMER_MODE: 'idempotent' }, env: { ...quiet, LAB_CONSUMER_GROUP: group } }, async (consumer) => {
     await waitFor('consumer assignment', async () => (await getJson<{ assigned: unknown }>(`${consumer.url}/health`)).assigned, { timeoutMs: 60_000, intervalMs: 50, abortIf: () => deadService(c) });
     const runs: LatencyRun[] = [];
-    const relays = [{ batch: 100, pollMs: 50, tag: 'default' }, { ...o.best, tag: 'best' }].filter((r, i, a) => i === 0 || r.batch !== a[0].batch || r.pollMs !== a[0].pollMs);
+    const relays = [{ batch: RELAY_DEFAULTS.batchSize, pollMs: RELAY_DEFAULTS.pollMs, tag: 'default' }, { ...o.best, tag: 'best' }].filter((r, i, a) => i === 0 || r.batch !== a[0].batch || r.pollMs !== a[0].pollMs);
     for (const r of relays) {
       const env = { ...quiet, RELAY_BATCH_SIZE: String(r.batch), RELAY_POLL_MS: String(r.pollMs) };
       runs.push(await withService(c, 'outbox-relay', { env }, () => withService(c, 'command-service', { modes: { COMMAND_MODE: 'outbox' }, env: quiet }, async (cmd) => {

@@ -31,7 +31,7 @@ export function summary(r: Results): string[][] {
   if (r.relay) {
     const b = r.relay.best;
     const raw = r.relay.raw[b.batch];
-    rows.push([`outbox-relay, best (batch ${b.batch}, poll ${b.pollMs} ms, pipeline on), DB → Kafka acks=all idempotent`, `${fmt(b.eventsPerSec)} ev/s`, `raw kafkajs idempotent producer, batch ${b.batch}: ${fmt(raw)} ev/s`, pc(b.eventsPerSec / raw), '≥ 50 %', mark(b.eventsPerSec >= 0.5 * raw)]);
+    rows.push([`outbox-relay, best (batch ${b.batch}, poll ${b.pollMs} ms), DB → Kafka acks=all idempotent`, `${fmt(b.eventsPerSec)} ev/s`, `raw kafkajs idempotent producer, batch ${b.batch}: ${fmt(raw)} ev/s`, pc(b.eventsPerSec / raw), '≥ 50 %', mark(b.eventsPerSec >= 0.5 * raw)]);
     if (r.relay.perf) rows.push(['outbox-relay vs the physical limit', `${fmt(b.eventsPerSec)} ev/s`, `kafka ProducerPerformance (${fmt(r.relay.perf.recordSize)} B records): ${fmt(r.relay.perf.eventsPerSec)} rec/s`, pc(b.eventsPerSec / r.relay.perf.eventsPerSec), '—', '']);
   } else miss('outbox-relay events/s', 'relay');
   if (r.consumer) {
@@ -72,9 +72,10 @@ export function markdown(r: Results): string {
   if (r.notes.length) out.push('Conditions: ' + r.notes.join(' '), '');
   if (r.relay) {
     out.push(`## outbox-relay sweep (${fmt(r.relay.n)} rows bulk-inserted in one transaction, fresh topic per run, time to backlog 0)`, '');
-    const runs = [...r.relay.runs, ...(r.relay.unpipelined ? [r.relay.unpipelined] : [])];
+    const runs = [...r.relay.runs, ...(r.relay.pipelined ? [r.relay.pipelined] : [])];
     out.push(md(['batch', 'poll ms', 'pipeline', 'relay ev/s', 'raw kafkajs ev/s (same batch)', 'relay / raw'], runs.map((x) => [String(x.batch), String(x.pollMs), x.pipeline ? 'on' : 'off', fmt(x.eventsPerSec) + (x.valid ? '' : ' (rows wiped by a concurrent run)'), fmt(r.relay!.raw[x.batch]), pc(x.eventsPerSec / r.relay!.raw[x.batch])])), '');
-    out.push('Pipeline on: the next batch is claimed (SELECT … FOR UPDATE SKIP LOCKED) while the current one is in flight to Kafka, and published after it is marked (RELAY_PIPELINE, default on).', '');
+    out.push('Pipeline on (`RELAY_PIPELINE=true`, off by default): the next batch is claimed (SELECT … FOR UPDATE SKIP LOCKED) while the current one is in flight to Kafka, and published after it is marked.', '');
+    out.push(`Where the box's CPU went (share of all cores' time, per process) — during the best run's drain: ${r.relay.best.cpu}; while the raw producer sent the same messages: ${r.relay.rawCpu}.`, '');
     if (r.relay.profile) out.push('CPU profile of the relay at the best setting: ' + r.relay.profile, '');
     if (r.relay.perf) out.push(`Physical limit: \`${r.relay.perf.command}\` → ${fmt(r.relay.perf.eventsPerSec)} records/s.`, '');
   }

@@ -48,7 +48,7 @@ async function main() {
   };
   try {
     await section('machine', async () => void (r.machine = await machine(c, pool)));
-    await section('relay', async () => void (r.relay = await benchRelay(c, kafka, pool, { n: quick ? 2000 : 5000, batches: [50, 100, 250, 500], polls: [10, 50], profDir })));
+    await section('relay', async () => void (r.relay = await benchRelay(c, kafka, pool, { n: quick ? 2000 : 20_000, batches: [50, 100, 250, 500], polls: [10, 50], profDir })));
     const best = r.relay?.best ?? { batch: 100, pollMs: 50 };
     await section('latency', async () => void (r.latency = await benchLatency(c, kafka, pool, { n: quick ? 40 : 100, rate: 5, best })));
     await section('consumer', async () => void (r.consumer = await benchConsumer(c, kafka, quick ? 300 : 800, profDir)));
