@@ -10,7 +10,7 @@ interface OutboxRow extends RowDataPacket {
   id: number;
   event_id: string;
   aggregate_id: number;
-  payload: string | object;
+  payload: string;
 }
 
 /**
@@ -51,7 +51,7 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
     try {
       await conn.beginTransaction();
       const [rows] = await conn.query<OutboxRow[]>(
-        `SELECT id, event_id, aggregate_id, payload FROM outbox WHERE topic = ? AND published_at IS NULL${shardSql} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
+        `SELECT id, event_id, aggregate_id, CAST(payload AS CHAR) AS payload FROM outbox WHERE topic = ? AND published_at IS NULL${shardSql} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
         [cfg.topic, ...shardArgs, cfg.batchSize],
       );
       if (rows.length) return { conn, rows };
@@ -79,8 +79,9 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
     const t0 = process.hrtime.bigint();
     try {
       await ctx.failpoints.hit('relay.before-publish');
-      // MariaDB's JSON is LONGTEXT: the payload arrives as the exact string command-service wrote.
-      const values = await Promise.all(rows.map((r) => encodeValue(typeof r.payload === 'string' ? r.payload : JSON.stringify(r.payload))));
+      // CAST: selected as is, mysql2 parses a JSON column (MariaDB tags it) and the relay had to re-stringify it,
+      // which rounded numbers past 2^53 and rewrote the text. As CHAR it is the exact text command-service wrote.
+      const values = await Promise.all(rows.map((r) => encodeValue(r.payload)));
       await producer.send({
         topic: cfg.topic,
         acks: -1,

@@ -1,11 +1,13 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { LabConfig } from '../../../src/lib/config';
 import { readTopic } from '../../../src/lib/topics';
 import { sleep, waitFor } from '../../../src/lib/wait';
 import { ensureLab } from '../../support/lab';
-import { countInTopic, freshGroup, freshTopic, http, ledgerCount, metric, resetTables, startTestService, stopTestService, stopTestServices, waitTestServiceExit, testPool, uniqueId, waitCaughtUp } from '../../support/services';
+import { countInTopic, freshGroup, freshTopic, http, ledgerCount, metric, resetTables, startTestService, stopTestService, stopTestServices, waitTestServiceExit, testPool, testServiceName, uniqueId, waitCaughtUp } from '../../support/services';
+import { supervisorFor } from '../../../src/runtime/stack';
 
 describe('outbox-relay', function () {
   this.timeout(180_000);
@@ -102,6 +104,19 @@ describe('outbox-relay', function () {
       expect(versions, `product ${id}`).to.deep.equal([1, 2, 3, 4, 5]);
     }
   });
+  it('publishes each payload as the exact text in the outbox, numbers past 2^53 and whitespace included', async () => {
+    const topic = await freshTopic(c, 'relay-bytes');
+    const payload = '{"productId": 12345678901234567890, "note": "spaced  out",  "price": "1.10"}';
+    await pool.query('INSERT INTO outbox (event_id, topic, aggregate_type, aggregate_id, event_type, payload) VALUES (?, ?, ?, ?, ?, ?)', [randomUUID(), topic, 'product', 1, 'ProductCreated', payload]);
+    await startTestService(c, 'outbox-relay', { env: { LAB_TOPIC: topic } });
+    const records = await waitFor('the record in the topic', async () => {
+      const r = await readTopic(c, topic);
+      return r.length > 0 && r;
+    }, { timeoutMs: 30_000, intervalMs: 200 });
+    await stopTestService(c, 'outbox-relay');
+    expect(records.map((r) => String(r.value))).to.deep.equal([payload]);
+  });
+
   describe('with RELAY_PIPELINE, claiming the next batch while one is in flight', () => {
     /** 6 products × versions 1…10, bulk-inserted in one transaction in version order: a backlog of 60 rows. */
     async function backlog(topic: string) {
@@ -123,21 +138,23 @@ describe('outbox-relay', function () {
         conn.release();
       }
     }
-    /** Holds the first batch at relay.before-publish and counts what the relay holds meanwhile. */
+    /**
+     * Holds the first batch at relay.before-publish and counts what the relay holds meanwhile. The count locks
+     * what it counts (SKIP LOCKED), so it runs once, after the failpoint fired: polled while the relay claims, it
+     * would hide the rows from the relay's second claim.
+     */
     async function heldWhileFirstBatchInFlight(pipeline: boolean) {
       const topic = await freshTopic(c, `relay-pipeline-${pipeline}`);
       const ids = await backlog(topic);
-      await startTestService(c, 'outbox-relay', { env: { LAB_TOPIC: topic, RELAY_BATCH_SIZE: '10', RELAY_PIPELINE: String(pipeline), LAB_FAILPOINTS: 'relay.before-publish=delay:2000@1' } });
-      // the claim of the first batch (and the pipelined one) comes within the delay; then the count is stable
-      const held = await waitFor('the relay to claim its first batch', async () => {
-        const n = 60 - (await unclaimed(topic));
-        return n > 0 && n;
-      }, { timeoutMs: 20_000, intervalMs: 50 });
-      await sleep(300);
-      const settled = 60 - (await unclaimed(topic));
-      await waitFor('outbox drained', async () => (await unclaimed(topic)) === 0 && (await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM outbox WHERE topic = ? AND published_at IS NULL', [topic]))[0][0].n === 0, { timeoutMs: 60_000, intervalMs: 200 });
+      const log = supervisorFor(c).logFile(testServiceName('outbox-relay'));
+      const from = fs.existsSync(log) ? fs.statSync(log).size : 0; // the log is appended to by every start
+      await startTestService(c, 'outbox-relay', { env: { LAB_TOPIC: topic, RELAY_BATCH_SIZE: '10', RELAY_PIPELINE: String(pipeline), LAB_FAILPOINTS: 'relay.before-publish=delay:4000@1' } });
+      await waitFor('relay.before-publish to fire', async () => fs.readFileSync(log).subarray(from).toString().includes('"failpoint":"relay.before-publish"'), { timeoutMs: 30_000, intervalMs: 50 });
+      await sleep(500); // the pipelined claim was issued before the failpoint; let it finish
+      const held = 60 - (await unclaimed(topic));
+      await waitFor('outbox drained', async () => (await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM outbox WHERE topic = ? AND published_at IS NULL', [topic]))[0][0].n === 0, { timeoutMs: 60_000, intervalMs: 200 });
       await stopTestService(c, 'outbox-relay');
-      return { held: Math.max(held, settled), records: await readTopic(c, topic), ids };
+      return { held, records: await readTopic(c, topic), ids };
     }
 
     let piped: Awaited<ReturnType<typeof heldWhileFirstBatchInFlight>>;
