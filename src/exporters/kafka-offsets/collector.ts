@@ -33,8 +33,9 @@ interface Clients {
 
 /**
  * Log start, LSO and HW of every partition of the lab's topics, read at scrape time. The clients stay connected
- * between scrapes (a scrape is then four ListOffsets per broker — more while transactions commit — and one Metadata), and are rebuilt after any error
- * or when a topic they track is deleted — kafkajs keeps refreshing metadata for every topic it ever targeted.
+ * between scrapes (a scrape is then four ListOffsets per broker, more while transactions commit, and one Metadata),
+ * and are rebuilt after any error or when a topic they track is deleted — kafkajs keeps refreshing metadata for
+ * every topic it ever targeted.
  */
 export class OffsetsCollector {
   private clients?: Clients;

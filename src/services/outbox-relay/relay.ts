@@ -92,14 +92,14 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
       await conn.commit();
     } catch (e) {
       m.batches.inc({ result: 'error' });
-      m.batchDuration.observe(Number(process.hrtime.bigint() - t0) / 1e9);
       await release(b, true);
       throw e;
+    } finally {
+      m.batchDuration.observe(Number(process.hrtime.bigint() - t0) / 1e9);
     }
     conn.release();
     m.published.inc(schemaLabel, rows.length);
     m.batches.inc({ result: 'ok' });
-    m.batchDuration.observe(Number(process.hrtime.bigint() - t0) / 1e9);
     lastBatchAt = new Date().toISOString();
   }
 
@@ -135,7 +135,6 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
             if (claimed) await release(claimed, false);
             throw e;
           }
-          cur = null;
           cur = await next;
         }
         lastError = null;
