@@ -107,7 +107,7 @@ export function markdown(r: Results): string {
   }
   if (r.latency) {
     out.push('## end-to-end latency (command-service → Kafka → consumer-service ledger row)', '');
-    out.push(md(['mode', 'events', 'accepted→applied p50 / p99 ms', 'sent→applied p50 / p99 ms', 'accepted→published p50 ms', 'published→applied p50 ms', 'not applied in 60 s'], r.latency.map((l) => [l.label, String(l.n), `${fmt(l.acceptedP50)} / ${fmt(l.acceptedP99)}`, `${fmt(l.sentP50)} / ${fmt(l.sentP99)}`, fmt(l.toPublishedP50 ?? NaN), fmt(l.publishedToAppliedP50 ?? NaN), String(l.lost)])), '');
+    out.push(md(['mode', 'events', 'accepted→applied p50 / p99 ms', 'sent→applied p50 / p99 ms', 'accepted→published p50 / p99 ms', 'published→applied p50 / p99 ms', 'not applied in 60 s'], r.latency.map((l) => [l.label, String(l.n), `${fmt(l.acceptedP50)} / ${fmt(l.acceptedP99)}`, `${fmt(l.sentP50)} / ${fmt(l.sentP99)}`, `${fmt(l.toPublishedP50 ?? NaN)} / ${fmt(l.toPublishedP99 ?? NaN)}`, `${fmt(l.publishedToAppliedP50 ?? NaN)} / ${fmt(l.publishedToAppliedP99 ?? NaN)}`, String(l.lost)])), '');
   }
   if (Object.keys(r.errors).length) out.push('## Errors', '', ...Object.entries(r.errors).map(([k, v]) => `- ${k}: ${v}`), '');
   return out.join('\n');
