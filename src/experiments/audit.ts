@@ -2,21 +2,24 @@ import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { LabConfig } from '../lib/config';
 import { dlqTopic, messageEventId } from '../lib/events';
 import { readTopic } from '../lib/topics';
-import type { AUDIT_FIGURES } from './schema';
+import type { COMMAND_AUDIT_FIGURES } from './workloads/commands';
 
-export type CommandAuditFigures = Record<(typeof AUDIT_FIGURES)[number], number>;
-/** The command audit's figures, or a scenario's own (src/experiments/scenarios). */
+export type CommandAuditFigures = Record<(typeof COMMAND_AUDIT_FIGURES)[number], number>;
+/** The command audit's figures, or a workload kind's own (src/experiments/workloads). */
 export type AuditFigures = Record<string, number>;
 
 export interface AuditResult {
   figures: AuditFigures;
   /** a scenario's extra report sections (e.g. a Jepsen-style table) and machine-readable detail */
   sections?: { title: string; markdown: string }[];
-  plots?: import('./scenarios/types').Plot[];
+  plots?: import('./workloads/types').Plot[];
   data?: unknown;
   /** event ids behind the figures that are anomalies, so a report can name them (first 50 each) */
-  ids: { lostBeforeTopic: string[]; notApplied: string[]; duplicateEffects: { eventId: string; applied: number }[]; topicDuplicates: { eventId: string; records: number }[]; staleReads: { productId: number; served: number; committed: number }[] };
+  ids: AuditIds;
 }
+
+/** Event ids behind the anomaly figures, so a report can name them (first 50 each). */
+export interface AuditIds { lostBeforeTopic: string[]; notApplied: string[]; duplicateEffects: { eventId: string; applied: number }[]; topicDuplicates: { eventId: string; records: number }[]; staleReads: { productId: number; served: number; committed: number }[] }
 
 export interface AuditInput {
   topic: string;

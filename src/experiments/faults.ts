@@ -6,7 +6,7 @@ import type { LabConfig } from '../lib/config';
 import { LabError } from '../lib/errors';
 import { silentProgress } from '../runtime/progress';
 import { up } from '../runtime/stack';
-import type { Fault } from './schema';
+import type { Fault } from './schema-faults';
 
 /** An undo for a fault; the engine runs every pending one in its `finally`, whatever happened. */
 export type Rollback = { name: string; run: () => Promise<void> };

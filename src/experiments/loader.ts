@@ -3,8 +3,9 @@ import * as path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { ZodIssue } from 'zod';
 import { LabError } from '../lib/errors';
-import { scenarioFor, SCENARIOS } from './scenarios';
-import { AUDIT_FIGURES, ExperimentSchema, type Experiment } from './schema';
+import { FACT_NAMES } from './facts';
+import { ExperimentSchema, type Experiment } from './schema';
+import { WORKLOAD_KINDS, workloadKind } from './workloads';
 
 export class InvalidExperimentError extends LabError {
   constructor(readonly file: string, readonly problems: string[]) {
@@ -71,7 +72,8 @@ export function loadExperimentFile(file: string, env: NodeJS.ProcessEnv = proces
   if (!parsed.success) for (const issue of parsed.error.issues) problems.push(describe(issue, doc, lc));
   if (parsed.success) problems.push(...semanticProblems(parsed.data, path.basename(path.dirname(file))));
   if (problems.length) throw new InvalidExperimentError(rel, problems);
-  return { experiment: parsed.data!, dir: path.dirname(file), file, config };
+  if (!parsed.success) throw new InvalidExperimentError(rel, ['the file did not validate']);
+  return { experiment: parsed.data, dir: path.dirname(file), file, config };
 }
 
 function resolveConfiguration(cfg: unknown, env: NodeJS.ProcessEnv, problems: string[]): Record<string, number | string | boolean> {
@@ -143,7 +145,7 @@ function describe(issue: ZodIssue, doc: Document, lc: LineCounter): string {
     if (range && (isMap(node) || isSeq(node) || node)) line = lc.linePos(range[0]).line;
   }
   let msg = issue.message;
-  if (issue.code === 'invalid_union_discriminator') msg = `unknown type; expected one of ${issue.options.join(', ')}`;
+  if (issue.code === 'invalid_union_discriminator') msg = `unknown ${issue.path[issue.path.length - 1] === 'kind' ? 'workload kind' : 'type'}; expected one of ${issue.options.join(', ')}`;
   if (issue.code === 'invalid_enum_value') msg = `"${String(issue.received)}" is not valid; expected one of ${issue.options.join(', ')}`;
   if (issue.code === 'unrecognized_keys') msg = `unknown field(s) ${issue.keys.join(', ')}`;
   if (issue.code === 'invalid_type' && issue.received === 'undefined') msg = 'is required';
@@ -154,46 +156,46 @@ function describe(issue: ZodIssue, doc: Document, lc: LineCounter): string {
 function semanticProblems(e: Experiment, dirName: string): string[] {
   const out: string[] = [];
   if (/^E-\d{3}-/.test(dirName) && !dirName.startsWith(e.id)) out.push(`id ${e.id} does not match its directory ${dirName}`);
-  let figures: readonly string[] = AUDIT_FIGURES;
-  if (e.scenario) {
-    const { kind, ...params } = e.scenario;
-    const sc = scenarioFor(kind);
-    if (!sc) out.push(`scenario.kind: "${kind}" is not a known scenario; expected one of ${Object.keys(SCENARIOS).join(', ') || '(none)'}`);
-    else {
-      figures = sc.figures;
-      const parsed = sc.params.safeParse(params);
-      if (!parsed.success) for (const i of parsed.error.issues) out.push(`scenario.${i.path.join('.')}: ${i.message}`);
-    }
-    if (e.workload) out.push('workload: a scenario brings its own workload; remove one of workload / scenario');
-  } else {
-    if (!e.workload) out.push('workload: is required (or a scenario: block)');
-    if (!Object.keys(e.services).length) out.push('services: at least one service');
-  }
+  const kind = workloadKind(e.workload.kind);
+  if (!kind) return [...out, `workload.kind: "${e.workload.kind}" is not registered; expected one of ${WORKLOAD_KINDS.map((k) => k.kind).join(', ')}`];
+  const figures = kind.figures;
+  for (const s of kind.requiresServices ?? []) if (!(s in e.services)) out.push(`services: workload ${kind.kind} needs ${s}`);
   for (const [i, step] of e.method.entries()) {
-    const f = step.fault;
-    if ((f.type === 'failpoint' || f.type === 'service') && !(f.service in e.services))
-      out.push(`method.${i} (${step.name}): service ${f.service} is not among this experiment's services (${Object.keys(e.services).join(', ')})`);
+    const f = step.fault as { type: string; service?: string };
+    if (f.service && !(f.service in e.services)) out.push(`method.${i} (${step.name}): service ${f.service} is not among this experiment's services (${Object.keys(e.services).join(', ')})`);
+    if (typeof step.at === 'object' && 'moment' in step.at && !(kind.moments ?? []).includes(step.at.moment))
+      out.push(`method.${i} (${step.name}): at.moment "${step.at.moment}" is not a moment of workload ${kind.kind} (${(kind.moments ?? []).join(', ') || 'it has none'})`);
+    if (typeof step.at === 'object' && !('moment' in step.at) && kind.kind !== 'commands') out.push(`method.${i} (${step.name}): afterCommands / afterMs belong to the commands workload; ${kind.kind} fires steps at its moments (${(kind.moments ?? []).join(', ') || 'none'})`);
   }
-  for (const [i, step] of e.method.entries()) {
-    const f = step.fault;
-    if (f.type === 'registry' && f.action === 'set-compatibility' && !f.level) out.push(`method.${i} (${step.name}): set-compatibility needs a level`);
-    if (f.type === 'registry' && f.action === 'register' && !f.schema) out.push(`method.${i} (${step.name}): register needs a schema`);
-  }
-  for (const p of e['steady-state-hypothesis'].probes) if (p.type === 'promql' && !/\S/.test(p.query)) out.push(`probe ${p.name}: empty query`);
-  // references in tolerances must name a real audit figure or run fact
-  const FACTS = ['crashes', 'failpointsFired', 'restarts', 'commandsSent', 'commandsFailed', 'brokerKills', 'toxicsAdded', 'replays', 'schemaRejected'];
-  for (const p of e['steady-state-hypothesis'].probes) {
+  const probes = e['steady-state-hypothesis'].probes;
+  for (const p of probes) {
     for (const ref of Object.values(p.tolerance).flat()) {
       if (typeof ref !== 'string') continue;
       const [scope, key] = ref.split('.');
-      const known = scope === 'audit' ? figures : FACTS;
+      const known: readonly string[] = scope === 'audit' ? figures : FACT_NAMES;
       if (!known.includes(key)) out.push(`probe "${p.name}": ${ref} is not a known ${scope === 'audit' ? 'audit figure' : 'run fact'} (${known.join(', ')})`);
     }
-    if (p.type === 'audit' && !figures.includes(p.figure)) out.push(`probe "${p.name}": figure ${p.figure} is not a known audit figure (${figures.join(', ')})`);
+    if (p.type === 'audit' && !figures.includes(p.figure)) out.push(`probe "${p.name}": figure ${p.figure} is not a known audit figure of workload ${kind.kind} (${figures.join(', ')})`);
     if (p.type === 'promql' && p.crossCheck && !figures.includes(p.crossCheck.audit)) out.push(`probe "${p.name}": crossCheck.audit ${p.crossCheck.audit} is not a known audit figure (${figures.join(', ')})`);
+    if (p.type === 'promql' && /\bor\s+vector\s*\(/.test(p.query)) out.push(`probe "${p.name}": "or vector(…)" turns "no data" into a number; declare \`absent: { value, reason }\` instead`);
   }
-  const names = e['steady-state-hypothesis'].probes.map((p) => p.name);
+  out.push(...evidenceProblems(e));
+  const names = probes.map((p) => p.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) out.push(`probe name "${dup}" is used twice`);
   return out;
+}
+
+/**
+ * A verdict needs evidence that something happened: a `reproduced` experiment needs a probe that the anomaly
+ * really occurred (`gt: 0` on it), a `controlled` one a probe that its fault really struck (`gt: 0` on something
+ * the fault causes, or a tolerance tied to a fact a fault raises) — else a run where nothing happened passes.
+ */
+function evidenceProblems(e: Experiment): string[] {
+  const probes = e['steady-state-hypothesis'].probes;
+  const positive = probes.filter((p) => 'gt' in p.tolerance && (p.tolerance.gt === 0 || typeof p.tolerance.gt === 'string'));
+  if (e.expected === 'reproduced' && !positive.length) return ['steady-state-hypothesis: a reproduced experiment needs a probe that the anomaly happened (tolerance `gt: 0`)'];
+  const factTied = probes.some((p) => Object.values(p.tolerance).flat().some((ref) => typeof ref === 'string' && ref.startsWith('facts.')));
+  if (e.expected === 'controlled' && !positive.length && !factTied) return ['steady-state-hypothesis: a controlled experiment needs a probe that its fault really struck (`gt: 0`, or a tolerance on a facts.* value)'];
+  return [];
 }

@@ -5,7 +5,7 @@ import { labKafka } from '../lib/kafka';
 import { sleep } from '../lib/wait';
 import { countdown, type Progress } from '../runtime/progress';
 import type { Experiment } from './schema';
-import type { ServiceWatcher } from './watcher';
+import type { ServicePort } from './watcher';
 
 export class Interrupted extends LabError {
   constructor() {
@@ -14,7 +14,7 @@ export class Interrupted extends LabError {
 }
 
 /** Outbox drained (if a relay runs) and the consumer group caught up (if a consumer runs), or the bounded timeout. */
-export async function waitQuiescence(c: LabConfig, pool: Pool, e: Experiment, run: { topic: string; consumerGroup: string }, note: (w: string) => void, watcher: ServiceWatcher, signal?: AbortSignal, progress?: Progress) {
+export async function waitQuiescence(c: LabConfig, pool: Pool, e: Experiment, run: { topic: string; consumerGroup: string }, note: (w: string) => void, watcher: Pick<ServicePort, 'stopped'>, signal?: AbortSignal, progress?: Progress) {
   const t = Date.now();
   const deadline = t + e.quiescence.timeoutMs;
   const admin = labKafka(c, 'lab-engine').admin();

@@ -15,7 +15,11 @@ export function headline(r: RunResult): string {
     ? `committed ${a.committed}, lost before topic ${a.lostBeforeTopic}, topic duplicates ${a.topicDuplicates}, not applied ${a.notApplied}, duplicate side effects ${a.duplicateEffects}, DLQ ${a.dlqRecords}, stale reads ${a.staleReads}`
     : 'no audit';
   const word = r.expected === 'controlled' ? '✅ controlled' : '❌ reproduced';
-  const verdict = r.outcome === 'completed' ? `as expected: ${word}` : `DEVIATED from the expected outcome (${word})`;
+  const verdict =
+    r.outcome === 'completed' ? `as expected: ${word}`
+    : r.outcome === 'deviated' ? `DEVIATED from the expected outcome (${word})`
+    : r.outcome === 'failed' ? `FAILED: a rollback did not happen (${failedRollbacks(r).map((x) => `left: ${x.leftover}; remove with \`${x.fix}\``).join('; ')})`
+    : r.outcome.toUpperCase();
   return `${r.id} ${verdict} — ${figures}`;
 }
 
@@ -60,6 +64,10 @@ export function markdownReport(r: RunResult, alerts?: FiredAlert[]): string {
     ...Object.entries(r.facts).map(([k, v]) => `- ${k}: ${v}`),
     `- workload: ${r.workload.ok}/${r.workload.sent} accepted, ${r.workload.failed} failed, ${r.workload.retried} re-sent after connection refused`,
     '',
+    '## Rollbacks',
+    '',
+    ...rollbackLines(r),
+    '',
     '## Timeline',
     '',
     ...r.timeline.map((t) => `- +${(t.tMs / 1000).toFixed(1)} s — ${t.what}`),
@@ -84,4 +92,16 @@ export function writeReport(dir: string, r: RunResult, alerts?: FiredAlert[]): {
   fs.writeFileSync(journal, JSON.stringify({ ...r, workload: { ...workload, p50Ms: pct(0.5), p99Ms: pct(0.99) } }, null, 2));
   fs.writeFileSync(markdown, markdownReport(r, alerts));
   return { journal, markdown };
+}
+
+const failedRollbacks = (r: RunResult) => (r.rollbacks ?? []).filter((x) => x.status === 'failed');
+
+/** Each rollback as it ran; a failed one says what is left on the machine and the command that removes it. */
+export function rollbackLines(r: RunResult): string[] {
+  if (!r.rollbacks?.length) return ['(none recorded)'];
+  return [
+    '| rollback | for | status | ms | error / left on the machine |',
+    '|---|---|---|---|---|',
+    ...r.rollbacks.map((x) => `| ${x.name} | ${x.origin} | ${x.status === 'ok' ? '✔ ok' : '✘ FAILED'} | ${x.durationMs} | ${x.error ? `${x.error} — left: ${x.leftover}; remove with \`${x.fix}\`` : ''} |`),
+  ];
 }

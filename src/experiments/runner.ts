@@ -1,8 +1,13 @@
-import type { LabConfig } from '../lib/config';
 import { sleep } from '../lib/wait';
 import type { Progress } from '../runtime/progress';
-import type { Experiment, Step } from './schema';
-import { generateCommands, type Command } from './workload';
+import type { Step } from './schema';
+import { generateCommands, type Command, type WorkloadSpec } from './workload';
+
+/** What the command stream needs of the `commands` workload's parameters. */
+export interface CommandStreamSpec extends WorkloadSpec {
+  ratePerSec: number;
+  concurrency: number;
+}
 
 export interface WorkloadStats {
   sent: number;
@@ -31,8 +36,7 @@ interface RunnerHooks {
  * restarting) is retried: it was never received. A command cut mid-request (the service crashed while handling
  * it) is not: its outcome is unknown to the client, exactly the case the audit has to settle.
  */
-export async function runWorkload(_c: LabConfig, e: Experiment, seed: number, hooks: RunnerHooks): Promise<WorkloadStats> {
-  const spec = e.workload!;
+export async function runWorkload(spec: CommandStreamSpec, seed: number, hooks: RunnerHooks): Promise<WorkloadStats> {
   const commands = generateCommands(spec, seed);
   const stats: WorkloadStats = { sent: 0, ok: 0, failed: 0, retried: 0, latenciesMs: [], failures: [] };
   const pending = [...hooks.steps];

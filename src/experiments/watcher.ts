@@ -2,10 +2,22 @@ import type { LabConfig } from '../lib/config';
 import { SERVICE_NAMES, startService, stopService } from '../runtime/services';
 import { supervisorFor } from '../runtime/stack';
 import type { Experiment, Step } from './schema';
-import type { RunFacts } from './verdict';
+import type { FactName } from './facts';
 
 /** Cache keys an experiment's query-services use (and the engine may flush): tests and benches use others. */
 export const EXP_CACHE_PREFIX = 'lab:query:exp:';
+
+/** The run's services as a workload and a fault see them. */
+export interface ServicePort {
+  /** base URL of one of the experiment's services */
+  url(service: string): string;
+  /** a deliberate (re)start with the experiment's modes plus `env` (sticky for later restarts) */
+  start(service: string, env?: Record<string, string>): Promise<void>;
+  /** a deliberate stop: not a crash to restart */
+  stop(service: string): Promise<void>;
+  /** deliberately stopped by a step, and not running: nothing to wait for from it */
+  stopped(service: string): boolean;
+}
 
 /**
  * Starts the experiment's services and, like an orchestrator, restarts any that dies (a crash failpoint fired):
@@ -21,14 +33,25 @@ export class ServiceWatcher {
   private starting = 0;
   private counted = new Set<number>();
   private expectedDown = new Set<string>();
+  private crashes = 0;
 
   constructor(
     private c: LabConfig,
     private e: Experiment,
     private run: { topic: string; consumerGroup: string; runId: string },
     private note: (w: string, d?: Record<string, unknown>) => void,
-    private facts: RunFacts,
+    private raise: (fact: FactName, by?: number) => void,
   ) {}
+
+  /** What workloads and faults may do with the services. */
+  port(): ServicePort {
+    return {
+      url: (service) => this.url(service),
+      start: (service, env) => this.start(service, env, true),
+      stop: (service) => this.stop(service),
+      stopped: (service) => this.stopped(service),
+    };
+  }
 
   url(service: string): string {
     const u = this.urls.get(service);
@@ -55,7 +78,8 @@ export class ServiceWatcher {
     if (env) this.envOverrides.set(service, { ...this.envOverrides.get(service), ...env });
     // A deliberate (re)start stops the process first: the crash watcher must not take that gap for a crash.
     if (deliberate) this.expectedDown.add(service);
-    const setup = this.e.services[service as keyof Experiment['services']]!;
+    const setup = this.e.services[service as keyof Experiment['services']];
+    if (!setup) throw new Error(`${service} is not part of this experiment (services: ${Object.keys(this.e.services).join(', ')})`);
     this.starting++;
     const started = await startService(this.c, service, {
       modes: setup.modes,
@@ -106,16 +130,16 @@ export class ServiceWatcher {
         const pid = supervisorFor(this.c).read(service)?.pid ?? -1;
         if (!this.counted.has(pid)) {
           this.counted.add(pid);
-          this.facts.crashes++;
-          this.facts.failpointsFired++;
-          this.note(`${service} died (crash #${this.facts.crashes}); restarting it`);
+          this.raise('crashes');
+          this.crashes++;
+          this.note(`${service} died (crash #${this.crashes}); restarting it`);
         }
         // Re-armed at boot, not over HTTP once /health answers: a consumer starts consuming before it serves
         // /health, and a late arm lets it drain the topic unarmed (E-003 then saw 2 crashes of 3).
         const rearm = (this.rearm.get(service) ?? []).filter((r) => r.left > 0);
         for (const r of rearm) r.left--;
         await this.start(service, undefined, false, rearm.map((r) => failpointSpec(r.fault)).join(';') || undefined);
-        this.facts.restarts++;
+        this.raise('restarts');
         for (const r of rearm) this.note(`re-armed ${r.fault.failpoint} on ${service} at its start (${r.left} more after this)`);
       }
     } catch (err) {
@@ -125,8 +149,17 @@ export class ServiceWatcher {
     }
   }
 
+  /** Stops every service of the experiment; throws (naming them) if any is still running afterwards. */
   async stopAll() {
-    await Promise.all(Object.keys(this.e.services).map((s) => stopService(this.c, s).catch(() => {})));
+    const services = Object.keys(this.e.services);
+    const outcomes = await Promise.allSettled(services.map((s) => stopService(this.c, s)));
+    const left = services.filter((s, i) => outcomes[i].status === 'rejected' || this.running(s));
+    if (left.length) throw new Error(`still running: ${left.join(', ')}`);
+  }
+
+  /** Services of the experiment still running (for a rollback record's leftover). */
+  runningServices(): string[] {
+    return Object.keys(this.e.services).filter((s) => this.running(s));
   }
 }
 

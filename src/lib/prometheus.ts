@@ -35,9 +35,10 @@ export class PrometheusClient {
     return (data.result as { metric: Record<string, string>; value: [number, string] }[]).map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
   }
 
-  /** One number: the sum of an instant vector (0 when empty). */
-  async scalar(expr: string, time?: number): Promise<number> {
-    return (await this.query(expr, time)).reduce((a, s) => a + s.value, 0);
+  /** One number: the sum of an instant vector — undefined when it is empty (no data is not zero). */
+  async scalar(expr: string, time?: number): Promise<number | undefined> {
+    const samples = await this.query(expr, time);
+    return samples.length ? samples.reduce((a, s) => a + s.value, 0) : undefined;
   }
 
   async range(expr: string, start: number, end: number, stepSec: number): Promise<Series[]> {
@@ -45,6 +46,14 @@ export class PrometheusClient {
       query: expr, start: String(start), end: String(end), step: String(stepSec),
     });
     return data.result.map((r) => ({ metric: r.metric, values: r.values.map(([t, v]) => [t, Number(v)] as [number, number]) }));
+  }
+
+  /** Every metric name Prometheus holds a series of. */
+  async metricNames(): Promise<string[]> {
+    const res = await fetch(`${this.baseUrl}/api/v1/label/__name__/values`, { signal: AbortSignal.timeout(10_000) });
+    const body = (await res.json()) as { status: string; data: string[] };
+    if (body.status !== 'success') throw new PromQLError(`Prometheus did not list its metric names (HTTP ${res.status})`);
+    return body.data;
   }
 
   async targets(): Promise<{ job: string; instance: string; health: string; lastError: string }[]> {

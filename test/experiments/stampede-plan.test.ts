@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { keyExpiries, keyRegex, modeIds } from '../../src/experiments/scenarios/stampede/mode-run';
-import { percentile, planReaders } from '../../src/experiments/scenarios/stampede/readers';
+import { keyExpiries, keyRegex, modeIds } from '../../src/experiments/workloads/stampede/mode-run';
+import { percentile, planReaders } from '../../src/experiments/workloads/stampede/readers';
 
 describe('cache-stampede scenario: the storm plan', () => {
   const o = { readers: 150, hotKeys: 3, instances: 2, arrivalJitterMs: 20 };

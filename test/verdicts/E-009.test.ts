@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { CellResult } from '../../src/experiments/scenarios/durability/phase';
+import type { CellResult } from '../../src/experiments/workloads/durability/phase';
 import { expectOutcome, runById, SEEDS } from './support';
 
 /**

@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import pino from 'pino';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { LabError, UnknownNameError } from '../../lib/errors';
 import { FAILPOINT_NAMES, Failpoints } from '../../lib/failpoints';
 
@@ -38,8 +38,13 @@ function nextScrape(maxMs: number): Promise<void> {
 export function serviceContext(name: string, registry: Registry, health: ServiceContext['health'] = async () => ({})): ServiceContext {
   const log = pino({ name, level: process.env.LAB_LOG_LEVEL ?? 'info' });
   const scrapeWaitMs = Number(process.env.LAB_CRASH_SCRAPE_WAIT_MS ?? 2500);
+  // The failpoint's own report of each firing: the engine's `facts.failpointsFired` (a crash one is scraped before the kill).
+  const fired = new Counter({ name: 'lab_failpoint_fired_total', help: 'failpoint firings in this process', labelNames: ['failpoint', 'action'], registers: [registry] });
   const failpoints = new Failpoints(
-    (fp, a) => log.warn({ failpoint: fp, action: a.action }, 'failpoint fired'),
+    (fp, a) => {
+      fired.inc({ failpoint: fp, action: a.action });
+      log.warn({ failpoint: fp, action: a.action }, 'failpoint fired');
+    },
     async () => {
       frozen.value = true;
       if (scrapeWaitMs > 0) await nextScrape(scrapeWaitMs);

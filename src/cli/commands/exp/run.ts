@@ -1,7 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import * as path from 'node:path';
 import { LabCommand } from '../../base';
-import { preflight, runExperiment, type RunResult } from '../../../experiments/engine';
+import { OUTCOME_EXIT_CODES, preflight, runExperiment, type RunResult } from '../../../experiments/engine';
+import { liveEngineDeps } from '../../../experiments/engine-deps';
+import { workloadKind } from '../../../experiments/workloads';
 import { up } from '../../../runtime/stack';
 import { findExperiment, listExperimentFiles, loadExperimentFile } from '../../../experiments/loader';
 import { headline, verdictTable, writeReport } from '../../../experiments/report';
@@ -41,35 +43,43 @@ export default class ExpRun extends LabCommand {
     try {
       // Checks that need the stack (PromQL, modes), for every selected experiment, before the first one runs.
       await up(c, stderrProgress());
-      for (const l of loaded) await preflight(c, l);
+      const deps = liveEngineDeps(c);
+      for (const l of loaded) {
+        const kind = workloadKind(l.experiment.workload.kind);
+        if (kind) await preflight(l, deps.prometheus, kind, deps.documentedMetrics);
+      }
       for (const l of loaded) {
         this.logToStderr(`▶ ${l.experiment.id} — ${l.experiment.title} (seed ${flags.seed})`);
-        let r: RunResult;
-        try {
-          r = await runExperiment(c, l, { seed: flags.seed, full: flags.full, progress: stderrProgress(), signal: abort.signal });
-        } catch (err) {
-          // An aborted or interrupted run still leaves its journal: what ran, which faults, and how it ended.
-          const partial = (err as { partialResult?: RunResult }).partialResult;
-          if (partial) this.logToStderr(`partial report: ${path.relative(process.cwd(), writeReport(reportDir(partial), partial).markdown)}`);
-          throw err;
+        const r = await runExperiment(c, l, { seed: flags.seed, full: flags.full, progress: stderrProgress(), signal: abort.signal }, deps);
+        if (r.outcome === 'aborted' || r.outcome === 'interrupted') {
+          // It still leaves its journal: what ran, which faults, which rollbacks, and how it ended.
+          results.push(r);
+          this.logToStderr(`${r.id} ${r.outcome}: ${r.error ?? ''}\npartial report: ${path.relative(process.cwd(), writeReport(reportDir(r), r).markdown)}`);
+          break;
         }
         const { files: out, obs } = await writeRunReport(prom, reportDir(r), r);
         results.push(r);
         reported.push({ dir: out.dir, result: r, obs });
         const fired = obs.alerts.map((a) => `${a.alertname} (${a.firingAtSec !== undefined ? 'firing' : 'pending'})`).join(', ') || 'none';
         if (!this.jsonEnabled()) this.log(`\n${verdictTable(r)}\n\n${headline(r)}\nalerts during the run: ${fired}\nreport: ${path.relative(process.cwd(), out.html)} (also report.md, junit.xml)\n`);
+        // A failed rollback left something on the machine: the next experiment would run on it.
+        if (r.outcome === 'failed') {
+          this.logToStderr(`${r.id}: ${r.error}`);
+          break;
+        }
       }
     } finally {
       // The index covers the runs that finished, even when a later one aborted or was interrupted.
       if (root && reported.length) this.logToStderr(`index: ${path.relative(process.cwd(), writeIndex(root, reported).index)}`);
       process.removeListener('SIGINT', onSigint);
     }
-    const failed = results.filter((r) => r.outcome !== 'completed');
+    // The worst outcome decides: interrupted (130) > rollback failed (4) > aborted (3) > deviated (1) > completed (0).
+    const code = Math.max(0, ...results.map((r) => OUTCOME_EXIT_CODES[r.outcome]));
     if (this.jsonEnabled()) {
-      if (failed.length) process.exitCode = 1;
+      if (code) process.exitCode = code;
       return results.length === 1 ? results[0] : results;
     }
-    if (failed.length) this.exit(1);
+    if (code) this.exit(code);
     return results;
   }
 }

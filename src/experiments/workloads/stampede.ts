@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { labRedis } from '../../lib/redis';
 import { STAMPEDE_MODES, type StampedeMode } from '../../services/query/config';
 import { ProductReads } from './stampede/db-reads';
-import { runMode, type ModeResult, type StormParams } from './stampede/mode-run';
+import { keyRegex, runMode, type ModeResult, type StormParams } from './stampede/mode-run';
 import { percentile } from './stampede/readers';
-import type { Plot, Scenario, ScenarioOutcome } from './types';
+import { finished, type Plot, type WorkloadKind } from './types';
 
 const Storm = {
   readers: z.number().int().min(1).max(20_000),
@@ -16,7 +16,7 @@ const Params = z.object({
   ...Storm,
   hotKeys: z.number().int().min(1).max(100),
   modes: z.array(z.enum(STAMPEDE_MODES)).min(1).default([...STAMPEDE_MODES]),
-  /** Toxiproxy latency toxic on the `mysql` proxy while the readers run: every DB answer arrives this late */
+  /** the latency of the file's `storm` step (a toxic on `mysql`), for the report and the figures: every DB answer arrives this late */
   dbLatencyMs: z.number().int().min(10).max(10_000),
   /** each reader starts at a seeded random offset in [0, arrivalJitterMs) */
   arrivalJitterMs: z.number().int().min(0).max(10_000).default(20),
@@ -75,12 +75,17 @@ function table(rs: ModeResult[], p: StormParams): string {
  * with a slow DB, once per STAMPEDE mode. Measures DB loads per key per expiry (MariaDB's count, the services'
  * counters), reader latency, and the DB read rate over time.
  */
-export const stampedeScenario: Scenario<Params> = {
+export const stampedeScenario: WorkloadKind<typeof Params> = {
   kind: 'cache-stampede',
   summary: 'concurrent readers on hot keys at expiry, slow DB, per STAMPEDE mode: DB loads per key, latency',
   params: Params,
   figures: FIGURES,
-  async run(ctx): Promise<ScenarioOutcome> {
+  /** the `key` label values of each mode's hot keys, for PromQL probes (`key=~"$NONE_KEYS"`) */
+  labels: { NONE_KEYS: keyRegex('none'), SINGLEFLIGHT_KEYS: keyRegex('singleflight'), SOFT_TTL_KEYS: keyRegex('soft-ttl') },
+  facts: [],
+  moments: ['storm'],
+  requiresServices: ['query-service', 'query-service-2'],
+  async run(ctx) {
     const p: StormParams = { ...ctx.params, ...(ctx.full ? ctx.params.full : {}) };
     const redis = labRedis(ctx.c);
     const reads = await ProductReads.open(ctx.c);
@@ -88,7 +93,7 @@ export const stampedeScenario: Scenario<Params> = {
     try {
       const initial = ctx.experiment.services['query-service']?.modes.STAMPEDE ?? 'none';
       for (const [i, mode] of ctx.params.modes.entries()) {
-        results.push(await runMode(ctx as never, mode, p, { redis, reads, restart: !(i === 0 && mode === initial) }));
+        results.push(await runMode(ctx, mode, p, { redis, reads, restart: !(i === 0 && mode === initial) }));
       }
     } finally {
       redis.disconnect();
@@ -105,11 +110,11 @@ export const stampedeScenario: Scenario<Params> = {
         series: results.map((r) => ({ name: r.mode, points: r.results.map((x): [number, number] => [Number((x.startMs / 1000).toFixed(3)), Math.round(x.ms)]) })),
       },
     ];
-    return {
+    return finished({
       figures,
       sections: [{ title: 'Stampede per mode', markdown: table(results, p) }],
       plots,
       data: results.map((r) => ({ mode: r.mode, seconds: r.seconds, keyExpiries: r.keyExpiries, dbLoads: r.dbLoads, dbLoadsByService: r.dbLoadsByService, series: r.series })),
-    };
+    });
   },
 };

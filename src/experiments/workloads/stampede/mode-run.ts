@@ -1,9 +1,9 @@
 import type Redis from 'ioredis';
-import { addToxic, removeToxic } from '../../../chaos/toxics';
 import { sleep } from '../../../lib/wait';
 import type { StampedeMode } from '../../../services/query/config';
+import { Interrupted } from '../../quiescence';
 import { EXP_CACHE_PREFIX } from '../../watcher';
-import type { ScenarioContext } from '../types';
+import type { FiredStep, WorkloadContext } from '../types';
 import type { ProductReads } from './db-reads';
 import { hardExpire, softExpire, waitFilledSince } from './expiry';
 import { burst, planReaders, type ReaderResult } from './readers';
@@ -48,29 +48,29 @@ export function keyExpiries(seed: number, p: StormParams): number {
 
 /**
  * One mode's storm: both query-service instances restarted in the mode, its hot keys seeded and warmed (each
- * read once, fast DB), then the DB made slow with a Toxiproxy latency toxic on `mysql` and, `rounds` times:
+ * read once, fast DB), then the DB made slow (the file's `storm` steps: a latency toxic on `mysql`) and, `rounds` times:
  * expire every hot key at once, fire the seeded readers through both instances, wait for the answers (and, with
- * soft-ttl, for the background refresh). The toxic is removed in `finally`, whatever happens.
+ * soft-ttl, for the background refresh). The slow DB is the file's `storm` steps, undone in `finally`.
  */
-export async function runMode(ctx: ScenarioContext<unknown>, mode: StampedeMode, p: StormParams, deps: { redis: Redis; reads: ProductReads; restart: boolean }): Promise<ModeResult> {
+export async function runMode(ctx: WorkloadContext<unknown>, mode: StampedeMode, p: StormParams, deps: { redis: Redis; reads: ProductReads; restart: boolean }): Promise<ModeResult> {
   const { redis, reads } = deps;
   const ids = modeIds(mode, p.hotKeys);
   if (deps.restart) {
     ctx.note(`${mode}: restarting ${INSTANCES.join(' and ')} with STAMPEDE=${mode}`);
-    await Promise.all(INSTANCES.map((s) => ctx.startService(s, { STAMPEDE: mode })));
+    await Promise.all(INSTANCES.map((s) => ctx.services.start(s, { STAMPEDE: mode })));
   }
   await ctx.pool.query('INSERT INTO product (id, name, price, stock, version) VALUES ?', [ids.map((id) => [id, `hot item ${id}`, 19.99, 100, 1])]);
-  const urls = INSTANCES.map((s) => ctx.serviceUrl(s));
+  const urls = INSTANCES.map((s) => ctx.services.url(s));
   // Warm-up: one read per key (alternating instances, so each opens a DB connection), exactly one load per key.
   for (const [i, id] of ids.entries()) {
     const res = await fetch(`${urls[i % urls.length]}/products/${id}`, { signal: AbortSignal.timeout(10_000) });
     if (!res.ok) throw new Error(`${mode}: warm-up read of product ${id} failed: HTTP ${res.status} ${await res.text()}`);
   }
 
-  const toxic = 'exp_stampede_latency';
-  ctx.facts.toxicsAdded++;
-  await addToxic(ctx.c, { proxy: 'mysql', name: toxic, type: 'latency', stream: 'downstream', attributes: { latency: p.dbLatencyMs, jitter: 0 } });
-  ctx.note(`${mode}: DB slowed by ${p.dbLatencyMs} ms (latency toxic on mysql); ${p.rounds} rounds of ${p.readers} readers on ${p.hotKeys} hot keys`);
+  // The file's `storm` steps (the slow DB): fired through the engine for this mode's rounds, undone after them.
+  const storm: FiredStep[] = [];
+  for (const step of ctx.steps.filter((s) => typeof s.at === 'object' && 'moment' in s.at && s.at.moment === 'storm')) storm.push(await ctx.fire(step));
+  ctx.note(`${mode}: ${p.rounds} rounds of ${p.readers} readers on ${p.hotKeys} hot keys, DB ${p.dbLatencyMs} ms late`);
   const results: ReaderResult[] = [];
   let series: [number, number][] = [];
   const t0 = Date.now();
@@ -81,7 +81,7 @@ export async function runMode(ctx: ScenarioContext<unknown>, mode: StampedeMode,
     const sampler = reads.sample(250);
     try {
       for (let round = 1; round <= p.rounds; round++) {
-        if (ctx.signal?.aborted) throw new Error('interrupted');
+        if (ctx.signal?.aborted) throw new Interrupted();
         const plan = planReaders(ctx.seed, round, { ...p, instances: urls.length });
         const asked = [...new Set(plan.map((r) => ids[r.keyIndex]))];
         if (mode === 'soft-ttl') await softExpire(redis, EXP_CACHE_PREFIX, ids);
@@ -102,22 +102,21 @@ export async function runMode(ctx: ScenarioContext<unknown>, mode: StampedeMode,
     }
     after = await reads.count();
   } finally {
-    await removeToxic(ctx.c, 'mysql', toxic).catch(() => {});
-    ctx.note(`${mode}: latency toxic removed`);
+    for (const fired of storm) await fired.undo();
   }
   const seconds = (Date.now() - t0) / 1000;
   const dbLoadsByService = (await scrapedLoads(ctx, mode, urls, ids)) - ids.length;
   const peakSelectQps = await ctx.prom
     .scalar(`max_over_time(rate(mysql_global_status_commands_total{command="select"}[2s])[${Math.max(2, Math.ceil(seconds) + 1)}s:500ms])`)
     .catch(() => NaN);
-  return { mode, keyExpiries: keyExpiries(ctx.seed, p), dbLoads: after - before, dbLoadsByService, results, series, peakSelectQps: Math.round(peakSelectQps), seconds };
+  return { mode, keyExpiries: keyExpiries(ctx.seed, p), dbLoads: after - before, dbLoadsByService, results, series, peakSelectQps: Math.round(peakSelectQps ?? NaN), seconds };
 }
 
 /**
  * The services' load counters for this mode's keys, once Prometheus holds the same total: the next mode restarts
  * the services, and a load Prometheus never scraped would be missing from the PromQL probes.
  */
-async function scrapedLoads(ctx: ScenarioContext<unknown>, mode: StampedeMode, urls: string[], ids: number[]): Promise<number> {
+async function scrapedLoads(ctx: WorkloadContext<unknown>, mode: StampedeMode, urls: string[], ids: number[]): Promise<number> {
   let own = 0;
   for (const u of urls) {
     const st = (await (await fetch(`${u}/cache/stats`, { signal: AbortSignal.timeout(10_000) })).json()) as { dbQueriesByKey: Record<string, number> };
@@ -126,7 +125,7 @@ async function scrapedLoads(ctx: ScenarioContext<unknown>, mode: StampedeMode, u
   const q = `sum(lab_query_db_queries_by_key_total{run="${ctx.runId}",key=~"${keyRegex(mode)}"})`;
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const seen = await ctx.prom.scalar(q).catch(() => -1);
+    const seen = (await ctx.prom.scalar(q).catch(() => undefined)) ?? -1;
     if (seen === own) return own;
     if (Date.now() > deadline) {
       ctx.note(`${mode}: Prometheus has ${seen} loads for this mode's keys, the services ${own}; going on`);

@@ -1,7 +1,7 @@
 import { labKafka } from '../../../lib/kafka';
 import { sleep } from '../../../lib/wait';
 import type { Admin } from 'kafkajs';
-import type { ScenarioContext } from '../types';
+import type { WorkloadContext } from '../types';
 import { createCellTopics, LeaderFaults, partitionStates, replicationBarrier, waitStates, type PartitionState } from './cluster';
 import { cellId, cellLabel, type Cell, type FaultKind, type Size } from './params';
 import { CellProducer } from './producer';
@@ -24,7 +24,7 @@ export interface CellResult {
   errors: Record<string, number>;
 }
 
-type Ctx = Pick<ScenarioContext<unknown>, 'c' | 'topic' | 'note' | 'facts'>;
+type Ctx = Pick<WorkloadContext<unknown>, 'c' | 'topic' | 'note' | 'steps' | 'fire'>;
 
 /**
  * One fault against every cell at once: topics led by `replicas[0]`, one producer per cell, the fault, producing on
@@ -37,7 +37,7 @@ export async function runPhase(ctx: Ctx, fault: FaultKind, size: Size, replicas:
   const topics = cells.map((x) => x.topic);
   const admin = labKafka(c, 'e009-admin').admin();
   await admin.connect();
-  const faults = new LeaderFaults(c, leader);
+  const faults = new LeaderFaults(c, ctx, leader);
   const producers = cells.map(({ cell, topic }) => new CellProducer(c, topic, { acks: cell.acks, ratePerSec: size.ratePerSec, ackTimeoutMs: size.ackTimeoutMs, retries: size.retries, t0, label: cellId(cell) }));
   let isrAtFault = new Map<string, PartitionState>();
   let after = new Map<string, PartitionState>();
@@ -102,18 +102,16 @@ async function watchFailover(admin: Admin, topics: string[], oldLeader: number, 
 
 /** Applies the phase's fault; returns the partitions' states at the moment it struck. */
 async function inject(ctx: Ctx, fault: FaultKind, size: Size, faults: LeaderFaults, admin: Admin, topics: string[]) {
-  const { note, facts } = ctx;
+  const { note } = ctx;
   const L = faults.leader;
   const kill = async () => {
     const states = await partitionStates(admin, topics);
-    faults.kill();
-    facts.brokerKills++;
+    await faults.kill();
     note(`${fault}: kill -9 kafka-${L} (ISR then: ${describeIsr(states)})`);
     return states;
   };
   if (fault === 'leader-kill') return kill();
   await faults.cut();
-  facts.toxicsAdded++;
   note(`${fault}: kafka-${L}-internal down: followers cannot fetch from the leader; clients still reach it`);
   if (fault === 'lagging-followers-kill') {
     await sleep(size.lagMs);

@@ -6,7 +6,7 @@ import { labKafka } from '../../lib/kafka';
 import { atMost, isolationCluster, readBetweenHws, READ_COMMITTED, READ_UNCOMMITTED, type ClusterLike } from '../../lib/offsets';
 import { sleep, waitFor } from '../../lib/wait';
 import { prng } from '../workload';
-import type { Scenario, ScenarioContext } from './types';
+import { finished, type WorkloadContext, type WorkloadKind } from './types';
 
 const Params = z.object({
   /** transactions that commit before the interesting part (the read_committed consumer must apply all of them) */
@@ -71,12 +71,13 @@ const stable = (parts: Offsets[]) => parts.every((p) => p.lso === p.hw);
  * side_effect_ledger row per event, the real consequence). Figures come from the brokers (ListOffsets per
  * isolation level), from the ledger in MariaDB, and from Prometheus (the kafka-offsets-exporter's gauges).
  */
-export const transactionsScenario: Scenario<Params> = {
+export const transactionsScenario: WorkloadKind<typeof Params> = {
   kind: 'transactions',
   summary: 'committed, aborted and held-open Kafka transactions read by a read_committed and a read_uncommitted consumer',
   params: Params,
   figures: FIGURES,
-  async run(ctx: ScenarioContext<Params>) {
+  facts: [],
+  async run(ctx: WorkloadContext<Params>) {
     const p = ctx.params;
     const kafka = labKafka(ctx.c, `exp-${ctx.runId}`);
     const nextId = eventIds(prng(ctx.seed));
@@ -178,16 +179,16 @@ export const transactionsScenario: Scenario<Params> = {
     const table = ['| consumer | applied | committed events applied | aborted events applied |', '|---|---|---|---|',
       `| read_committed (✅) | ${rc.size} | ${count(rc, ids.committed)} / ${ids.committed.size} | ${count(rc, ids.aborted)} |`,
       `| read_uncommitted (❌) | ${ru.size} | ${count(ru, ids.committed)} / ${ids.committed.size} | ${count(ru, ids.aborted)} / ${ids.aborted.size} |`].join('\n');
-    return {
+    return finished({
       figures: f,
       sections: [{ title: 'What each consumer applied (side_effect_ledger)', markdown: table }],
       data: { abortedApplied: [...ids.aborted].filter((id) => ru.has(id)), deliveries: { readCommitted: seen.rc.length, readUncommitted: seen.ru.length } },
-    };
+    });
   },
 };
 
 /** A consumer that applies every event it receives: one ledger row, then the delivery is recorded. */
-async function applier(kafka: Kafka, ctx: ScenarioContext<Params>, groupId: string, readUncommitted: boolean, onApplied: (d: Omit<Delivery, 'phase'>) => void): Promise<Consumer> {
+async function applier(kafka: Kafka, ctx: WorkloadContext<Params>, groupId: string, readUncommitted: boolean, onApplied: (d: Omit<Delivery, 'phase'>) => void): Promise<Consumer> {
   const consumer = kafka.consumer({ groupId, readUncommitted, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 200 });
   await consumer.connect();
   await consumer.subscribe({ topic: ctx.topic, fromBeginning: true });

@@ -2,7 +2,8 @@ import { Interrupted } from '../quiescence';
 import { prng } from '../workload';
 import { DurabilityParams, isLossCandidate, isSafe, sizeFor } from './durability/params';
 import { runPhase, type CellResult } from './durability/phase';
-import type { Scenario } from './types';
+import { DURABILITY_MOMENTS } from './durability/cluster';
+import { finished, type WorkloadKind } from './types';
 
 const FIGURES = [
   'cells', 'acked', 'rejected', 'failed', 'lost', 'duplicated', 'records',
@@ -14,11 +15,13 @@ const FIGURES = [
  * topic written by its own seeded raw producer; after failover and recovery every topic is read back
  * (read_committed) and each acknowledged sequence number looked for — Jepsen's acked / rejected / lost / duplicated.
  */
-export const durabilityMatrix: Scenario<DurabilityParams> = {
+export const durabilityMatrix: WorkloadKind<typeof DurabilityParams> = {
   kind: 'durability-matrix',
   summary: 'acks × min.insync.replicas × unclean election under a leader kill / isolation: acked, rejected, lost, duplicated per cell',
   params: DurabilityParams,
   figures: FIGURES,
+  facts: [],
+  moments: DURABILITY_MOMENTS,
   async run(ctx) {
     const size = sizeFor(ctx.params, ctx.full);
     // The seed picks the victim and the order of its followers: every cell of the run is led by the same broker.
@@ -50,11 +53,11 @@ export const durabilityMatrix: Scenario<DurabilityParams> = {
       uncleanElections: results.filter((r) => r.uncleanElection).length,
     };
     ctx.note(`audit: ${figures.acked} acked, ${figures.rejected} rejected, ${figures.lost} acknowledged writes lost (${figures.safeLost} in acks=all/min.insync=2 cells)`);
-    return {
+    return finished({
       figures,
       sections: [{ title: `Durability matrix (leader kafka-${leader}, replicas [${replicas.join(',')}], seed ${ctx.seed})`, markdown: jepsenTable(results) }],
       data: { replicas, size, cells: results },
-    };
+    });
   },
 };
 

@@ -1,12 +1,12 @@
 import type { Admin } from 'kafkajs';
-import { signalComponent } from '../../../chaos/process-faults';
-import { addToxic, removeToxic } from '../../../chaos/toxics';
 import type { LabConfig } from '../../../lib/config';
 import { LabError } from '../../../lib/errors';
 import { labKafka } from '../../../lib/kafka';
 import { sleep, waitFor } from '../../../lib/wait';
 import { silentProgress } from '../../../runtime/progress';
 import { up } from '../../../runtime/stack';
+import type { Step } from '../../schema';
+import type { FiredStep, WorkloadContext } from '../types';
 import { cellLabel, type Cell } from './params';
 
 export interface PartitionState {
@@ -77,40 +77,47 @@ export async function waitStates(admin: Admin, topics: string[], what: string, o
   }, { timeoutMs, intervalMs: 500 });
 }
 
+/** The file's E-009 steps, fired at these moments and aimed at the phase's leader. */
+export const DURABILITY_MOMENTS = ['cut-replication', 'kill-leader'] as const;
+
 /**
- * The faults of a phase, each with its undo. `cut` disables the leader's replication proxy (kafka-N-internal):
- * followers can no longer fetch from it, while clients (kafka-N) and the KRaft controller link (not proxied) still
- * reach it. `heal` always runs: toxic removed, a killed broker restarted, the stack healthy again.
+ * The faults of a phase: the file's steps for each moment, fired through the engine and aimed at this phase's
+ * leader. `cut-replication` takes the leader's replication proxy (kafka-N-internal) down: followers can no longer
+ * fetch from it, while clients (kafka-N) and the KRaft controller link (not proxied) still reach it.
+ * `kill-leader` SIGKILLs it. `heal` always runs: every fired step undone, the stack healthy again.
  */
 export class LeaderFaults {
-  private cutOn = false;
-  private killed = false;
-  constructor(private readonly c: LabConfig, readonly leader: number) {}
+  private cutFired: FiredStep[] = [];
+  private killFired: FiredStep[] = [];
+  constructor(
+    private readonly c: LabConfig,
+    private readonly ctx: Pick<WorkloadContext<unknown>, 'steps' | 'fire'>,
+    readonly leader: number,
+  ) {}
 
-  private get proxy() {
-    return `kafka-${this.leader}-internal`;
+  private stepsAt(moment: (typeof DURABILITY_MOMENTS)[number]): Step[] {
+    const steps = this.ctx.steps.filter((s) => typeof s.at === 'object' && 'moment' in s.at && s.at.moment === moment);
+    if (!steps.length) throw new LabError(`E-009 needs a method step at { moment: ${moment} }`);
+    return steps;
   }
 
   async cut(): Promise<void> {
-    await addToxic(this.c, { proxy: this.proxy, type: 'down', name: 'e009_replication_cut' });
-    this.cutOn = true;
+    for (const step of this.stepsAt('cut-replication')) this.cutFired.push(await this.ctx.fire(step, { proxy: `kafka-${this.leader}-internal` }));
   }
 
   async uncut(): Promise<void> {
-    if (!this.cutOn) return;
-    await removeToxic(this.c, this.proxy, 'e009_replication_cut', 'down');
-    this.cutOn = false;
+    for (let fired = this.cutFired.pop(); fired; fired = this.cutFired.pop()) await fired.undo();
   }
 
-  kill(): void {
-    signalComponent(this.c, `kafka-${this.leader}`, 'kill');
-    this.killed = true;
+  async kill(): Promise<void> {
+    for (const step of this.stepsAt('kill-leader')) this.killFired.push(await this.ctx.fire(step, { broker: this.leader }));
   }
 
   /** Undo everything; `up` restarts the killed broker and returns once the cluster is in sync again. */
   async heal(): Promise<void> {
-    await this.uncut().catch(() => {});
-    if (!this.killed) return;
+    await this.uncut();
+    if (!this.killFired.length) return;
+    for (let fired = this.killFired.pop(); fired; fired = this.killFired.pop()) await fired.undo();
     // A JVM restart on a crowded 2-core box can miss the start timeout once; `up` then stops it, and we try again.
     for (let attempt = 1; ; attempt++) {
       try {
@@ -120,6 +127,5 @@ export class LeaderFaults {
         if (attempt >= 3) throw new LabError(`kafka-${this.leader} did not come back after E-009 killed it (${(e as Error).message}); run \`chaos up\``, { cause: e, retriable: true });
       }
     }
-    this.killed = false;
   }
 }
