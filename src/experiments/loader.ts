@@ -193,7 +193,12 @@ function semanticProblems(e: Experiment, dirName: string): string[] {
  */
 function evidenceProblems(e: Experiment): string[] {
   const probes = e['steady-state-hypothesis'].probes;
-  const positive = probes.filter((p) => 'gt' in p.tolerance && (p.tolerance.gt === 0 || typeof p.tolerance.gt === 'string'));
+  // "It happened": more than 0 (or than a figure), at least 1, or a range starting at 1 or more.
+  const atLeastOne = (ref: number | string) => typeof ref === 'string' || ref >= 1;
+  const positive = probes.filter((p) => {
+    const t = p.tolerance;
+    return ('gt' in t && (typeof t.gt === 'string' || t.gt >= 0)) || ('ge' in t && atLeastOne(t.ge)) || ('between' in t && typeof t.between[0] === 'number' && t.between[0] >= 1);
+  });
   if (e.expected === 'reproduced' && !positive.length) return ['steady-state-hypothesis: a reproduced experiment needs a probe that the anomaly happened (tolerance `gt: 0`)'];
   const factTied = probes.some((p) => Object.values(p.tolerance).flat().some((ref) => typeof ref === 'string' && ref.startsWith('facts.')));
   if (e.expected === 'controlled' && !positive.length && !factTied) return ['steady-state-hypothesis: a controlled experiment needs a probe that its fault really struck (`gt: 0`, or a tolerance on a facts.* value)'];

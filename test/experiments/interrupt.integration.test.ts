@@ -15,7 +15,7 @@ description: used by the interruption tests only
 expected: controlled
 services:
   command-service: { modes: { COMMAND_MODE: outbox } }
-workload: { commands: 5000, products: 5, ratePerSec: 10 }
+workload: { kind: commands, commands: 5000, products: 5, ratePerSec: 10 }
 method:
   - name: slow redis
     at: start

@@ -13,7 +13,7 @@ description: used by the preflight test only
 expected: controlled
 services:
   command-service: { modes: { COMMAND_MODE: outbox } }
-workload: { commands: 10, products: 2 }
+workload: { kind: commands, commands: 10, products: 2 }
 method:
   - name: a toxic that must never be added
     at: start

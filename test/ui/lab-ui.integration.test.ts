@@ -25,7 +25,7 @@ function journalFixture(runId: string): RunResult {
   const now = Date.now();
   return {
     id: 'E-002', title: 'fixture', runId, seed: 11, expected: 'reproduced', outcome: 'completed', startedAt: new Date(now).toISOString(), durationSec: 42,
-    topic: 'lab.exp.fixture', consumerGroup: 'exp-fixture', workload: { sent: 200, ok: 200, failed: 0, retried: 0, latenciesMs: [], failures: [] },
+    topic: 'lab.exp.fixture', consumerGroup: 'exp-fixture', workloadKind: 'commands', rollbacks: [], workload: { sent: 200, ok: 200, failed: 0, retried: 0, latenciesMs: [], failures: [] },
     facts: { crashes: 3, failpointsFired: 3, restarts: 3, commandsSent: 200, commandsFailed: 0, brokerKills: 0, toxicsAdded: 0, replays: 0, schemaRejected: 0 },
     probes: [], audit: { figures: { lostBeforeTopic: 3, notApplied: 0, duplicateEffects: 0, staleReads: 0 }, ids: { lostBeforeTopic: [], notApplied: [], duplicateEffects: [], topicDuplicates: [], staleReads: [] } } as never,
     timeline: [{ tMs: 0, what: 'fixture written by test/ui/lab-ui.integration.test.ts' }], window: { startSec: now / 1000, endSec: now / 1000 },
