@@ -19,7 +19,7 @@ export function metricNamesIn(query: string): string[] {
     .replace(/\[[^\]]*\]/g, ' ')
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
   const names = new Set<string>();
-  for (const m of bare.matchAll(/(?<![\w.$])([a-zA-Z_:][a-zA-Z0-9_:]*)(?!\s*\()/g)) if (!PROMQL_KEYWORDS.has(m[1].toLowerCase())) names.add(m[1]);
+  for (const m of bare.matchAll(/(?<![\w.$:])([a-zA-Z_:][a-zA-Z0-9_:]*)(?![\w:]|\s*\()/g)) if (!PROMQL_KEYWORDS.has(m[1].toLowerCase())) names.add(m[1]);
   return [...names];
 }
 
