@@ -68,7 +68,7 @@ export async function runWorkload(spec: CommandStreamSpec, seed: number, hooks: 
       if (await send(hooks.commandUrl, commands[i], stats)) {
         stats.ok++;
         stats.latenciesMs.push(Date.now() - t);
-        if (hooks.queryUrl) await fetch(`${hooks.queryUrl()}/products/${commands[i].productId}`, { signal: AbortSignal.timeout(5000) }).then((r) => r.arrayBuffer()).catch(() => {});
+        if (hooks.queryUrl) await fetch(`${hooks.queryUrl()}/products/${commands[i].productId}`, { signal: AbortSignal.timeout(5000) }).then((r) => r.arrayBuffer()).catch(() => undefined); // a read-back miss shows in the audit's staleReads
       } else stats.failed++;
       if (Date.now() - lastReport > 2000) {
         lastReport = Date.now();

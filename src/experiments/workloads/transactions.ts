@@ -1,3 +1,4 @@
+import { bestEffort } from '../../lib/best-effort';
 import type { Consumer, Kafka, Message } from 'kafkajs';
 import type { RowDataPacket } from 'mysql2/promise';
 import { z } from 'zod';
@@ -56,7 +57,7 @@ async function offsetsReader(kafka: Kafka, topic: string) {
       const { hw, between: lso } = await readBetweenHws(() => latest(ru), () => latest(rc));
       return [...hw].map(([partition, h]) => ({ partition, hw: h, lso: atMost(lso.get(partition) ?? h, h) })).sort((a, b) => a.partition - b.partition);
     },
-    close: () => Promise.all([rc.disconnect(), ru.disconnect()].map((x) => x.catch(() => {}))),
+    close: () => Promise.all([rc.disconnect(), ru.disconnect()].map((x) => bestEffort(x, 'closing an offsets reader'))),
   };
 }
 
@@ -161,7 +162,7 @@ export const transactionsScenario: WorkloadKind<typeof Params> = {
       f.redeliveries = seen.rc.length - distinct(seen.rc) + seen.ru.length - distinct(seen.ru);
       ctx.note('held transaction committed: LSO = HW on every partition, read_committed applied it');
     } finally {
-      await Promise.all([producer.disconnect(), ...consumers.map((c) => c.disconnect())].map((x) => x.catch(() => {})));
+      await Promise.all([producer.disconnect(), ...consumers.map((c) => c.disconnect())].map((x) => bestEffort(x, 'disconnecting a client')));
       await offsets.close();
     }
 

@@ -24,7 +24,13 @@ export class QueryMetrics {
   readonly requestDuration;
 
   constructor(readonly registry: Registry, readonly instance: string) {
-    const c = (name: string, help: string, labels: string[] = []) => counter(registry, `lab_query_${name}_total`, help, ['instance', ...labels]);
+    // A counter labelled by instance only is exported at 0 from the start: a probe reading it then has evidence
+    // (the series) that the service was up and scraped, instead of "no data".
+    const c = (name: string, help: string, labels: string[] = []) => {
+      const made = counter(registry, `lab_query_${name}_total`, help, ['instance', ...labels]);
+      if (!labels.length) made.inc({ instance }, 0);
+      return made;
+    };
     this.dbQueries = c('db_queries', 'Product loads sent to the database (every cause: miss, refresh, fallback).');
     this.dbQueriesByKey = c('db_queries_by_key', 'Product loads per product id; experiments use few keys, do not use in production.', ['key']);
     this.cacheHits = c('cache_hits', 'Requests answered from a fresh cache entry.');

@@ -1,3 +1,4 @@
+import { bestEffort } from '../../../lib/best-effort';
 import type { Admin } from 'kafkajs';
 import type { LabConfig } from '../../../lib/config';
 import { LabError } from '../../../lib/errors';
@@ -65,7 +66,7 @@ export async function replicationBarrier(c: LabConfig, topics: string[]): Promis
   try {
     await producer.sendBatch({ acks: -1, timeout: 30_000, topicMessages: topics.map((topic) => ({ topic, messages: [{ key: 'barrier', value: 'replicated up to here' }] })) });
   } finally {
-    await producer.disconnect().catch(() => {});
+    await bestEffort(producer.disconnect(), 'disconnecting the barrier producer');
   }
 }
 

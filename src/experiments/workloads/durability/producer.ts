@@ -1,3 +1,4 @@
+import { bestEffort } from '../../../lib/best-effort';
 import type { Producer } from 'kafkajs';
 import type { LabConfig } from '../../../lib/config';
 import { labKafka } from '../../../lib/kafka';
@@ -84,8 +85,8 @@ export class CellProducer {
   /** Stops sending; a send still waiting on a dead broker is cut short by the disconnect (it counts as failed). */
   async stop(graceMs = 3000): Promise<void> {
     this.stopped = true;
-    await Promise.race([this.loop?.catch(() => {}), sleep(graceMs)]);
-    await this.producer.disconnect().catch(() => {});
-    await Promise.race([this.loop?.catch(() => {}), sleep(graceMs)]);
+    await Promise.race([bestEffort(this.loop, 'the cell producer loop'), sleep(graceMs)]);
+    await bestEffort(this.producer.disconnect(), 'disconnecting a cell producer');
+    await Promise.race([bestEffort(this.loop, 'the cell producer loop'), sleep(graceMs)]);
   }
 }

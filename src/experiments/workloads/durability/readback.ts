@@ -1,3 +1,4 @@
+import { bestEffort } from '../../../lib/best-effort';
 import { randomUUID } from 'node:crypto';
 import type { LabConfig } from '../../../lib/config';
 import { LabError } from '../../../lib/errors';
@@ -47,11 +48,11 @@ export async function readCells(c: LabConfig, topics: string[], timeoutMs = 90_0
       await Promise.race([finished, new Promise((_, rej) => (timer = setTimeout(() => rej(new LabError(`reading E-009's cell topics did not reach their ends in ${timeoutMs} ms (left: ${[...pending].join(', ')})`, { retriable: true })), timeoutMs)))]);
       clearTimeout(timer);
     } finally {
-      await consumer.disconnect().catch(() => {});
+      await bestEffort(consumer.disconnect(), 'disconnecting the read-back consumer');
     }
     return out;
   } finally {
-    await admin.deleteGroups([groupId]).catch(() => {});
+    await bestEffort(admin.deleteGroups([groupId]), `deleting the read-back group ${groupId}`);
     await admin.disconnect();
   }
 }

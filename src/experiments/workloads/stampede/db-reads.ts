@@ -1,3 +1,4 @@
+import { bestEffort } from '../../../lib/best-effort';
 import * as mysql from 'mysql2/promise';
 import type { LabConfig } from '../../../lib/config';
 import { DB } from '../../../lib/db';
@@ -58,7 +59,7 @@ export class ProductReads {
   }
 
   async close(): Promise<void> {
-    await this.conn.query(`SET GLOBAL userstat = ${this.userstatWas === 'ON' ? 1 : 0}`).catch(() => {});
-    await this.conn.end().catch(() => {});
+    await bestEffort(this.conn.query(`SET GLOBAL userstat = ${this.userstatWas === 'ON' ? 1 : 0}`), 'restoring userstat');
+    await bestEffort(this.conn.end(), 'closing the DB connection');
   }
 }
