@@ -69,4 +69,38 @@ describe('interrupting an experiment', function () {
     const journal = JSON.parse(fs.readFileSync(path.join(path.dirname(file), 'report', 'journal.json'), 'utf8'));
     expect(journal.outcome).to.equal('interrupted');
   });
+
+  /** Ctrl-C in the middle of a real experiment: exit 130, `interrupted`, every fault's rollback recorded, nothing left. */
+  async function interruptRealRun(id: string, underWay: () => Promise<boolean>) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `lab-int-${id}-`));
+    const child = spawn(process.execPath, [path.join(c.root, 'bin/run.js'), 'exp', 'run', id, '--report', dir], { cwd: c.root, stdio: 'ignore' });
+    await waitFor(`${id} to be under way`, underWay, { timeoutMs: 150_000, intervalMs: 300 });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.once('exit', (c2) => r(c2)));
+    const journal = JSON.parse(fs.readFileSync(path.join(dir, 'journal.json'), 'utf8')) as { outcome: string; rollbacks: { name: string; status: string; origin: string }[] };
+    return { code, journal };
+  }
+
+  const mysqlToxics = async () => ((await (await fetch(`http://${c.host}:${c.ports.toxiproxy}/proxies/mysql/toxics`)).json()) as unknown[]).length;
+
+  it('interrupts E-001 mid-workload: exit 130, outcome interrupted, its failpoint disarmed and services stopped on the record', async () => {
+    const { code, journal } = await interruptRealRun('E-001', async () => (await running()).includes('outbox-relay') && (await running()).includes('consumer-service'));
+    expect(code).to.equal(130);
+    expect(journal.outcome).to.equal('interrupted');
+    expect(journal.rollbacks.filter((r) => r.status !== 'ok')).to.deep.equal([]);
+    expect(journal.rollbacks.map((r) => r.name)).to.include('stop the experiment\u2019s services');
+    expect(await running()).to.deep.equal([]);
+  });
+
+  it('interrupts E-008 during a storm: exit 130, outcome interrupted, the latency toxic removed on the record', async () => {
+    const { code, journal } = await interruptRealRun('E-008', async () => (await mysqlToxics()) > 0);
+    expect(code).to.equal(130);
+    expect(journal.outcome).to.equal('interrupted');
+    const storm = journal.rollbacks.filter((r) => r.origin.startsWith('the DB answers late'));
+    expect(storm, 'the storm step\u2019s rollback').to.have.length.greaterThan(0);
+    expect(storm.every((r) => r.status === 'ok')).to.equal(true);
+    expect(await mysqlToxics()).to.equal(0);
+    expect(await running()).to.deep.equal([]);
+  });
 });
+
