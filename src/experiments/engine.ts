@@ -13,7 +13,7 @@ import { heal } from '../chaos/heal';
 import { healToxics, prometheusClient, supervisorFor, up } from '../runtime/stack';
 import { replayDlq } from '../services/replay-worker/replay';
 import { audit, type AuditResult } from './audit';
-import { applyFault, type FaultContext, type Rollback } from './faults';
+import { applyFault, type FaultEnv, type Rollback } from '../chaos/faults';
 import { InvalidExperimentError, type LoadedExperiment } from './loader';
 import { Interrupted, waitQuiescence } from './quiescence';
 import { runWorkload, type WorkloadStats } from './runner';
@@ -114,27 +114,25 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
     await resetState(c, pool, topic);
     await watcher.startAll();
 
-    const ctx: FaultContext = {
+    const env: FaultEnv = {
       c,
       serviceUrl: (s) => watcher.url(s),
       startService: (s, env) => watcher.start(s, env, true),
       stopService: (s) => watcher.stop(s),
       replay: async (dryRun) => {
-        facts.replays += dryRun ? 0 : 1;
         const r = await replayDlq(c, { topic, dryRun, maxRate: 0 });
         return { inDlq: r.inDlq, selected: r.selected, replayed: r.replayed };
       },
       note,
       topic,
-      schemaRejected: () => void facts.schemaRejected++,
     };
     const fire = async (step: Step) => {
       if (opts.signal?.aborted) throw new Interrupted();
-      if (step.fault.type === 'toxic') facts.toxicsAdded++;
-      if (step.fault.type === 'broker' && step.fault.action === 'kill') facts.brokerKills++;
       if (step.fault.type === 'failpoint') watcher.rearmOnRestart(step.fault);
-      const rb = await applyFault(ctx, step.fault, e.method.indexOf(step));
-      if (rb) rollbacks.push(rb);
+      const applied = await applyFault(env, step.fault, { index: e.method.indexOf(step), name: step.name });
+      note(applied.description, applied.data);
+      for (const [fact, n] of Object.entries(applied.facts ?? {})) facts[fact as keyof RunFacts] += n;
+      if (applied.rollback) rollbacks.push(applied.rollback);
     };
 
     for (const step of e.method.filter((s) => s.at === 'start')) await fire(step);

@@ -174,11 +174,6 @@ function semanticProblems(e: Experiment, dirName: string): string[] {
     if ((f.type === 'failpoint' || f.type === 'service') && !(f.service in e.services))
       out.push(`method.${i} (${step.name}): service ${f.service} is not among this experiment's services (${Object.keys(e.services).join(', ')})`);
   }
-  for (const [i, step] of e.method.entries()) {
-    const f = step.fault;
-    if (f.type === 'registry' && f.action === 'set-compatibility' && !f.level) out.push(`method.${i} (${step.name}): set-compatibility needs a level`);
-    if (f.type === 'registry' && f.action === 'register' && !f.schema) out.push(`method.${i} (${step.name}): register needs a schema`);
-  }
   for (const p of e['steady-state-hypothesis'].probes) if (p.type === 'promql' && !/\S/.test(p.query)) out.push(`probe ${p.name}: empty query`);
   // references in tolerances must name a real audit figure or run fact
   const FACTS = ['crashes', 'failpointsFired', 'restarts', 'commandsSent', 'commandsFailed', 'brokerKills', 'toxicsAdded', 'replays', 'schemaRejected'];
