@@ -30,7 +30,7 @@ export function attributeInfo(schema: z.AnyZodObject): AttributeInfo[] {
 }
 
 const shown = (a: AttributeInfo) =>
-  `\`${a.name}\`${a.default !== undefined ? `=${String(a.default)}` : a.required ? '' : '?'}${a.options ? ` (${a.options.join('\\|')})` : ''}`;
+  `\`${a.name}\`${a.default !== undefined ? `=${String(a.default)}` : a.required ? '' : '?'}${a.options && a.options.length <= 4 ? ` (${a.options.join('\\|')})` : ''}`;
 
 /** The fault kinds as a Markdown table, generated from the registry (experiments/README.md holds a copy; a test compares). */
 export function faultKindsTable(): string {
