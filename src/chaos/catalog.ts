@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { LabConfig } from '../lib/config';
 import { LabError, UnknownNameError } from '../lib/errors';
 import { labKafka } from '../lib/kafka';
@@ -32,7 +33,7 @@ export const FAULTS = [...FAULT_TYPES, ...Object.keys(INJECT_ALIASES)] as readon
 
 /** The attribute that `--target` fills, per kind. */
 const TARGETS = ['proxy', 'broker', 'service'] as const;
-const targetOf = (kind: FaultKind) => TARGETS.find((t) => t in (kind.schema as unknown as { shape: object }).shape);
+const targetOf = (kind: FaultKind<z.AnyZodObject>) => TARGETS.find((t) => t in kind.schema.shape);
 
 /** `rateKBps` → `rate-kbps`, `averageSizeBytes` → `average-size-bytes`. */
 export const flagName = (attribute: string) => attribute.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
@@ -88,8 +89,8 @@ export async function faultTopic(c: LabConfig, o: { topic?: string; exp?: string
 }
 
 /** Flag values (strings from the command line, booleans) → the kind's attributes; a flag of another kind is an error. */
-function attributesFromFlags(kind: FaultKind, flags: Record<string, string | boolean | undefined>): Record<string, unknown> {
-  const own = new Map(attributeInfo(kind.schema as never).map((a) => [flagName(a.name), a]));
+function attributesFromFlags(kind: FaultKind<z.AnyZodObject>, flags: Record<string, string | boolean | undefined>): Record<string, unknown> {
+  const own = new Map(attributeInfo(kind.schema).map((a) => [flagName(a.name), a]));
   const out: Record<string, unknown> = {};
   for (const [flag, value] of Object.entries(flags)) {
     if (value === undefined) continue;
