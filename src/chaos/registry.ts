@@ -22,6 +22,7 @@ async function call(c: LabConfig, method: string, path: string, body: unknown): 
   } catch (e) {
     throw new LabError(`schema registry unreachable at ${schemaRegistryUrl(c)} (${(e as Error).message}); run \`chaos up\` and check \`chaos status\``, { cause: e });
   }
+  // An error page may not be JSON: the status is the answer then, and the message stays empty.
   const json = (await res.json().catch(() => ({}))) as { id?: number; message?: string };
   return { status: res.status, id: json.id, message: json.message };
 }

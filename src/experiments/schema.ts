@@ -14,7 +14,8 @@ export const DECLARED_ROLLBACKS = ['heal', 'disarm-failpoints', 'stop-services']
 
 export const ServiceName = z.enum(['command-service', 'outbox-relay', 'consumer-service', 'query-service', 'query-service-2', 'replay-worker']);
 
-export type { Fault } from '../chaos/faults';
+// Fault kinds are registered in src/chaos/faults (one file each); the experiment file uses that one union.
+export { FaultSchema, type Fault } from '../chaos/faults';
 
 /** When a step fires: before the workload, after N commands or N ms of the command stream, at quiescence, or at a moment of the workload. */
 const At = z.union([

@@ -19,7 +19,7 @@ workload: { kind: commands, commands: 5000, products: 5, ratePerSec: 10 }
 method:
   - name: slow redis
     at: start
-    fault: { type: toxic, proxy: redis, toxic: { type: latency, attributes: { latency: 5 } } }
+    fault: { type: latency, proxy: redis, latencyMs: 5 }
 steady-state-hypothesis:
   title: n/a
   probes:

@@ -17,7 +17,7 @@ workload: { kind: commands, commands: 10, products: 2 }
 method:
   - name: a toxic that must never be added
     at: start
-    fault: { type: toxic, proxy: mysql, toxic: { type: latency, attributes: { latency: 500 } } }
+    fault: { type: latency, proxy: mysql, latencyMs: 500 }
 steady-state-hypothesis:
   title: n/a
   probes:

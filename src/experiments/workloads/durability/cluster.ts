@@ -114,19 +114,9 @@ export class LeaderFaults {
     for (const step of this.stepsAt('kill-leader')) this.killFired.push(await this.ctx.fire(step, { broker: this.leader }));
   }
 
-  /** Undo everything; `up` restarts the killed broker and returns once the cluster is in sync again. */
+  /** Undo everything, recorded by the engine: replication proxy back, a killed broker restarted (the cluster healthy). */
   async heal(): Promise<void> {
     await this.uncut();
-    if (!this.killFired.length) return;
     for (let fired = this.killFired.pop(); fired; fired = this.killFired.pop()) await fired.undo();
-    // A JVM restart on a crowded 2-core box can miss the start timeout once; `up` then stops it, and we try again.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await up(this.c, silentProgress);
-        break;
-      } catch (e) {
-        if (attempt >= 3) throw new LabError(`kafka-${this.leader} did not come back after E-009 killed it (${(e as Error).message}); run \`chaos up\``, { cause: e, retriable: true });
-      }
-    }
   }
 }
