@@ -63,7 +63,9 @@ async function leaderOf(c: LabConfig, topic: string): Promise<number> {
   await admin.connect();
   try {
     const md = await admin.fetchTopicMetadata({ topics: [topic] });
-    return md.topics[0].partitions.find((p) => p.partitionId === 0)!.leader;
+    const partition = md.topics[0]?.partitions.find((p) => p.partitionId === 0);
+    if (!partition) throw new LabError(`${topic} has no partition 0 (does it exist?)`);
+    return partition.leader;
   } finally {
     await admin.disconnect();
   }

@@ -8,9 +8,9 @@ const mark = (ok: boolean) => (ok ? '✅' : '❌');
 /** The verdict in words: did the run show what the experiment promises? */
 export function headline(r: RunResult): string {
   const a = r.audit?.figures;
-  const scenario = r.audit && !('committed' in r.audit.figures);
+  const scenario = a && !('committed' in a);
   const figures = scenario
-    ? Object.entries(a!).map(([k, v]) => `${k} ${v}`).join(', ')
+    ? Object.entries(a).map(([k, v]) => `${k} ${v}`).join(', ')
     : a
     ? `committed ${a.committed}, lost before topic ${a.lostBeforeTopic}, topic duplicates ${a.topicDuplicates}, not applied ${a.notApplied}, duplicate side effects ${a.duplicateEffects}, DLQ ${a.dlqRecords}, stale reads ${a.staleReads}`
     : 'no audit';

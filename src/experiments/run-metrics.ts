@@ -71,7 +71,8 @@ export class RunMetrics {
       const known = (await this.prom.query(`up{job="${RUN_METRICS_JOB}"}`).catch(() => [])).length > 0;
       while (known && Date.now() < deadline && !(await this.prom.query(scraped).catch(() => [])).length) await sleep(250);
     } finally {
-      await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+      const server = this.server;
+      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   }
 }

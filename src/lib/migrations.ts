@@ -48,7 +48,8 @@ function historyStorage(conn: mysql.Connection, files: MigrationFile[]): UmzugSt
   const byName = new Map(files.map((f) => [f.script, f]));
   return {
     async logMigration({ name }) {
-      const f = byName.get(name)!;
+      const f = byName.get(name);
+      if (!f) throw new Error(`umzug logged ${name}, which is not a file in db/migrations`);
       await conn.query(`INSERT INTO ${HISTORY_TABLE} (version, description, script, checksum, success) VALUES (?, ?, ?, ?, 1)`, [f.version, f.description, f.script, f.checksum]);
     },
     async unlogMigration({ name }) {

@@ -37,7 +37,7 @@ async function main() {
   const store = cacheStore(redis, cfg);
   const lock = new FillLock(redis, cfg.keyPrefix, cfg.lockTtlMs);
 
-  let invalidator: Invalidator | undefined;
+  let invalidator: Invalidator | undefined; // eslint-disable-line prefer-const -- assigned after the shutdown hook that reads it is set up
   const ctx = serviceContext(name, registry, async () => {
     const [redisOk, dbOk] = await Promise.all([
       redis.ping().then(() => true, () => false),

@@ -54,9 +54,11 @@ export async function resetOffsets(lab: Pick<LabConfig, 'host' | 'ports' | 'brok
         let target: bigint;
         if (o.to === 'earliest') target = low;
         else if (o.to === 'latest') target = high;
-        else if (o.to === 'offset') target = BigInt(o.offset!) < low ? low : BigInt(o.offset!) > high ? high : BigInt(o.offset!);
-        else {
-          const t = byTs!.get(b.partition);
+        else if (o.to === 'offset') {
+          const wanted = BigInt(o.offset ?? 0);
+          target = wanted < low ? low : wanted > high ? high : wanted;
+        } else {
+          const t = byTs?.get(b.partition);
           target = t === undefined || t === '-1' ? high : BigInt(t); // nothing at/after the timestamp: the end
         }
         const cur = current?.partitions.find((p) => p.partition === b.partition)?.offset ?? '-1';

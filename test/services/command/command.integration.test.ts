@@ -3,7 +3,7 @@ import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { LabConfig } from '../../../src/lib/config';
 import { readTopic } from '../../../src/lib/topics';
 import { ensureLab } from '../../support/lab';
-import { freshTopic, http, metric, resetTables, startTestService, stopTestService, stopTestServices, waitTestServiceExit, testPool, uniqueId } from '../../support/services';
+import { freshTopic, http, metric, resetTables, startTestService, stopTestServices, waitTestServiceExit, testPool, uniqueId } from '../../support/services';
 
 describe('command-service', function () {
   this.timeout(120_000);

@@ -4,8 +4,6 @@ import type { LabConfig } from '../../../lib/config';
 import { LabError } from '../../../lib/errors';
 import { labKafka } from '../../../lib/kafka';
 import { sleep, waitFor } from '../../../lib/wait';
-import { silentProgress } from '../../../runtime/progress';
-import { up } from '../../../runtime/stack';
 import type { Step } from '../../schema';
 import type { FiredStep, WorkloadContext } from '../types';
 import { cellLabel, type Cell } from './params';
@@ -74,7 +72,12 @@ export async function replicationBarrier(c: LabConfig, topics: string[]): Promis
 export async function waitStates(admin: Admin, topics: string[], what: string, ok: (s: PartitionState) => boolean, timeoutMs: number) {
   return waitFor(what, async () => {
     const states = await partitionStates(admin, topics);
-    return topics.every((t) => states.get(t) && ok(states.get(t)!)) ? states : undefined;
+    return topics.every((t) => {
+      const state = states.get(t);
+      return state !== undefined && ok(state);
+    })
+      ? states
+      : undefined;
   }, { timeoutMs, intervalMs: 500 });
 }
 

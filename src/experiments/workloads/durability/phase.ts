@@ -93,7 +93,7 @@ async function watchFailover(admin: Admin, topics: string[], oldLeader: number, 
   for (;;) {
     last = await partitionStates(admin, topics).catch(() => last);
     for (const [t, s] of last) if (s.leader >= 0 && s.leader !== oldLeader && !elected.has(t)) elected.set(t, s);
-    const fencedEverywhere = topics.every((t) => last.get(t) && last.get(t)!.leader !== oldLeader);
+    const fencedEverywhere = topics.every((t) => (last.get(t)?.leader ?? oldLeader) !== oldLeader);
     if (Date.now() >= maxEnd || (Date.now() >= minEnd && (!killed || fencedEverywhere))) break;
     await sleep(1000);
   }

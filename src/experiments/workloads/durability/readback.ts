@@ -40,7 +40,7 @@ export async function readCells(c: LabConfig, topics: string[], timeoutMs = 90_0
           const end = ends.get(topic) ?? 0n;
           if (BigInt(message.offset) >= end) return;
           const seq = Number(message.key?.toString());
-          if (Number.isInteger(seq)) out.get(topic)!.push({ seq, offset: message.offset });
+          if (Number.isInteger(seq)) out.get(topic)?.push({ seq, offset: message.offset });
           if (BigInt(message.offset) >= end - 1n && pending.delete(topic) && pending.size === 0) done();
         },
       });
