@@ -1,3 +1,4 @@
+import type { Admin } from 'kafkajs';
 import type { Pool } from 'mysql2/promise';
 import type { LabConfig } from '../lib/config';
 import { LabError } from '../lib/errors';
@@ -36,18 +37,16 @@ export async function waitQuiescence(c: LabConfig, pool: Pool, e: Experiment, ru
         ...('consumer-service' in e.services && !watcher.stopped('consumer-service') ? [run.consumerGroup] : []),
         ...['query-service', 'query-service-2'].filter((q) => q in e.services && !watcher.stopped(q)).map((q) => `${run.consumerGroup}-${q}`),
       ];
-      let lag = 0;
-      const ends = await admin.fetchTopicOffsets(run.topic);
-      for (const groupId of groups) {
-        const committed = await admin.fetchOffsets({ groupId, topics: [run.topic] });
-        const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
-        lag += ends.reduce((a, p) => a + Math.max(0, Number(p.high) - Math.max(0, done.get(p.partition) ?? 0)), 0);
-      }
+      // A retriable Kafka answer (a coordinator still loading after a crash) is "not known yet", not the end of the run.
+      const lag = await groupLag(admin, run.topic, groups).catch((err: Error & { retriable?: boolean }) => {
+        if (!err.retriable) throw err;
+        return `unknown (${err.message})`;
+      });
       last = `outbox backlog ${backlog}, lag ${lag} over ${groups.length} group(s)`;
       if (backlog === 0 && lag === 0) break;
       // On stderr, every 2 s: how much is left and when it should be done.
       if (progress && Date.now() - shown >= 2000) {
-        progress.step(`${left(backlog + lag)} (timeout in ${Math.ceil((deadline - Date.now()) / 1000)} s)`);
+        progress.step(`${left(backlog + (typeof lag === 'number' ? lag : 0))} (timeout in ${Math.ceil((deadline - Date.now()) / 1000)} s)`);
         shown = Date.now();
       }
       if (Date.now() > deadline) {
@@ -60,4 +59,16 @@ export async function waitQuiescence(c: LabConfig, pool: Pool, e: Experiment, ru
     await admin.disconnect();
   }
   note(`quiescent after ${((Date.now() - t) / 1000).toFixed(1)} s (${last})`);
+}
+
+/** Messages of `topic` not yet committed by the groups, summed over partitions and groups. */
+async function groupLag(admin: Admin, topic: string, groups: string[]): Promise<number> {
+  let lag = 0;
+  const ends = await admin.fetchTopicOffsets(topic);
+  for (const groupId of groups) {
+    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
+    lag += ends.reduce((a, p) => a + Math.max(0, Number(p.high) - Math.max(0, done.get(p.partition) ?? 0)), 0);
+  }
+  return lag;
 }

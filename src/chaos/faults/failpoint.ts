@@ -36,9 +36,19 @@ export async function armFailpoint(serviceUrl: (service: string) => string, f: F
   }, `arming ${f.failpoint} on ${f.service}`);
 }
 
-/** DELETE /failpoints/<name>: throws when the service did not confirm, so a rollback failure is on the record. */
+/**
+ * DELETE /failpoints/<name>: throws when a running service did not confirm, so a rollback failure is on the record.
+ * A service that refuses the connection is not running: failpoints live in the process, so its died with it
+ * (a crash failpoint usually took it down) — nothing is left armed.
+ */
 export async function disarmFailpoint(serviceUrl: (service: string) => string, f: Pick<FailpointFault, 'service' | 'failpoint'>): Promise<void> {
-  await failpointCall(`${serviceUrl(f.service)}/failpoints/${f.failpoint}`, { method: 'DELETE' }, `disarming ${f.failpoint} on ${f.service}`);
+  const url = `${serviceUrl(f.service)}/failpoints/${f.failpoint}`;
+  try {
+    await failpointCall(url, { method: 'DELETE' }, `disarming ${f.failpoint} on ${f.service}`);
+  } catch (err) {
+    const code = ((err as { cause?: { cause?: { code?: string } } }).cause?.cause?.code);
+    if (code !== 'ECONNREFUSED') throw err;
+  }
 }
 
 export const failpoint = defineFault({
