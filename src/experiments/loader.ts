@@ -177,6 +177,7 @@ function semanticProblems(e: Experiment, dirName: string): string[] {
     }
     if (p.type === 'audit' && !figures.includes(p.figure)) out.push(`probe "${p.name}": figure ${p.figure} is not a known audit figure of workload ${kind.kind} (${figures.join(', ')})`);
     if (p.type === 'promql' && p.crossCheck && !figures.includes(p.crossCheck.audit)) out.push(`probe "${p.name}": crossCheck.audit ${p.crossCheck.audit} is not a known audit figure (${figures.join(', ')})`);
+    if (p.type === 'promql' && p.baseline && !/^[a-zA-Z_:][\w:]*(\{[^}]*\})?$/.test(p.query.trim())) out.push(`probe "${p.name}": baseline: run-start needs a bare counter selector like metric{label="…"}, not an expression`);
     if (p.type === 'promql' && /\bor\s+vector\s*\(/.test(p.query)) out.push(`probe "${p.name}": "or vector(…)" turns "no data" into a number; declare \`absent: { value, reason }\` instead`);
   }
   out.push(...evidenceProblems(e));

@@ -62,8 +62,8 @@ const PromProbe = z.object({
    */
   absent: z.object({ value: z.number(), reason: z.string().min(10, 'say why an absent series means this value') }).strict().optional(),
   /**
-   * `run-start`: the query's value at the run's start is subtracted, for counters that outlive runs (a broker's JVM
-   * counters): the probe then counts this run only.
+   * `run-start`: `query` is a counter selector (`metric{labels}`) that outlives runs (a broker's JVM counters); the
+   * probe is its rise during this run only — from its value at the start, across restarts of its process.
    */
   baseline: z.literal('run-start').optional(),
 }).strict();

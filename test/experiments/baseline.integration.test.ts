@@ -22,13 +22,14 @@ describe('probes over lifetime counters', function () {
     c = await ensureLab();
   });
 
-  it('count the second run\u2019s own messages when the probe subtracts the value at the run start', async () => {
+  it('count the second run\u2019s own messages when the probe counts the rise since the run start', async () => {
     const topic = `lab.test.baseline.${randomBytes(3).toString('hex')}`;
     const kafka = labKafka(c, 'baseline-test');
     await ensureTopics(kafka, [topic]);
     const prom = prometheusClient(c);
     const query = `sum(max_over_time(kafka_server_brokertopicmetrics_messagesin_total{topic="${topic}"}[$WINDOW]))`;
-    const probe = (baseline: boolean) => ProbeSchema.parse({ name: 'messages in', type: 'promql', query, tolerance: { ge: 0 }, ...(baseline ? { baseline: 'run-start' } : {}) });
+    const bareProbe = ProbeSchema.parse({ name: 'messages in', type: 'promql', query, tolerance: { ge: 0 } });
+    const ownProbe = ProbeSchema.parse({ name: 'this run', type: 'promql', query: `kafka_server_brokertopicmetrics_messagesin_total{topic="${topic}"}`, tolerance: { ge: 0 }, baseline: 'run-start' });
     const producer = kafka.producer();
     await producer.connect();
     const scraped = (total: number) => waitFor(`Prometheus to see ${total} messages in ${topic}`, async () => (await prom.scalar(query.replace('[$WINDOW]', '[5m]'))) === total, { timeoutMs: 60_000, intervalMs: 500 });
@@ -43,7 +44,8 @@ describe('probes over lifetime counters', function () {
       await scraped(12);
       const endSec = Date.now() / 1000;
       const ctx = { runId: 'baseline-test', windowSec: endSec - startSec + 60, startSec, endSec, audit: {}, facts: emptyFacts() };
-      const [bare, own] = await evaluateProbes([probe(false), probe(true)], prom, ctx);
+      await sleep(2000); // the range query's last point is the scrape after the last send
+      const [bare, own] = await evaluateProbes([bareProbe, ownProbe], prom, { ...ctx, endSec: Date.now() / 1000 });
       expect(bare.observed, 'without a baseline the lifetime counter carries the first run').to.equal(12);
       expect(own).to.deep.include({ observed: 5, baseline: 7 });
     } finally {
