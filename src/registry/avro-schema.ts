@@ -73,7 +73,7 @@ class Canonicalizer {
   }
 }
 
-export const canonicalForm = (schema: Json): string => stableStringify(new Canonicalizer().node(schema, undefined));
+export const canonicalForm = (schema: unknown): string => stableStringify(new Canonicalizer().node(schema as Json, undefined));
 
 /**
  * Parses a submitted schema. Only Avro (the lab's events are Avro); an invalid one is Confluent's 42201.
