@@ -4,10 +4,14 @@ import * as avro from 'avsc';
 export const COMPATIBILITY_LEVELS = ['NONE', 'BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE'] as const;
 export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number];
 
-/** Can data written with `writer` be read with `reader`? Avro's own schema resolution decides (avsc's resolver). */
+/**
+ * Can data written with `writer` be read with `reader`? Avro's schema resolution decides (avsc's resolver), with
+ * names compared without their namespace, as Avro's Java SchemaCompatibility (Confluent's checker) does: a record
+ * named a.R reads b.R; a reader's aliases still count.
+ */
 export function canRead(reader: avro.Type, writer: avro.Type): { ok: true } | { ok: false; reason: string } {
   try {
-    reader.createResolver(writer);
+    reader.createResolver(writer, { ignoreNamespaces: true });
     return { ok: true };
   } catch (e) {
     return { ok: false, reason: (e as Error).message };

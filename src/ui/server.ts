@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import express from 'express';
 import type { Admin } from 'kafkajs';
 import type { LabConfig } from '../lib/config';
+import { httpGuard } from '../lib/http-guard';
 import { labKafka } from '../lib/kafka';
 import { infraComponents, supervisorFor } from '../runtime/stack';
 import { experimentRows } from './experiments';
@@ -36,6 +37,8 @@ function cached<T>(ttlMs: number, fn: () => Promise<T>): () => Promise<T> {
  */
 export function uiApp(c: LabConfig, o: UiOptions): { app: express.Express; close: () => Promise<void> } {
   const app = express();
+  // Before every route: another site's page cannot read the lab's internals or post to it (403), nor send non-JSON bodies (415).
+  app.use(httpGuard((res, r) => void res.status(r.status).json({ error: r.reason, status: r.status })));
   const kafka = labKafka(c, 'lab-ui');
   let admin: Admin | undefined;
   const connected = async () => {

@@ -33,6 +33,11 @@ export const ENV_VARS = {
   keyPrefix: 'QUERY_CACHE_PREFIX',
 } as const;
 type Field = keyof typeof ENV_VARS;
+/**
+ * The variables an experiment's `services.query-service[-2].env` may set: all of ENV_VARS but the instance and its
+ * port, which the runtime derives from the process name (query-service-2) and must stay in step with Prometheus.
+ */
+export const QUERY_SETTINGS = Object.entries(ENV_VARS).filter(([f]) => f !== 'instance' && f !== 'port').map(([, v]) => v);
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** zod's own enum message does not say which modes exist; ours lists them, so the fix is in the error. */
