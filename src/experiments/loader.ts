@@ -4,6 +4,8 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { ZodIssue } from 'zod';
 import { LabError } from '../lib/errors';
 import { FACT_NAMES } from './facts';
+import { allowedServiceEnv, checkServiceEnv } from './service-env';
+import { SERVICE_NAMES } from '../runtime/services';
 import { ExperimentSchema, type Experiment } from './schema';
 import { WORKLOAD_KINDS, workloadKind } from './workloads';
 
@@ -152,6 +154,8 @@ function describe(issue: ZodIssue, doc: Document, lc: LineCounter): string {
   return `${line ? `line ${line}: ` : ''}${at}: ${msg}`;
 }
 
+const ANY_SERVICE_SETTING = new Set(SERVICE_NAMES.flatMap((service) => allowedServiceEnv(service) ?? []));
+
 /** Rules the schema alone cannot express. */
 function semanticProblems(e: Experiment, dirName: string): string[] {
   const out: string[] = [];
@@ -160,8 +164,12 @@ function semanticProblems(e: Experiment, dirName: string): string[] {
   if (!kind) return [...out, `workload.kind: "${e.workload.kind}" is not registered; expected one of ${WORKLOAD_KINDS.map((k) => k.kind).join(', ')}`];
   const figures = kind.figures;
   for (const s of kind.requiresServices ?? []) if (!(s in e.services)) out.push(`services: workload ${kind.kind} needs ${s}`);
+  for (const [service, setup] of Object.entries(e.services)) out.push(...checkServiceEnv(service, setup.env));
   for (const [i, step] of e.method.entries()) {
-    const f = step.fault as { type: string; service?: string };
+    const f = step.fault as { type: string; service?: string; env?: Record<string, string> };
+    // A deploy step may carry the settings of the services it rolls out together (E-006): any lab service's
+    // setting passes, nothing that changes the process (NODE_OPTIONS, LD_PRELOAD, PATH…).
+    for (const name of Object.keys(f.env ?? {})) if (!ANY_SERVICE_SETTING.has(name)) out.push(`method.${i}.fault.env.${name} is not a setting of any lab service (${step.name})`);
     if (f.service && !(f.service in e.services)) out.push(`method.${i} (${step.name}): service ${f.service} is not among this experiment's services (${Object.keys(e.services).join(', ')})`);
     if (typeof step.at === 'object' && 'moment' in step.at && !(kind.moments ?? []).includes(step.at.moment))
       out.push(`method.${i} (${step.name}): at.moment "${step.at.moment}" is not a moment of workload ${kind.kind} (${(kind.moments ?? []).join(', ') || 'it has none'})`);

@@ -141,4 +141,16 @@ describe('experiment loader', () => {
       expect(problemsOf(short).join('\n')).to.match(/say why an absent series means this value/);
     });
   });
+
+  describe('service env', () => {
+    it('refuses a variable that is not the service\u2019s own setting, naming the allowed ones', () => {
+      const p = problemsOf(VALID.replace('{ modes: { COMMAND_MODE: direct } }', '{ modes: { COMMAND_MODE: direct }, env: { NODE_OPTIONS: "--require /tmp/x.js" } }'));
+      expect(p.join('\n')).to.match(/services\.command-service\.env\.NODE_OPTIONS is not a setting of command-service \(it changes how the process runs/).and.match(/allowed are /);
+    });
+
+    it('refuses LD_PRELOAD in a step\u2019s env too', () => {
+      const p = problemsOf(VALID.replace('method:\n', 'method:\n  - { name: deploy, at: quiescence, fault: { type: service, action: restart, service: command-service, env: { LD_PRELOAD: /tmp/evil.so } } }\n'));
+      expect(p.join('\n')).to.match(/method\.0\.fault\.env\.LD_PRELOAD is not a setting of any lab service/);
+    });
+  });
 });
