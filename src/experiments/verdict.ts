@@ -118,18 +118,21 @@ export async function evaluateProbes(
   return out;
 }
 
+/** A probe that could not be judged: no value, and why. */
+const unjudged = (p: Probe, expected: string, detail: string): ProbeResult => ({
+  name: p.name,
+  type: p.type,
+  expected,
+  observed: null,
+  ok: false,
+  detail,
+});
+
 function auditProbe(p: Extract<Probe, { type: 'audit' }>, ctx: ProbeContext): ProbeResult {
   const expected = describeTolerance(p.tolerance, ctx.audit, ctx.facts);
   const v = ctx.audit[p.figure];
   if (v === undefined || Number.isNaN(v))
-    return {
-      name: p.name,
-      type: p.type,
-      expected,
-      observed: null,
-      ok: false,
-      detail: `audit.${p.figure} was not produced by this run`,
-    };
+    return unjudged(p, expected, `audit.${p.figure} was not produced by this run`);
   return {
     name: p.name,
     type: p.type,
@@ -150,15 +153,7 @@ async function promProbe(
   try {
     if (p.baseline === 'run-start') return await counterProbe(p, q, prom, ctx);
     const raw = await sumOf(prom, q, ctx.endSec);
-    if (raw === undefined && !p.absent)
-      return {
-        name: p.name,
-        type: p.type,
-        expected,
-        observed: null,
-        ok: false,
-        detail: `no data for ${q}`,
-      };
+    if (raw === undefined && !p.absent) return unjudged(p, expected, `no data for ${q}`);
     const v = tidy(raw ?? p.absent?.value ?? 0);
     const res: ProbeResult = {
       name: p.name,
@@ -171,14 +166,7 @@ async function promProbe(
     };
     return judged(res, v, p, ctx);
   } catch (e) {
-    return {
-      name: p.name,
-      type: p.type,
-      expected,
-      observed: null,
-      ok: false,
-      detail: `${q}: ${(e as Error).message}`,
-    };
+    return unjudged(p, expected, `${q}: ${(e as Error).message}`);
   }
 }
 
@@ -232,15 +220,7 @@ async function counterProbe(
   const expected = describeTolerance(p.tolerance, ctx.audit, ctx.facts);
   // From a little before the start (the value then), one point per second: a counter is scraped every second.
   const series = await prom.range(q, Math.floor(ctx.startSec) - 30, Math.ceil(ctx.endSec), 1);
-  if (!series.length && !p.absent)
-    return {
-      name: p.name,
-      type: p.type,
-      expected,
-      observed: null,
-      ok: false,
-      detail: `no data for ${q} over the run`,
-    };
+  if (!series.length && !p.absent) return unjudged(p, expected, `no data for ${q} over the run`);
   const each = series.map((s) => runIncrease(s.values, ctx.startSec));
   const v = series.length ? tidy(each.reduce((a, x) => a + x.rise, 0)) : (p.absent?.value ?? 0);
   const res: ProbeResult = {
