@@ -27,20 +27,29 @@ export const ToxicSpecSchema = z.discriminatedUnion('type', [
   toxic('slow_close', { delay: ms }),
   toxic('timeout', { timeout: ms }),
   toxic('reset_peer', { timeout: ms }),
-  toxic('slicer', { average_size: bytes, size_variation: bytes.default(0), delay: z.number().int().min(0).default(0) }),
+  toxic('slicer', {
+    average_size: bytes,
+    size_variation: bytes.default(0),
+    delay: z.number().int().min(0).default(0),
+  }),
   toxic('limit_data', { bytes }),
   // Not a toxic in Toxiproxy: "down" is the proxy's `enabled: false`; kept here for the callers that cut a link.
   z.object({ ...base, type: z.literal('down') }).strict(),
 ]);
 export type ToxicSpec = z.input<typeof ToxicSpecSchema>;
 export type ToxicType = ToxicSpec['type'];
-export const TOXIC_TYPES = ToxicSpecSchema.options.map((o) => o.shape.type.value) as readonly ToxicType[];
+export const TOXIC_TYPES = ToxicSpecSchema.options.map(
+  (o) => o.shape.type.value,
+) as readonly ToxicType[];
 
 export class ToxicError extends LabError {}
 
 /** The proxy or the toxic is not there any more (Toxiproxy restarted, `chaos heal`, or a wrong name). */
 export class ToxicGoneError extends ToxicError {
-  constructor(message: string, readonly what: 'proxy' | 'toxic') {
+  constructor(
+    message: string,
+    readonly what: 'proxy' | 'toxic',
+  ) {
     super(message);
   }
 }
@@ -48,7 +57,12 @@ export class ToxicGoneError extends ToxicError {
 export const toxiproxy = (c: LabConfig) => new Toxiproxy(toxiproxyUrl(c));
 
 /** One call to Toxiproxy's HTTP API; an unreachable Toxiproxy is a ToxicError naming the URL and the fix. */
-async function call(c: LabConfig, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+async function call(
+  c: LabConfig,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
   let res: Response;
   try {
     res = await fetch(`${toxiproxyUrl(c)}${path}`, {
@@ -58,7 +72,10 @@ async function call(c: LabConfig, method: string, path: string, body?: unknown):
       signal: AbortSignal.timeout(5000),
     });
   } catch (e) {
-    throw new ToxicError(`Toxiproxy unreachable at ${toxiproxyUrl(c)} (${(e as Error).message}): run \`chaos up\`, then \`chaos heal\``, { cause: e });
+    throw new ToxicError(
+      `Toxiproxy unreachable at ${toxiproxyUrl(c)} (${(e as Error).message}): run \`chaos up\`, then \`chaos heal\``,
+      { cause: e },
+    );
   }
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
@@ -70,14 +87,21 @@ async function proxyNames(c: LabConfig): Promise<string[]> {
 }
 
 async function proxyGone(c: LabConfig, proxy: string): Promise<ToxicGoneError> {
-  return new ToxicGoneError(`no proxy "${proxy}" in Toxiproxy; proxies: ${(await proxyNames(c)).join(', ') || '(none)'}`, 'proxy');
+  return new ToxicGoneError(
+    `no proxy "${proxy}" in Toxiproxy; proxies: ${(await proxyNames(c)).join(', ') || '(none)'}`,
+    'proxy',
+  );
 }
 
 const failed = (what: string, r: { status: number; json: unknown }) =>
   new ToxicError(`${what} failed: HTTP ${r.status} ${JSON.stringify(r.json ?? '')}`);
 
 /** Toxiproxy models "down" as the proxy's `enabled: false`; POST /proxies/<name> keeps the fields it is not given. */
-export async function setProxyEnabled(c: LabConfig, proxy: string, enabled: boolean): Promise<void> {
+export async function setProxyEnabled(
+  c: LabConfig,
+  proxy: string,
+  enabled: boolean,
+): Promise<void> {
   const r = await call(c, 'POST', `/proxies/${encodeURIComponent(proxy)}`, { enabled });
   if (r.status === 404) throw await proxyGone(c, proxy);
   if (r.status !== 200) throw failed(`${enabled ? 'enabling' : 'disabling'} proxy ${proxy}`, r);
@@ -94,10 +118,19 @@ export async function addToxic(c: LabConfig, input: ToxicSpec): Promise<string> 
     await setProxyEnabled(c, spec.proxy, false);
     return name;
   }
-  const body = { name, type: spec.type, stream: spec.stream, toxicity: spec.toxicity, attributes: spec.attributes };
+  const body = {
+    name,
+    type: spec.type,
+    stream: spec.stream,
+    toxicity: spec.toxicity,
+    attributes: spec.attributes,
+  };
   const r = await call(c, 'POST', `/proxies/${encodeURIComponent(spec.proxy)}/toxics`, body);
   if (r.status === 404) throw await proxyGone(c, spec.proxy);
-  if (r.status === 409) throw new ToxicError(`proxy ${spec.proxy} already has a toxic named ${name}: remove it (\`chaos heal\`) or pick another name`);
+  if (r.status === 409)
+    throw new ToxicError(
+      `proxy ${spec.proxy} already has a toxic named ${name}: remove it (\`chaos heal\`) or pick another name`,
+    );
   if (r.status !== 200) throw failed(`adding toxic ${name} to ${spec.proxy}`, r);
   return name;
 }
@@ -106,17 +139,33 @@ export async function addToxic(c: LabConfig, input: ToxicSpec): Promise<string> 
  * Removes a toxic (type `down`: re-enables the proxy). A toxic or proxy that is not there is a ToxicGoneError:
  * whether that is a failure is the caller's to say (a fault that removed it on its own timer knows it did).
  */
-export async function removeToxic(c: LabConfig, proxyName: string, toxicName: string, type?: string): Promise<void> {
+export async function removeToxic(
+  c: LabConfig,
+  proxyName: string,
+  toxicName: string,
+  type?: string,
+): Promise<void> {
   if (type === 'down') return setProxyEnabled(c, proxyName, true);
-  const r = await call(c, 'DELETE', `/proxies/${encodeURIComponent(proxyName)}/toxics/${encodeURIComponent(toxicName)}`);
+  const r = await call(
+    c,
+    'DELETE',
+    `/proxies/${encodeURIComponent(proxyName)}/toxics/${encodeURIComponent(toxicName)}`,
+  );
   if (r.status === 204 || r.status === 200) return;
   if (r.status !== 404) throw failed(`removing toxic ${toxicName} from ${proxyName}`, r);
   if (!(await proxyNames(c)).includes(proxyName)) throw await proxyGone(c, proxyName);
-  throw new ToxicGoneError(`toxic ${toxicName} is not on proxy ${proxyName} any more (removed by \`chaos heal\`, or Toxiproxy restarted)`, 'toxic');
+  throw new ToxicGoneError(
+    `toxic ${toxicName} is not on proxy ${proxyName} any more (removed by \`chaos heal\`, or Toxiproxy restarted)`,
+    'toxic',
+  );
 }
 
 /** Runs `fn` with the toxic in place; the toxic is removed whatever happens. */
-export async function withToxic<T>(c: LabConfig, spec: ToxicSpec, fn: () => Promise<T>): Promise<T> {
+export async function withToxic<T>(
+  c: LabConfig,
+  spec: ToxicSpec,
+  fn: () => Promise<T>,
+): Promise<T> {
   const name = await addToxic(c, spec);
   try {
     return await fn();

@@ -46,19 +46,42 @@ export interface RunServices {
  */
 export interface EngineDeps {
   clock: { now(): number; sleep(ms: number): Promise<void> };
-  stack: { up(progress: Progress): Promise<void>; heal(): Promise<void>; healToxics(): Promise<void> };
+  stack: {
+    up(progress: Progress): Promise<void>;
+    heal(): Promise<void>;
+    healToxics(): Promise<void>;
+  };
   prometheus: Pick<PrometheusClient, 'query' | 'range' | 'scalar' | 'metricNames'>;
   documentedMetrics: Set<string>;
   db: { pool(): Pool };
   /** the run's clean slate: its data wiped, a fresh topic (and DLQ) created */
   reset(pool: Pool, topic: string): Promise<void>;
-  services(e: Experiment, run: { topic: string; consumerGroup: string; runId: string }, note: (what: string) => void, raise: (fact: FactName, by?: number) => void): RunServices;
+  services(
+    e: Experiment,
+    run: { topic: string; consumerGroup: string; runId: string },
+    note: (what: string) => void,
+    raise: (fact: FactName, by?: number) => void,
+  ): RunServices;
   workloadFor(kind: string): AnyWorkloadKind | undefined;
   parseFault(raw: unknown): Fault;
-  applyFault(env: FaultEnv, fault: Fault, step: { index: number; name: string }): Promise<AppliedFault>;
-  replay(topic: string, dryRun: boolean): Promise<{ inDlq: number; selected: number; replayed: number }>;
-  timeSeries(e: Experiment, run: { runId: string; startSec: number; endSec: number }): Promise<Pick<AuditResult, 'plots' | 'sections'>>;
-  runMetrics(e: Experiment, runId: string, seed: number): Promise<{ problem?: string; finish(r: RunResult): Promise<void> }>;
+  applyFault(
+    env: FaultEnv,
+    fault: Fault,
+    step: { index: number; name: string },
+  ): Promise<AppliedFault>;
+  replay(
+    topic: string,
+    dryRun: boolean,
+  ): Promise<{ inDlq: number; selected: number; replayed: number }>;
+  timeSeries(
+    e: Experiment,
+    run: { runId: string; startSec: number; endSec: number },
+  ): Promise<Pick<AuditResult, 'plots' | 'sections'>>;
+  runMetrics(
+    e: Experiment,
+    runId: string,
+    seed: number,
+  ): Promise<{ problem?: string; finish(r: RunResult): Promise<void> }>;
 }
 
 /**
@@ -84,7 +107,8 @@ export function liveEngineDeps(c: LabConfig): EngineDeps {
       up: async (progress) => void (await up(c, progress)),
       heal: async () => void (await heal(c)),
       healToxics: async () => {
-        if (!(await healToxics(c))) throw new Error('Toxiproxy did not answer: its toxics may still be in place');
+        if (!(await healToxics(c)))
+          throw new Error('Toxiproxy did not answer: its toxics may still be in place');
       },
     },
     prometheus: prom,
@@ -104,7 +128,14 @@ export function liveEngineDeps(c: LabConfig): EngineDeps {
   };
 }
 
-function liveServices(c: LabConfig, prom: PrometheusClient, e: Experiment, run: { topic: string; consumerGroup: string; runId: string }, note: (what: string) => void, raise: (fact: FactName, by?: number) => void): RunServices {
+function liveServices(
+  c: LabConfig,
+  prom: PrometheusClient,
+  e: Experiment,
+  run: { topic: string; consumerGroup: string; runId: string },
+  note: (what: string) => void,
+  raise: (fact: FactName, by?: number) => void,
+): RunServices {
   const watcher = new ServiceWatcher(c, e, run, note, raise);
   return {
     startAll: () => watcher.startAll(),
@@ -116,27 +147,35 @@ function liveServices(c: LabConfig, prom: PrometheusClient, e: Experiment, run: 
     disarmAll: async () => {
       const silent: string[] = [];
       for (const service of watcher.runningServices()) {
-        const res = await fetch(`${watcher.url(service)}/failpoints`, { method: 'DELETE', signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+        const res = await fetch(`${watcher.url(service)}/failpoints`, {
+          method: 'DELETE',
+          signal: AbortSignal.timeout(5000),
+        }).catch(() => undefined);
         if (!res?.ok) silent.push(service);
       }
-      if (silent.length) throw new Error(`failpoints not disarmed on ${silent.join(', ')} (no answer)`);
+      if (silent.length)
+        throw new Error(`failpoints not disarmed on ${silent.join(', ')} (no answer)`);
     },
     // An absent series is a real zero here: the counter exists in a process only once a failpoint fired in it.
     failpointsFired: async (windowSec, atSec) =>
-      (await prom.scalar(`sum(max_over_time(lab_failpoint_fired_total{run="${run.runId}"}[${Math.ceil(windowSec)}s]))`, atSec)) ?? 0,
+      (await prom.scalar(
+        `sum(max_over_time(lab_failpoint_fired_total{run="${run.runId}"}[${Math.ceil(windowSec)}s]))`,
+        atSec,
+      )) ?? 0,
   };
 }
 
 async function resetState(c: LabConfig, pool: Pool, topic: string) {
   const sup = supervisorFor(c);
   // Only the default-named services (query-service-2 included): other instances belong to tests and benchmarks.
-  for (const rec of sup.list()) if ((SERVICE_NAMES as string[]).includes(rec.name)) await stopService(c, rec.name);
+  for (const rec of sup.list())
+    if ((SERVICE_NAMES as string[]).includes(rec.name)) await stopService(c, rec.name);
   await healToxics(c);
   await ensureMigrated(c); // a fresh database has no tables yet
   for (const sql of RESET_SQL) await pool.query(sql);
   const redis = labRedis(c);
   try {
-    for (let cursor = '0'; ; ) {
+    for (let cursor = '0'; ;) {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${EXP_CACHE_PREFIX}*`, 'COUNT', 1000);
       if (keys.length) await redis.del(...keys);
       if ((cursor = next) === '0') break;
@@ -150,7 +189,10 @@ async function resetState(c: LabConfig, pool: Pool, topic: string) {
   try {
     const old = (await admin.listTopics()).filter((t) => t.startsWith('lab.exp.'));
     // Best effort: a topic that will not go only costs disk; the run uses a fresh name anyway.
-    if (old.length) await admin.deleteTopics({ topics: old, timeout: 30_000 }).catch((err: Error) => console.warn(`reset: old topics not deleted: ${err.message}`));
+    if (old.length)
+      await admin
+        .deleteTopics({ topics: old, timeout: 30_000 })
+        .catch((err: Error) => console.warn(`reset: old topics not deleted: ${err.message}`));
   } finally {
     await admin.disconnect();
   }

@@ -23,7 +23,13 @@ export { preflight } from './preflight';
 export type Outcome = 'completed' | 'deviated' | 'failed' | 'aborted' | 'interrupted';
 
 /** `chaos exp run`'s exit code per outcome; with several runs, the highest wins. */
-export const OUTCOME_EXIT_CODES: Record<Outcome, number> = { completed: 0, deviated: 1, aborted: 3, failed: 4, interrupted: 130 };
+export const OUTCOME_EXIT_CODES: Record<Outcome, number> = {
+  completed: 0,
+  deviated: 1,
+  aborted: 3,
+  failed: 4,
+  interrupted: 130,
+};
 
 export interface TimelineEntry {
   tMs: number;
@@ -78,7 +84,14 @@ export interface RunOptions {
   full?: boolean;
 }
 
-const EMPTY_STATS: WorkloadStats = { sent: 0, ok: 0, failed: 0, retried: 0, latenciesMs: [], failures: [] };
+const EMPTY_STATS: WorkloadStats = {
+  sent: 0,
+  ok: 0,
+  failed: 0,
+  retried: 0,
+  latenciesMs: [],
+  failures: [],
+};
 
 /** A pending undo, with the step it belongs to. */
 interface Pending {
@@ -101,9 +114,24 @@ class RunRecord {
     this.t0 = deps.clock.now();
     const runId = `${e.id.toLowerCase()}-s${seed}-${randomBytes(3).toString('hex')}`;
     this.result = {
-      id: e.id, title: e.title, runId, seed, expected: e.expected, outcome: 'aborted', startedAt: new Date(this.t0).toISOString(),
-      durationSec: 0, topic: `lab.exp.${runId}`, consumerGroup: `exp-${runId}`, workloadKind: e.workload.kind, workload: { ...EMPTY_STATS },
-      facts: emptyFacts(), probes: [], audit: null, timeline: [], rollbacks: [], window: { startSec: this.t0 / 1000, endSec: this.t0 / 1000 },
+      id: e.id,
+      title: e.title,
+      runId,
+      seed,
+      expected: e.expected,
+      outcome: 'aborted',
+      startedAt: new Date(this.t0).toISOString(),
+      durationSec: 0,
+      topic: `lab.exp.${runId}`,
+      consumerGroup: `exp-${runId}`,
+      workloadKind: e.workload.kind,
+      workload: { ...EMPTY_STATS },
+      facts: emptyFacts(),
+      probes: [],
+      audit: null,
+      timeline: [],
+      rollbacks: [],
+      window: { startSec: this.t0 / 1000, endSec: this.t0 / 1000 },
     };
   }
 
@@ -112,7 +140,12 @@ class RunRecord {
   }
 
   note = (what: string, data?: Record<string, unknown>, kind?: TimelineEntry['kind']) => {
-    this.result.timeline.push({ tMs: this.deps.clock.now() - this.t0, what, ...(kind ? { kind } : {}), ...(data ? { data } : {}) });
+    this.result.timeline.push({
+      tMs: this.deps.clock.now() - this.t0,
+      what,
+      ...(kind ? { kind } : {}),
+      ...(data ? { data } : {}),
+    });
     this.progress.step(what);
   };
 
@@ -122,7 +155,8 @@ class RunRecord {
 
   /** Records what a fault application did and keeps its undo for later. */
   applied(step: Step, fault: AppliedFault): Pending | undefined {
-    for (const [fact, by] of Object.entries(fault.facts ?? {}) as [FactName, number][]) this.raise(fact, by);
+    for (const [fact, by] of Object.entries(fault.facts ?? {}) as [FactName, number][])
+      this.raise(fact, by);
     this.note(`${step.name}: ${fault.description}`, fault.data, 'fault');
     if (!fault.rollback) return undefined;
     const entry = { rollback: fault.rollback, origin: step.name };
@@ -133,15 +167,30 @@ class RunRecord {
   /** Runs one undo now and records it; a failure is recorded (with what is left), never thrown. */
   async runRollback(rollback: Rollback, origin: string): Promise<RollbackRecord> {
     const started = this.deps.clock.now();
-    const record: RollbackRecord = { name: rollback.name, origin, status: 'ok', tMs: started - this.t0, durationMs: 0 };
+    const record: RollbackRecord = {
+      name: rollback.name,
+      origin,
+      status: 'ok',
+      tMs: started - this.t0,
+      durationMs: 0,
+    };
     try {
       await rollback.run();
     } catch (err) {
-      Object.assign(record, { status: 'failed', error: (err as Error).message, leftover: rollback.leftover, fix: rollback.fix });
+      Object.assign(record, {
+        status: 'failed',
+        error: (err as Error).message,
+        leftover: rollback.leftover,
+        fix: rollback.fix,
+      });
     }
     record.durationMs = this.deps.clock.now() - started;
     this.result.rollbacks.push(record);
-    this.note(`rollback ${record.status === 'ok' ? 'done' : 'FAILED'}: ${rollback.name}${record.error ? ` (${record.error}; left: ${record.leftover}; remove with \`${record.fix}\`)` : ''}`, undefined, 'heal');
+    this.note(
+      `rollback ${record.status === 'ok' ? 'done' : 'FAILED'}: ${rollback.name}${record.error ? ` (${record.error}; left: ${record.leftover}; remove with \`${record.fix}\`)` : ''}`,
+      undefined,
+      'heal',
+    );
     return record;
   }
 
@@ -155,7 +204,8 @@ class RunRecord {
 
   /** Every pending undo, last applied first. */
   async rollBackAll() {
-    for (let entry = this.pending.pop(); entry; entry = this.pending.pop()) await this.runRollback(entry.rollback, entry.origin);
+    for (let entry = this.pending.pop(); entry; entry = this.pending.pop())
+      await this.runRollback(entry.rollback, entry.origin);
   }
 
   failedRollbacks() {
@@ -169,10 +219,18 @@ class RunRecord {
  * probes → verdict. Every fault is undone and recorded whatever happened; a failed undo makes the run `failed`.
  * Never throws for what happens during the run: the result says how it ended (the CLI turns that into an exit code).
  */
-export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts: RunOptions, deps: EngineDeps = liveEngineDeps(c)): Promise<RunResult> {
+export async function runExperiment(
+  c: LabConfig,
+  loaded: LoadedExperiment,
+  opts: RunOptions,
+  deps: EngineDeps = liveEngineDeps(c),
+): Promise<RunResult> {
   const e = loaded.experiment;
   const kind = deps.workloadFor(e.workload.kind);
-  if (!kind) throw new InvalidExperimentError(loaded.file, [`workload.kind: "${e.workload.kind}" is not a registered workload kind`]);
+  if (!kind)
+    throw new InvalidExperimentError(loaded.file, [
+      `workload.kind: "${e.workload.kind}" is not a registered workload kind`,
+    ]);
   const run = new RunRecord(e, opts.seed, deps, opts.progress);
   const { result } = run;
   await deps.stack.up(opts.progress);
@@ -180,7 +238,12 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
   const metrics = await deps.runMetrics(e, result.runId, opts.seed);
   if (metrics.problem) run.note(metrics.problem);
   const pool = deps.db.pool();
-  const services = deps.services(e, { topic: result.topic, consumerGroup: result.consumerGroup, runId: result.runId }, run.note, run.raise);
+  const services = deps.services(
+    e,
+    { topic: result.topic, consumerGroup: result.consumerGroup, runId: result.runId },
+    run.note,
+    run.raise,
+  );
   const checkInterrupted = () => {
     if (opts.signal?.aborted) throw new Interrupted();
   };
@@ -197,12 +260,17 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
     checkInterrupted();
     const fault = deps.parseFault({ ...step.fault, ...overrides });
     if (fault.type === 'failpoint') services.rearmOnRestart(fault);
-    const entry = run.applied(step, await deps.applyFault(env, fault, { index: e.method.indexOf(step), name: step.name }));
+    const entry = run.applied(
+      step,
+      await deps.applyFault(env, fault, { index: e.method.indexOf(step), name: step.name }),
+    );
     return { undo: async () => (entry ? run.undo(entry) : undefined) };
   };
   let workloadRun: WorkloadRun | undefined;
   try {
-    run.note(`reset: fresh topic ${result.topic}, tables truncated, cache flushed, services restarted`);
+    run.note(
+      `reset: fresh topic ${result.topic}, tables truncated, cache flushed, services restarted`,
+    );
     await deps.reset(pool, result.topic);
     await services.startAll();
     for (const step of e.method.filter((s) => s.at === 'start')) await fire(step);
@@ -210,13 +278,29 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
     result.window.startSec = deps.clock.now() / 1000;
     run.note(`workload ${kind.kind}${opts.full ? ' (--full)' : ''}: ${kind.summary}`);
     workloadRun = await kind.run({
-      c, experiment: e, params: kind.params.parse(workloadParams(e.workload)), runId: result.runId, topic: result.topic,
-      consumerGroup: result.consumerGroup, seed: opts.seed, full: !!opts.full, pool, prom: deps.prometheus as never,
-      services: services.port(), steps: e.method.filter((s) => s.at !== 'start'), fire, note: run.note, raise: run.raise,
-      progress: opts.progress, signal: opts.signal,
+      c,
+      experiment: e,
+      params: kind.params.parse(workloadParams(e.workload)),
+      runId: result.runId,
+      topic: result.topic,
+      consumerGroup: result.consumerGroup,
+      seed: opts.seed,
+      full: !!opts.full,
+      pool,
+      prom: deps.prometheus as never,
+      services: services.port(),
+      steps: e.method.filter((s) => s.at !== 'start'),
+      fire,
+      note: run.note,
+      raise: run.raise,
+      progress: opts.progress,
+      signal: opts.signal,
     });
     checkInterrupted();
-    result.workload = { ...EMPTY_STATS, ...(workloadRun.stats as Partial<WorkloadStats> | undefined) };
+    result.workload = {
+      ...EMPTY_STATS,
+      ...(workloadRun.stats as Partial<WorkloadStats> | undefined),
+    };
     services.stopWatching();
     // Faults off before judging: the audit reads the real data, not a degraded view of it.
     await run.rollBackAll();
@@ -235,7 +319,12 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
     const failed = run.failedRollbacks();
     if (failed.length) {
       result.outcome = 'failed';
-      result.error = [result.error, `${failed.length} rollback(s) failed: ${failed.map((r) => `${r.name} (left: ${r.leftover}; remove with \`${r.fix}\`)`).join('; ')}`].filter(Boolean).join('\n');
+      result.error = [
+        result.error,
+        `${failed.length} rollback(s) failed: ${failed.map((r) => `${r.name} (left: ${r.leftover}; remove with \`${r.fix}\`)`).join('; ')}`,
+      ]
+        .filter(Boolean)
+        .join('\n');
     }
     result.durationSec = (deps.clock.now() - run.startMs) / 1000;
     await metrics.finish(result).catch((err: Error) => run.note(`run metrics: ${err.message}`)); // dashboards only
@@ -244,35 +333,105 @@ export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts
 }
 
 /** Audit (figures the kind declared, all present), the file's time series, failpoint firings, then every probe. */
-async function judge(e: Experiment, kind: NonNullable<ReturnType<EngineDeps['workloadFor']>>, workloadRun: WorkloadRun, run: RunRecord, deps: EngineDeps, services: RunServices) {
+async function judge(
+  e: Experiment,
+  kind: NonNullable<ReturnType<EngineDeps['workloadFor']>>,
+  workloadRun: WorkloadRun,
+  run: RunRecord,
+  deps: EngineDeps,
+  services: RunServices,
+) {
   const { result } = run;
   const outcome = await workloadRun.audit();
   const missing = kind.figures.filter((f) => typeof outcome.figures[f] !== 'number');
-  if (missing.length) throw new Error(`workload ${kind.kind} did not report its figure(s) ${missing.join(', ')}`);
-  const none: AuditResult['ids'] = { lostBeforeTopic: [], notApplied: [], duplicateEffects: [], topicDuplicates: [], staleReads: [] };
-  result.audit = { figures: outcome.figures, sections: outcome.sections, plots: outcome.plots, data: outcome.data, ids: outcome.ids ?? none };
+  if (missing.length)
+    throw new Error(`workload ${kind.kind} did not report its figure(s) ${missing.join(', ')}`);
+  const none: AuditResult['ids'] = {
+    lostBeforeTopic: [],
+    notApplied: [],
+    duplicateEffects: [],
+    topicDuplicates: [],
+    staleReads: [],
+  };
+  result.audit = {
+    figures: outcome.figures,
+    sections: outcome.sections,
+    plots: outcome.plots,
+    data: outcome.data,
+    ids: outcome.ids ?? none,
+  };
   const windowSec = result.window.endSec - run.startMs / 1000 + 5;
   result.facts.failpointsFired = await services.failpointsFired(windowSec, result.window.endSec);
   if (e.timeSeries) {
-    const series = await deps.timeSeries(e, { runId: result.runId, startSec: result.window.startSec, endSec: result.window.endSec });
-    result.audit = { ...result.audit, plots: [...(result.audit.plots ?? []), ...(series.plots ?? [])], sections: [...(result.audit.sections ?? []), ...(series.sections ?? [])] };
+    const series = await deps.timeSeries(e, {
+      runId: result.runId,
+      startSec: result.window.startSec,
+      endSec: result.window.endSec,
+    });
+    result.audit = {
+      ...result.audit,
+      plots: [...(result.audit.plots ?? []), ...(series.plots ?? [])],
+      sections: [...(result.audit.sections ?? []), ...(series.sections ?? [])],
+    };
   }
   result.probes = await evaluateProbes(e['steady-state-hypothesis'].probes, deps.prometheus, {
-    runId: result.runId, windowSec, startSec: run.startMs / 1000, endSec: result.window.endSec, audit: result.audit.figures, facts: result.facts, labels: kind.labels,
+    runId: result.runId,
+    windowSec,
+    startSec: run.startMs / 1000,
+    endSec: result.window.endSec,
+    audit: result.audit.figures,
+    facts: result.facts,
+    labels: kind.labels,
   });
 }
 
 /** The file's declared rollbacks, then the engine's own (toxics off, the experiment's services stopped): all recorded. */
-async function declaredRollbacks(e: Experiment, run: RunRecord, deps: EngineDeps, services: RunServices) {
+async function declaredRollbacks(
+  e: Experiment,
+  run: RunRecord,
+  deps: EngineDeps,
+  services: RunServices,
+) {
   for (const rb of e.rollbacks) {
     const rollback: Rollback =
       rb.type === 'heal'
-        ? { name: rb.name, run: () => deps.stack.heal(), leftover: 'toxics, paused processes or armed failpoints', fix: 'chaos heal' }
+        ? {
+            name: rb.name,
+            run: () => deps.stack.heal(),
+            leftover: 'toxics, paused processes or armed failpoints',
+            fix: 'chaos heal',
+          }
         : rb.type === 'disarm-failpoints'
-          ? { name: rb.name, run: () => services.disarmAll(), leftover: 'armed failpoints in running services', fix: 'chaos heal' }
-          : { name: rb.name, run: () => services.stopAll(), leftover: 'the experiment\u2019s services still running', fix: 'chaos services down' };
+          ? {
+              name: rb.name,
+              run: () => services.disarmAll(),
+              leftover: 'armed failpoints in running services',
+              fix: 'chaos heal',
+            }
+          : {
+              name: rb.name,
+              run: () => services.stopAll(),
+              leftover: 'the experiment\u2019s services still running',
+              fix: 'chaos services down',
+            };
     await run.runRollback(rollback, 'declared');
   }
-  await run.runRollback({ name: 'remove every toxic', run: () => deps.stack.healToxics(), leftover: 'toxics in Toxiproxy', fix: 'chaos heal' }, 'engine');
-  await run.runRollback({ name: 'stop the experiment\u2019s services', run: () => services.stopAll(), leftover: 'lab services still running', fix: 'chaos services down' }, 'engine');
+  await run.runRollback(
+    {
+      name: 'remove every toxic',
+      run: () => deps.stack.healToxics(),
+      leftover: 'toxics in Toxiproxy',
+      fix: 'chaos heal',
+    },
+    'engine',
+  );
+  await run.runRollback(
+    {
+      name: 'stop the experiment\u2019s services',
+      run: () => services.stopAll(),
+      leftover: 'lab services still running',
+      fix: 'chaos services down',
+    },
+    'engine',
+  );
 }

@@ -5,7 +5,8 @@
  */
 export const FACTS = {
   crashes: 'service processes that died (a crash failpoint or a kill) during the run',
-  failpointsFired: 'failpoint firings, as the services\u2019 own failpoint registries reported them',
+  failpointsFired:
+    'failpoint firings, as the services\u2019 own failpoint registries reported them',
   restarts: 'service restarts the engine performed after a crash',
   commandsSent: 'commands the workload sent',
   commandsFailed: 'commands the workload saw fail',
@@ -19,4 +20,5 @@ export type FactName = keyof typeof FACTS;
 export type RunFacts = Record<FactName, number>;
 export const FACT_NAMES = Object.keys(FACTS) as FactName[];
 
-export const emptyFacts = (): RunFacts => Object.fromEntries(FACT_NAMES.map((name) => [name, 0])) as RunFacts;
+export const emptyFacts = (): RunFacts =>
+  Object.fromEntries(FACT_NAMES.map((name) => [name, 0])) as RunFacts;

@@ -12,7 +12,14 @@ export const DECLARED_ROLLBACKS = ['heal', 'disarm-failpoints', 'stop-services']
  * `reproduced` (❌ the anti-pattern really loses/duplicates data). Documented in experiments/README.md.
  */
 
-export const ServiceName = z.enum(['command-service', 'outbox-relay', 'consumer-service', 'query-service', 'query-service-2', 'replay-worker']);
+export const ServiceName = z.enum([
+  'command-service',
+  'outbox-relay',
+  'consumer-service',
+  'query-service',
+  'query-service-2',
+  'replay-worker',
+]);
 
 // Fault kinds are registered in src/chaos/faults (one file each); the experiment file uses that one union.
 export { FaultSchema, type Fault } from '../chaos/faults';
@@ -27,16 +34,25 @@ const At = z.union([
   z.object({ moment: z.string().min(1) }).strict(),
 ]);
 
-
-export const StepSchema = z.object({
-  name: z.string().min(1),
-  at: At.default('start'),
-  fault: FaultSchema,
-}).strict();
+export const StepSchema = z
+  .object({
+    name: z.string().min(1),
+    at: At.default('start'),
+    fault: FaultSchema,
+  })
+  .strict();
 export type Step = z.infer<typeof StepSchema>;
 
 /** A number, or a reference to a run fact / audit figure resolved after the run ("audit.committed", "facts.crashes"). */
-const Ref = z.union([z.number(), z.string().regex(/^(audit|facts)\.[a-zA-Z][a-zA-Z0-9]*$/, 'expected a number or a reference like audit.committed / facts.crashes')]);
+const Ref = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(
+      /^(audit|facts)\.[a-zA-Z][a-zA-Z0-9]*$/,
+      'expected a number or a reference like audit.committed / facts.crashes',
+    ),
+]);
 
 export const ToleranceSchema = z.union([
   z.object({ eq: Ref }).strict(),
@@ -48,73 +64,127 @@ export const ToleranceSchema = z.union([
 ]);
 export type Tolerance = z.infer<typeof ToleranceSchema>;
 
-const PromProbe = z.object({
-  name: z.string().min(1),
-  type: z.literal('promql'),
-  /** PromQL; `$RUN` is the run id label, `$WINDOW` the run's duration as a range (e.g. 73s). */
-  query: z.string().min(1),
-  tolerance: ToleranceSchema,
-  /** this Prometheus figure must equal an audit figure (± within): a disagreement fails the run */
-  crossCheck: z.object({ audit: z.string().min(1), within: z.number().min(0).default(0) }).strict().optional(),
-  /**
-   * An empty result is "no data", and the probe fails — unless the file says what an absent series means here
-   * (e.g. a labelled counter that exists only once it counted something) and why that is sound.
-   */
-  absent: z.object({ value: z.number(), reason: z.string().min(10, 'say why an absent series means this value') }).strict().optional(),
-  /**
-   * `run-start`: `query` is a counter selector (`metric{labels}`) that outlives runs (a broker's JVM counters); the
-   * probe is its rise during this run only — from its value at the start, across restarts of its process.
-   */
-  baseline: z.literal('run-start').optional(),
-}).strict();
+const PromProbe = z
+  .object({
+    name: z.string().min(1),
+    type: z.literal('promql'),
+    /** PromQL; `$RUN` is the run id label, `$WINDOW` the run's duration as a range (e.g. 73s). */
+    query: z.string().min(1),
+    tolerance: ToleranceSchema,
+    /** this Prometheus figure must equal an audit figure (± within): a disagreement fails the run */
+    crossCheck: z
+      .object({ audit: z.string().min(1), within: z.number().min(0).default(0) })
+      .strict()
+      .optional(),
+    /**
+     * An empty result is "no data", and the probe fails — unless the file says what an absent series means here
+     * (e.g. a labelled counter that exists only once it counted something) and why that is sound.
+     */
+    absent: z
+      .object({
+        value: z.number(),
+        reason: z.string().min(10, 'say why an absent series means this value'),
+      })
+      .strict()
+      .optional(),
+    /**
+     * `run-start`: `query` is a counter selector (`metric{labels}`) that outlives runs (a broker's JVM counters); the
+     * probe is its rise during this run only — from its value at the start, across restarts of its process.
+     */
+    baseline: z.literal('run-start').optional(),
+  })
+  .strict();
 
-const AuditProbe = z.object({
-  name: z.string().min(1),
-  type: z.literal('audit'),
-  /** one of AUDIT_FIGURES, or of the scenario's figures (checked by the loader) */
-  figure: z.string().min(1),
-  tolerance: ToleranceSchema,
-}).strict();
+const AuditProbe = z
+  .object({
+    name: z.string().min(1),
+    type: z.literal('audit'),
+    /** one of AUDIT_FIGURES, or of the scenario's figures (checked by the loader) */
+    figure: z.string().min(1),
+    tolerance: ToleranceSchema,
+  })
+  .strict();
 
 export const ProbeSchema = z.discriminatedUnion('type', [PromProbe, AuditProbe]);
 export type Probe = z.infer<typeof ProbeSchema>;
 
-const ServiceSetup = z.object({
-  modes: z.record(z.string()).default({}),
-  env: z.record(z.string()).default({}),
-  /** restart it when it dies (as an orchestrator would), with the same modes and env */
-  restartOnCrash: z.boolean().default(true),
-}).strict();
+const ServiceSetup = z
+  .object({
+    modes: z.record(z.string()).default({}),
+    env: z.record(z.string()).default({}),
+    /** restart it when it dies (as an orchestrator would), with the same modes and env */
+    restartOnCrash: z.boolean().default(true),
+  })
+  .strict();
 
 /** `{value, env}`: a default that an environment variable may override (chaostoolkit's env configuration). */
-const ConfigValue = z.union([z.number(), z.string(), z.boolean(), z.object({ value: z.union([z.number(), z.string(), z.boolean()]), env: z.string().regex(/^[A-Z][A-Z0-9_]*$/) }).strict()]);
+const ConfigValue = z.union([
+  z.number(),
+  z.string(),
+  z.boolean(),
+  z
+    .object({
+      value: z.union([z.number(), z.string(), z.boolean()]),
+      env: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
+    })
+    .strict(),
+]);
 
-export const ExperimentSchema = z.object({
-  id: z.string().regex(/^E-\d{3}$/, 'expected an id like E-001'),
-  title: z.string().min(5),
-  description: z.string().min(10),
-  tags: z.array(z.string()).default([]),
-  expected: z.enum(['controlled', 'reproduced']),
-  configuration: z.record(ConfigValue).default({}),
-  services: z.record(ServiceName, ServiceSetup).default({}),
-  /** what drives the run: one of the registered workload kinds (src/experiments/workloads), by `kind` */
-  workload: WorkloadSchema,
-  'steady-state-hypothesis': z.object({
-    title: z.string().min(1),
-    probes: z.array(ProbeSchema).min(1, 'a hypothesis needs at least one probe'),
-  }).strict(),
-  method: z.array(StepSchema).default([]),
-  rollbacks: z.array(z.object({ name: z.string(), type: z.enum(DECLARED_ROLLBACKS) }).strict()).default([]),
-  /** PromQL series drawn over the run in the report (`$RUN` as in probes), e.g. a consumer group's lag */
-  timeSeries: z.array(z.object({ title: z.string().min(1), query: z.string().min(1), unit: z.string().optional() }).strict()).optional(),
-  /** named sets of configuration values picked by one configuration entry (`by`), e.g. E-006's rollout order */
-  variants: z.object({
-    by: z.string().min(1),
-    cases: z.record(z.object({
-      expected: z.enum(['controlled', 'reproduced']).optional(),
-      configuration: z.record(z.union([z.number(), z.string(), z.boolean()])).default({}),
-    }).strict()),
-  }).strict().optional(),
-  quiescence: z.object({ timeoutMs: z.number().int().positive().default(60_000), settleMs: z.number().int().min(0).default(6000) }).strict().default({}),
-}).strict();
+export const ExperimentSchema = z
+  .object({
+    id: z.string().regex(/^E-\d{3}$/, 'expected an id like E-001'),
+    title: z.string().min(5),
+    description: z.string().min(10),
+    tags: z.array(z.string()).default([]),
+    expected: z.enum(['controlled', 'reproduced']),
+    configuration: z.record(ConfigValue).default({}),
+    services: z.record(ServiceName, ServiceSetup).default({}),
+    /** what drives the run: one of the registered workload kinds (src/experiments/workloads), by `kind` */
+    workload: WorkloadSchema,
+    'steady-state-hypothesis': z
+      .object({
+        title: z.string().min(1),
+        probes: z.array(ProbeSchema).min(1, 'a hypothesis needs at least one probe'),
+      })
+      .strict(),
+    method: z.array(StepSchema).default([]),
+    rollbacks: z
+      .array(z.object({ name: z.string(), type: z.enum(DECLARED_ROLLBACKS) }).strict())
+      .default([]),
+    /** PromQL series drawn over the run in the report (`$RUN` as in probes), e.g. a consumer group's lag */
+    timeSeries: z
+      .array(
+        z
+          .object({
+            title: z.string().min(1),
+            query: z.string().min(1),
+            unit: z.string().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    /** named sets of configuration values picked by one configuration entry (`by`), e.g. E-006's rollout order */
+    variants: z
+      .object({
+        by: z.string().min(1),
+        cases: z.record(
+          z
+            .object({
+              expected: z.enum(['controlled', 'reproduced']).optional(),
+              configuration: z.record(z.union([z.number(), z.string(), z.boolean()])).default({}),
+            })
+            .strict(),
+        ),
+      })
+      .strict()
+      .optional(),
+    quiescence: z
+      .object({
+        timeoutMs: z.number().int().positive().default(60_000),
+        settleMs: z.number().int().min(0).default(6000),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
 export type Experiment = z.infer<typeof ExperimentSchema>;

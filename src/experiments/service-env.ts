@@ -9,7 +9,11 @@ import { REPLAY_SETTINGS } from '../services/replay-worker/config';
  * What every lab service reads besides its own settings (src/services/common/app.ts): its log level, the
  * failpoints armed at start, and how long a crash failpoint waits for a last Prometheus scrape.
  */
-export const COMMON_SERVICE_SETTINGS = ['LAB_LOG_LEVEL', 'LAB_FAILPOINTS', 'LAB_CRASH_SCRAPE_WAIT_MS'] as const;
+export const COMMON_SERVICE_SETTINGS = [
+  'LAB_LOG_LEVEL',
+  'LAB_FAILPOINTS',
+  'LAB_CRASH_SCRAPE_WAIT_MS',
+] as const;
 
 /** Each service's own settings, by its entry (query-service-2 is a second query-service). */
 const SETTINGS_BY_ENTRY: Record<string, readonly string[]> = {
@@ -21,7 +25,8 @@ const SETTINGS_BY_ENTRY: Record<string, readonly string[]> = {
 };
 
 /** Variables that change the process rather than the service: the reason to refuse them gets its own words. */
-const PROCESS_LEVEL = /^(NODE_\w*|LD_\w*|DYLD_\w*|UV_\w*|PATH|HOME|SHELL|TMPDIR|IFS|BASH_ENV|ENV|PYTHON\w*|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|OPENSSL_\w*|SSL_CERT_\w*|HTTPS?_PROXY|NO_PROXY)$/i;
+const PROCESS_LEVEL =
+  /^(NODE_\w*|LD_\w*|DYLD_\w*|UV_\w*|PATH|HOME|SHELL|TMPDIR|IFS|BASH_ENV|ENV|PYTHON\w*|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|OPENSSL_\w*|SSL_CERT_\w*|HTTPS?_PROXY|NO_PROXY)$/i;
 
 /** The variables an experiment may set for this service, sorted; undefined for a name that is not a lab service. */
 export function allowedServiceEnv(service: string): string[] | undefined {
@@ -36,13 +41,20 @@ export function allowedServiceEnv(service: string): string[] | undefined {
  * the place in the experiment file (`services.<name>.env` by default, or a fault's env).
  * Pure: the loader turns the problems into its typed error.
  */
-export function checkServiceEnv(service: string, env: Record<string, string>, where = `services.${service}.env`): string[] {
+export function checkServiceEnv(
+  service: string,
+  env: Record<string, string>,
+  where = `services.${service}.env`,
+): string[] {
   const allowed = allowedServiceEnv(service);
-  if (!allowed) return [`${where}: ${service} is not a lab service: known are ${SERVICE_NAMES.join(', ')}`];
+  if (!allowed)
+    return [`${where}: ${service} is not a lab service: known are ${SERVICE_NAMES.join(', ')}`];
   return Object.keys(env)
     .filter((name) => !allowed.includes(name))
     .map((name) => {
-      const why = PROCESS_LEVEL.test(name) ? ' (it changes how the process runs, not what the service does)' : '';
+      const why = PROCESS_LEVEL.test(name)
+        ? ' (it changes how the process runs, not what the service does)'
+        : '';
       return `${where}.${name} is not a setting of ${service}${why}: allowed are ${allowed.join(', ')}`;
     });
 }

@@ -26,7 +26,10 @@ export interface ServicePort {
 export class ServiceWatcher {
   private urls = new Map<string, string>();
   private envOverrides = new Map<string, Record<string, string>>();
-  private rearm = new Map<string, { fault: Extract<Step['fault'], { type: 'failpoint' }>; left: number }[]>();
+  private rearm = new Map<
+    string,
+    { fault: Extract<Step['fault'], { type: 'failpoint' }>; left: number }[]
+  >();
   private timer?: NodeJS.Timeout;
   private busy = false;
   /** starts in flight: the crash watcher leaves services alone while any is starting */
@@ -74,12 +77,20 @@ export class ServiceWatcher {
   }
 
   /** `armAtBoot`: failpoints armed through LAB_FAILPOINTS for this process only, so they are live before it consumes. */
-  async start(service: string, env?: Record<string, string>, deliberate = false, armAtBoot?: string) {
+  async start(
+    service: string,
+    env?: Record<string, string>,
+    deliberate = false,
+    armAtBoot?: string,
+  ) {
     if (env) this.envOverrides.set(service, { ...this.envOverrides.get(service), ...env });
     // A deliberate (re)start stops the process first: the crash watcher must not take that gap for a crash.
     if (deliberate) this.expectedDown.add(service);
     const setup = this.e.services[service as keyof Experiment['services']];
-    if (!setup) throw new Error(`${service} is not part of this experiment (services: ${Object.keys(this.e.services).join(', ')})`);
+    if (!setup)
+      throw new Error(
+        `${service} is not part of this experiment (services: ${Object.keys(this.e.services).join(', ')})`,
+      );
     this.starting++;
     const started = await startService(this.c, service, {
       modes: setup.modes,
@@ -125,7 +136,8 @@ export class ServiceWatcher {
     this.busy = true;
     try {
       for (const [service, setup] of Object.entries(this.e.services)) {
-        if (!setup.restartOnCrash || this.running(service) || this.expectedDown.has(service)) continue;
+        if (!setup.restartOnCrash || this.running(service) || this.expectedDown.has(service))
+          continue;
         // One death is one crash, however many restart attempts it takes.
         const pid = supervisorFor(this.c).read(service)?.pid ?? -1;
         if (!this.counted.has(pid)) {
@@ -138,9 +150,17 @@ export class ServiceWatcher {
         // /health, and a late arm lets it drain the topic unarmed (E-003 then saw 2 crashes of 3).
         const rearm = (this.rearm.get(service) ?? []).filter((r) => r.left > 0);
         for (const r of rearm) r.left--;
-        await this.start(service, undefined, false, rearm.map((r) => failpointSpec(r.fault)).join(';') || undefined);
+        await this.start(
+          service,
+          undefined,
+          false,
+          rearm.map((r) => failpointSpec(r.fault)).join(';') || undefined,
+        );
         this.raise('restarts');
-        for (const r of rearm) this.note(`re-armed ${r.fault.failpoint} on ${service} at its start (${r.left} more after this)`);
+        for (const r of rearm)
+          this.note(
+            `re-armed ${r.fault.failpoint} on ${service} at its start (${r.left} more after this)`,
+          );
       }
     } catch (err) {
       this.note(`restart failed: ${(err as Error).message.split('\n')[0]}`);
@@ -162,7 +182,6 @@ export class ServiceWatcher {
     return Object.keys(this.e.services).filter((s) => this.running(s));
   }
 }
-
 
 /** LAB_FAILPOINTS syntax (src/lib/failpoints.ts): name=action[:delayMs]@after[+ if sticky] */
 function failpointSpec(f: Extract<Step['fault'], { type: 'failpoint' }>): string {

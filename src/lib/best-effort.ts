@@ -7,6 +7,7 @@ export async function bestEffort(work: Promise<unknown> | undefined, what: strin
   try {
     await work;
   } catch (err) {
-    if (process.env.LAB_QUIET_CLEANUP !== '1') process.stderr.write(`(cleanup) ${what}: ${(err as Error).message}\n`);
+    if (process.env.LAB_QUIET_CLEANUP !== '1')
+      process.stderr.write(`(cleanup) ${what}: ${(err as Error).message}\n`);
   }
 }

@@ -20,7 +20,8 @@ const header = (h: IncomingHttpHeaders, name: string) => {
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 /** Transfer-Encoding or a Content-Length above 0: the request carries a body. */
-const hasBody = (h: IncomingHttpHeaders) => header(h, 'transfer-encoding') !== undefined || Number(header(h, 'content-length') ?? 0) > 0;
+const hasBody = (h: IncomingHttpHeaders) =>
+  header(h, 'transfer-encoding') !== undefined || Number(header(h, 'content-length') ?? 0) > 0;
 
 /** application/json and application/<anything>+json (Confluent's application/vnd.schemaregistry.v1+json). */
 export function isJsonType(contentType: string | undefined): boolean {
@@ -36,13 +37,21 @@ export function isJsonType(contentType: string | undefined): boolean {
  */
 export function crossSiteRefusal(req: RequestFacts): Refusal | undefined {
   const site = header(req.headers, 'sec-fetch-site');
-  const navigation = SAFE_METHODS.has(req.method.toUpperCase()) && header(req.headers, 'sec-fetch-mode') === 'navigate';
+  const navigation =
+    SAFE_METHODS.has(req.method.toUpperCase()) &&
+    header(req.headers, 'sec-fetch-mode') === 'navigate';
   if (site && site !== 'same-origin' && site !== 'none' && !navigation) {
-    return { status: 403, reason: `cross-site request refused (Sec-Fetch-Site: ${site}): this endpoint answers its own pages and non-browser clients (curl, the lab CLI) only` };
+    return {
+      status: 403,
+      reason: `cross-site request refused (Sec-Fetch-Site: ${site}): this endpoint answers its own pages and non-browser clients (curl, the lab CLI) only`,
+    };
   }
   const origin = header(req.headers, 'origin');
   if (origin !== undefined && !navigation && originHost(origin) !== header(req.headers, 'host')) {
-    return { status: 403, reason: `cross-origin request refused (Origin: ${origin}, Host: ${header(req.headers, 'host') ?? '-'}): this endpoint answers its own pages and non-browser clients (curl, the lab CLI) only` };
+    return {
+      status: 403,
+      reason: `cross-origin request refused (Origin: ${origin}, Host: ${header(req.headers, 'host') ?? '-'}): this endpoint answers its own pages and non-browser clients (curl, the lab CLI) only`,
+    };
   }
   return undefined;
 }
@@ -58,7 +67,10 @@ function originHost(origin: string): string | undefined {
 /** A body that is not JSON is 415: text/plain and form encodings are what a cross-site form can send without asking. */
 export function contentTypeRefusal(req: RequestFacts): Refusal | undefined {
   if (!hasBody(req.headers) || isJsonType(header(req.headers, 'content-type'))) return undefined;
-  return { status: 415, reason: `unsupported content type ${header(req.headers, 'content-type') ?? '(none)'}: send the body as JSON (content-type: application/json or application/vnd.schemaregistry.v1+json)` };
+  return {
+    status: 415,
+    reason: `unsupported content type ${header(req.headers, 'content-type') ?? '(none)'}: send the body as JSON (content-type: application/json or application/vnd.schemaregistry.v1+json)`,
+  };
 }
 
 /**

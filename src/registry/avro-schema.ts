@@ -12,18 +12,33 @@ export interface AvroSchema {
   canonical: string;
 }
 
-const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
+const PRIMITIVES = new Set([
+  'null',
+  'boolean',
+  'int',
+  'long',
+  'float',
+  'double',
+  'bytes',
+  'string',
+]);
 const NAMED = new Set(['record', 'error', 'enum', 'fixed']);
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
 
-const qualify = (name: string, namespace: string | undefined) => (name.includes('.') || !namespace ? name : `${namespace}.${name}`);
-const namespaceOf = (fullName: string) => (fullName.includes('.') ? fullName.slice(0, fullName.lastIndexOf('.')) : undefined);
+const qualify = (name: string, namespace: string | undefined) =>
+  name.includes('.') || !namespace ? name : `${namespace}.${name}`;
+const namespaceOf = (fullName: string) =>
+  fullName.includes('.') ? fullName.slice(0, fullName.lastIndexOf('.')) : undefined;
 
 /** JSON with every object's keys sorted: key order and whitespace never make a schema (or a default) different. */
 function stableStringify(v: Json): string {
   if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableStringify(v[k])}`).join(',')}}`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableStringify(v[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 
@@ -56,12 +71,17 @@ class Canonicalizer {
 
   private named(n: JsonObject, ns: string | undefined): Json {
     const { namespace, ...attrs } = n;
-    const name = qualify(String(attrs.name), typeof namespace === 'string' ? namespace || undefined : ns);
+    const name = qualify(
+      String(attrs.name),
+      typeof namespace === 'string' ? namespace || undefined : ns,
+    );
     this.defined.add(name);
     const inner = namespaceOf(name);
     const out: JsonObject = { ...attrs, name };
-    if (Array.isArray(attrs.aliases)) out.aliases = attrs.aliases.map((a) => qualify(String(a), inner));
-    if (Array.isArray(attrs.fields)) out.fields = attrs.fields.map((f) => this.field(f as JsonObject, inner));
+    if (Array.isArray(attrs.aliases))
+      out.aliases = attrs.aliases.map((a) => qualify(String(a), inner));
+    if (Array.isArray(attrs.fields))
+      out.fields = attrs.fields.map((f) => this.field(f as JsonObject, inner));
     return out;
   }
 
@@ -73,7 +93,8 @@ class Canonicalizer {
   }
 }
 
-export const canonicalForm = (schema: unknown): string => stableStringify(new Canonicalizer().node(schema as Json, undefined));
+export const canonicalForm = (schema: unknown): string =>
+  stableStringify(new Canonicalizer().node(schema as Json, undefined));
 
 /**
  * Parses a submitted schema. Only Avro (the lab's events are Avro); an invalid one is Confluent's 42201.
@@ -85,7 +106,9 @@ export function parseAvroSchema(text: string): AvroSchema {
   try {
     json = JSON.parse(text) as Json;
   } catch (e) {
-    throw new RegistryError(422, 42201, `Invalid schema: not JSON (${(e as Error).message})`, { cause: e });
+    throw new RegistryError(422, 42201, `Invalid schema: not JSON (${(e as Error).message})`, {
+      cause: e,
+    });
   }
   try {
     const type = avro.Type.forSchema(json as avro.Schema);

@@ -1,7 +1,15 @@
 import * as avro from 'avsc';
 
 /** Confluent's compatibility levels. BACKWARD is its default, and ours. */
-export const COMPATIBILITY_LEVELS = ['NONE', 'BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE'] as const;
+export const COMPATIBILITY_LEVELS = [
+  'NONE',
+  'BACKWARD',
+  'BACKWARD_TRANSITIVE',
+  'FORWARD',
+  'FORWARD_TRANSITIVE',
+  'FULL',
+  'FULL_TRANSITIVE',
+] as const;
 export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number];
 
 /**
@@ -9,7 +17,10 @@ export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number];
  * names compared without their namespace, as Avro's Java SchemaCompatibility (Confluent's checker) does: a record
  * named a.R reads b.R; a reader's aliases still count.
  */
-export function canRead(reader: avro.Type, writer: avro.Type): { ok: true } | { ok: false; reason: string } {
+export function canRead(
+  reader: avro.Type,
+  writer: avro.Type,
+): { ok: true } | { ok: false; reason: string } {
   try {
     reader.createResolver(writer, { ignoreNamespaces: true });
     return { ok: true };
@@ -23,7 +34,11 @@ export function canRead(reader: avro.Type, writer: avro.Type): { ok: true } | { 
  * BACKWARD = the new schema reads the latest version's data (consumers upgrade first), FORWARD = the latest
  * reads the new one's (producers upgrade first), FULL = both; *_TRANSITIVE = against every version, not just the latest.
  */
-export function checkCompatibility(level: CompatibilityLevel, candidate: avro.Type, existing: avro.Type[]): string[] {
+export function checkCompatibility(
+  level: CompatibilityLevel,
+  candidate: avro.Type,
+  existing: avro.Type[],
+): string[] {
   if (level === 'NONE' || !existing.length) return [];
   const against = level.endsWith('_TRANSITIVE') ? existing : existing.slice(-1);
   const backward = level.startsWith('BACKWARD') || level.startsWith('FULL');
@@ -32,11 +47,17 @@ export function checkCompatibility(level: CompatibilityLevel, candidate: avro.Ty
   for (const old of against) {
     if (backward) {
       const r = canRead(candidate, old);
-      if (!r.ok) problems.push(`the new schema cannot read data written with an earlier one (BACKWARD): ${r.reason}`);
+      if (!r.ok)
+        problems.push(
+          `the new schema cannot read data written with an earlier one (BACKWARD): ${r.reason}`,
+        );
     }
     if (forward) {
       const r = canRead(old, candidate);
-      if (!r.ok) problems.push(`an earlier schema cannot read data written with the new one (FORWARD): ${r.reason}`);
+      if (!r.ok)
+        problems.push(
+          `an earlier schema cannot read data written with the new one (FORWARD): ${r.reason}`,
+        );
     }
   }
   return problems;

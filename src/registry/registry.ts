@@ -9,7 +9,8 @@ export { RegistryError } from './errors';
 function parseVersion(v: string): number | 'latest' {
   if (v === 'latest' || v === '-1') return 'latest';
   const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1 || n > 2 ** 31 - 1) throw errors.invalidVersion(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1 || n > 2 ** 31 - 1)
+    throw errors.invalidVersion(v);
   return n;
 }
 
@@ -25,9 +26,13 @@ export function schemaRegistry(store: FileStore) {
     if (!p) parsed.set(id, (p = parseAvroSchema(st().schemas[id])));
     return p;
   };
-  const idsByCanonical = new Map(Object.keys(st().schemas).map((id) => [schemaOf(Number(id)).canonical, Number(id)]));
-  const levelOf = (s: string): CompatibilityLevel => st().subjects[s]?.compatibility ?? st().compatibility;
-  const live = (sub: SubjectState | undefined, deleted = false) => (sub?.versions ?? []).filter((v) => deleted || !v.deleted);
+  const idsByCanonical = new Map(
+    Object.keys(st().schemas).map((id) => [schemaOf(Number(id)).canonical, Number(id)]),
+  );
+  const levelOf = (s: string): CompatibilityLevel =>
+    st().subjects[s]?.compatibility ?? st().compatibility;
+  const live = (sub: SubjectState | undefined, deleted = false) =>
+    (sub?.versions ?? []).filter((v) => deleted || !v.deleted);
 
   /** A subject exists while it has a version; soft-deleted ones count only when the caller asks for them. */
   function subject(s: string, deleted = false): SubjectState {
@@ -44,7 +49,12 @@ export function schemaRegistry(store: FileStore) {
     return hit;
   }
 
-  const describe = (s: string, e: VersionEntry) => ({ subject: s, version: e.version, id: e.id, schema: st().schemas[e.id] });
+  const describe = (s: string, e: VersionEntry) => ({
+    subject: s,
+    version: e.version,
+    id: e.id,
+    schema: st().schemas[e.id],
+  });
 
   function idFor(schema: AvroSchema): number {
     const known = idsByCanonical.get(schema.canonical);
@@ -57,8 +67,17 @@ export function schemaRegistry(store: FileStore) {
   }
 
   /** Problems of `candidate` against the versions the subject's level requires (all live ones if transitive). */
-  const problemsAgainst = (s: string, candidate: AvroSchema, versions: VersionEntry[], level = levelOf(s)) =>
-    checkCompatibility(level, candidate.type, versions.map((e) => schemaOf(e.id).type));
+  const problemsAgainst = (
+    s: string,
+    candidate: AvroSchema,
+    versions: VersionEntry[],
+    level = levelOf(s),
+  ) =>
+    checkCompatibility(
+      level,
+      candidate.type,
+      versions.map((e) => schemaOf(e.id).type),
+    );
 
   function findIn(s: string, canonical: string, deleted = false) {
     return live(st().subjects[s], deleted).find((e) => schemaOf(e.id).canonical === canonical);
@@ -66,17 +85,24 @@ export function schemaRegistry(store: FileStore) {
 
   function usages(id: number, deleted: boolean) {
     const out: { subject: string; version: number }[] = [];
-    for (const [s, sub] of Object.entries(st().subjects)) for (const e of live(sub, deleted)) if (e.id === id) out.push({ subject: s, version: e.version });
+    for (const [s, sub] of Object.entries(st().subjects))
+      for (const e of live(sub, deleted))
+        if (e.id === id) out.push({ subject: s, version: e.version });
     return out;
   }
 
   return {
-    subjects: (deleted = false, prefix = '') => Object.keys(st().subjects).filter((s) => s.startsWith(prefix) && live(st().subjects[s], deleted).length).sort(),
-    versions: (s: string, deleted = false) => live(subject(s, deleted), deleted).map((e) => e.version),
+    subjects: (deleted = false, prefix = '') =>
+      Object.keys(st().subjects)
+        .filter((s) => s.startsWith(prefix) && live(st().subjects[s], deleted).length)
+        .sort(),
+    versions: (s: string, deleted = false) =>
+      live(subject(s, deleted), deleted).map((e) => e.version),
     version: (s: string, v: string, deleted = false) => describe(s, entry(s, v, deleted)),
     schemaById(id: number) {
       // Soft-deleted versions still serve their schema by id: consumers read data written with it.
-      if (!Number.isInteger(id) || !st().schemas[id] || !usages(id, true).length) throw errors.schemaNotFound(id);
+      if (!Number.isInteger(id) || !st().schemas[id] || !usages(id, true).length)
+        throw errors.schemaNotFound(id);
       return { schema: st().schemas[id] };
     },
     subjectVersionsOfId(id: number, deleted = false) {
@@ -116,11 +142,19 @@ export function schemaRegistry(store: FileStore) {
       if (v === undefined) problems = problemsAgainst(s, schema, versions);
       else {
         const n = parseVersion(v);
-        const against = n === 'latest' ? versions.slice(-1) : versions.filter((e) => e.version === n);
+        const against =
+          n === 'latest' ? versions.slice(-1) : versions.filter((e) => e.version === n);
         if (n !== 'latest' && !against.length) throw errors.versionNotFound(v);
-        problems = problemsAgainst(s, schema, against, levelOf(s).replace('_TRANSITIVE', '') as CompatibilityLevel);
+        problems = problemsAgainst(
+          s,
+          schema,
+          against,
+          levelOf(s).replace('_TRANSITIVE', '') as CompatibilityLevel,
+        );
       }
-      return verbose ? { is_compatible: !problems.length, messages: problems } : { is_compatible: !problems.length };
+      return verbose
+        ? { is_compatible: !problems.length, messages: problems }
+        : { is_compatible: !problems.length };
     },
     /** A subject without its own level is 40408 (as Confluent answers), unless the caller asks for the global default. */
     config(s?: string, defaultToGlobal = false) {

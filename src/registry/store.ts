@@ -27,7 +27,9 @@ export interface RegistryState {
 function upgrade(raw: RegistryState): RegistryState {
   for (const sub of Object.values(raw.subjects)) {
     const versions = sub.versions as unknown[];
-    sub.versions = versions.map((v, i) => (typeof v === 'number' ? { version: i + 1, id: v } : (v as VersionEntry)));
+    sub.versions = versions.map((v, i) =>
+      typeof v === 'number' ? { version: i + 1, id: v } : (v as VersionEntry),
+    );
   }
   return raw;
 }
@@ -40,7 +42,9 @@ export class FileStore {
   state: RegistryState;
 
   constructor(private readonly file: string) {
-    this.state = fs.existsSync(file) ? upgrade(JSON.parse(fs.readFileSync(file, 'utf8')) as RegistryState) : { schemas: {}, subjects: {}, compatibility: 'BACKWARD', nextId: 1 };
+    this.state = fs.existsSync(file)
+      ? upgrade(JSON.parse(fs.readFileSync(file, 'utf8')) as RegistryState)
+      : { schemas: {}, subjects: {}, compatibility: 'BACKWARD', nextId: 1 };
   }
 
   save() {

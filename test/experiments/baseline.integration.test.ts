@@ -28,13 +28,34 @@ describe('probes over lifetime counters', function () {
     await ensureTopics(kafka, [topic]);
     const prom = prometheusClient(c);
     const query = `sum(max_over_time(kafka_server_brokertopicmetrics_messagesin_total{topic="${topic}"}[$WINDOW]))`;
-    const bareProbe = ProbeSchema.parse({ name: 'messages in', type: 'promql', query, tolerance: { ge: 0 } });
-    const ownProbe = ProbeSchema.parse({ name: 'this run', type: 'promql', query: `kafka_server_brokertopicmetrics_messagesin_total{topic="${topic}"}`, tolerance: { ge: 0 }, baseline: 'run-start' });
+    const bareProbe = ProbeSchema.parse({
+      name: 'messages in',
+      type: 'promql',
+      query,
+      tolerance: { ge: 0 },
+    });
+    const ownProbe = ProbeSchema.parse({
+      name: 'this run',
+      type: 'promql',
+      query: `kafka_server_brokertopicmetrics_messagesin_total{topic="${topic}"}`,
+      tolerance: { ge: 0 },
+      baseline: 'run-start',
+    });
     const producer = kafka.producer();
     await producer.connect();
-    const scraped = (total: number) => waitFor(`Prometheus to see ${total} messages in ${topic}`, async () => (await prom.scalar(query.replace('[$WINDOW]', '[5m]'))) === total, { timeoutMs: 60_000, intervalMs: 500 });
+    const scraped = (total: number) =>
+      waitFor(
+        `Prometheus to see ${total} messages in ${topic}`,
+        async () => (await prom.scalar(query.replace('[$WINDOW]', '[5m]'))) === total,
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
     try {
-      const send = (n: number) => producer.send({ topic, acks: -1, messages: Array.from({ length: n }, (_, i) => ({ value: String(i) })) });
+      const send = (n: number) =>
+        producer.send({
+          topic,
+          acks: -1,
+          messages: Array.from({ length: n }, (_, i) => ({ value: String(i) })),
+        });
       await send(7);
       await scraped(7);
       // The second run: 5 more messages on the same brokers, whose counter still holds the first run's 7.
@@ -43,10 +64,23 @@ describe('probes over lifetime counters', function () {
       await send(5);
       await scraped(12);
       const endSec = Date.now() / 1000;
-      const ctx = { runId: 'baseline-test', windowSec: endSec - startSec + 60, startSec, endSec, audit: {}, facts: emptyFacts() };
+      const ctx = {
+        runId: 'baseline-test',
+        windowSec: endSec - startSec + 60,
+        startSec,
+        endSec,
+        audit: {},
+        facts: emptyFacts(),
+      };
       await sleep(2000); // the range query's last point is the scrape after the last send
-      const [bare, own] = await evaluateProbes([bareProbe, ownProbe], prom, { ...ctx, endSec: Date.now() / 1000 });
-      expect(bare.observed, 'without a baseline the lifetime counter carries the first run').to.equal(12);
+      const [bare, own] = await evaluateProbes([bareProbe, ownProbe], prom, {
+        ...ctx,
+        endSec: Date.now() / 1000,
+      });
+      expect(
+        bare.observed,
+        'without a baseline the lifetime counter carries the first run',
+      ).to.equal(12);
       expect(own).to.deep.include({ observed: 5, baseline: 7 });
     } finally {
       await producer.disconnect();

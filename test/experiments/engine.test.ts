@@ -38,13 +38,23 @@ function experiment(extra: Record<string, unknown> = {}): LoadedExperiment {
     expected: 'reproduced',
     workload: { kind: 'commands', commands: 1, products: 1 },
     method: [{ name: 'a fault', at: 'start', fault: { type: 'replay' } }],
-    'steady-state-hypothesis': { title: 't', probes: [{ name: 'events happened', type: 'audit', figure: 'committed', tolerance: { gt: 0 } }] },
+    'steady-state-hypothesis': {
+      title: 't',
+      probes: [
+        { name: 'events happened', type: 'audit', figure: 'committed', tolerance: { gt: 0 } },
+      ],
+    },
     quiescence: { settleMs: 0 },
     ...extra,
   };
   const parsed = ExperimentSchema.parse(raw);
   // The file names `commands` (the schema's union); the fake kind stands in for it.
-  return { experiment: { ...parsed, workload: { kind: 'counting', events: 3 } }, dir: '/tmp', file: '/tmp/E-950/experiment.yaml', config: {} };
+  return {
+    experiment: { ...parsed, workload: { kind: 'counting', events: 3 } },
+    dir: '/tmp',
+    file: '/tmp/E-950/experiment.yaml',
+    config: {},
+  };
 }
 
 interface Fakes {
@@ -54,7 +64,14 @@ interface Fakes {
   stopped: number;
 }
 
-function fakes(o: { failUndo?: boolean; samples?: Sample[]; onApply?: () => void; workload?: AnyWorkloadKind } = {}): Fakes {
+function fakes(
+  o: {
+    failUndo?: boolean;
+    samples?: Sample[];
+    onApply?: () => void;
+    workload?: AnyWorkloadKind;
+  } = {},
+): Fakes {
   const f: Fakes = { applied: [], undone: [], stopped: 0, deps: undefined as never };
   let now = 1_700_000_000_000;
   const services: RunServices = {
@@ -63,14 +80,24 @@ function fakes(o: { failUndo?: boolean; samples?: Sample[]; onApply?: () => void
     stopWatching: () => {},
     stopAll: async () => void f.stopped++,
     disarmAll: async () => {},
-    port: () => ({ url: () => 'http://127.0.0.1:9', start: async () => {}, stop: async () => {}, stopped: () => false }),
+    port: () => ({
+      url: () => 'http://127.0.0.1:9',
+      start: async () => {},
+      stop: async () => {},
+      stopped: () => false,
+    }),
     rearmOnRestart: () => {},
     failpointsFired: async () => 2,
   };
   f.deps = {
     clock: { now: () => (now += 10), sleep: async (ms) => void (now += ms) },
     stack: { up: async () => {}, heal: async () => {}, healToxics: async () => {} },
-    prometheus: { query: async () => o.samples ?? [], range: async () => [], scalar: async () => undefined, metricNames: async () => ['lab_fake_total'] },
+    prometheus: {
+      query: async () => o.samples ?? [],
+      range: async () => [],
+      scalar: async () => undefined,
+      metricNames: async () => ['lab_fake_total'],
+    },
     documentedMetrics: new Set(),
     db: { pool: () => ({ end: async () => {} }) as never },
     reset: async () => {},
@@ -101,38 +128,70 @@ function fakes(o: { failUndo?: boolean; samples?: Sample[]; onApply?: () => void
   return f;
 }
 
-const run = (loaded: LoadedExperiment, deps: EngineDeps, signal?: AbortSignal): Promise<RunResult> =>
+const run = (
+  loaded: LoadedExperiment,
+  deps: EngineDeps,
+  signal?: AbortSignal,
+): Promise<RunResult> =>
   runExperiment({} as LabConfig, loaded, { seed: 1, progress: silentProgress, signal }, deps);
 
 describe('experiment engine (fakes, no stack)', () => {
   it('runs a workload kind, rolls its faults back and records each rollback, then judges the probes', async () => {
     const f = fakes();
-    const r = await run(experiment({ 'steady-state-hypothesis': { title: 't', probes: [{ name: 'counted', type: 'audit', figure: 'events', tolerance: { eq: 3 } }] } }), f.deps);
+    const r = await run(
+      experiment({
+        'steady-state-hypothesis': {
+          title: 't',
+          probes: [{ name: 'counted', type: 'audit', figure: 'events', tolerance: { eq: 3 } }],
+        },
+      }),
+      f.deps,
+    );
     expect(r.outcome).to.equal('completed');
     expect(f.undone).to.deep.equal(['a fault']);
-    expect(r.rollbacks.map((x) => [x.name, x.status])).to.deep.include.members([['undo a fault', 'ok'], ['remove every toxic', 'ok']]);
+    expect(r.rollbacks.map((x) => [x.name, x.status])).to.deep.include.members([
+      ['undo a fault', 'ok'],
+      ['remove every toxic', 'ok'],
+    ]);
     expect(r.facts.toxicsAdded).to.equal(1);
     expect(r.facts.failpointsFired).to.equal(2); // the services' own report, not a count of deaths
   });
 
   it('ends `failed` when a rollback fails, saying what is left and the command that removes it', async () => {
     const f = fakes({ failUndo: true });
-    const r = await run(experiment({ 'steady-state-hypothesis': { title: 't', probes: [{ name: 'counted', type: 'audit', figure: 'events', tolerance: { eq: 3 } }] } }), f.deps);
+    const r = await run(
+      experiment({
+        'steady-state-hypothesis': {
+          title: 't',
+          probes: [{ name: 'counted', type: 'audit', figure: 'events', tolerance: { eq: 3 } }],
+        },
+      }),
+      f.deps,
+    );
     expect(r.outcome).to.equal('failed');
     const failed = r.rollbacks.filter((x) => x.status === 'failed');
     expect(failed).to.have.length(1);
-    expect(failed[0]).to.deep.include({ name: 'undo a fault', error: 'Toxiproxy said 500', leftover: 'the a fault toxic', fix: 'chaos heal' });
-    expect(r.error).to.match(/1 rollback\(s\) failed: undo a fault \(left: the a fault toxic; remove with `chaos heal`\)/);
+    expect(failed[0]).to.deep.include({
+      name: 'undo a fault',
+      error: 'Toxiproxy said 500',
+      leftover: 'the a fault toxic',
+      fix: 'chaos heal',
+    });
+    expect(r.error).to.match(
+      /1 rollback\(s\) failed: undo a fault \(left: the a fault toxic; remove with `chaos heal`\)/,
+    );
     expect(f.stopped).to.be.greaterThan(0); // the engine's own cleanup still ran
   });
 
   it('ends `interrupted` on Ctrl-C mid-run, with every applied fault rolled back and recorded', async () => {
     const abort = new AbortController();
     const f = fakes({ onApply: () => abort.abort() });
-    const loaded = experiment({ method: [
-      { name: 'first', at: 'start', fault: { type: 'replay' } },
-      { name: 'second', at: 'start', fault: { type: 'replay' } },
-    ] });
+    const loaded = experiment({
+      method: [
+        { name: 'first', at: 'start', fault: { type: 'replay' } },
+        { name: 'second', at: 'start', fault: { type: 'replay' } },
+      ],
+    });
     const r = await run(loaded, f.deps, abort.signal);
     expect(r.outcome).to.equal('interrupted');
     expect(f.applied).to.deep.equal(['first']); // the next step never fired
@@ -144,7 +203,12 @@ describe('experiment engine (fakes, no stack)', () => {
     const f = fakes({ samples: [] });
     const probes = [
       { name: 'events', type: 'audit', figure: 'events', tolerance: { eq: 3 } },
-      { name: 'nothing lost', type: 'promql', query: 'sum(lab_fake_total{run="$RUN"})', tolerance: { eq: 0 } },
+      {
+        name: 'nothing lost',
+        type: 'promql',
+        query: 'sum(lab_fake_total{run="$RUN"})',
+        tolerance: { eq: 0 },
+      },
     ];
     const r = await run(experiment({ 'steady-state-hypothesis': { title: 't', probes } }), f.deps);
     expect(r.outcome).to.equal('deviated');
@@ -157,11 +221,19 @@ describe('experiment engine (fakes, no stack)', () => {
     const f = fakes({ samples: [] });
     const probes = [
       { name: 'events', type: 'audit', figure: 'events', tolerance: { eq: 3 } },
-      { name: 'nothing lost', type: 'promql', query: 'sum(lab_fake_total)', tolerance: { eq: 0 }, absent: { value: 0, reason: 'the counter appears at its first loss' } },
+      {
+        name: 'nothing lost',
+        type: 'promql',
+        query: 'sum(lab_fake_total)',
+        tolerance: { eq: 0 },
+        absent: { value: 0, reason: 'the counter appears at its first loss' },
+      },
     ];
     const r = await run(experiment({ 'steady-state-hypothesis': { title: 't', probes } }), f.deps);
     expect(r.outcome).to.equal('completed');
-    expect(r.probes[1].detail).to.match(/no series; 0 because the counter appears at its first loss/);
+    expect(r.probes[1].detail).to.match(
+      /no series; 0 because the counter appears at its first loss/,
+    );
   });
 
   it('counts a lifetime counter\u2019s rise during the run only, across a restart and a series born mid-run (`baseline: run-start`)', async () => {
@@ -169,12 +241,27 @@ describe('experiment engine (fakes, no stack)', () => {
     // Broker 1's counter held 40 at the start, rose to 45, was restarted (back to 0) and counted 2 more; broker 2's
     // series was born during the run at 3: this run's rejections are 5 + 2 + 3.
     f.deps.prometheus.range = async (_q, start) => [
-      { metric: { broker: '1' }, values: [[start + 1, 40], [start + 40, 40], [start + 41, 45], [start + 42, 0], [start + 43, 2]] },
+      {
+        metric: { broker: '1' },
+        values: [
+          [start + 1, 40],
+          [start + 40, 40],
+          [start + 41, 45],
+          [start + 42, 0],
+          [start + 43, 2],
+        ],
+      },
       { metric: { broker: '2' }, values: [[start + 42, 3]] },
     ];
     const probes = [
       { name: 'events', type: 'audit', figure: 'events', tolerance: { eq: 3 } },
-      { name: 'rejections', type: 'promql', query: 'lab_fake_total{error="x"}', tolerance: { eq: 10 }, baseline: 'run-start' },
+      {
+        name: 'rejections',
+        type: 'promql',
+        query: 'lab_fake_total{error="x"}',
+        tolerance: { eq: 10 },
+        baseline: 'run-start',
+      },
     ];
     const r = await run(experiment({ 'steady-state-hypothesis': { title: 't', probes } }), f.deps);
     expect(r.probes[1]).to.deep.include({ observed: 10, baseline: 40, ok: true });
@@ -200,7 +287,9 @@ describe('experiment engine (fakes, no stack)', () => {
       },
     };
     f.deps.workloadFor = () => early;
-    const loaded = experiment({ method: [{ name: 'storm', at: { moment: 'poke' }, fault: { type: 'replay' } }] });
+    const loaded = experiment({
+      method: [{ name: 'storm', at: { moment: 'poke' }, fault: { type: 'replay' } }],
+    });
     const r = await run(loaded, f.deps);
     expect(f.undone).to.deep.equal(['storm']);
     expect(r.rollbacks.filter((x) => x.name === 'undo storm')).to.have.length(1);

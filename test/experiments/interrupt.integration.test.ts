@@ -30,9 +30,20 @@ describe('interrupting an experiment', function () {
   this.timeout(180_000);
   let c: LabConfig;
   let file: string;
-  const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(c.root, 'bin/run.js'), ...args], { cwd: c.root, encoding: 'utf8', timeout: 60_000 });
-  const toxics = async () => ((await (await fetch(`http://${c.host}:${c.ports.toxiproxy}/proxies/redis/toxics`)).json()) as unknown[]).length;
-  const running = async () => (await serviceStatus(c)).filter((s) => s.running).map((s) => s.service);
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [path.join(c.root, 'bin/run.js'), ...args], {
+      cwd: c.root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+  const toxics = async () =>
+    (
+      (await (
+        await fetch(`http://${c.host}:${c.ports.toxiproxy}/proxies/redis/toxics`)
+      ).json()) as unknown[]
+    ).length;
+  const running = async () =>
+    (await serviceStatus(c)).filter((s) => s.running).map((s) => s.service);
 
   before(async () => {
     c = await ensureLab();
@@ -43,8 +54,23 @@ describe('interrupting an experiment', function () {
   });
 
   async function startRun(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [path.join(c.root, 'bin/run.js'), 'exp', 'run', file, '--report', path.join(path.dirname(file), 'report')], { cwd: c.root, stdio: 'ignore' });
-    await waitFor('the run to be under way (toxic on, command-service up)', async () => (await toxics()) > 0 && (await running()).includes('command-service'), { timeoutMs: 90_000, intervalMs: 300 });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(c.root, 'bin/run.js'),
+        'exp',
+        'run',
+        file,
+        '--report',
+        path.join(path.dirname(file), 'report'),
+      ],
+      { cwd: c.root, stdio: 'ignore' },
+    );
+    await waitFor(
+      'the run to be under way (toxic on, command-service up)',
+      async () => (await toxics()) > 0 && (await running()).includes('command-service'),
+      { timeoutMs: 90_000, intervalMs: 300 },
+    );
     return child;
   }
 
@@ -66,25 +92,44 @@ describe('interrupting an experiment', function () {
     expect(code).to.equal(130);
     expect(await toxics()).to.equal(0);
     expect(await running()).to.deep.equal([]);
-    const journal = JSON.parse(fs.readFileSync(path.join(path.dirname(file), 'report', 'journal.json'), 'utf8'));
+    const journal = JSON.parse(
+      fs.readFileSync(path.join(path.dirname(file), 'report', 'journal.json'), 'utf8'),
+    );
     expect(journal.outcome).to.equal('interrupted');
   });
 
   /** Ctrl-C in the middle of a real experiment: exit 130, `interrupted`, every fault's rollback recorded, nothing left. */
   async function interruptRealRun(id: string, underWay: () => Promise<boolean>) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `lab-int-${id}-`));
-    const child = spawn(process.execPath, [path.join(c.root, 'bin/run.js'), 'exp', 'run', id, '--report', dir], { cwd: c.root, stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      [path.join(c.root, 'bin/run.js'), 'exp', 'run', id, '--report', dir],
+      { cwd: c.root, stdio: 'ignore' },
+    );
     await waitFor(`${id} to be under way`, underWay, { timeoutMs: 150_000, intervalMs: 300 });
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.once('exit', (c2) => r(c2)));
-    const journal = JSON.parse(fs.readFileSync(path.join(dir, 'journal.json'), 'utf8')) as { outcome: string; rollbacks: { name: string; status: string; origin: string }[] };
+    const journal = JSON.parse(fs.readFileSync(path.join(dir, 'journal.json'), 'utf8')) as {
+      outcome: string;
+      rollbacks: { name: string; status: string; origin: string }[];
+    };
     return { code, journal };
   }
 
-  const mysqlToxics = async () => ((await (await fetch(`http://${c.host}:${c.ports.toxiproxy}/proxies/mysql/toxics`)).json()) as unknown[]).length;
+  const mysqlToxics = async () =>
+    (
+      (await (
+        await fetch(`http://${c.host}:${c.ports.toxiproxy}/proxies/mysql/toxics`)
+      ).json()) as unknown[]
+    ).length;
 
   it('interrupts E-001 mid-workload: exit 130, outcome interrupted, its failpoint disarmed and services stopped on the record', async () => {
-    const { code, journal } = await interruptRealRun('E-001', async () => (await running()).includes('outbox-relay') && (await running()).includes('consumer-service'));
+    const { code, journal } = await interruptRealRun(
+      'E-001',
+      async () =>
+        (await running()).includes('outbox-relay') &&
+        (await running()).includes('consumer-service'),
+    );
     expect(code).to.equal(130);
     expect(journal.outcome).to.equal('interrupted');
     expect(journal.rollbacks.filter((r) => r.status !== 'ok')).to.deep.equal([]);
@@ -93,7 +138,10 @@ describe('interrupting an experiment', function () {
   });
 
   it('interrupts E-008 during a storm: exit 130, outcome interrupted, the latency toxic removed on the record', async () => {
-    const { code, journal } = await interruptRealRun('E-008', async () => (await mysqlToxics()) > 0);
+    const { code, journal } = await interruptRealRun(
+      'E-008',
+      async () => (await mysqlToxics()) > 0,
+    );
     expect(code).to.equal(130);
     expect(journal.outcome).to.equal('interrupted');
     const storm = journal.rollbacks.filter((r) => r.origin.startsWith('the DB answers late'));
@@ -103,4 +151,3 @@ describe('interrupting an experiment', function () {
     expect(await running()).to.deep.equal([]);
   });
 });
-

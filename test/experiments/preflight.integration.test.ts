@@ -36,16 +36,30 @@ describe('experiment preflight', function () {
     fs.mkdirSync(path.join(dir, 'E-902-bad'));
     const file = path.join(dir, 'E-902-bad', 'experiment.yaml');
     fs.writeFileSync(file, WITH_BAD_PROMQL);
-    const res = spawnSync(process.execPath, [path.join(c.root, 'bin/run.js'), 'exp', 'run', file], { cwd: c.root, encoding: 'utf8', timeout: 90_000 });
+    const res = spawnSync(process.execPath, [path.join(c.root, 'bin/run.js'), 'exp', 'run', file], {
+      cwd: c.root,
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
     expect(res.status).to.equal(2);
-    expect(res.stderr).to.match(/not a valid experiment/).and.match(/probe "broken".*(parse error|unclosed)/i);
-    const toxics = await (await fetch(`http://${c.host}:${c.ports.toxiproxy}/proxies/mysql/toxics`)).json();
+    expect(res.stderr)
+      .to.match(/not a valid experiment/)
+      .and.match(/probe "broken".*(parse error|unclosed)/i);
+    const toxics = await (
+      await fetch(`http://${c.host}:${c.ports.toxiproxy}/proxies/mysql/toxics`)
+    ).json();
     expect(toxics).to.deep.equal([]);
-    expect((await serviceStatus(c)).filter((s) => s.running && s.service === 'command-service')).to.deep.equal([]);
+    expect(
+      (await serviceStatus(c)).filter((s) => s.running && s.service === 'command-service'),
+    ).to.deep.equal([]);
   });
 
   it('rejects an unknown experiment id with the list of known ones (exit 2)', () => {
-    const res = spawnSync(process.execPath, [path.join(c.root, 'bin/run.js'), 'exp', 'run', 'E-777'], { cwd: c.root, encoding: 'utf8' });
+    const res = spawnSync(
+      process.execPath,
+      [path.join(c.root, 'bin/run.js'), 'exp', 'run', 'E-777'],
+      { cwd: c.root, encoding: 'utf8' },
+    );
     expect(res.status).to.equal(2);
     expect(res.stderr).to.match(/unknown experiment "E-777"; known: E-001/);
   });

@@ -10,18 +10,30 @@ export interface RunningRegistry {
   url: string;
   dir: string;
   /** plain HTTP with Confluent's content type, as curl or a serializer sends it */
-  call: (method: string, p: string, body?: unknown) => Promise<{ status: number; json: any; text: string }>;
+  call: (
+    method: string,
+    p: string,
+    body?: unknown,
+  ) => Promise<{ status: number; json: any; text: string }>;
   close: () => void;
 }
 
 /** The lab's registry on a free port over a fresh state file: each test starts from an empty registry. */
 export async function startRegistry(): Promise<RunningRegistry> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-registry-'));
-  const server = registryApp(schemaRegistry(new FileStore(path.join(dir, 'registry.json')))).listen(0, '127.0.0.1');
+  const server = registryApp(schemaRegistry(new FileStore(path.join(dir, 'registry.json')))).listen(
+    0,
+    '127.0.0.1',
+  );
   await new Promise((r) => server.once('listening', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const call = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(`${url}${p}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${url}${p}`, {
+      method,
+      headers:
+        body === undefined ? {} : { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     let json: unknown;
     try {

@@ -27,14 +27,36 @@ describe('lab UI server hardening (no stack needed: the guard answers before any
 
   it('answers its own page and non-browser clients', async () => {
     expect((await fetch(`${url}/api/health`)).status).to.equal(200);
-    expect((await fetch(`${url}/api/health`, { headers: { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' } })).status).to.equal(200);
+    expect(
+      (
+        await fetch(`${url}/api/health`, {
+          headers: { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' },
+        })
+      ).status,
+    ).to.equal(200);
   });
 
-  it('refuses another site\'s page reading its API (403) and bodies that are not JSON (415)', async () => {
-    const crossSite = await fetch(`${url}/api/health`, { headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'cors', origin: 'https://evil.example' } });
+  it("refuses another site's page reading its API (403) and bodies that are not JSON (415)", async () => {
+    const crossSite = await fetch(`${url}/api/health`, {
+      headers: {
+        'sec-fetch-site': 'cross-site',
+        'sec-fetch-mode': 'cors',
+        origin: 'https://evil.example',
+      },
+    });
     expect(crossSite.status).to.equal(403);
     expect(((await crossSite.json()) as { status: number }).status).to.equal(403);
-    expect((await fetch(`${url}/api/health`, { headers: { origin: 'http://127.0.0.1:1' } })).status).to.equal(403);
-    expect((await fetch(`${url}/api/experiments`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })).status).to.equal(415);
+    expect(
+      (await fetch(`${url}/api/health`, { headers: { origin: 'http://127.0.0.1:1' } })).status,
+    ).to.equal(403);
+    expect(
+      (
+        await fetch(`${url}/api/experiments`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: 'x',
+        })
+      ).status,
+    ).to.equal(415);
   });
 });

@@ -16,16 +16,20 @@ describe('E-008 cache stampede at expiry with a slow DB, per STAMPEDE mode', fun
       // One load per key per expiry, across two instances, by MariaDB's count and the services' alike.
       for (const m of ['singleflight', 'softTtl']) {
         expect(f[`${m}DbLoads`], `${m} DB loads (MariaDB)`).to.equal(f.keyExpiries);
-        expect(f[`${m}DbLoadsByService`], `${m} DB loads (service counters)`).to.equal(f[`${m}DbLoads`]);
+        expect(f[`${m}DbLoadsByService`], `${m} DB loads (service counters)`).to.equal(
+          f[`${m}DbLoads`],
+        );
       }
       expect(f.noneDbLoadsByService).to.equal(f.noneDbLoads);
       expect(f.softTtlBlockedCallers).to.equal(0);
       expect(f.softTtlStaleAnswers).to.be.greaterThan(0);
-      for (const m of ['none', 'singleflight', 'softTtl']) expect(f[`${m}Errors`], `${m} failed reads`).to.equal(0);
+      for (const m of ['none', 'singleflight', 'softTtl'])
+        expect(f[`${m}Errors`], `${m} failed reads`).to.equal(0);
       // The report gets one DB-rate series per mode, with the none spike in it.
       const plot = r.audit!.plots![0];
       expect(plot.series.map((s) => s.name)).to.deep.equal(['none', 'singleflight', 'soft-ttl']);
-      const peak = (name: string) => Math.max(...plot.series.find((s) => s.name === name)!.points.map((p) => p[1]));
+      const peak = (name: string) =>
+        Math.max(...plot.series.find((s) => s.name === name)!.points.map((p) => p[1]));
       expect(peak('none')).to.be.greaterThan(peak('singleflight'));
     });
   }

@@ -7,7 +7,8 @@ import { defineFault, faultObject } from './define';
 
 export const broker = defineFault({
   type: 'broker',
-  summary: 'kill (SIGKILL), pause (SIGSTOP), resume (SIGCONT) a Kafka broker, or restart whatever is down',
+  summary:
+    'kill (SIGKILL), pause (SIGSTOP), resume (SIGCONT) a Kafka broker, or restart whatever is down',
   schema: faultObject('broker', {
     action: z.enum(['kill', 'pause', 'resume', 'restart']),
     broker: z.number().int().min(1).max(3),
@@ -23,12 +24,25 @@ export const broker = defineFault({
     await driver[f.action](comp);
     const description = `${f.action} ${comp}${driver.name === 'local' ? '' : ` (${driver.name} runtime)`}`;
     if (f.action === 'pause')
-      return { description, rollback: { name: `resume ${comp}`, run: () => driver.resume(comp), leftover: `${comp} paused (SIGSTOP)`, fix: 'chaos heal' } };
+      return {
+        description,
+        rollback: {
+          name: `resume ${comp}`,
+          run: () => driver.resume(comp),
+          leftover: `${comp} paused (SIGSTOP)`,
+          fix: 'chaos heal',
+        },
+      };
     if (f.action === 'kill')
       return {
         description,
         facts: { brokerKills: 1 },
-        rollback: { name: `restart ${comp}`, run: () => reviveWithRetries(() => driver.revive(comp)), leftover: `${comp} not running`, fix: 'chaos up' },
+        rollback: {
+          name: `restart ${comp}`,
+          run: () => reviveWithRetries(() => driver.revive(comp)),
+          leftover: `${comp} not running`,
+          fix: 'chaos up',
+        },
       };
     return { description };
   },

@@ -17,13 +17,15 @@ export function attributeInfo(schema: z.AnyZodObject): AttributeInfo[] {
     let required = true;
     let dflt: unknown;
     for (;;) {
-      if (t instanceof z.ZodDefault) [dflt, required, t] = [t._def.defaultValue(), false, t._def.innerType];
+      if (t instanceof z.ZodDefault)
+        [dflt, required, t] = [t._def.defaultValue(), false, t._def.innerType];
       else if (t instanceof z.ZodOptional) [required, t] = [false, t._def.innerType];
       else break;
     }
     if (t instanceof z.ZodNumber) return { name, type: 'number', default: dflt, required };
     if (t instanceof z.ZodBoolean) return { name, type: 'boolean', default: dflt, required };
-    if (t instanceof z.ZodEnum) return { name, type: 'string', options: t.options as string[], default: dflt, required };
+    if (t instanceof z.ZodEnum)
+      return { name, type: 'string', options: t.options as string[], default: dflt, required };
     if (t instanceof z.ZodRecord) return { name, type: 'record', default: dflt, required };
     return { name, type: 'string', default: dflt, required };
   });
@@ -38,5 +40,9 @@ export function faultKindsTable(): string {
     const attrs = attributeInfo(k.schema).map(shown).join(', ');
     return `| \`${k.type}\` | ${k.summary.replace(/\|/g, '\\|')} | ${attrs} | ${k.facts.map((f) => `\`${f}\``).join(', ') || '—'} |`;
   });
-  return ['| type | what it does | attributes (`=default`, `?` optional) | facts it raises |', '|---|---|---|---|', ...rows].join('\n');
+  return [
+    '| type | what it does | attributes (`=default`, `?` optional) | facts it raises |',
+    '|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }

@@ -22,18 +22,32 @@ async function failpointCall(url: string, init: RequestInit, what: string): Prom
   try {
     res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
   } catch (e) {
-    throw new LabError(`${what} failed: ${url} unreachable (${(e as Error).message})`, { cause: e });
+    throw new LabError(`${what} failed: ${url} unreachable (${(e as Error).message})`, {
+      cause: e,
+    });
   }
   if (!res.ok) throw new LabError(`${what} failed: HTTP ${res.status} ${await res.text()}`);
 }
 
 /** POST /failpoints/<name> on the service. Also used by the watcher to re-arm after a restart. */
-export async function armFailpoint(serviceUrl: (service: string) => string, f: FailpointFault): Promise<void> {
-  await failpointCall(`${serviceUrl(f.service)}/failpoints/${f.failpoint}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ action: f.action, after: f.after, delayMs: f.delayMs, sticky: f.sticky }),
-  }, `arming ${f.failpoint} on ${f.service}`);
+export async function armFailpoint(
+  serviceUrl: (service: string) => string,
+  f: FailpointFault,
+): Promise<void> {
+  await failpointCall(
+    `${serviceUrl(f.service)}/failpoints/${f.failpoint}`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        action: f.action,
+        after: f.after,
+        delayMs: f.delayMs,
+        sticky: f.sticky,
+      }),
+    },
+    `arming ${f.failpoint} on ${f.service}`,
+  );
 }
 
 /**
@@ -41,19 +55,23 @@ export async function armFailpoint(serviceUrl: (service: string) => string, f: F
  * A service that refuses the connection is not running: failpoints live in the process, so its died with it
  * (a crash failpoint usually took it down) — nothing is left armed.
  */
-export async function disarmFailpoint(serviceUrl: (service: string) => string, f: Pick<FailpointFault, 'service' | 'failpoint'>): Promise<void> {
+export async function disarmFailpoint(
+  serviceUrl: (service: string) => string,
+  f: Pick<FailpointFault, 'service' | 'failpoint'>,
+): Promise<void> {
   const url = `${serviceUrl(f.service)}/failpoints/${f.failpoint}`;
   try {
     await failpointCall(url, { method: 'DELETE' }, `disarming ${f.failpoint} on ${f.service}`);
   } catch (err) {
-    const code = ((err as { cause?: { cause?: { code?: string } } }).cause?.cause?.code);
+    const code = (err as { cause?: { cause?: { code?: string } } }).cause?.cause?.code;
     if (code !== 'ECONNREFUSED') throw err;
   }
 }
 
 export const failpoint = defineFault({
   type: 'failpoint',
-  summary: 'arms a named failpoint in a running service: crash, error or delay on the after-th pass',
+  summary:
+    'arms a named failpoint in a running service: crash, error or delay on the after-th pass',
   schema,
   // failpointsFired comes from the services' own failpoint reports (the watcher), not from arming one
   facts: [],

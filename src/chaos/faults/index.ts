@@ -42,7 +42,9 @@ export const FAULT_KINDS = [
 ] as const;
 
 export const FAULT_TYPES = FAULT_KINDS.map((k) => k.type);
-const BY_TYPE: ReadonlyMap<string, FaultKind<z.AnyZodObject>> = new Map(FAULT_KINDS.map((k) => [k.type, k as FaultKind<z.AnyZodObject>]));
+const BY_TYPE: ReadonlyMap<string, FaultKind<z.AnyZodObject>> = new Map(
+  FAULT_KINDS.map((k) => [k.type, k as FaultKind<z.AnyZodObject>]),
+);
 
 export function faultKind(type: string): FaultKind<z.AnyZodObject> {
   const kind = BY_TYPE.get(type);
@@ -63,19 +65,33 @@ function rejectUnknownAttributes(raw: unknown, ctx: z.RefinementCtx): unknown {
   const clean: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (known.has(key)) clean[key] = value;
-    else ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message: unknownAttributesMessage(kind.type, [key], valid) });
+    else
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: [key],
+        message: unknownAttributesMessage(kind.type, [key], valid),
+      });
   }
   return clean;
 }
 
-type SchemasOf<T extends readonly { schema: unknown }[]> = { -readonly [K in keyof T]: T[K]['schema'] };
+type SchemasOf<T extends readonly { schema: unknown }[]> = {
+  -readonly [K in keyof T]: T[K]['schema'];
+};
 const schemas = FAULT_KINDS.map((k) => k.schema) as unknown as SchemasOf<typeof FAULT_KINDS>;
 
 /** Every registered kind, discriminated by `type`; strict, an unknown attribute named with the valid ones. */
-export const FaultSchema = z.preprocess(rejectUnknownAttributes, z.discriminatedUnion('type', schemas));
+export const FaultSchema = z.preprocess(
+  rejectUnknownAttributes,
+  z.discriminatedUnion('type', schemas),
+);
 export type Fault = z.infer<typeof FaultSchema>;
 
 /** Applies one (validated) fault: the engine calls it for every `method:` step, `chaos inject` for one by hand. */
-export function applyFault(env: FaultEnv, fault: Fault, step: { index: number; name: string }): Promise<AppliedFault> {
+export function applyFault(
+  env: FaultEnv,
+  fault: Fault,
+  step: { index: number; name: string },
+): Promise<AppliedFault> {
   return faultKind(fault.type).apply(env, fault, step);
 }

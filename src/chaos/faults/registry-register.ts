@@ -7,8 +7,12 @@ import { RegistrySubject } from './registry-set-compatibility';
 /** As a producer's deploy or CI check registers its schema: 200 (accepted) and 409 (incompatible) are answers. */
 export const registryRegister = defineFault({
   type: 'registry-register',
-  summary: 'registers a writer schema (schemas/product-event/{schema}.avsc) under the subject; 409 = rejected',
-  schema: faultObject('registry-register', { schema: z.enum(WRITER_SCHEMAS), subject: RegistrySubject }),
+  summary:
+    'registers a writer schema (schemas/product-event/{schema}.avsc) under the subject; 409 = rejected',
+  schema: faultObject('registry-register', {
+    schema: z.enum(WRITER_SCHEMAS),
+    subject: RegistrySubject,
+  }),
   facts: ['schemaRejected'],
   async apply(env, f) {
     const subject = runSubject(env.topic, f.subject);

@@ -7,7 +7,8 @@ export const LabServiceName = z.enum(SERVICE_NAMES as [ServiceName, ...ServiceNa
 
 export const service = defineFault({
   type: 'service',
-  summary: 'crash (kill -9), stop, start or restart a lab service, optionally with changed env (a deploy)',
+  summary:
+    'crash (kill -9), stop, start or restart a lab service, optionally with changed env (a deploy)',
   schema: faultObject('service', {
     action: z.enum(['crash', 'restart', 'stop', 'start']),
     service: LabServiceName,
@@ -26,6 +27,8 @@ export const service = defineFault({
       return { description: `stopped ${f.service}` };
     }
     await env.startService(f.service, f.env);
-    return { description: `${f.action}ed ${f.service}${f.env ? ` with ${JSON.stringify(f.env)}` : ''}` };
+    return {
+      description: `${f.action}ed ${f.service}${f.env ? ` with ${JSON.stringify(f.env)}` : ''}`,
+    };
   },
 });

@@ -20,7 +20,10 @@ export function timedUndo(opts: {
     ? setTimeout(() => {
         once().then(
           () => opts.note(`${opts.what} after ${opts.afterMs} ms`),
-          (err: Error) => opts.note(`${opts.what} after ${opts.afterMs} ms FAILED (${err.message}); the rollback tries again`),
+          (err: Error) =>
+            opts.note(
+              `${opts.what} after ${opts.afterMs} ms FAILED (${err.message}); the rollback tries again`,
+            ),
         );
       }, opts.afterMs)
     : undefined;

@@ -39,15 +39,32 @@ export function toxicKind<T extends ToxicType, A extends z.ZodRawShape>(def: {
       // the schema's type is generic in A here: read the common fields and the kind's own through their schemas
       const f = fault as z.infer<z.ZodObject<typeof TOXIC_FIELDS>>;
       const attributes = def.toToxiproxy(fault as z.infer<z.ZodObject<A>>);
-      const spec = { proxy: f.proxy, name: `exp${step.index}_${def.type}_${f.stream}`, type: def.type, stream: f.stream, toxicity: f.toxicity, attributes };
+      const spec = {
+        proxy: f.proxy,
+        name: `exp${step.index}_${def.type}_${f.stream}`,
+        type: def.type,
+        stream: f.stream,
+        toxicity: f.toxicity,
+        attributes,
+      };
       const name = await addToxic(env.c, spec as ToxicSpec);
       const shown = `${def.type} on ${f.proxy} (${f.stream}${f.toxicity < 1 ? `, toxicity ${f.toxicity}` : ''}) ${JSON.stringify(attributes)}`;
-      const run = timedUndo({ undo: () => removeToxic(env.c, f.proxy, name), afterMs: f.durationMs, what: `toxic ${name} removed from ${f.proxy}`, note: env.note });
+      const run = timedUndo({
+        undo: () => removeToxic(env.c, f.proxy, name),
+        afterMs: f.durationMs,
+        what: `toxic ${name} removed from ${f.proxy}`,
+        note: env.note,
+      });
       return {
         description: `toxic ${shown}${f.durationMs ? ` for ${f.durationMs} ms` : ''}`,
         facts: { toxicsAdded: 1 },
         data: { proxy: f.proxy, toxic: name, attributes },
-        rollback: { name: `remove toxic ${name} from ${f.proxy}`, run, leftover: `toxic ${name} on proxy ${f.proxy}`, fix: 'chaos heal' },
+        rollback: {
+          name: `remove toxic ${name} from ${f.proxy}`,
+          run,
+          leftover: `toxic ${name} on proxy ${f.proxy}`,
+          fix: 'chaos heal',
+        },
       };
     },
   };

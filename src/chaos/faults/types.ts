@@ -50,5 +50,9 @@ export interface FaultKind<S extends z.ZodTypeAny = z.ZodTypeAny> {
   summary: string;
   schema: S;
   facts: readonly FactName[];
-  apply(env: FaultEnv, fault: z.infer<S>, step: { index: number; name: string }): Promise<AppliedFault>;
+  apply(
+    env: FaultEnv,
+    fault: z.infer<S>,
+    step: { index: number; name: string },
+  ): Promise<AppliedFault>;
 }

@@ -6,8 +6,20 @@ import type { WorkloadContext, WorkloadKind } from './types';
 
 /** The command audit's figures (src/experiments/audit.ts): ground truth read from the DB, the topic and the ledger. */
 export const COMMAND_AUDIT_FIGURES = [
-  'committed', 'published', 'publishedRecords', 'topicDuplicates', 'lostBeforeTopic', 'consumed', 'applied',
-  'notApplied', 'duplicateEffects', 'ledgerRows', 'dlqRecords', 'unseen', 'staleReads', 'readModelBehind',
+  'committed',
+  'published',
+  'publishedRecords',
+  'topicDuplicates',
+  'lostBeforeTopic',
+  'consumed',
+  'applied',
+  'notApplied',
+  'duplicateEffects',
+  'ledgerRows',
+  'dlqRecords',
+  'unseen',
+  'staleReads',
+  'readModelBehind',
 ] as const;
 
 const Params = z
@@ -32,7 +44,8 @@ type Params = z.infer<typeof Params>;
  */
 export const commandStream: WorkloadKind<typeof Params> = {
   kind: 'commands',
-  summary: 'seeded commands to command-service; audited against command_log, the topic, the ledger and the read model',
+  summary:
+    'seeded commands to command-service; audited against command_log, the topic, the ledger and the read model',
   params: Params,
   figures: COMMAND_AUDIT_FIGURES,
   facts: ['commandsSent', 'commandsFailed'],
@@ -55,12 +68,20 @@ export const commandStream: WorkloadKind<typeof Params> = {
       await ctx.fire(step);
       await settle(ctx);
     }
-    const readBack = params.readBack ? await readThroughQueryService(ctx.services.url('query-service'), params.products) : undefined;
+    const readBack = params.readBack
+      ? await readThroughQueryService(ctx.services.url('query-service'), params.products)
+      : undefined;
     return {
       stats: { ...stats },
       audit: async () => {
-        ctx.note('audit: reading command_log, the whole topic and DLQ, the ledger and the read model');
-        const result = await audit(ctx.c, ctx.pool, { topic: ctx.topic, consumerGroup: ctx.consumerGroup, readBack });
+        ctx.note(
+          'audit: reading command_log, the whole topic and DLQ, the ledger and the read model',
+        );
+        const result = await audit(ctx.c, ctx.pool, {
+          topic: ctx.topic,
+          consumerGroup: ctx.consumerGroup,
+          readBack,
+        });
         return { figures: result.figures, ids: result.ids };
       },
     };
@@ -68,12 +89,26 @@ export const commandStream: WorkloadKind<typeof Params> = {
 };
 
 const settle = (ctx: WorkloadContext<unknown>) =>
-  waitQuiescence(ctx.c, ctx.pool, ctx.experiment, { topic: ctx.topic, consumerGroup: ctx.consumerGroup }, ctx.note, ctx.services, ctx.signal, ctx.progress);
+  waitQuiescence(
+    ctx.c,
+    ctx.pool,
+    ctx.experiment,
+    { topic: ctx.topic, consumerGroup: ctx.consumerGroup },
+    ctx.note,
+    ctx.services,
+    ctx.signal,
+    ctx.progress,
+  );
 
-async function readThroughQueryService(url: string, products: number): Promise<{ productId: number; version: number }[]> {
+async function readThroughQueryService(
+  url: string,
+  products: number,
+): Promise<{ productId: number; version: number }[]> {
   const out: { productId: number; version: number }[] = [];
   for (let id = 1; id <= products; id++) {
-    const res = await fetch(`${url}/products/${id}`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+    const res = await fetch(`${url}/products/${id}`, { signal: AbortSignal.timeout(5000) }).catch(
+      () => undefined,
+    );
     if (!res?.ok) continue;
     const body = (await res.json()) as { version?: number; product?: { version?: number } };
     out.push({ productId: id, version: Number(body.version ?? body.product?.version ?? 0) });

@@ -6,8 +6,17 @@ import { DURABILITY_MOMENTS } from './durability/cluster';
 import { finished, type WorkloadKind } from './types';
 
 const FIGURES = [
-  'cells', 'acked', 'rejected', 'failed', 'lost', 'duplicated', 'records',
-  'safeAcked', 'safeLost', 'lossyLost', 'uncleanElections',
+  'cells',
+  'acked',
+  'rejected',
+  'failed',
+  'lost',
+  'duplicated',
+  'records',
+  'safeAcked',
+  'safeLost',
+  'lossyLost',
+  'uncleanElections',
 ] as const;
 
 /**
@@ -17,7 +26,8 @@ const FIGURES = [
  */
 export const durabilityMatrix: WorkloadKind<typeof DurabilityParams> = {
   kind: 'durability-matrix',
-  summary: 'acks × min.insync.replicas × unclean election under a leader kill / isolation: acked, rejected, lost, duplicated per cell',
+  summary:
+    'acks × min.insync.replicas × unclean election under a leader kill / isolation: acked, rejected, lost, duplicated per cell',
   params: DurabilityParams,
   figures: FIGURES,
   facts: [],
@@ -52,10 +62,17 @@ export const durabilityMatrix: WorkloadKind<typeof DurabilityParams> = {
       lossyLost: Math.max(0, ...lossy.map((r) => r.audit.lost.length)),
       uncleanElections: results.filter((r) => r.uncleanElection).length,
     };
-    ctx.note(`audit: ${figures.acked} acked, ${figures.rejected} rejected, ${figures.lost} acknowledged writes lost (${figures.safeLost} in acks=all/min.insync=2 cells)`);
+    ctx.note(
+      `audit: ${figures.acked} acked, ${figures.rejected} rejected, ${figures.lost} acknowledged writes lost (${figures.safeLost} in acks=all/min.insync=2 cells)`,
+    );
     return finished({
       figures,
-      sections: [{ title: `Durability matrix (leader kafka-${leader}, replicas [${replicas.join(',')}], seed ${ctx.seed})`, markdown: jepsenTable(results) }],
+      sections: [
+        {
+          title: `Durability matrix (leader kafka-${leader}, replicas [${replicas.join(',')}], seed ${ctx.seed})`,
+          markdown: jepsenTable(results),
+        },
+      ],
       data: { replicas, size, cells: results },
     });
   },
@@ -63,13 +80,23 @@ export const durabilityMatrix: WorkloadKind<typeof DurabilityParams> = {
 
 /** config → acked / rejected / failed / lost / duplicated, with the lost sequence numbers and their acked offsets. */
 export function jepsenTable(results: CellResult[]): string {
-  const head = '| fault | config | acked | rejected | failed (indeterminate) | **lost** | duplicated | unacked but present | leader → after fault (ISR at fault) | lost writes: seq@acked offset |';
+  const head =
+    '| fault | config | acked | rejected | failed (indeterminate) | **lost** | duplicated | unacked but present | leader → after fault (ISR at fault) | lost writes: seq@acked offset |';
   const rows = results.map((r) => {
     const a = r.audit;
     const lost = a.lost.map((l) => `${l.seq}@${l.ackedOffset ?? '?'}`);
-    const shown = lost.length > 25 ? `${lost.slice(0, 25).join(', ')} … (+${lost.length - 25})` : lost.join(', ');
+    const shown =
+      lost.length > 25
+        ? `${lost.slice(0, 25).join(', ')} … (+${lost.length - 25})`
+        : lost.join(', ');
     const election = `${r.leaderBefore} → ${r.leaderAfter < 0 ? 'offline' : r.leaderAfter}${r.uncleanElection ? (r.cell.unclean ? ' (unclean)' : ' (outside the ISR: ELR)') : ''} ([${r.isrAtFault.join(',')}])`;
     return `| ${r.fault} | ${r.label} | ${a.acked} | ${a.rejected} | ${a.failed} | **${a.lost.length}** | ${a.duplicated.length} | ${a.unackedPresent} | ${election} | ${shown || '—'} |`;
   });
-  return [head, `|${'---|'.repeat(10)}`, ...rows, '', 'acks=0 counts a write as acked once sent (the broker never answers); its lost writes have no offset (`?`).'].join('\n');
+  return [
+    head,
+    `|${'---|'.repeat(10)}`,
+    ...rows,
+    '',
+    'acks=0 counts a write as acked once sent (the broker never answers); its lost writes have no offset (`?`).',
+  ].join('\n');
 }

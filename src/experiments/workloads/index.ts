@@ -9,7 +9,12 @@ import type { WorkloadKind } from './types';
  * Every workload kind an experiment file may name in `workload.kind`: one line per kind, each in its own module
  * next to this one. Adding one: a module exporting a WorkloadKind, and its line here.
  */
-export const WORKLOAD_KINDS = [commandStream, transactionsScenario, stampedeScenario, durabilityMatrix] as const;
+export const WORKLOAD_KINDS = [
+  commandStream,
+  transactionsScenario,
+  stampedeScenario,
+  durabilityMatrix,
+] as const;
 
 export type AnyWorkloadKind = WorkloadKind<z.AnyZodObject>;
 
@@ -17,14 +22,15 @@ export function workloadKind(kind: string): AnyWorkloadKind | undefined {
   return (WORKLOAD_KINDS as readonly AnyWorkloadKind[]).find((k) => k.kind === kind);
 }
 
-const members = WORKLOAD_KINDS.map((k) => (k.params as z.AnyZodObject).extend({ kind: z.literal(k.kind) }));
+const members = WORKLOAD_KINDS.map((k) =>
+  (k.params as z.AnyZodObject).extend({ kind: z.literal(k.kind) }),
+);
 
 /** `workload:` in the file: one discriminated union by `kind`, each member the kind's own strict parameters. */
-export const WorkloadSchema = z.discriminatedUnion('kind', members as [(typeof members)[number], ...(typeof members)[number][]]) as unknown as z.ZodType<
-  WorkloadBlock,
-  z.ZodTypeDef,
-  unknown
->;
+export const WorkloadSchema = z.discriminatedUnion(
+  'kind',
+  members as [(typeof members)[number], ...(typeof members)[number][]],
+) as unknown as z.ZodType<WorkloadBlock, z.ZodTypeDef, unknown>;
 
 /** A validated `workload:` block: its kind, and that kind's parameters (re-parsed by the kind when it runs). */
 export type WorkloadBlock = { kind: string } & Record<string, unknown>;

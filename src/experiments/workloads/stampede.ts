@@ -11,24 +11,50 @@ const Storm = {
   rounds: z.number().int().min(1).max(50),
 };
 
-const Params = z.object({
-  /** concurrent readers per expiry round, split across query-service and query-service-2 */
-  ...Storm,
-  hotKeys: z.number().int().min(1).max(100),
-  modes: z.array(z.enum(STAMPEDE_MODES)).min(1).default([...STAMPEDE_MODES]),
-  /** the latency of the file's `storm` step (a toxic on `mysql`), for the report and the figures: every DB answer arrives this late */
-  dbLatencyMs: z.number().int().min(10).max(10_000),
-  /** each reader starts at a seeded random offset in [0, arrivalJitterMs) */
-  arrivalJitterMs: z.number().int().min(0).max(10_000).default(20),
-  /** `chaos exp run --full`: a bigger storm */
-  full: z.object(Storm).partial().strict().default({}),
-}).strict();
+const Params = z
+  .object({
+    /** concurrent readers per expiry round, split across query-service and query-service-2 */
+    ...Storm,
+    hotKeys: z.number().int().min(1).max(100),
+    modes: z
+      .array(z.enum(STAMPEDE_MODES))
+      .min(1)
+      .default([...STAMPEDE_MODES]),
+    /** the latency of the file's `storm` step (a toxic on `mysql`), for the report and the figures: every DB answer arrives this late */
+    dbLatencyMs: z.number().int().min(10).max(10_000),
+    /** each reader starts at a seeded random offset in [0, arrivalJitterMs) */
+    arrivalJitterMs: z.number().int().min(0).max(10_000).default(20),
+    /** `chaos exp run --full`: a bigger storm */
+    full: z.object(Storm).partial().strict().default({}),
+  })
+  .strict();
 type Params = z.infer<typeof Params>;
 
 /** Figure names per mode: `none…`, `singleflight…`, `softTtl…`. */
-const MODE_KEY: Record<StampedeMode, string> = { none: 'none', singleflight: 'singleflight', 'soft-ttl': 'softTtl' };
-const PER_MODE = ['DbLoads', 'DbLoadsByService', 'DbLoadsPerKey', 'P50Ms', 'P99Ms', 'MaxMs', 'BlockedCallers', 'SlowCallers', 'StaleAnswers', 'Errors', 'PeakSelectQps'] as const;
-const FIGURES = ['keyExpiries', 'readers', 'dbLatencyMs', ...STAMPEDE_MODES.flatMap((m) => PER_MODE.map((f) => `${MODE_KEY[m]}${f}`))];
+const MODE_KEY: Record<StampedeMode, string> = {
+  none: 'none',
+  singleflight: 'singleflight',
+  'soft-ttl': 'softTtl',
+};
+const PER_MODE = [
+  'DbLoads',
+  'DbLoadsByService',
+  'DbLoadsPerKey',
+  'P50Ms',
+  'P99Ms',
+  'MaxMs',
+  'BlockedCallers',
+  'SlowCallers',
+  'StaleAnswers',
+  'Errors',
+  'PeakSelectQps',
+] as const;
+const FIGURES = [
+  'keyExpiries',
+  'readers',
+  'dbLatencyMs',
+  ...STAMPEDE_MODES.flatMap((m) => PER_MODE.map((f) => `${MODE_KEY[m]}${f}`)),
+];
 
 function figuresOf(r: ModeResult, dbLatencyMs: number): Record<string, number> {
   const ms = r.results.map((x) => x.ms);
@@ -57,12 +83,14 @@ function table(rs: ModeResult[], p: StormParams): string {
   const rows = rs.map((r) => {
     const f = figuresOf(r, p.dbLatencyMs);
     const m = MODE_KEY[r.mode];
-    const src = ['db', 'cache', 'stale'].map((s) => r.results.filter((x) => x.source === s).length).join(' / ');
+    const src = ['db', 'cache', 'stale']
+      .map((s) => r.results.filter((x) => x.source === s).length)
+      .join(' / ');
     return `| ${r.mode} | ${f[`${m}DbLoads`]} (service: ${f[`${m}DbLoadsByService`]}) | **${f[`${m}DbLoadsPerKey`]}** | ${f[`${m}P50Ms`]} | ${f[`${m}P99Ms`]} | ${f[`${m}MaxMs`]} | ${f[`${m}BlockedCallers`]} | ${f[`${m}SlowCallers`]} | ${src} | ${f[`${m}PeakSelectQps`]} | ${f[`${m}Errors`]} |`;
   });
   return [
-    `${p.rounds} expiry rounds × ${p.readers} readers on ${p.hotKeys} hot keys through 2 query-service instances, DB latency ${p.dbLatencyMs} ms (Toxiproxy). `
-      + `DB loads counted by MariaDB (product rows read by primary key, userstat) and by the services (lab_query_db_queries_by_key_total).`,
+    `${p.rounds} expiry rounds × ${p.readers} readers on ${p.hotKeys} hot keys through 2 query-service instances, DB latency ${p.dbLatencyMs} ms (Toxiproxy). ` +
+      `DB loads counted by MariaDB (product rows read by primary key, userstat) and by the services (lab_query_db_queries_by_key_total).`,
     '',
     '| mode | DB loads (MariaDB / service) | loads per key per expiry | p50 ms | p99 ms | max ms | blocked on a DB load | latency ≥ DB latency | answers db / cache / stale | peak SELECT/s (mysqld_exporter) | errors |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
@@ -77,11 +105,16 @@ function table(rs: ModeResult[], p: StormParams): string {
  */
 export const stampedeScenario: WorkloadKind<typeof Params> = {
   kind: 'cache-stampede',
-  summary: 'concurrent readers on hot keys at expiry, slow DB, per STAMPEDE mode: DB loads per key, latency',
+  summary:
+    'concurrent readers on hot keys at expiry, slow DB, per STAMPEDE mode: DB loads per key, latency',
   params: Params,
   figures: FIGURES,
   /** the `key` label values of each mode's hot keys, for PromQL probes (`key=~"$NONE_KEYS"`) */
-  labels: { NONE_KEYS: keyRegex('none'), SINGLEFLIGHT_KEYS: keyRegex('singleflight'), SOFT_TTL_KEYS: keyRegex('soft-ttl') },
+  labels: {
+    NONE_KEYS: keyRegex('none'),
+    SINGLEFLIGHT_KEYS: keyRegex('singleflight'),
+    SOFT_TTL_KEYS: keyRegex('soft-ttl'),
+  },
   facts: [],
   moments: ['storm'],
   requiresServices: ['query-service', 'query-service-2'],
@@ -93,28 +126,51 @@ export const stampedeScenario: WorkloadKind<typeof Params> = {
     try {
       const initial = ctx.experiment.services['query-service']?.modes.STAMPEDE ?? 'none';
       for (const [i, mode] of ctx.params.modes.entries()) {
-        results.push(await runMode(ctx, mode, p, { redis, reads, restart: !(i === 0 && mode === initial) }));
+        results.push(
+          await runMode(ctx, mode, p, { redis, reads, restart: !(i === 0 && mode === initial) }),
+        );
       }
     } finally {
       redis.disconnect();
       await reads.close();
     }
-    const figures: Record<string, number> = { keyExpiries: results[0].keyExpiries, readers: p.readers, dbLatencyMs: p.dbLatencyMs };
+    const figures: Record<string, number> = {
+      keyExpiries: results[0].keyExpiries,
+      readers: p.readers,
+      dbLatencyMs: p.dbLatencyMs,
+    };
     for (const f of FIGURES) if (!(f in figures)) figures[f] = NaN; // a mode left out of `modes`: its probes fail, visibly
     for (const r of results) Object.assign(figures, figuresOf(r, p.dbLatencyMs));
     const plots: Plot[] = [
-      { title: 'DB product reads per second during the storm (MariaDB, every 250 ms)', unit: 'reads/s', series: results.map((r) => ({ name: r.mode, points: r.series })) },
+      {
+        title: 'DB product reads per second during the storm (MariaDB, every 250 ms)',
+        unit: 'reads/s',
+        series: results.map((r) => ({ name: r.mode, points: r.series })),
+      },
       {
         title: 'Reader latency by start time within its round (client side)',
         unit: 'ms',
-        series: results.map((r) => ({ name: r.mode, points: r.results.map((x): [number, number] => [Number((x.startMs / 1000).toFixed(3)), Math.round(x.ms)]) })),
+        series: results.map((r) => ({
+          name: r.mode,
+          points: r.results.map((x): [number, number] => [
+            Number((x.startMs / 1000).toFixed(3)),
+            Math.round(x.ms),
+          ]),
+        })),
       },
     ];
     return finished({
       figures,
       sections: [{ title: 'Stampede per mode', markdown: table(results, p) }],
       plots,
-      data: results.map((r) => ({ mode: r.mode, seconds: r.seconds, keyExpiries: r.keyExpiries, dbLoads: r.dbLoads, dbLoadsByService: r.dbLoadsByService, series: r.series })),
+      data: results.map((r) => ({
+        mode: r.mode,
+        seconds: r.seconds,
+        keyExpiries: r.keyExpiries,
+        dbLoads: r.dbLoads,
+        dbLoadsByService: r.dbLoadsByService,
+        series: r.series,
+      })),
     });
   },
 };

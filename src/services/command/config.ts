@@ -6,7 +6,10 @@ export const COMMAND_MODES = ['outbox', 'direct'] as const;
 export type CommandMode = (typeof COMMAND_MODES)[number];
 
 /** command-service's settings: env variable → its schema. */
-const COMMAND_ENV = { COMMAND_MODE: z.enum(COMMAND_MODES).default('outbox'), LAB_TOPIC: topicSchema };
+const COMMAND_ENV = {
+  COMMAND_MODE: z.enum(COMMAND_MODES).default('outbox'),
+  LAB_TOPIC: topicSchema,
+};
 /** The variables command-service reads (an experiment's `services.command-service.env` may set only these). */
 export const COMMAND_SETTINGS = Object.keys(COMMAND_ENV) as (keyof typeof COMMAND_ENV)[];
 

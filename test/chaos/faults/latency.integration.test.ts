@@ -14,10 +14,20 @@ describe('the latency fault on the real Toxiproxy', function () {
   const notes: string[] = [];
   const env = (): FaultEnv => {
     const unused = () => Promise.reject(new Error('not used by a toxic'));
-    return { c, serviceUrl: () => '', startService: unused, stopService: unused, replay: unused, topic: 'lab.test.latency', note: (w) => void notes.push(w) };
+    return {
+      c,
+      serviceUrl: () => '',
+      startService: unused,
+      stopService: unused,
+      replay: unused,
+      topic: 'lab.test.latency',
+      note: (w) => void notes.push(w),
+    };
   };
   const toxicsOn = async (proxy: string) => {
-    const toxics = (await (await fetch(`http://${c.host}:${c.ports.toxiproxy}/proxies/${proxy}/toxics`)).json()) as { name: string; type: string; attributes: unknown }[];
+    const toxics = (await (
+      await fetch(`http://${c.host}:${c.ports.toxiproxy}/proxies/${proxy}/toxics`)
+    ).json()) as { name: string; type: string; attributes: unknown }[];
     return toxics.map((t) => ({ name: t.name, type: t.type, attributes: t.attributes }));
   };
   const median = async () => {
@@ -38,11 +48,24 @@ describe('the latency fault on the real Toxiproxy', function () {
     await conn?.end();
   });
 
-  it('adds latencyMs/jitterMs as Toxiproxy\'s latency/jitter, slows queries by it, and its rollback removes it', async () => {
+  it("adds latencyMs/jitterMs as Toxiproxy's latency/jitter, slows queries by it, and its rollback removes it", async () => {
     const base = await median();
-    const applied = await applyFault(env(), { type: 'latency', proxy: 'mysql', latencyMs: 150, jitterMs: 0, stream: 'downstream', toxicity: 1 }, { index: 7, name: 'slow db' });
+    const applied = await applyFault(
+      env(),
+      {
+        type: 'latency',
+        proxy: 'mysql',
+        latencyMs: 150,
+        jitterMs: 0,
+        stream: 'downstream',
+        toxicity: 1,
+      },
+      { index: 7, name: 'slow db' },
+    );
     expect(applied.facts).to.deep.equal({ toxicsAdded: 1 });
-    expect(await toxicsOn('mysql')).to.deep.equal([{ name: 'exp7_latency_downstream', type: 'latency', attributes: { latency: 150, jitter: 0 } }]);
+    expect(await toxicsOn('mysql')).to.deep.equal([
+      { name: 'exp7_latency_downstream', type: 'latency', attributes: { latency: 150, jitter: 0 } },
+    ]);
     const slowed = await median();
     await applied.rollback!.run();
     expect(await toxicsOn('mysql')).to.deep.equal([]);
@@ -50,7 +73,19 @@ describe('the latency fault on the real Toxiproxy', function () {
   });
 
   it('removed by its durationMs timer, does not fail the rollback', async () => {
-    const applied = await applyFault(env(), { type: 'latency', proxy: 'redis', latencyMs: 20, jitterMs: 0, stream: 'downstream', toxicity: 1, durationMs: 300 }, { index: 1, name: 'brief' });
+    const applied = await applyFault(
+      env(),
+      {
+        type: 'latency',
+        proxy: 'redis',
+        latencyMs: 20,
+        jitterMs: 0,
+        stream: 'downstream',
+        toxicity: 1,
+        durationMs: 300,
+      },
+      { index: 1, name: 'brief' },
+    );
     expect(await toxicsOn('redis')).to.have.length(1);
     await new Promise((r) => setTimeout(r, 1000));
     expect(await toxicsOn('redis')).to.deep.equal([]);
@@ -59,10 +94,26 @@ describe('the latency fault on the real Toxiproxy', function () {
   });
 
   it('removed behind its back (a reset), makes the rollback throw ToxicGoneError', async () => {
-    const applied = await applyFault(env(), { type: 'latency', proxy: 'redis', latencyMs: 20, jitterMs: 0, stream: 'upstream', toxicity: 1 }, { index: 2, name: 'lost' });
+    const applied = await applyFault(
+      env(),
+      {
+        type: 'latency',
+        proxy: 'redis',
+        latencyMs: 20,
+        jitterMs: 0,
+        stream: 'upstream',
+        toxicity: 1,
+      },
+      { index: 2, name: 'lost' },
+    );
     await toxiproxy(c).reset();
-    const err = await applied.rollback!.run().then(() => undefined, (e: Error) => e);
+    const err = await applied.rollback!.run().then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(err).to.be.instanceOf(ToxicGoneError);
-    expect(err!.message).to.equal('toxic exp2_latency_upstream is not on proxy redis any more (removed by `chaos heal`, or Toxiproxy restarted)');
+    expect(err!.message).to.equal(
+      'toxic exp2_latency_upstream is not on proxy redis any more (removed by `chaos heal`, or Toxiproxy restarted)',
+    );
   });
 });

@@ -17,7 +17,11 @@ export interface PartitionState {
  * One topic per cell, one partition on replicas [leader, …followers]: the first replica is the preferred leader,
  * so every cell of a phase is led by the same broker and one kill hits them all at once.
  */
-export async function createCellTopics(admin: Admin, cells: { topic: string; cell: Cell }[], replicas: number[]): Promise<void> {
+export async function createCellTopics(
+  admin: Admin,
+  cells: { topic: string; cell: Cell }[],
+  replicas: number[],
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await admin.createTopics({
@@ -35,17 +39,29 @@ export async function createCellTopics(admin: Admin, cells: { topic: string; cel
     } catch (e) {
       const existing = new Set(await admin.listTopics().catch(() => [] as string[]));
       if (cells.every(({ topic }) => existing.has(topic))) break;
-      if (attempt >= 4) throw new LabError(`cannot create E-009's cell topics (${cells.map((x) => cellLabel(x.cell)).join('; ')}): ${(e as Error).message}; is the cluster healthy (chaos status)?`, { cause: e, retriable: true });
+      if (attempt >= 4)
+        throw new LabError(
+          `cannot create E-009's cell topics (${cells.map((x) => cellLabel(x.cell)).join('; ')}): ${(e as Error).message}; is the cluster healthy (chaos status)?`,
+          { cause: e, retriable: true },
+        );
       await sleep(1000 * attempt);
     }
   }
 }
 
 /** Leader and ISR of partition 0 of each topic; an offline partition (kafkajs throws for it) reads as leader -1. */
-export async function partitionStates(admin: Admin, topics: string[]): Promise<Map<string, PartitionState>> {
+export async function partitionStates(
+  admin: Admin,
+  topics: string[],
+): Promise<Map<string, PartitionState>> {
   try {
     const md = await admin.fetchTopicMetadata({ topics });
-    return new Map(md.topics.map((t) => [t.name, { leader: t.partitions[0]?.leader ?? -1, isr: [...(t.partitions[0]?.isr ?? [])].sort() }]));
+    return new Map(
+      md.topics.map((t) => [
+        t.name,
+        { leader: t.partitions[0]?.leader ?? -1, isr: [...(t.partitions[0]?.isr ?? [])].sort() },
+      ]),
+    );
   } catch {
     const out = new Map<string, PartitionState>();
     for (const t of topics) {
@@ -62,23 +78,40 @@ export async function replicationBarrier(c: LabConfig, topics: string[]): Promis
   const producer = labKafka(c, 'e009-barrier').producer({ allowAutoTopicCreation: false });
   await producer.connect();
   try {
-    await producer.sendBatch({ acks: -1, timeout: 30_000, topicMessages: topics.map((topic) => ({ topic, messages: [{ key: 'barrier', value: 'replicated up to here' }] })) });
+    await producer.sendBatch({
+      acks: -1,
+      timeout: 30_000,
+      topicMessages: topics.map((topic) => ({
+        topic,
+        messages: [{ key: 'barrier', value: 'replicated up to here' }],
+      })),
+    });
   } finally {
     await bestEffort(producer.disconnect(), 'disconnecting the barrier producer');
   }
 }
 
 /** Waits until every topic satisfies `ok`; returns the states seen last. */
-export async function waitStates(admin: Admin, topics: string[], what: string, ok: (s: PartitionState) => boolean, timeoutMs: number) {
-  return waitFor(what, async () => {
-    const states = await partitionStates(admin, topics);
-    return topics.every((t) => {
-      const state = states.get(t);
-      return state !== undefined && ok(state);
-    })
-      ? states
-      : undefined;
-  }, { timeoutMs, intervalMs: 500 });
+export async function waitStates(
+  admin: Admin,
+  topics: string[],
+  what: string,
+  ok: (s: PartitionState) => boolean,
+  timeoutMs: number,
+) {
+  return waitFor(
+    what,
+    async () => {
+      const states = await partitionStates(admin, topics);
+      return topics.every((t) => {
+        const state = states.get(t);
+        return state !== undefined && ok(state);
+      })
+        ? states
+        : undefined;
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
 }
 
 /** The file's E-009 steps, fired at these moments and aimed at the phase's leader. */
@@ -100,13 +133,16 @@ export class LeaderFaults {
   ) {}
 
   private stepsAt(moment: (typeof DURABILITY_MOMENTS)[number]): Step[] {
-    const steps = this.ctx.steps.filter((s) => typeof s.at === 'object' && 'moment' in s.at && s.at.moment === moment);
+    const steps = this.ctx.steps.filter(
+      (s) => typeof s.at === 'object' && 'moment' in s.at && s.at.moment === moment,
+    );
     if (!steps.length) throw new LabError(`E-009 needs a method step at { moment: ${moment} }`);
     return steps;
   }
 
   async cut(): Promise<void> {
-    for (const step of this.stepsAt('cut-replication')) this.cutFired.push(await this.ctx.fire(step, { proxy: `kafka-${this.leader}-internal` }));
+    for (const step of this.stepsAt('cut-replication'))
+      this.cutFired.push(await this.ctx.fire(step, { proxy: `kafka-${this.leader}-internal` }));
   }
 
   async uncut(): Promise<void> {
@@ -114,7 +150,8 @@ export class LeaderFaults {
   }
 
   async kill(): Promise<void> {
-    for (const step of this.stepsAt('kill-leader')) this.killFired.push(await this.ctx.fire(step, { broker: this.leader }));
+    for (const step of this.stepsAt('kill-leader'))
+      this.killFired.push(await this.ctx.fire(step, { broker: this.leader }));
   }
 
   /** Undo everything, recorded by the engine: replication proxy back, a killed broker restarted (the cluster healthy). */

@@ -8,11 +8,13 @@ import { z } from 'zod';
 export const Acks = z.union([z.literal(0), z.literal(1), z.literal('all')]);
 export type Acks = z.infer<typeof Acks>;
 
-export const CellSchema = z.object({
-  acks: Acks,
-  minInsync: z.union([z.literal(1), z.literal(2)]),
-  unclean: z.boolean().default(false),
-}).strict();
+export const CellSchema = z
+  .object({
+    acks: Acks,
+    minInsync: z.union([z.literal(1), z.literal(2)]),
+    unclean: z.boolean().default(false),
+  })
+  .strict();
 export type Cell = z.infer<typeof CellSchema>;
 
 /**
@@ -26,29 +28,36 @@ export type Cell = z.infer<typeof CellSchema>;
  * - leader-isolated: the same cut for `isolateMs`, then healed; no kill (the controller link is not proxied, so
  *   the isolated leader stays leader and the followers catch up afterwards).
  */
-export const FAULT_KINDS = ['leader-kill', 'lagging-followers-kill', 'isr-shrunk-kill', 'leader-isolated'] as const;
+export const FAULT_KINDS = [
+  'leader-kill',
+  'lagging-followers-kill',
+  'isr-shrunk-kill',
+  'leader-isolated',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-const Size = z.object({
-  faults: z.array(z.enum(FAULT_KINDS)).min(1),
-  cells: z.array(CellSchema).min(1).max(16),
-  /** per cell; each cell's producer sends one record per request and waits for its answer */
-  ratePerSec: z.number().positive().max(500),
-  warmupMs: z.number().int().min(0).max(60_000),
-  /** lagging-followers-kill: how long followers are cut off before the kill; keep it below replica.lag.time.max.ms (6 s) */
-  lagMs: z.number().int().min(100).max(5_500),
-  /** isr-shrunk-kill / leader-isolated: how long the cut may last at most (the ISR shrink is waited for) */
-  isolateMs: z.number().int().min(1000).max(120_000),
-  /** isr-shrunk-kill: producing goes on this long with the ISR shrunk to the leader before the kill, so acks=all +
-   *  min.insync=2 writes meet NOT_ENOUGH_REPLICAS and Prometheus (JMX scraped every 5 s) sees the ISR of 1 */
-  shrunkHoldMs: z.number().int().min(0).max(60_000).default(6000),
-  /** producing goes on this long after the kill (or the heal), through the failover */
-  failoverMs: z.number().int().min(1000).max(120_000),
-  /** the producer's ack timeout (Produce request `timeout`) */
-  ackTimeoutMs: z.number().int().min(100).max(30_000),
-  /** the producer's own retries of a failed send (each retry of a write that did land is a duplicate) */
-  retries: z.number().int().min(0).max(10),
-}).strict();
+const Size = z
+  .object({
+    faults: z.array(z.enum(FAULT_KINDS)).min(1),
+    cells: z.array(CellSchema).min(1).max(16),
+    /** per cell; each cell's producer sends one record per request and waits for its answer */
+    ratePerSec: z.number().positive().max(500),
+    warmupMs: z.number().int().min(0).max(60_000),
+    /** lagging-followers-kill: how long followers are cut off before the kill; keep it below replica.lag.time.max.ms (6 s) */
+    lagMs: z.number().int().min(100).max(5_500),
+    /** isr-shrunk-kill / leader-isolated: how long the cut may last at most (the ISR shrink is waited for) */
+    isolateMs: z.number().int().min(1000).max(120_000),
+    /** isr-shrunk-kill: producing goes on this long with the ISR shrunk to the leader before the kill, so acks=all +
+     *  min.insync=2 writes meet NOT_ENOUGH_REPLICAS and Prometheus (JMX scraped every 5 s) sees the ISR of 1 */
+    shrunkHoldMs: z.number().int().min(0).max(60_000).default(6000),
+    /** producing goes on this long after the kill (or the heal), through the failover */
+    failoverMs: z.number().int().min(1000).max(120_000),
+    /** the producer's ack timeout (Produce request `timeout`) */
+    ackTimeoutMs: z.number().int().min(100).max(30_000),
+    /** the producer's own retries of a failed send (each retry of a write that did land is a duplicate) */
+    retries: z.number().int().min(0).max(10),
+  })
+  .strict();
 export type Size = z.infer<typeof Size>;
 
 export const DurabilityParams = Size.extend({
@@ -64,7 +73,8 @@ export function sizeFor(p: DurabilityParams, full: boolean): Size {
 }
 
 export const cellId = (c: Cell) => `a${c.acks}-m${c.minInsync}-u${c.unclean ? 1 : 0}`;
-export const cellLabel = (c: Cell) => `acks=${c.acks} min.insync=${c.minInsync} unclean=${c.unclean ? 'on' : 'off'}`;
+export const cellLabel = (c: Cell) =>
+  `acks=${c.acks} min.insync=${c.minInsync} unclean=${c.unclean ? 'on' : 'off'}`;
 export const ackValue = (a: Acks) => (a === 'all' ? -1 : a);
 
 /** The cell that must never lose an acknowledged write under one failure. */

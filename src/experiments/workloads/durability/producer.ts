@@ -47,10 +47,23 @@ export class CellProducer {
   constructor(
     c: LabConfig,
     readonly topic: string,
-    private readonly o: { acks: Acks; ratePerSec: number; ackTimeoutMs: number; retries: number; t0: number; label: string },
+    private readonly o: {
+      acks: Acks;
+      ratePerSec: number;
+      ackTimeoutMs: number;
+      retries: number;
+      t0: number;
+      label: string;
+    },
   ) {
-    const kafka = labKafka(c, `e009-${o.label}`, { requestTimeout: o.ackTimeoutMs + 2000, retry: { retries: o.retries, initialRetryTime: 200, maxRetryTime: 1000 } });
-    this.producer = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: o.retries, initialRetryTime: 200, maxRetryTime: 1000 } });
+    const kafka = labKafka(c, `e009-${o.label}`, {
+      requestTimeout: o.ackTimeoutMs + 2000,
+      retry: { retries: o.retries, initialRetryTime: 200, maxRetryTime: 1000 },
+    });
+    this.producer = kafka.producer({
+      allowAutoTopicCreation: false,
+      retry: { retries: o.retries, initialRetryTime: 200, maxRetryTime: 1000 },
+    });
   }
 
   async start(): Promise<void> {
@@ -70,10 +83,21 @@ export class CellProducer {
           timeout: this.o.ackTimeoutMs,
           messages: [{ key: String(seq), value: JSON.stringify({ seq, at: atMs }) }],
         });
-        this.writes.push({ seq, outcome: 'acked', offset: this.o.acks === 0 ? null : (md[0]?.baseOffset ?? null), atMs });
+        this.writes.push({
+          seq,
+          outcome: 'acked',
+          offset: this.o.acks === 0 ? null : (md[0]?.baseOffset ?? null),
+          atMs,
+        });
       } catch (e) {
         const type = errorType(e);
-        this.writes.push({ seq, outcome: REFUSED.has(type) ? 'rejected' : 'failed', offset: null, error: type, atMs });
+        this.writes.push({
+          seq,
+          outcome: REFUSED.has(type) ? 'rejected' : 'failed',
+          offset: null,
+          error: type,
+          atMs,
+        });
       }
       next += gapMs;
       const wait = next - Date.now();

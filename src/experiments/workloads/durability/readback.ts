@@ -14,7 +14,11 @@ export interface Found {
  * Every record of the cell topics, read with one read_committed consumer (kafkajs' default isolation) up to the
  * end offsets seen at the start, keyed by the producer's sequence number.
  */
-export async function readCells(c: LabConfig, topics: string[], timeoutMs = 90_000): Promise<Map<string, Found[]>> {
+export async function readCells(
+  c: LabConfig,
+  topics: string[],
+  timeoutMs = 90_000,
+): Promise<Map<string, Found[]>> {
   const kafka = labKafka(c, 'e009-reader');
   const admin = kafka.admin();
   await admin.connect();
@@ -41,11 +45,27 @@ export async function readCells(c: LabConfig, topics: string[], timeoutMs = 90_0
           if (BigInt(message.offset) >= end) return;
           const seq = Number(message.key?.toString());
           if (Number.isInteger(seq)) out.get(topic)?.push({ seq, offset: message.offset });
-          if (BigInt(message.offset) >= end - 1n && pending.delete(topic) && pending.size === 0) done();
+          if (BigInt(message.offset) >= end - 1n && pending.delete(topic) && pending.size === 0)
+            done();
         },
       });
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([finished, new Promise((_, rej) => (timer = setTimeout(() => rej(new LabError(`reading E-009's cell topics did not reach their ends in ${timeoutMs} ms (left: ${[...pending].join(', ')})`, { retriable: true })), timeoutMs)))]);
+      await Promise.race([
+        finished,
+        new Promise(
+          (_, rej) =>
+            (timer = setTimeout(
+              () =>
+                rej(
+                  new LabError(
+                    `reading E-009's cell topics did not reach their ends in ${timeoutMs} ms (left: ${[...pending].join(', ')})`,
+                    { retriable: true },
+                  ),
+                ),
+              timeoutMs,
+            )),
+        ),
+      ]);
       clearTimeout(timer);
     } finally {
       await bestEffort(consumer.disconnect(), 'disconnecting the read-back consumer');
@@ -79,7 +99,9 @@ export function auditCell(writes: Write[], found: Found[]): CellAudit {
     acked: acked.length,
     rejected: writes.filter((w) => w.outcome === 'rejected').length,
     failed: writes.filter((w) => w.outcome === 'failed').length,
-    lost: acked.filter((w) => !count.has(w.seq)).map((w) => ({ seq: w.seq, ackedOffset: w.offset })),
+    lost: acked
+      .filter((w) => !count.has(w.seq))
+      .map((w) => ({ seq: w.seq, ackedOffset: w.offset })),
     duplicated: [...count].filter(([, n]) => n > 1).map(([seq]) => seq),
     unackedPresent: writes.filter((w) => w.outcome !== 'acked' && count.has(w.seq)).length,
     records: found.length,

@@ -10,10 +10,20 @@ import { DB } from '../../../lib/db';
  * Read over a direct connection (not through Toxiproxy), so the latency toxic does not slow the sampling.
  */
 export class ProductReads {
-  private constructor(private readonly conn: mysql.Connection, private readonly userstatWas: string) {}
+  private constructor(
+    private readonly conn: mysql.Connection,
+    private readonly userstatWas: string,
+  ) {}
 
   static async open(c: LabConfig): Promise<ProductReads> {
-    const conn = await mysql.createConnection({ host: c.host, port: c.ports.mysqlUpstream, user: DB.user, password: DB.password, database: DB.name, connectTimeout: 5000 });
+    const conn = await mysql.createConnection({
+      host: c.host,
+      port: c.ports.mysqlUpstream,
+      user: DB.user,
+      password: DB.password,
+      database: DB.name,
+      connectTimeout: 5000,
+    });
     const [rows] = await conn.query<mysql.RowDataPacket[]>("SHOW GLOBAL VARIABLES LIKE 'userstat'");
     await conn.query('SET GLOBAL userstat = 1');
     return new ProductReads(conn, String(rows[0]?.Value ?? 'OFF'));
@@ -41,7 +51,11 @@ export class ProductReads {
         const n = await this.count().catch(() => undefined);
         const t = performance.now();
         if (n === undefined) return;
-        if (last) points.push([Number(((t - t0) / 1000).toFixed(2)), Math.round(((n - last.n) * 1000) / (t - last.t))]);
+        if (last)
+          points.push([
+            Number(((t - t0) / 1000).toFixed(2)),
+            Math.round(((n - last.n) * 1000) / (t - last.t)),
+          ]);
         last = { t, n };
       })().finally(() => (inFlight = undefined));
     };
@@ -59,7 +73,10 @@ export class ProductReads {
   }
 
   async close(): Promise<void> {
-    await bestEffort(this.conn.query(`SET GLOBAL userstat = ${this.userstatWas === 'ON' ? 1 : 0}`), 'restoring userstat');
+    await bestEffort(
+      this.conn.query(`SET GLOBAL userstat = ${this.userstatWas === 'ON' ? 1 : 0}`),
+      'restoring userstat',
+    );
     await bestEffort(this.conn.end(), 'closing the DB connection');
   }
 }

@@ -19,13 +19,27 @@ export async function softExpire(redis: Redis, prefix: string, ids: number[]): P
   for (const id of ids) {
     const key = k.value(String(id));
     const [raw, ttl] = await Promise.all([redis.get(key), redis.pttl(key)]);
-    if (!raw || ttl <= 0) throw new Error(`${key} is not cached, so it cannot be soft-expired (was the warm-up answered from the DB?)`);
-    await redis.set(key, JSON.stringify({ ...(JSON.parse(raw) as Entry), softExpiresAt: Date.now() - 1 }), 'PX', ttl);
+    if (!raw || ttl <= 0)
+      throw new Error(
+        `${key} is not cached, so it cannot be soft-expired (was the warm-up answered from the DB?)`,
+      );
+    await redis.set(
+      key,
+      JSON.stringify({ ...(JSON.parse(raw) as Entry), softExpiresAt: Date.now() - 1 }),
+      'PX',
+      ttl,
+    );
   }
 }
 
 /** Waits until each key holds an entry filled after `sinceMs` (the background refresh landed); false on timeout. */
-export async function waitFilledSince(redis: Redis, prefix: string, ids: number[], sinceMs: number, timeoutMs: number): Promise<boolean> {
+export async function waitFilledSince(
+  redis: Redis,
+  prefix: string,
+  ids: number[],
+  sinceMs: number,
+  timeoutMs: number,
+): Promise<boolean> {
   const k = keys(prefix);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
