@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import {
@@ -388,7 +389,7 @@ describe('schema registry (Confluent REST API, Avro compatibility)', () => {
 
   it('reads a state file written before soft deletes (versions as a list of ids)', async () => {
     const file = path.join(dir, 'old.json');
-    require('node:fs').writeFileSync(
+    fs.writeFileSync(
       file,
       JSON.stringify({
         schemas: { 1: schemaText(root, 'v1') },

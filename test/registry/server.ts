@@ -14,6 +14,7 @@ export interface RunningRegistry {
     method: string,
     p: string,
     body?: unknown,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each test reads the Confluent body shape it asserts
   ) => Promise<{ status: number; json: any; text: string }>;
   close: () => void;
 }
