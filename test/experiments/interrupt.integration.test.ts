@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LabConfig } from '../../src/lib/config';
 import { waitFor } from '../../src/lib/wait';
+import { signalComponent } from '../../src/runtime/driver/local';
 import { serviceStatus } from '../../src/runtime/services';
 import { ensureLab } from '../support/lab';
 
@@ -150,4 +151,25 @@ describe('interrupting an experiment', function () {
     expect(await mysqlToxics()).to.equal(0);
     expect(await running()).to.deep.equal([]);
   });
+
+  it('ends `failed` (exit 4) when a rollback cannot run — Toxiproxy gone — and the journal and report say what is left', async () => {
+    const child = await startRun();
+    signalComponent(c, 'toxiproxy', 'kill'); // the toxic's undo now has nobody to talk to
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.once('exit', (c2) => r(c2)));
+    try {
+      expect(code).to.equal(4);
+      const report = path.join(path.dirname(file), 'report');
+      const journal = JSON.parse(fs.readFileSync(path.join(report, 'journal.json'), 'utf8')) as { outcome: string; rollbacks: { name: string; status: string; fix?: string; leftover?: string }[] };
+      expect(journal.outcome).to.equal('failed');
+      const failed = journal.rollbacks.filter((r) => r.status === 'failed');
+      expect(failed.map((r) => r.fix)).to.include('chaos heal');
+      const md = fs.readFileSync(path.join(report, 'report.md'), 'utf8');
+      expect(md).to.match(/## Rollbacks/).and.match(/✘ FAILED/).and.match(/remove with `chaos heal`/);
+    } finally {
+      expect(cli('up').status, 'chaos up brings Toxiproxy back').to.equal(0);
+      cli('services', 'down');
+    }
+  });
 });
+
