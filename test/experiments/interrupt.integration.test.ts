@@ -160,16 +160,21 @@ describe('interrupting an experiment', function () {
     try {
       expect(code).to.equal(4);
       const report = path.join(path.dirname(file), 'report');
-      const journal = JSON.parse(fs.readFileSync(path.join(report, 'journal.json'), 'utf8')) as { outcome: string; rollbacks: { name: string; status: string; fix?: string; leftover?: string }[] };
+      const journal = JSON.parse(fs.readFileSync(path.join(report, 'journal.json'), 'utf8')) as {
+        outcome: string;
+        rollbacks: { name: string; status: string; fix?: string; leftover?: string }[];
+      };
       expect(journal.outcome).to.equal('failed');
       const failed = journal.rollbacks.filter((r) => r.status === 'failed');
       expect(failed.map((r) => r.fix)).to.include('chaos heal');
       const md = fs.readFileSync(path.join(report, 'report.md'), 'utf8');
-      expect(md).to.match(/## Rollbacks/).and.match(/✘ FAILED/).and.match(/remove with `chaos heal`/);
+      expect(md)
+        .to.match(/## Rollbacks/)
+        .and.match(/✘ FAILED/)
+        .and.match(/remove with `chaos heal`/);
     } finally {
       expect(cli('up').status, 'chaos up brings Toxiproxy back').to.equal(0);
       cli('services', 'down');
     }
   });
 });
-

@@ -54,6 +54,26 @@ describe('experiment preflight', function () {
     ).to.deep.equal([]);
   });
 
+  it('rejects a metric name neither Prometheus nor METRICS.md knows, before anything runs', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-pre-'));
+    fs.mkdirSync(path.join(dir, 'E-902-bad'));
+    const file = path.join(dir, 'E-902-bad', 'experiment.yaml');
+    const typo = 'sum(max_over_time(lab_command_comits_total{run="$RUN"}[$WINDOW]))';
+    fs.writeFileSync(
+      file,
+      WITH_BAD_PROMQL.replace("'sum(rate(lab_command_requests_total[5m]'", `'${typo}'`),
+    );
+    const res = spawnSync(process.execPath, [path.join(c.root, 'bin/run.js'), 'exp', 'run', file], {
+      cwd: c.root,
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
+    expect(res.status).to.equal(2);
+    expect(res.stderr).to.match(
+      /probe "broken": no metric named lab_command_comits_total in Prometheus or METRICS\.md/,
+    );
+  });
+
   it('rejects an unknown experiment id with the list of known ones (exit 2)', () => {
     const res = spawnSync(
       process.execPath,
