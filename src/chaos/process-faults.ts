@@ -7,6 +7,7 @@ export type { ProcessAction } from '../runtime/driver';
 export { signalComponent } from '../runtime/driver/local';
 
 export function brokerName(c: LabConfig, id: number): string {
-  if (!brokerIds(c).includes(id)) throw new LabError(`no broker ${id}; brokers: ${brokerIds(c).join(', ')}`);
+  if (!brokerIds(c).includes(id))
+    throw new LabError(`no broker ${id}; brokers: ${brokerIds(c).join(', ')}`);
   return `kafka-${id}`;
 }

@@ -6,14 +6,24 @@ import { LabError } from '../lib/errors';
 export abstract class LabCommand extends Command {
   static override enableJsonFlag = true;
   static override baseFlags = {
-    runtime: Flags.string({ options: [...RUNTIMES], helpGroup: 'GLOBAL', description: 'who carries out process faults: local processes (default) or docker-compose containers; env LAB_RUNTIME' }),
+    runtime: Flags.string({
+      options: [...RUNTIMES],
+      helpGroup: 'GLOBAL',
+      description:
+        'who carries out process faults: local processes (default) or docker-compose containers; env LAB_RUNTIME',
+    }),
   };
   private _config?: LabConfig;
 
   protected get lab(): LabConfig {
     // --runtime overrides LAB_RUNTIME; read from argv so every command gets it without parsing twice.
     const i = this.argv.findIndex((a) => a === '--runtime' || a.startsWith('--runtime='));
-    const runtime = i < 0 ? undefined : this.argv[i].includes('=') ? this.argv[i].split('=')[1] : this.argv[i + 1];
+    const runtime =
+      i < 0
+        ? undefined
+        : this.argv[i].includes('=')
+          ? this.argv[i].split('=')[1]
+          : this.argv[i + 1];
     this._config ??= loadConfig(runtime ? { ...process.env, LAB_RUNTIME: runtime } : process.env);
     return this._config;
   }
@@ -32,8 +42,17 @@ export abstract class LabCommand extends Command {
 export function table(rows: Record<string, unknown>[], columns?: string[]): string {
   if (!rows.length) return '(none)';
   const cols = columns ?? Object.keys(rows[0]);
-  const cell = (v: unknown) => (v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v));
+  const cell = (v: unknown) =>
+    v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v);
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
-  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(cols),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map((r) => line(cols.map((c) => cell(r[c])))),
+  ].join('\n');
 }

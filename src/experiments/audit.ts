@@ -2,20 +2,29 @@ import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { LabConfig } from '../lib/config';
 import { dlqTopic, messageEventId } from '../lib/events';
 import { readTopic } from '../lib/topics';
-import type { AUDIT_FIGURES } from './schema';
+import type { COMMAND_AUDIT_FIGURES } from './workloads/commands';
 
-export type CommandAuditFigures = Record<(typeof AUDIT_FIGURES)[number], number>;
-/** The command audit's figures, or a scenario's own (src/experiments/scenarios). */
+export type CommandAuditFigures = Record<(typeof COMMAND_AUDIT_FIGURES)[number], number>;
+/** The command audit's figures, or a workload kind's own (src/experiments/workloads). */
 export type AuditFigures = Record<string, number>;
 
 export interface AuditResult {
   figures: AuditFigures;
   /** a scenario's extra report sections (e.g. a Jepsen-style table) and machine-readable detail */
   sections?: { title: string; markdown: string }[];
-  plots?: import('./scenarios/types').Plot[];
+  plots?: import('./workloads/types').Plot[];
   data?: unknown;
   /** event ids behind the figures that are anomalies, so a report can name them (first 50 each) */
-  ids: { lostBeforeTopic: string[]; notApplied: string[]; duplicateEffects: { eventId: string; applied: number }[]; topicDuplicates: { eventId: string; records: number }[]; staleReads: { productId: number; served: number; committed: number }[] };
+  ids: AuditIds;
+}
+
+/** Event ids behind the anomaly figures, so a report can name them (first 50 each). */
+export interface AuditIds {
+  lostBeforeTopic: string[];
+  notApplied: string[];
+  duplicateEffects: { eventId: string; applied: number }[];
+  topicDuplicates: { eventId: string; records: number }[];
+  staleReads: { productId: number; served: number; committed: number }[];
 }
 
 export interface AuditInput {
@@ -31,7 +40,10 @@ export interface AuditInput {
  * consumer, and the side-effect ledger (one row per effect performed, no unique key).
  */
 export async function audit(c: LabConfig, pool: Pool, input: AuditInput): Promise<AuditResult> {
-  const [committedRows] = await pool.query<RowDataPacket[]>('SELECT event_id, product_id, version FROM command_log WHERE topic = ?', [input.topic]);
+  const [committedRows] = await pool.query<RowDataPacket[]>(
+    'SELECT event_id, product_id, version FROM command_log WHERE topic = ?',
+    [input.topic],
+  );
   const committed = new Set(committedRows.map((r) => String(r.event_id)));
 
   const records = await readTopic(c, input.topic);
@@ -41,25 +53,50 @@ export async function audit(c: LabConfig, pool: Pool, input: AuditInput): Promis
     if (id) inTopic.set(id, (inTopic.get(id) ?? 0) + 1);
   }
   const dlq = await readTopic(c, dlqTopic(input.topic)).catch(() => []);
-  const inDlq = new Set(dlq.map((r) => messageEventId({ headers: r.headers as never, value: r.value })).filter((x): x is string => !!x));
+  const inDlq = new Set(
+    dlq
+      .map((r) => messageEventId({ headers: r.headers as never, value: r.value }))
+      .filter((x): x is string => !!x),
+  );
 
-  const [ledgerRows] = await pool.query<RowDataPacket[]>('SELECT event_id, COUNT(*) AS n FROM side_effect_ledger WHERE consumer_group = ? GROUP BY event_id', [input.consumerGroup]);
+  const [ledgerRows] = await pool.query<RowDataPacket[]>(
+    'SELECT event_id, COUNT(*) AS n FROM side_effect_ledger WHERE consumer_group = ? GROUP BY event_id',
+    [input.consumerGroup],
+  );
   const applied = new Map(ledgerRows.map((r) => [String(r.event_id), Number(r.n)]));
-  const [[processed]] = await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM processed_event WHERE consumer_group = ?', [input.consumerGroup]);
+  const [[processed]] = await pool.query<RowDataPacket[]>(
+    'SELECT COUNT(*) AS n FROM processed_event WHERE consumer_group = ?',
+    [input.consumerGroup],
+  );
   const [behindRows] = await pool.query<RowDataPacket[]>(
     'SELECT COUNT(*) AS n FROM product p LEFT JOIN product_view v ON v.product_id = p.id WHERE (v.version IS NULL OR v.version < p.version) AND p.id IN (SELECT product_id FROM command_log WHERE topic = ?)',
     [input.topic],
   );
 
   const lostBeforeTopic = [...committed].filter((id) => !inTopic.has(id));
-  const notApplied = [...inTopic.keys()].filter((id) => committed.has(id) && !applied.has(id) && !inDlq.has(id));
-  const dupEffects = [...applied].filter(([, n]) => n > 1).map(([eventId, n]) => ({ eventId, applied: n }));
-  const topicDups = [...inTopic].filter(([, n]) => n > 1).map(([eventId, n]) => ({ eventId, records: n }));
+  const notApplied = [...inTopic.keys()].filter(
+    (id) => committed.has(id) && !applied.has(id) && !inDlq.has(id),
+  );
+  const dupEffects = [...applied]
+    .filter(([, n]) => n > 1)
+    .map(([eventId, n]) => ({ eventId, applied: n }));
+  const topicDups = [...inTopic]
+    .filter(([, n]) => n > 1)
+    .map(([eventId, n]) => ({ eventId, records: n }));
 
   const dbVersions = new Map(committedRows.map((r) => [Number(r.product_id), 0]));
-  const [productRows] = await pool.query<RowDataPacket[]>('SELECT id, version FROM product WHERE id IN (SELECT product_id FROM command_log WHERE topic = ?)', [input.topic]);
+  const [productRows] = await pool.query<RowDataPacket[]>(
+    'SELECT id, version FROM product WHERE id IN (SELECT product_id FROM command_log WHERE topic = ?)',
+    [input.topic],
+  );
   for (const r of productRows) dbVersions.set(Number(r.id), Number(r.version));
-  const stale = (input.readBack ?? []).filter((r) => r.version < (dbVersions.get(r.productId) ?? 0)).map((r) => ({ productId: r.productId, served: r.version, committed: dbVersions.get(r.productId) ?? 0 }));
+  const stale = (input.readBack ?? [])
+    .filter((r) => r.version < (dbVersions.get(r.productId) ?? 0))
+    .map((r) => ({
+      productId: r.productId,
+      served: r.version,
+      committed: dbVersions.get(r.productId) ?? 0,
+    }));
 
   const figures: CommandAuditFigures = {
     committed: committed.size,
@@ -78,5 +115,14 @@ export async function audit(c: LabConfig, pool: Pool, input: AuditInput): Promis
     readModelBehind: Number(behindRows[0].n),
   };
   const cap = <T>(xs: T[]) => xs.slice(0, 50);
-  return { figures, ids: { lostBeforeTopic: cap(lostBeforeTopic), notApplied: cap(notApplied), duplicateEffects: cap(dupEffects), topicDuplicates: cap(topicDups), staleReads: cap(stale) } };
+  return {
+    figures,
+    ids: {
+      lostBeforeTopic: cap(lostBeforeTopic),
+      notApplied: cap(notApplied),
+      duplicateEffects: cap(dupEffects),
+      topicDuplicates: cap(topicDups),
+      staleReads: cap(stale),
+    },
+  };
 }

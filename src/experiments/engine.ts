@@ -1,35 +1,56 @@
 import { randomBytes } from 'node:crypto';
-import type { Pool } from 'mysql2/promise';
 import type { LabConfig } from '../lib/config';
-import { labPool } from '../lib/db';
-import { dlqTopic } from '../lib/events';
-import { labKafka } from '../lib/kafka';
-import { labRedis } from '../lib/redis';
-import { ensureTopics } from '../lib/topics';
-import { sleep } from '../lib/wait';
 import type { Progress } from '../runtime/progress';
-import { ensureMigrated, SERVICE_NAMES, stopService, validateModes } from '../runtime/services';
-import { heal } from '../chaos/heal';
-import { healToxics, prometheusClient, supervisorFor, up } from '../runtime/stack';
-import { replayDlq } from '../services/replay-worker/replay';
-import { audit, type AuditResult } from './audit';
-import { applyFault, type FaultContext, type Rollback } from './faults';
+import type { AppliedFault, FaultEnv, Rollback } from '../chaos/faults/types';
+import type { AuditResult } from './audit';
+import { liveEngineDeps, type EngineDeps, type RunServices } from './engine-deps';
+import { emptyFacts, type FactName, type RunFacts } from './facts';
 import { InvalidExperimentError, type LoadedExperiment } from './loader';
-import { Interrupted, waitQuiescence } from './quiescence';
-import { runWorkload, type WorkloadStats } from './runner';
-import { RunMetrics } from './run-metrics';
-import { scenarioFor } from './scenarios';
-import { collectTimeSeries } from './timeseries';
-import { EXP_CACHE_PREFIX, ServiceWatcher } from './watcher';
+import { preflight } from './preflight';
+import { Interrupted } from './quiescence';
+import type { WorkloadStats } from './runner';
 import type { Experiment, Step } from './schema';
-import { evaluateProbes, renderQuery, type ProbeResult, type RunFacts } from './verdict';
+import { evaluateProbes, type ProbeResult } from './verdict';
+import { workloadParams } from './workloads';
+import type { FiredStep, WorkloadRun } from './workloads/types';
 
-export type Outcome = 'completed' | 'deviated' | 'aborted' | 'interrupted';
+export { preflight } from './preflight';
+
+/**
+ * completed = the expected outcome was observed; deviated = it was not; failed = a rollback did not happen (the
+ * machine is not clean: the report says what is left); aborted = the run broke; interrupted = Ctrl-C.
+ */
+export type Outcome = 'completed' | 'deviated' | 'failed' | 'aborted' | 'interrupted';
+
+/** `chaos exp run`'s exit code per outcome; with several runs, the highest wins. */
+export const OUTCOME_EXIT_CODES: Record<Outcome, number> = {
+  completed: 0,
+  deviated: 1,
+  aborted: 3,
+  failed: 4,
+  interrupted: 130,
+};
 
 export interface TimelineEntry {
   tMs: number;
   what: string;
+  /** set for the engine's own entries: a fault applied, a rollback run */
+  kind?: 'fault' | 'heal';
   data?: Record<string, unknown>;
+}
+
+/** One rollback as it ran (chaostoolkit's rollback records): what, when, how long, and how it ended. */
+export interface RollbackRecord {
+  name: string;
+  /** which step's fault it undoes, or `declared` / `engine` */
+  origin: string;
+  status: 'ok' | 'failed';
+  tMs: number;
+  durationMs: number;
+  error?: string;
+  /** on failure: what stays on the machine, and the command that removes it */
+  leftover?: string;
+  fix?: string;
 }
 
 export interface RunResult {
@@ -38,248 +59,379 @@ export interface RunResult {
   runId: string;
   seed: number;
   expected: Experiment['expected'];
-  /** completed = the expected outcome was observed (exit 0); deviated = it was not */
   outcome: Outcome;
   startedAt: string;
   durationSec: number;
   topic: string;
   consumerGroup: string;
+  workloadKind: string;
   workload: WorkloadStats;
   facts: RunFacts;
   probes: ProbeResult[];
   audit: AuditResult | null;
   timeline: TimelineEntry[];
+  rollbacks: RollbackRecord[];
   window: { startSec: number; endSec: number };
   error?: string;
 }
-
-/**
- * What an experiment owns, and so may wipe: its topics (lab.exp.*), groups (exp-*), product ids below
- * EXP_MAX_PRODUCT_ID and cache keys under EXP_CACHE_PREFIX. Tests and benchmarks use other names, ids and
- * prefixes, so a run does not pull the rug from under them (nor they from under it).
- */
-const EXP_MAX_PRODUCT_ID = 1_000_000;
-const RESET_SQL = [
-  "DELETE FROM side_effect_ledger WHERE consumer_group LIKE 'exp-%'",
-  "DELETE FROM processed_event WHERE consumer_group LIKE 'exp-%'",
-  "DELETE FROM outbox WHERE topic LIKE 'lab.exp.%'",
-  "DELETE FROM command_log WHERE topic LIKE 'lab.exp.%'",
-  `DELETE FROM product_view WHERE product_id < ${EXP_MAX_PRODUCT_ID}`,
-  `DELETE FROM product WHERE id < ${EXP_MAX_PRODUCT_ID}`,
-];
 
 export interface RunOptions {
   seed: number;
   progress: Progress;
   /** set by the CLI on SIGINT: the run stops at the next step and rolls back */
   signal?: AbortSignal;
-  /** `--full`: a scenario's long version (e.g. E-009's whole matrix) instead of the CI-sized one */
+  /** `--full`: a workload's long version (e.g. E-009's whole matrix) instead of the CI-sized one */
   full?: boolean;
 }
 
-/**
- * Runs one experiment end to end: reset → services in the experiment's modes → workload with its fault timeline
- * → quiescence → rollback → audit and PromQL probes → verdict. Every fault is undone in `finally`, on success,
- * failure, exception or Ctrl-C.
- */
-export async function runExperiment(c: LabConfig, loaded: LoadedExperiment, opts: RunOptions): Promise<RunResult> {
-  const e = loaded.experiment;
-  const runId = `${e.id.toLowerCase()}-s${opts.seed}-${randomBytes(3).toString('hex')}`;
-  const topic = `lab.exp.${runId}`;
-  const consumerGroup = `exp-${runId}`;
-  const t0 = Date.now();
-  const timeline: TimelineEntry[] = [];
-  const note = (what: string, data?: Record<string, unknown>) => {
-    timeline.push({ tMs: Date.now() - t0, what, ...(data ? { data } : {}) });
-    opts.progress.step(what);
-  };
-  const facts: RunFacts = { crashes: 0, failpointsFired: 0, restarts: 0, commandsSent: 0, commandsFailed: 0, brokerKills: 0, toxicsAdded: 0, replays: 0, schemaRejected: 0 };
-  const result: RunResult = {
-    id: e.id, title: e.title, runId, seed: opts.seed, expected: e.expected, outcome: 'aborted', startedAt: new Date(t0).toISOString(),
-    durationSec: 0, topic, consumerGroup, workload: { sent: 0, ok: 0, failed: 0, retried: 0, latenciesMs: [], failures: [] }, facts, probes: [], audit: null, timeline,
-    window: { startSec: t0 / 1000, endSec: t0 / 1000 },
-  };
+const EMPTY_STATS: WorkloadStats = {
+  sent: 0,
+  ok: 0,
+  failed: 0,
+  retried: 0,
+  latenciesMs: [],
+  failures: [],
+};
 
-  await up(c, opts.progress);
-  const prom = prometheusClient(c);
-  await preflight(c, loaded);
+/** A pending undo, with the step it belongs to. */
+interface Pending {
+  rollback: Rollback;
+  origin: string;
+}
 
-  const metrics = await RunMetrics.start(c, e.id, runId, opts.seed, e.expected);
-  if (metrics.problem) note(metrics.problem);
-  const pool = labPool(c, { connectionLimit: 4 });
-  const rollbacks: Rollback[] = [];
-  const watcher = new ServiceWatcher(c, e, { topic, consumerGroup, runId }, note, facts);
-  try {
-    note(`reset: fresh topic ${topic}, tables truncated, cache flushed, services restarted`);
-    await resetState(c, pool, topic);
-    await watcher.startAll();
+/** The record of one run while it lasts: timeline, facts, pending rollbacks and their records. */
+class RunRecord {
+  readonly result: RunResult;
+  private readonly pending: Pending[] = [];
+  private readonly t0: number;
 
-    const ctx: FaultContext = {
-      c,
-      serviceUrl: (s) => watcher.url(s),
-      startService: (s, env) => watcher.start(s, env, true),
-      stopService: (s) => watcher.stop(s),
-      replay: async (dryRun) => {
-        facts.replays += dryRun ? 0 : 1;
-        const r = await replayDlq(c, { topic, dryRun, maxRate: 0 });
-        return { inDlq: r.inDlq, selected: r.selected, replayed: r.replayed };
-      },
-      note,
-      topic,
-      schemaRejected: () => void facts.schemaRejected++,
+  constructor(
+    e: Experiment,
+    seed: number,
+    private readonly deps: Pick<EngineDeps, 'clock'>,
+    private readonly progress: Progress,
+  ) {
+    this.t0 = deps.clock.now();
+    const runId = `${e.id.toLowerCase()}-s${seed}-${randomBytes(3).toString('hex')}`;
+    this.result = {
+      id: e.id,
+      title: e.title,
+      runId,
+      seed,
+      expected: e.expected,
+      outcome: 'aborted',
+      startedAt: new Date(this.t0).toISOString(),
+      durationSec: 0,
+      topic: `lab.exp.${runId}`,
+      consumerGroup: `exp-${runId}`,
+      workloadKind: e.workload.kind,
+      workload: { ...EMPTY_STATS },
+      facts: emptyFacts(),
+      probes: [],
+      audit: null,
+      timeline: [],
+      rollbacks: [],
+      window: { startSec: this.t0 / 1000, endSec: this.t0 / 1000 },
     };
-    const fire = async (step: Step) => {
-      if (opts.signal?.aborted) throw new Interrupted();
-      if (step.fault.type === 'toxic') facts.toxicsAdded++;
-      if (step.fault.type === 'broker' && step.fault.action === 'kill') facts.brokerKills++;
-      if (step.fault.type === 'failpoint') watcher.rearmOnRestart(step.fault);
-      const rb = await applyFault(ctx, step.fault, e.method.indexOf(step));
-      if (rb) rollbacks.push(rb);
-    };
+  }
 
-    for (const step of e.method.filter((s) => s.at === 'start')) await fire(step);
-    watcher.watch();
-    result.window.startSec = Date.now() / 1000;
-    if (e.scenario) {
-      result.audit = await runScenario(e, { c, pool, prom, runId, topic, consumerGroup, seed: opts.seed, full: !!opts.full, fire, note, facts, progress: opts.progress, signal: opts.signal, serviceUrl: (s) => watcher.url(s), startService: (s, env) => watcher.start(s, env, true) });
-      watcher.stopWatching();
-      await runRollbacks(rollbacks, note);
-      await sleep(e.quiescence.settleMs);
-      result.window.endSec = Date.now() / 1000;
-      result.probes = await evaluateProbes(e['steady-state-hypothesis'].probes, prom, {
-        runId, windowSec: result.window.endSec - t0 / 1000 + 5, endSec: result.window.endSec, audit: result.audit.figures, facts,
+  get startMs() {
+    return this.t0;
+  }
+
+  note = (what: string, data?: Record<string, unknown>, kind?: TimelineEntry['kind']) => {
+    this.result.timeline.push({
+      tMs: this.deps.clock.now() - this.t0,
+      what,
+      ...(kind ? { kind } : {}),
+      ...(data ? { data } : {}),
+    });
+    this.progress.step(what);
+  };
+
+  raise = (fact: FactName, by = 1) => {
+    this.result.facts[fact] += by;
+  };
+
+  /** Records what a fault application did and keeps its undo for later. */
+  applied(step: Step, fault: AppliedFault): Pending | undefined {
+    for (const [fact, by] of Object.entries(fault.facts ?? {}) as [FactName, number][])
+      this.raise(fact, by);
+    this.note(`${step.name}: ${fault.description}`, fault.data, 'fault');
+    if (!fault.rollback) return undefined;
+    const entry = { rollback: fault.rollback, origin: step.name };
+    this.pending.push(entry);
+    return entry;
+  }
+
+  /** Runs one undo now and records it; a failure is recorded (with what is left), never thrown. */
+  async runRollback(rollback: Rollback, origin: string): Promise<RollbackRecord> {
+    const started = this.deps.clock.now();
+    const record: RollbackRecord = {
+      name: rollback.name,
+      origin,
+      status: 'ok',
+      tMs: started - this.t0,
+      durationMs: 0,
+    };
+    try {
+      await rollback.run();
+    } catch (err) {
+      Object.assign(record, {
+        status: 'failed',
+        error: (err as Error).message,
+        leftover: rollback.leftover,
+        fix: rollback.fix,
       });
-      result.outcome = result.probes.every((p) => p.ok) ? 'completed' : 'deviated';
-      return result;
     }
-    const workload = e.workload!; // the loader requires one of workload / scenario
-    result.workload = await runWorkload(c, e, opts.seed, {
-      commandUrl: () => watcher.url('command-service'),
-      queryUrl: workload.readBack ? () => watcher.url('query-service') : undefined,
-      steps: e.method.filter((s) => typeof s.at === 'object'),
+    record.durationMs = this.deps.clock.now() - started;
+    this.result.rollbacks.push(record);
+    this.note(
+      `rollback ${record.status === 'ok' ? 'done' : 'FAILED'}: ${rollback.name}${record.error ? ` (${record.error}; left: ${record.leftover}; remove with \`${record.fix}\`)` : ''}`,
+      undefined,
+      'heal',
+    );
+    return record;
+  }
+
+  /** Undoes one pending fault before the run ends (a workload's `undo`), once. */
+  async undo(entry: Pending) {
+    const at = this.pending.indexOf(entry);
+    if (at < 0) return;
+    this.pending.splice(at, 1);
+    await this.runRollback(entry.rollback, entry.origin);
+  }
+
+  /** Every pending undo, last applied first. */
+  async rollBackAll() {
+    for (let entry = this.pending.pop(); entry; entry = this.pending.pop())
+      await this.runRollback(entry.rollback, entry.origin);
+  }
+
+  failedRollbacks() {
+    return this.result.rollbacks.filter((r) => r.status === 'failed');
+  }
+}
+
+/**
+ * Runs one experiment, every kind of workload through the same path: validate → reset → services in their modes
+ * → `start` steps → workload (which fires the timed steps through the engine) → rollbacks → settle → audit and
+ * probes → verdict. Every fault is undone and recorded whatever happened; a failed undo makes the run `failed`.
+ * Never throws for what happens during the run: the result says how it ended (the CLI turns that into an exit code).
+ */
+export async function runExperiment(
+  c: LabConfig,
+  loaded: LoadedExperiment,
+  opts: RunOptions,
+  deps: EngineDeps = liveEngineDeps(c),
+): Promise<RunResult> {
+  const e = loaded.experiment;
+  const kind = deps.workloadFor(e.workload.kind);
+  if (!kind)
+    throw new InvalidExperimentError(loaded.file, [
+      `workload.kind: "${e.workload.kind}" is not a registered workload kind`,
+    ]);
+  const run = new RunRecord(e, opts.seed, deps, opts.progress);
+  const { result } = run;
+  await deps.stack.up(opts.progress);
+  await preflight(loaded, deps.prometheus, kind, deps.documentedMetrics);
+  const metrics = await deps.runMetrics(e, result.runId, opts.seed);
+  if (metrics.problem) run.note(metrics.problem);
+  const pool = deps.db.pool();
+  const services = deps.services(
+    e,
+    { topic: result.topic, consumerGroup: result.consumerGroup, runId: result.runId },
+    run.note,
+    run.raise,
+  );
+  const checkInterrupted = () => {
+    if (opts.signal?.aborted) throw new Interrupted();
+  };
+  const env: FaultEnv = {
+    c,
+    serviceUrl: (s) => services.port().url(s),
+    startService: (s, extraEnv) => services.port().start(s, extraEnv),
+    stopService: (s) => services.port().stop(s),
+    replay: (dryRun) => deps.replay(result.topic, dryRun),
+    topic: result.topic,
+    note: run.note,
+  };
+  const fire = async (step: Step, overrides: Record<string, unknown> = {}): Promise<FiredStep> => {
+    checkInterrupted();
+    const fault = deps.parseFault({ ...step.fault, ...overrides });
+    if (fault.type === 'failpoint') services.rearmOnRestart(fault);
+    const entry = run.applied(
+      step,
+      await deps.applyFault(env, fault, { index: e.method.indexOf(step), name: step.name }),
+    );
+    return { undo: async () => (entry ? run.undo(entry) : undefined) };
+  };
+  let workloadRun: WorkloadRun | undefined;
+  try {
+    run.note(
+      `reset: fresh topic ${result.topic}, tables truncated, cache flushed, services restarted`,
+    );
+    await deps.reset(pool, result.topic);
+    await services.startAll();
+    for (const step of e.method.filter((s) => s.at === 'start')) await fire(step);
+    services.watch();
+    result.window.startSec = deps.clock.now() / 1000;
+    run.note(`workload ${kind.kind}${opts.full ? ' (--full)' : ''}: ${kind.summary}`);
+    workloadRun = await kind.run({
+      c,
+      experiment: e,
+      params: kind.params.parse(workloadParams(e.workload)),
+      runId: result.runId,
+      topic: result.topic,
+      consumerGroup: result.consumerGroup,
+      seed: opts.seed,
+      full: !!opts.full,
+      pool,
+      prom: deps.prometheus as never,
+      services: services.port(),
+      steps: e.method.filter((s) => s.at !== 'start'),
       fire,
+      note: run.note,
+      raise: run.raise,
       progress: opts.progress,
       signal: opts.signal,
     });
-    if (opts.signal?.aborted) throw new Interrupted();
-    facts.commandsSent = result.workload.sent;
-    facts.commandsFailed = result.workload.failed;
-    note(`workload done: ${result.workload.ok}/${result.workload.sent} commands accepted, ${result.workload.failed} failed`);
-
-    await waitQuiescence(c, pool, e, { topic, consumerGroup }, note, watcher, opts.signal, opts.progress);
-    for (const step of e.method.filter((s) => s.at === 'quiescence')) {
-      await fire(step);
-      await waitQuiescence(c, pool, e, { topic, consumerGroup }, note, watcher, opts.signal, opts.progress);
-    }
-    const readBack = workload.readBack ? await readThroughQueryService(watcher.url('query-service'), workload.products) : undefined;
-    watcher.stopWatching();
-
+    checkInterrupted();
+    result.workload = {
+      ...EMPTY_STATS,
+      ...(workloadRun.stats as Partial<WorkloadStats> | undefined),
+    };
+    services.stopWatching();
     // Faults off before judging: the audit reads the real data, not a degraded view of it.
-    await runRollbacks(rollbacks, note);
-    await sleep(e.quiescence.settleMs); // let Prometheus scrape the final counter values
-    result.window.endSec = Date.now() / 1000;
-    note('audit: reading command_log, the whole topic and DLQ, the ledger and the read model');
-    result.audit = await audit(c, pool, { topic, consumerGroup, readBack });
-    if (e.timeSeries) result.audit = { ...result.audit, ...(await collectTimeSeries(e, prom, { runId, startSec: result.window.startSec, endSec: result.window.endSec })) };
-    result.probes = await evaluateProbes(e['steady-state-hypothesis'].probes, prom, {
-      runId, windowSec: result.window.endSec - t0 / 1000 + 5, endSec: result.window.endSec, audit: result.audit.figures, facts,
-    });
+    await run.rollBackAll();
+    await deps.clock.sleep(e.quiescence.settleMs); // let Prometheus scrape the final counter values
+    result.window.endSec = deps.clock.now() / 1000;
+    await judge(e, kind, workloadRun, run, deps, services);
     result.outcome = result.probes.every((p) => p.ok) ? 'completed' : 'deviated';
   } catch (err) {
-    result.outcome = err instanceof Interrupted ? 'interrupted' : 'aborted';
+    result.outcome = opts.signal?.aborted || err instanceof Interrupted ? 'interrupted' : 'aborted';
     result.error = (err as Error).message;
-    throw Object.assign(err as Error, { partialResult: result });
   } finally {
-    watcher.stopWatching();
-    await runRollbacks(rollbacks, note);
-    // The file's declared rollbacks; the engine's own (toxics healed, services stopped) run regardless.
-    for (const rb of e.rollbacks) {
-      if (rb.type === 'heal') await heal(c).catch(() => {});
-      if (rb.type === 'disarm-failpoints') for (const s of Object.keys(e.services)) await fetch(`${watcher.url(s)}/failpoints`, { method: 'DELETE' }).catch(() => {});
-      note(`rollback (declared): ${rb.name}`);
+    services.stopWatching();
+    await run.rollBackAll();
+    await declaredRollbacks(e, run, deps, services);
+    await pool.end().catch((err: Error) => run.note(`closing the DB pool: ${err.message}`));
+    const failed = run.failedRollbacks();
+    if (failed.length) {
+      result.outcome = 'failed';
+      result.error = [
+        result.error,
+        `${failed.length} rollback(s) failed: ${failed.map((r) => `${r.name} (left: ${r.leftover}; remove with \`${r.fix}\`)`).join('; ')}`,
+      ]
+        .filter(Boolean)
+        .join('\n');
     }
-    await healToxics(c);
-    await watcher.stopAll();
-    await pool.end().catch(() => {});
-    result.durationSec = (Date.now() - t0) / 1000;
-    await metrics.finish(result).catch(() => {}); // dashboards' verdict panels; never fails the run
+    result.durationSec = (deps.clock.now() - run.startMs) / 1000;
+    await metrics.finish(result).catch((err: Error) => run.note(`run metrics: ${err.message}`)); // dashboards only
   }
   return result;
 }
 
-type ScenarioRun = Omit<import('./scenarios/types').ScenarioContext<unknown>, 'experiment' | 'params' | 'steps'>;
-
-/** A scenario's workload and audit in place of the command stream's; its figures feed the same probes. */
-async function runScenario(e: Experiment, ctx: ScenarioRun): Promise<AuditResult> {
-  const { kind, ...raw } = e.scenario!;
-  const sc = scenarioFor(kind)!; // the loader rejected unknown kinds
-  const params = sc.params.parse(raw);
-  ctx.note(`scenario ${kind}${ctx.full ? ' (--full)' : ''}: ${sc.summary}`);
-  const out = await sc.run({ ...ctx, experiment: e, params, steps: e.method.filter((s) => s.at !== 'start') });
-  for (const f of sc.figures) if (typeof out.figures[f] !== 'number') throw new Error(`scenario ${kind} did not report its figure ${f}`);
-  return { figures: out.figures, sections: out.sections, plots: out.plots, data: out.data, ids: { lostBeforeTopic: [], notApplied: [], duplicateEffects: [], topicDuplicates: [], staleReads: [] } };
+/** Audit (figures the kind declared, all present), the file's time series, failpoint firings, then every probe. */
+async function judge(
+  e: Experiment,
+  kind: NonNullable<ReturnType<EngineDeps['workloadFor']>>,
+  workloadRun: WorkloadRun,
+  run: RunRecord,
+  deps: EngineDeps,
+  services: RunServices,
+) {
+  const { result } = run;
+  const outcome = await workloadRun.audit();
+  const missing = kind.figures.filter((f) => typeof outcome.figures[f] !== 'number');
+  if (missing.length)
+    throw new Error(`workload ${kind.kind} did not report its figure(s) ${missing.join(', ')}`);
+  const none: AuditResult['ids'] = {
+    lostBeforeTopic: [],
+    notApplied: [],
+    duplicateEffects: [],
+    topicDuplicates: [],
+    staleReads: [],
+  };
+  result.audit = {
+    figures: outcome.figures,
+    sections: outcome.sections,
+    plots: outcome.plots,
+    data: outcome.data,
+    ids: outcome.ids ?? none,
+  };
+  const windowSec = result.window.endSec - run.startMs / 1000 + 5;
+  result.facts.failpointsFired = await services.failpointsFired(windowSec, result.window.endSec);
+  if (e.timeSeries) {
+    const series = await deps.timeSeries(e, {
+      runId: result.runId,
+      startSec: result.window.startSec,
+      endSec: result.window.endSec,
+    });
+    result.audit = {
+      ...result.audit,
+      plots: [...(result.audit.plots ?? []), ...(series.plots ?? [])],
+      sections: [...(result.audit.sections ?? []), ...(series.sections ?? [])],
+    };
+  }
+  result.probes = await evaluateProbes(e['steady-state-hypothesis'].probes, deps.prometheus, {
+    runId: result.runId,
+    windowSec,
+    startSec: run.startMs / 1000,
+    endSec: result.window.endSec,
+    audit: result.audit.figures,
+    facts: result.facts,
+    labels: kind.labels,
+  });
 }
 
-async function runRollbacks(rollbacks: Rollback[], note: (w: string) => void) {
-  while (rollbacks.length) {
-    const rb = rollbacks.pop()!;
-    await rb.run().catch(() => {});
-    note(`rollback: ${rb.name}`);
+/** The file's declared rollbacks, then the engine's own (toxics off, the experiment's services stopped): all recorded. */
+async function declaredRollbacks(
+  e: Experiment,
+  run: RunRecord,
+  deps: EngineDeps,
+  services: RunServices,
+) {
+  for (const rb of e.rollbacks) {
+    const rollback: Rollback =
+      rb.type === 'heal'
+        ? {
+            name: rb.name,
+            run: () => deps.stack.heal(),
+            leftover: 'toxics, paused processes or armed failpoints',
+            fix: 'chaos heal',
+          }
+        : rb.type === 'disarm-failpoints'
+          ? {
+              name: rb.name,
+              run: () => services.disarmAll(),
+              leftover: 'armed failpoints in running services',
+              fix: 'chaos heal',
+            }
+          : {
+              name: rb.name,
+              run: () => services.stopAll(),
+              leftover: 'the experiment\u2019s services still running',
+              fix: 'chaos services down',
+            };
+    await run.runRollback(rollback, 'declared');
   }
-}
-
-/**
- * What needs the running stack to check: PromQL that Prometheus rejects, service modes the services would
- * refuse. Either makes the experiment invalid — rejected before any reset, service start or fault.
- */
-export async function preflight(c: LabConfig, loaded: LoadedExperiment): Promise<void> {
-  const problems: string[] = [];
-  const prom = prometheusClient(c);
-  for (const p of loaded.experiment['steady-state-hypothesis'].probes) {
-    if (p.type !== 'promql') continue;
-    await prom.query(renderQuery(p.query, 'preflight', 60)).catch((err: Error) => problems.push(`probe "${p.name}": ${err.message}`));
-  }
-  for (const [service, setup] of Object.entries(loaded.experiment.services)) {
-    try {
-      validateModes(service, setup.modes);
-    } catch (err) {
-      problems.push(`services.${service}.modes: ${(err as Error).message}`);
-    }
-  }
-  if (problems.length) throw new InvalidExperimentError(loaded.file, problems);
-}
-
-async function resetState(c: LabConfig, pool: Pool, topic: string) {
-  const sup = supervisorFor(c);
-  // Only the default-named services (query-service-2 included): other instances belong to tests and benchmarks.
-  for (const rec of sup.list()) if ((SERVICE_NAMES as string[]).includes(rec.name)) await stopService(c, rec.name);
-  await healToxics(c);
-  await ensureMigrated(c); // a fresh database has no tables yet
-  for (const sql of RESET_SQL) await pool.query(sql);
-  const redis = labRedis(c);
-  for (let cursor = '0'; ; ) {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${EXP_CACHE_PREFIX}*`, 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
-    if ((cursor = next) === '0') break;
-  }
-  redis.disconnect();
-  // Earlier runs' topics go: each run gets a fresh topic, and old partitions only slow the brokers down.
-  const admin = labKafka(c, 'lab-engine').admin();
-  await admin.connect();
-  const old = (await admin.listTopics()).filter((t) => t.startsWith('lab.exp.'));
-  if (old.length) await admin.deleteTopics({ topics: old, timeout: 30_000 }).catch(() => {});
-  await admin.disconnect();
-  await ensureTopics(labKafka(c, 'lab-engine'), [topic, dlqTopic(topic)]);
-}
-
-
-async function readThroughQueryService(url: string, products: number): Promise<{ productId: number; version: number }[]> {
-  const out: { productId: number; version: number }[] = [];
-  for (let id = 1; id <= products; id++) {
-    const res = await fetch(`${url}/products/${id}`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
-    if (!res?.ok) continue;
-    const body = (await res.json()) as { version?: number; product?: { version?: number } };
-    out.push({ productId: id, version: Number(body.version ?? body.product?.version ?? 0) });
-  }
-  return out;
+  await run.runRollback(
+    {
+      name: 'remove every toxic',
+      run: () => deps.stack.healToxics(),
+      leftover: 'toxics in Toxiproxy',
+      fix: 'chaos heal',
+    },
+    'engine',
+  );
+  await run.runRollback(
+    {
+      name: 'stop the experiment\u2019s services',
+      run: () => services.stopAll(),
+      leftover: 'lab services still running',
+      fix: 'chaos services down',
+    },
+    'engine',
+  );
 }

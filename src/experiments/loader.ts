@@ -3,18 +3,30 @@ import * as path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { ZodIssue } from 'zod';
 import { LabError } from '../lib/errors';
-import { scenarioFor, SCENARIOS } from './scenarios';
-import { AUDIT_FIGURES, ExperimentSchema, type Experiment } from './schema';
+import { FACT_NAMES } from './facts';
+import { allowedServiceEnv, checkServiceEnv } from './service-env';
+import { SERVICE_NAMES } from '../runtime/services';
+import { ExperimentSchema, type Experiment } from './schema';
+import { WORKLOAD_KINDS, workloadKind } from './workloads';
 
 export class InvalidExperimentError extends LabError {
-  constructor(readonly file: string, readonly problems: string[]) {
-    super(`${file} is not a valid experiment (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  - ${problems.join('\n  - ')}`, { exitCode: 2 });
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `${file} is not a valid experiment (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  - ${problems.join('\n  - ')}`,
+      { exitCode: 2 },
+    );
   }
 }
 
 export class UnknownExperimentError extends LabError {
   constructor(id: string, known: string[]) {
-    super(`unknown experiment "${id}"; known: ${known.join(', ') || '(none)'} — see \`chaos exp list\``, { exitCode: 2 });
+    super(
+      `unknown experiment "${id}"; known: ${known.join(', ') || '(none)'} — see \`chaos exp list\``,
+      { exitCode: 2 },
+    );
   }
 }
 
@@ -36,45 +48,74 @@ export function listExperimentFiles(root: string): { id: string; dir: string; fi
     .readdirSync(base)
     .filter((d) => /^E-\d{3}-/.test(d) && fs.existsSync(path.join(base, d, 'experiment.yaml')))
     .sort()
-    .map((d) => ({ id: d.slice(0, 5), dir: path.join(base, d), file: path.join(base, d, 'experiment.yaml') }));
+    .map((d) => ({
+      id: d.slice(0, 5),
+      dir: path.join(base, d),
+      file: path.join(base, d, 'experiment.yaml'),
+    }));
 }
 
 /** An id (E-002) from experiments/, or a path to an experiment.yaml of your own. */
-export function findExperiment(root: string, id: string): { id: string; dir: string; file: string } {
+export function findExperiment(
+  root: string,
+  id: string,
+): { id: string; dir: string; file: string } {
   if (/\.ya?ml$/.test(id)) {
     const file = path.resolve(id);
-    if (!fs.existsSync(file)) throw new UnknownExperimentError(id, listExperimentFiles(root).map((e) => e.id));
+    if (!fs.existsSync(file))
+      throw new UnknownExperimentError(
+        id,
+        listExperimentFiles(root).map((e) => e.id),
+      );
     return { id: path.basename(path.dirname(file)), dir: path.dirname(file), file };
   }
   const all = listExperimentFiles(root);
   const hit = all.find((e) => e.id === id.toUpperCase());
-  if (!hit) throw new UnknownExperimentError(id, all.map((e) => e.id));
+  if (!hit)
+    throw new UnknownExperimentError(
+      id,
+      all.map((e) => e.id),
+    );
   return hit;
 }
 
 /** Parse and validate a whole file before anything runs; every problem is reported, each with its line. */
-export function loadExperimentFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedExperiment {
+export function loadExperimentFile(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): LoadedExperiment {
   const rel = path.relative(process.cwd(), file) || file;
   const text = fs.readFileSync(file, 'utf8');
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   if (doc.errors.length) {
-    throw new InvalidExperimentError(rel, doc.errors.map((e) => `line ${lc.linePos(e.pos[0]).line}: YAML: ${e.message.split('\n')[0]}`));
+    throw new InvalidExperimentError(
+      rel,
+      doc.errors.map((e) => `line ${lc.linePos(e.pos[0]).line}: YAML: ${e.message.split('\n')[0]}`),
+    );
   }
   const raw = doc.toJS() as Record<string, unknown>;
-  if (!raw || typeof raw !== 'object') throw new InvalidExperimentError(rel, ['the file is empty or not a mapping']);
+  if (!raw || typeof raw !== 'object')
+    throw new InvalidExperimentError(rel, ['the file is empty or not a mapping']);
   const problems: string[] = [];
   const config = resolveConfiguration(raw.configuration, env, problems);
   applyVariant(raw, config, env, problems);
   const substituted = substitute(raw, config, problems) as Record<string, unknown>;
   const parsed = ExperimentSchema.safeParse(substituted);
-  if (!parsed.success) for (const issue of parsed.error.issues) problems.push(describe(issue, doc, lc));
-  if (parsed.success) problems.push(...semanticProblems(parsed.data, path.basename(path.dirname(file))));
+  if (!parsed.success)
+    for (const issue of parsed.error.issues) problems.push(describe(issue, doc, lc));
+  if (parsed.success)
+    problems.push(...semanticProblems(parsed.data, path.basename(path.dirname(file))));
   if (problems.length) throw new InvalidExperimentError(rel, problems);
-  return { experiment: parsed.data!, dir: path.dirname(file), file, config };
+  if (!parsed.success) throw new InvalidExperimentError(rel, ['the file did not validate']);
+  return { experiment: parsed.data, dir: path.dirname(file), file, config };
 }
 
-function resolveConfiguration(cfg: unknown, env: NodeJS.ProcessEnv, problems: string[]): Record<string, number | string | boolean> {
+function resolveConfiguration(
+  cfg: unknown,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): Record<string, number | string | boolean> {
   const out: Record<string, number | string | boolean> = {};
   if (!cfg || typeof cfg !== 'object') return out;
   for (const [k, v] of Object.entries(cfg as Record<string, unknown>)) {
@@ -83,7 +124,8 @@ function resolveConfiguration(cfg: unknown, env: NodeJS.ProcessEnv, problems: st
       const override = env[name];
       if (override === undefined) out[k] = value;
       else if (typeof value === 'number') {
-        if (!/^-?\d+(\.\d+)?$/.test(override)) problems.push(`configuration.${k}: ${name}=${override} is not a number`);
+        if (!/^-?\d+(\.\d+)?$/.test(override))
+          problems.push(`configuration.${k}: ${name}=${override} is not a number`);
         out[k] = Number(override);
       } else if (typeof value === 'boolean') out[k] = override === 'true';
       else out[k] = override;
@@ -97,22 +139,51 @@ function resolveConfiguration(cfg: unknown, env: NodeJS.ProcessEnv, problems: st
  * named by `by` (after env overrides) names a case, that case's values replace the defaults — except values the
  * environment set explicitly — and its `expected` replaces the file's. The file's own values are the default case.
  */
-function applyVariant(raw: Record<string, unknown>, config: Record<string, number | string | boolean>, env: NodeJS.ProcessEnv, problems: string[]) {
-  const v = raw.variants as { by?: string; cases?: Record<string, { expected?: string; configuration?: Record<string, unknown> }> } | undefined;
-  if (!v || typeof v !== 'object' || typeof v.by !== 'string' || !v.cases || typeof v.cases !== 'object') return; // the schema reports the shape
-  if (!(v.by in config)) return void problems.push(`variants.by: ${v.by} is not defined in configuration`);
+function applyVariant(
+  raw: Record<string, unknown>,
+  config: Record<string, number | string | boolean>,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+) {
+  const v = raw.variants as
+    | {
+        by?: string;
+        cases?: Record<string, { expected?: string; configuration?: Record<string, unknown> }>;
+      }
+    | undefined;
+  if (
+    !v ||
+    typeof v !== 'object' ||
+    typeof v.by !== 'string' ||
+    !v.cases ||
+    typeof v.cases !== 'object'
+  )
+    return; // the schema reports the shape
+  if (!(v.by in config))
+    return void problems.push(`variants.by: ${v.by} is not defined in configuration`);
   const chosen = String(config[v.by]);
   const declared = (raw.configuration as Record<string, unknown>)[v.by];
-  const fileDefault = String(declared && typeof declared === 'object' && 'value' in declared ? (declared as { value: unknown }).value : declared);
+  const fileDefault = String(
+    declared && typeof declared === 'object' && 'value' in declared
+      ? (declared as { value: unknown }).value
+      : declared,
+  );
   const c = v.cases[chosen];
   if (!c) {
-    if (chosen !== fileDefault) problems.push(`configuration.${v.by}: "${chosen}" is not a variant; expected one of ${[fileDefault, ...Object.keys(v.cases)].join(', ')}`);
+    if (chosen !== fileDefault)
+      problems.push(
+        `configuration.${v.by}: "${chosen}" is not a variant; expected one of ${[fileDefault, ...Object.keys(v.cases)].join(', ')}`,
+      );
     return;
   }
   for (const [k, value] of Object.entries(c.configuration ?? {})) {
-    if (!(k in config)) problems.push(`variants.cases.${chosen}.configuration.${k} is not defined in configuration`);
+    if (!(k in config))
+      problems.push(`variants.cases.${chosen}.configuration.${k} is not defined in configuration`);
     const entry = (raw.configuration as Record<string, unknown>)[k];
-    const envName = entry && typeof entry === 'object' && 'env' in entry ? String((entry as { env: unknown }).env) : undefined;
+    const envName =
+      entry && typeof entry === 'object' && 'env' in entry
+        ? String((entry as { env: unknown }).env)
+        : undefined;
     if (envName && env[envName] !== undefined) continue; // an explicit override wins over the variant
     config[k] = value as number | string | boolean;
   }
@@ -120,17 +191,29 @@ function applyVariant(raw: Record<string, unknown>, config: Record<string, numbe
 }
 
 /** `${name}` alone keeps the configuration value's type; inside a longer string it is interpolated. */
-function substitute(node: unknown, config: Record<string, number | string | boolean>, problems: string[]): unknown {
+function substitute(
+  node: unknown,
+  config: Record<string, number | string | boolean>,
+  problems: string[],
+): unknown {
   if (typeof node === 'string') {
     const whole = /^\$\{(\w+)\}$/.exec(node);
     if (whole) {
       if (!(whole[1] in config)) problems.push(`\${${whole[1]}} is not defined in configuration`);
       return config[whole[1]];
     }
-    return node.replace(/\$\{(\w+)\}/g, (m, k) => (k in config ? String(config[k]) : (problems.push(`${m} is not defined in configuration`), m)));
+    return node.replace(/\$\{(\w+)\}/g, (m, k) =>
+      k in config ? String(config[k]) : (problems.push(`${m} is not defined in configuration`), m),
+    );
   }
   if (Array.isArray(node)) return node.map((n) => substitute(n, config, problems));
-  if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === 'configuration' ? v : substitute(v, config, problems)]));
+  if (node && typeof node === 'object')
+    return Object.fromEntries(
+      Object.entries(node).map(([k, v]) => [
+        k,
+        k === 'configuration' ? v : substitute(v, config, problems),
+      ]),
+    );
   return node;
 }
 
@@ -143,57 +226,125 @@ function describe(issue: ZodIssue, doc: Document, lc: LineCounter): string {
     if (range && (isMap(node) || isSeq(node) || node)) line = lc.linePos(range[0]).line;
   }
   let msg = issue.message;
-  if (issue.code === 'invalid_union_discriminator') msg = `unknown type; expected one of ${issue.options.join(', ')}`;
-  if (issue.code === 'invalid_enum_value') msg = `"${String(issue.received)}" is not valid; expected one of ${issue.options.join(', ')}`;
+  if (issue.code === 'invalid_union_discriminator')
+    msg = `unknown ${issue.path[issue.path.length - 1] === 'kind' ? 'workload kind' : 'type'}; expected one of ${issue.options.join(', ')}`;
+  if (issue.code === 'invalid_enum_value')
+    msg = `"${String(issue.received)}" is not valid; expected one of ${issue.options.join(', ')}`;
   if (issue.code === 'unrecognized_keys') msg = `unknown field(s) ${issue.keys.join(', ')}`;
   if (issue.code === 'invalid_type' && issue.received === 'undefined') msg = 'is required';
   return `${line ? `line ${line}: ` : ''}${at}: ${msg}`;
 }
 
+const ANY_SERVICE_SETTING = new Set(
+  SERVICE_NAMES.flatMap((service) => allowedServiceEnv(service) ?? []),
+);
+
 /** Rules the schema alone cannot express. */
 function semanticProblems(e: Experiment, dirName: string): string[] {
   const out: string[] = [];
-  if (/^E-\d{3}-/.test(dirName) && !dirName.startsWith(e.id)) out.push(`id ${e.id} does not match its directory ${dirName}`);
-  let figures: readonly string[] = AUDIT_FIGURES;
-  if (e.scenario) {
-    const { kind, ...params } = e.scenario;
-    const sc = scenarioFor(kind);
-    if (!sc) out.push(`scenario.kind: "${kind}" is not a known scenario; expected one of ${Object.keys(SCENARIOS).join(', ') || '(none)'}`);
-    else {
-      figures = sc.figures;
-      const parsed = sc.params.safeParse(params);
-      if (!parsed.success) for (const i of parsed.error.issues) out.push(`scenario.${i.path.join('.')}: ${i.message}`);
-    }
-    if (e.workload) out.push('workload: a scenario brings its own workload; remove one of workload / scenario');
-  } else {
-    if (!e.workload) out.push('workload: is required (or a scenario: block)');
-    if (!Object.keys(e.services).length) out.push('services: at least one service');
-  }
+  if (/^E-\d{3}-/.test(dirName) && !dirName.startsWith(e.id))
+    out.push(`id ${e.id} does not match its directory ${dirName}`);
+  const kind = workloadKind(e.workload.kind);
+  if (!kind)
+    return [
+      ...out,
+      `workload.kind: "${e.workload.kind}" is not registered; expected one of ${WORKLOAD_KINDS.map((k) => k.kind).join(', ')}`,
+    ];
+  const figures = kind.figures;
+  for (const s of kind.requiresServices ?? [])
+    if (!(s in e.services)) out.push(`services: workload ${kind.kind} needs ${s}`);
+  for (const [service, setup] of Object.entries(e.services))
+    out.push(...checkServiceEnv(service, setup.env));
   for (const [i, step] of e.method.entries()) {
-    const f = step.fault;
-    if ((f.type === 'failpoint' || f.type === 'service') && !(f.service in e.services))
-      out.push(`method.${i} (${step.name}): service ${f.service} is not among this experiment's services (${Object.keys(e.services).join(', ')})`);
+    const f = step.fault as { type: string; service?: string; env?: Record<string, string> };
+    // A deploy step may carry the settings of the services it rolls out together (E-006): any lab service's
+    // setting passes, nothing that changes the process (NODE_OPTIONS, LD_PRELOAD, PATH…).
+    for (const name of Object.keys(f.env ?? {}))
+      if (!ANY_SERVICE_SETTING.has(name))
+        out.push(
+          `method.${i}.fault.env.${name} is not a setting of any lab service (${step.name})`,
+        );
+    if (f.service && !(f.service in e.services))
+      out.push(
+        `method.${i} (${step.name}): service ${f.service} is not among this experiment's services (${Object.keys(e.services).join(', ')})`,
+      );
+    if (
+      typeof step.at === 'object' &&
+      'moment' in step.at &&
+      !(kind.moments ?? []).includes(step.at.moment)
+    )
+      out.push(
+        `method.${i} (${step.name}): at.moment "${step.at.moment}" is not a moment of workload ${kind.kind} (${(kind.moments ?? []).join(', ') || 'it has none'})`,
+      );
+    if (typeof step.at === 'object' && !('moment' in step.at) && kind.kind !== 'commands')
+      out.push(
+        `method.${i} (${step.name}): afterCommands / afterMs belong to the commands workload; ${kind.kind} fires steps at its moments (${(kind.moments ?? []).join(', ') || 'none'})`,
+      );
   }
-  for (const [i, step] of e.method.entries()) {
-    const f = step.fault;
-    if (f.type === 'registry' && f.action === 'set-compatibility' && !f.level) out.push(`method.${i} (${step.name}): set-compatibility needs a level`);
-    if (f.type === 'registry' && f.action === 'register' && !f.schema) out.push(`method.${i} (${step.name}): register needs a schema`);
-  }
-  for (const p of e['steady-state-hypothesis'].probes) if (p.type === 'promql' && !/\S/.test(p.query)) out.push(`probe ${p.name}: empty query`);
-  // references in tolerances must name a real audit figure or run fact
-  const FACTS = ['crashes', 'failpointsFired', 'restarts', 'commandsSent', 'commandsFailed', 'brokerKills', 'toxicsAdded', 'replays', 'schemaRejected'];
-  for (const p of e['steady-state-hypothesis'].probes) {
+  const probes = e['steady-state-hypothesis'].probes;
+  for (const p of probes) {
     for (const ref of Object.values(p.tolerance).flat()) {
       if (typeof ref !== 'string') continue;
       const [scope, key] = ref.split('.');
-      const known = scope === 'audit' ? figures : FACTS;
-      if (!known.includes(key)) out.push(`probe "${p.name}": ${ref} is not a known ${scope === 'audit' ? 'audit figure' : 'run fact'} (${known.join(', ')})`);
+      const known: readonly string[] = scope === 'audit' ? figures : FACT_NAMES;
+      if (!known.includes(key))
+        out.push(
+          `probe "${p.name}": ${ref} is not a known ${scope === 'audit' ? 'audit figure' : 'run fact'} (${known.join(', ')})`,
+        );
     }
-    if (p.type === 'audit' && !figures.includes(p.figure)) out.push(`probe "${p.name}": figure ${p.figure} is not a known audit figure (${figures.join(', ')})`);
-    if (p.type === 'promql' && p.crossCheck && !figures.includes(p.crossCheck.audit)) out.push(`probe "${p.name}": crossCheck.audit ${p.crossCheck.audit} is not a known audit figure (${figures.join(', ')})`);
+    if (p.type === 'audit' && !figures.includes(p.figure))
+      out.push(
+        `probe "${p.name}": figure ${p.figure} is not a known audit figure of workload ${kind.kind} (${figures.join(', ')})`,
+      );
+    if (p.type === 'promql' && p.crossCheck && !figures.includes(p.crossCheck.audit))
+      out.push(
+        `probe "${p.name}": crossCheck.audit ${p.crossCheck.audit} is not a known audit figure (${figures.join(', ')})`,
+      );
+    if (p.type === 'promql' && p.baseline && !/^[a-zA-Z_:][\w:]*(\{[^}]*\})?$/.test(p.query.trim()))
+      out.push(
+        `probe "${p.name}": baseline: run-start needs a bare counter selector like metric{label="…"}, not an expression`,
+      );
+    if (p.type === 'promql' && /\bor\s+vector\s*\(/.test(p.query))
+      out.push(
+        `probe "${p.name}": "or vector(…)" turns "no data" into a number; declare \`absent: { value, reason }\` instead`,
+      );
   }
-  const names = e['steady-state-hypothesis'].probes.map((p) => p.name);
+  out.push(...evidenceProblems(e));
+  const names = probes.map((p) => p.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) out.push(`probe name "${dup}" is used twice`);
   return out;
+}
+
+/**
+ * A verdict needs evidence that something happened: a `reproduced` experiment needs a probe that the anomaly
+ * really occurred (`gt: 0` on it), a `controlled` one a probe that its fault really struck (`gt: 0` on something
+ * the fault causes, or a tolerance tied to a fact a fault raises) — else a run where nothing happened passes.
+ */
+function evidenceProblems(e: Experiment): string[] {
+  const probes = e['steady-state-hypothesis'].probes;
+  // "It happened": more than 0 (or than a figure), at least 1, or a range starting at 1 or more.
+  const atLeastOne = (ref: number | string) => typeof ref === 'string' || ref >= 1;
+  const positive = probes.filter((p) => {
+    const t = p.tolerance;
+    return (
+      ('gt' in t && (typeof t.gt === 'string' || t.gt >= 0)) ||
+      ('ge' in t && atLeastOne(t.ge)) ||
+      ('between' in t && typeof t.between[0] === 'number' && t.between[0] >= 1)
+    );
+  });
+  if (e.expected === 'reproduced' && !positive.length)
+    return [
+      'steady-state-hypothesis: a reproduced experiment needs a probe that the anomaly happened (tolerance `gt: 0`)',
+    ];
+  const factTied = probes.some((p) =>
+    Object.values(p.tolerance)
+      .flat()
+      .some((ref) => typeof ref === 'string' && ref.startsWith('facts.')),
+  );
+  if (e.expected === 'controlled' && !positive.length && !factTied)
+    return [
+      'steady-state-hypothesis: a controlled experiment needs a probe that its fault really struck (`gt: 0`, or a tolerance on a facts.* value)',
+    ];
+  return [];
 }

@@ -1,3 +1,4 @@
+import type { Admin } from 'kafkajs';
 import type { Pool } from 'mysql2/promise';
 import type { LabConfig } from '../lib/config';
 import { LabError } from '../lib/errors';
@@ -5,7 +6,7 @@ import { labKafka } from '../lib/kafka';
 import { sleep } from '../lib/wait';
 import { countdown, type Progress } from '../runtime/progress';
 import type { Experiment } from './schema';
-import type { ServiceWatcher } from './watcher';
+import type { ServicePort } from './watcher';
 
 export class Interrupted extends LabError {
   constructor() {
@@ -14,7 +15,16 @@ export class Interrupted extends LabError {
 }
 
 /** Outbox drained (if a relay runs) and the consumer group caught up (if a consumer runs), or the bounded timeout. */
-export async function waitQuiescence(c: LabConfig, pool: Pool, e: Experiment, run: { topic: string; consumerGroup: string }, note: (w: string) => void, watcher: ServiceWatcher, signal?: AbortSignal, progress?: Progress) {
+export async function waitQuiescence(
+  c: LabConfig,
+  pool: Pool,
+  e: Experiment,
+  run: { topic: string; consumerGroup: string },
+  note: (w: string) => void,
+  watcher: Pick<ServicePort, 'stopped'>,
+  signal?: AbortSignal,
+  progress?: Progress,
+) {
   const t = Date.now();
   const deadline = t + e.quiescence.timeoutMs;
   const admin = labKafka(c, 'lab-engine').admin();
@@ -26,28 +36,37 @@ export async function waitQuiescence(c: LabConfig, pool: Pool, e: Experiment, ru
     for (;;) {
       let backlog = 0;
       if ('outbox-relay' in e.services) {
-        const [[row]] = (await pool.query('SELECT COUNT(*) AS n FROM outbox WHERE topic = ? AND published_at IS NULL', [run.topic])) as unknown as [{ n: number }[]];
+        const [[row]] = (await pool.query(
+          'SELECT COUNT(*) AS n FROM outbox WHERE topic = ? AND published_at IS NULL',
+          [run.topic],
+        )) as unknown as [{ n: number }[]];
         backlog = Number(row.n);
       }
       if (signal?.aborted) throw new Interrupted();
       // Every group that must have seen every event: the consumer's, and each query-service's invalidations.
       // A crashed consumer that is being restarted still counts: its lag is exactly what we wait for.
       const groups = [
-        ...('consumer-service' in e.services && !watcher.stopped('consumer-service') ? [run.consumerGroup] : []),
-        ...['query-service', 'query-service-2'].filter((q) => q in e.services && !watcher.stopped(q)).map((q) => `${run.consumerGroup}-${q}`),
+        ...('consumer-service' in e.services && !watcher.stopped('consumer-service')
+          ? [run.consumerGroup]
+          : []),
+        ...['query-service', 'query-service-2']
+          .filter((q) => q in e.services && !watcher.stopped(q))
+          .map((q) => `${run.consumerGroup}-${q}`),
       ];
-      let lag = 0;
-      const ends = await admin.fetchTopicOffsets(run.topic);
-      for (const groupId of groups) {
-        const committed = await admin.fetchOffsets({ groupId, topics: [run.topic] });
-        const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
-        lag += ends.reduce((a, p) => a + Math.max(0, Number(p.high) - Math.max(0, done.get(p.partition) ?? 0)), 0);
-      }
+      // A retriable Kafka answer (a coordinator still loading after a crash) is "not known yet", not the end of the run.
+      const lag = await groupLag(admin, run.topic, groups).catch(
+        (err: Error & { retriable?: boolean }) => {
+          if (!err.retriable) throw err;
+          return `unknown (${err.message})`;
+        },
+      );
       last = `outbox backlog ${backlog}, lag ${lag} over ${groups.length} group(s)`;
       if (backlog === 0 && lag === 0) break;
       // On stderr, every 2 s: how much is left and when it should be done.
       if (progress && Date.now() - shown >= 2000) {
-        progress.step(`${left(backlog + lag)} (timeout in ${Math.ceil((deadline - Date.now()) / 1000)} s)`);
+        progress.step(
+          `${left(backlog + (typeof lag === 'number' ? lag : 0))} (timeout in ${Math.ceil((deadline - Date.now()) / 1000)} s)`,
+        );
         shown = Date.now();
       }
       if (Date.now() > deadline) {
@@ -60,4 +79,21 @@ export async function waitQuiescence(c: LabConfig, pool: Pool, e: Experiment, ru
     await admin.disconnect();
   }
   note(`quiescent after ${((Date.now() - t) / 1000).toFixed(1)} s (${last})`);
+}
+
+/** Messages of `topic` not yet committed by the groups, summed over partitions and groups. */
+async function groupLag(admin: Admin, topic: string, groups: string[]): Promise<number> {
+  let lag = 0;
+  const ends = await admin.fetchTopicOffsets(topic);
+  for (const groupId of groups) {
+    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const done = new Map(
+      committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? [],
+    );
+    lag += ends.reduce(
+      (a, p) => a + Math.max(0, Number(p.high) - Math.max(0, done.get(p.partition) ?? 0)),
+      0,
+    );
+  }
+  return lag;
 }

@@ -8,25 +8,46 @@ const mark = (ok: boolean) => (ok ? '✅' : '❌');
 /** The verdict in words: did the run show what the experiment promises? */
 export function headline(r: RunResult): string {
   const a = r.audit?.figures;
-  const scenario = r.audit && !('committed' in r.audit.figures);
+  const scenario = a && !('committed' in a);
   const figures = scenario
-    ? Object.entries(a!).map(([k, v]) => `${k} ${v}`).join(', ')
+    ? Object.entries(a)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')
     : a
-    ? `committed ${a.committed}, lost before topic ${a.lostBeforeTopic}, topic duplicates ${a.topicDuplicates}, not applied ${a.notApplied}, duplicate side effects ${a.duplicateEffects}, DLQ ${a.dlqRecords}, stale reads ${a.staleReads}`
-    : 'no audit';
+      ? `committed ${a.committed}, lost before topic ${a.lostBeforeTopic}, topic duplicates ${a.topicDuplicates}, not applied ${a.notApplied}, duplicate side effects ${a.duplicateEffects}, DLQ ${a.dlqRecords}, stale reads ${a.staleReads}`
+      : 'no audit';
   const word = r.expected === 'controlled' ? '✅ controlled' : '❌ reproduced';
-  const verdict = r.outcome === 'completed' ? `as expected: ${word}` : `DEVIATED from the expected outcome (${word})`;
+  const verdict =
+    r.outcome === 'completed'
+      ? `as expected: ${word}`
+      : r.outcome === 'deviated'
+        ? `DEVIATED from the expected outcome (${word})`
+        : r.outcome === 'failed'
+          ? `FAILED: a rollback did not happen (${failedRollbacks(r)
+              .map((x) => `left: ${x.leftover}; remove with \`${x.fix}\``)
+              .join('; ')})`
+          : r.outcome.toUpperCase();
   return `${r.id} ${verdict} — ${figures}`;
 }
 
 export function verdictTable(r: RunResult): string {
   const rows = r.probes.map((p) => [
-    mark(p.ok), p.name, p.type, p.expected, p.observed === null ? 'error' : String(p.observed),
-    p.crossCheck ? `${p.crossCheck.ok ? 'agrees' : 'DISAGREES'} with audit.${p.crossCheck.audit}=${p.crossCheck.auditValue}` : '',
+    mark(p.ok),
+    p.name,
+    p.type,
+    p.expected,
+    p.observed === null ? 'error' : String(p.observed),
+    p.crossCheck
+      ? `${p.crossCheck.ok ? 'agrees' : 'DISAGREES'} with audit.${p.crossCheck.audit}=${p.crossCheck.auditValue}`
+      : '',
   ]);
   const head = ['', 'probe', 'source', 'expected', 'observed', 'cross-check'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -44,21 +65,56 @@ export function markdownReport(r: RunResult, alerts?: FiredAlert[]): string {
     '',
     '| | probe | source | expected | observed | cross-check |',
     '|---|---|---|---|---|---|',
-    ...r.probes.map((p) => `| ${mark(p.ok)} | ${p.name} | ${p.type} | ${p.expected} | ${p.observed ?? 'error'} | ${p.crossCheck ? `${p.crossCheck.ok ? 'agrees' : '**disagrees**'} with audit.${p.crossCheck.audit} = ${p.crossCheck.auditValue}` : ''} |`),
+    ...r.probes.map(
+      (p) =>
+        `| ${mark(p.ok)} | ${p.name} | ${p.type} | ${p.expected} | ${p.observed ?? 'error'} | ${p.crossCheck ? `${p.crossCheck.ok ? 'agrees' : '**disagrees**'} with audit.${p.crossCheck.audit} = ${p.crossCheck.auditValue}` : ''} |`,
+    ),
     '',
-    ...(alerts ? ['## Alerts during the run', '', ...(alerts.length ? alerts.map(alertLine) : ['- none pending or firing']), ''] : []),
+    ...(alerts
+      ? [
+          '## Alerts during the run',
+          '',
+          ...(alerts.length ? alerts.map(alertLine) : ['- none pending or firing']),
+          '',
+        ]
+      : []),
     '## Audit (independent of service metrics)',
     '',
     ...(a ? Object.entries(a.figures).map(([k, v]) => `- ${k}: ${v}`) : ['- (not run)']),
     '',
-    ...(a && a.ids.lostBeforeTopic.length ? ['Lost event ids (committed, never in the topic):', '', ...a.ids.lostBeforeTopic.map((id) => `- \`${id}\``), ''] : []),
-    ...(a && a.ids.notApplied.length ? ['Event ids in the topic but never applied:', '', ...a.ids.notApplied.map((id) => `- \`${id}\``), ''] : []),
-    ...(a && a.ids.duplicateEffects.length ? ['Event ids applied more than once:', '', ...a.ids.duplicateEffects.map((d) => `- \`${d.eventId}\` × ${d.applied}`), ''] : []),
+    ...(a && a.ids.lostBeforeTopic.length
+      ? [
+          'Lost event ids (committed, never in the topic):',
+          '',
+          ...a.ids.lostBeforeTopic.map((id) => `- \`${id}\``),
+          '',
+        ]
+      : []),
+    ...(a && a.ids.notApplied.length
+      ? [
+          'Event ids in the topic but never applied:',
+          '',
+          ...a.ids.notApplied.map((id) => `- \`${id}\``),
+          '',
+        ]
+      : []),
+    ...(a && a.ids.duplicateEffects.length
+      ? [
+          'Event ids applied more than once:',
+          '',
+          ...a.ids.duplicateEffects.map((d) => `- \`${d.eventId}\` × ${d.applied}`),
+          '',
+        ]
+      : []),
     ...(a?.sections ?? []).flatMap((sec) => [`## ${sec.title}`, '', sec.markdown, '']),
     '## Run facts',
     '',
     ...Object.entries(r.facts).map(([k, v]) => `- ${k}: ${v}`),
     `- workload: ${r.workload.ok}/${r.workload.sent} accepted, ${r.workload.failed} failed, ${r.workload.retried} re-sent after connection refused`,
+    '',
+    '## Rollbacks',
+    '',
+    ...rollbackLines(r),
     '',
     '## Timeline',
     '',
@@ -71,17 +127,46 @@ export function markdownReport(r: RunResult, alerts?: FiredAlert[]): string {
 
 const since = (s?: number) => (s === undefined ? '' : `+${s.toFixed(1)} s`);
 const alertLine = (a: FiredAlert) =>
-  `- ${a.alertname}${a.severity ? ` (${a.severity})` : ''}: ${a.firingAtSec !== undefined ? `firing at ${since(a.firingAtSec)}` : 'pending only'}, pending at ${since(a.pendingAtSec)}${Object.keys(a.labels).length ? ` — ${Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}`;
+  `- ${a.alertname}${a.severity ? ` (${a.severity})` : ''}: ${a.firingAtSec !== undefined ? `firing at ${since(a.firingAtSec)}` : 'pending only'}, pending at ${since(a.pendingAtSec)}${
+    Object.keys(a.labels).length
+      ? ` — ${Object.entries(a.labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')}`
+      : ''
+  }`;
 
 /** Writes journal.json and report.md into `dir`; returns the paths. */
-export function writeReport(dir: string, r: RunResult, alerts?: FiredAlert[]): { journal: string; markdown: string } {
+export function writeReport(
+  dir: string,
+  r: RunResult,
+  alerts?: FiredAlert[],
+): { journal: string; markdown: string } {
   fs.mkdirSync(dir, { recursive: true });
   const journal = path.join(dir, 'journal.json');
   const markdown = path.join(dir, 'report.md');
   const { latenciesMs, ...workload } = r.workload;
   const sorted = [...latenciesMs].sort((x, y) => x - y);
-  const pct = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null);
-  fs.writeFileSync(journal, JSON.stringify({ ...r, workload: { ...workload, p50Ms: pct(0.5), p99Ms: pct(0.99) } }, null, 2));
+  const pct = (q: number) =>
+    sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null;
+  fs.writeFileSync(
+    journal,
+    JSON.stringify({ ...r, workload: { ...workload, p50Ms: pct(0.5), p99Ms: pct(0.99) } }, null, 2),
+  );
   fs.writeFileSync(markdown, markdownReport(r, alerts));
   return { journal, markdown };
+}
+
+const failedRollbacks = (r: RunResult) => (r.rollbacks ?? []).filter((x) => x.status === 'failed');
+
+/** Each rollback as it ran; a failed one says what is left on the machine and the command that removes it. */
+export function rollbackLines(r: RunResult): string[] {
+  if (!r.rollbacks?.length) return ['(none recorded)'];
+  return [
+    '| rollback | for | status | ms | error / left on the machine |',
+    '|---|---|---|---|---|',
+    ...r.rollbacks.map(
+      (x) =>
+        `| ${x.name} | ${x.origin} | ${x.status === 'ok' ? '✔ ok' : '✘ FAILED'} | ${x.durationMs} | ${x.error ? `${x.error} — left: ${x.leftover}; remove with \`${x.fix}\`` : ''} |`,
+    ),
+  ];
 }

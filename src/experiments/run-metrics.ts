@@ -10,7 +10,8 @@ import type { RunResult } from './engine';
 export const RUN_METRICS_JOB = 'lab-experiments';
 
 /** lab_experiment_verdict's value: 1 the expected outcome was observed, 0 it deviated, −1 the run did not finish. */
-export const verdictValue = (r: Pick<RunResult, 'outcome'>) => (r.outcome === 'completed' ? 1 : r.outcome === 'deviated' ? 0 : -1);
+export const verdictValue = (r: Pick<RunResult, 'outcome'>) =>
+  r.outcome === 'completed' ? 1 : r.outcome === 'deviated' ? 0 : -1;
 
 /**
  * The engine's own metrics, so dashboards can show verdicts next to the series they were judged on. The engine
@@ -28,22 +29,50 @@ export class RunMetrics {
     readonly problem?: string,
   ) {}
 
-  static async start(c: LabConfig, experiment: string, run: string, seed: number, expected: string): Promise<RunMetrics> {
+  static async start(
+    c: LabConfig,
+    experiment: string,
+    run: string,
+    seed: number,
+    expected: string,
+  ): Promise<RunMetrics> {
     const registry = new Registry();
     registry.setDefaultLabels({ experiment, run });
-    const running = new Gauge({ name: 'lab_experiment_running', help: '1 while the run is in progress', registers: [registry] });
-    new Gauge({ name: 'lab_experiment_info', help: 'the run (value 1): seed and expected outcome', labelNames: ['seed', 'expected'], registers: [registry] }).set({ seed: String(seed), expected }, 1);
+    const running = new Gauge({
+      name: 'lab_experiment_running',
+      help: '1 while the run is in progress',
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'lab_experiment_info',
+      help: 'the run (value 1): seed and expected outcome',
+      labelNames: ['seed', 'expected'],
+      registers: [registry],
+    }).set({ seed: String(seed), expected }, 1);
     running.set(1);
     const prom = new PrometheusClient(`http://${c.host}:${c.ports.prometheus}`);
     const server = http.createServer((req, res) => {
       if (req.url !== '/metrics') return void res.writeHead(404).end();
-      void registry.metrics().then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body), () => res.writeHead(500).end());
+      void registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+        () => res.writeHead(500).end(),
+      );
     });
     const problem = await new Promise<string | undefined>((resolve) => {
-      server.once('error', (err: NodeJS.ErrnoException) => resolve(`run metrics not served on ${c.host}:${c.ports.experimentMetrics} (${err.code ?? err.message}); set LAB_EXPERIMENT_METRICS_PORT`));
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        resolve(
+          `run metrics not served on ${c.host}:${c.ports.experimentMetrics} (${err.code ?? err.message}); set LAB_EXPERIMENT_METRICS_PORT`,
+        ),
+      );
       server.listen(c.ports.experimentMetrics, c.host, () => resolve(undefined));
     });
-    return new RunMetrics(registry, problem ? undefined : server, prom, { experiment, run }, problem);
+    return new RunMetrics(
+      registry,
+      problem ? undefined : server,
+      prom,
+      { experiment, run },
+      problem,
+    );
   }
 
   get port(): number | undefined {
@@ -52,15 +81,28 @@ export class RunMetrics {
 
   /** Sets the verdict series, waits for one scrape of them (bounded), and closes the endpoint. */
   async finish(r: RunResult): Promise<void> {
-    const g = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [this.registry] });
+    const g = (name: string, help: string, labelNames: string[] = []) =>
+      new Gauge({ name, help, labelNames, registers: [this.registry] });
     (this.registry.getSingleMetric('lab_experiment_running') as Gauge).set(0);
-    g('lab_experiment_verdict', '1 = the expected outcome was observed, 0 = deviated, -1 = aborted or interrupted', ['expected', 'outcome']).set({ expected: r.expected, outcome: r.outcome }, verdictValue(r));
+    g(
+      'lab_experiment_verdict',
+      '1 = the expected outcome was observed, 0 = deviated, -1 = aborted or interrupted',
+      ['expected', 'outcome'],
+    ).set({ expected: r.expected, outcome: r.outcome }, verdictValue(r));
     const probes = g('lab_experiment_probes', 'probes of the hypothesis by result', ['result']);
     probes.set({ result: 'passed' }, r.probes.filter((p) => p.ok).length);
     probes.set({ result: 'failed' }, r.probes.filter((p) => !p.ok).length);
-    const fig = g('lab_experiment_audit_figure', "the audit's figures (lostBeforeTopic, duplicateEffects… or a scenario's own)", ['figure']);
+    const fig = g(
+      'lab_experiment_audit_figure',
+      "the audit's figures (lostBeforeTopic, duplicateEffects… or a scenario's own)",
+      ['figure'],
+    );
     for (const [k, v] of Object.entries(r.audit?.figures ?? {})) fig.set({ figure: k }, v);
-    const fact = g('lab_experiment_fact', 'what the engine counted: crashes, restarts, brokerKills, toxicsAdded…', ['fact']);
+    const fact = g(
+      'lab_experiment_fact',
+      'what the engine counted: crashes, restarts, brokerKills, toxicsAdded…',
+      ['fact'],
+    );
     for (const [k, v] of Object.entries(r.facts)) fact.set({ fact: k }, v);
     g('lab_experiment_duration_seconds', 'wall time of the run').set(r.durationSec);
     if (!this.server) return;
@@ -68,10 +110,17 @@ export class RunMetrics {
       const deadline = Date.now() + 5000;
       const scraped = `lab_experiment_verdict{run="${this.labels.run}"}`;
       // Only worth waiting when this Prometheus scrapes the engine at all (a config from before the job existed does not).
-      const known = (await this.prom.query(`up{job="${RUN_METRICS_JOB}"}`).catch(() => [])).length > 0;
-      while (known && Date.now() < deadline && !(await this.prom.query(scraped).catch(() => [])).length) await sleep(250);
+      const known =
+        (await this.prom.query(`up{job="${RUN_METRICS_JOB}"}`).catch(() => [])).length > 0;
+      while (
+        known &&
+        Date.now() < deadline &&
+        !(await this.prom.query(scraped).catch(() => [])).length
+      )
+        await sleep(250);
     } finally {
-      await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+      const server = this.server;
+      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   }
 }

@@ -1,8 +1,13 @@
-import type { LabConfig } from '../lib/config';
 import { sleep } from '../lib/wait';
 import type { Progress } from '../runtime/progress';
-import type { Experiment, Step } from './schema';
-import { generateCommands, type Command } from './workload';
+import type { Step } from './schema';
+import { generateCommands, type Command, type WorkloadSpec } from './workload';
+
+/** What the command stream needs of the `commands` workload's parameters. */
+export interface CommandStreamSpec extends WorkloadSpec {
+  ratePerSec: number;
+  concurrency: number;
+}
 
 export interface WorkloadStats {
   sent: number;
@@ -31,10 +36,20 @@ interface RunnerHooks {
  * restarting) is retried: it was never received. A command cut mid-request (the service crashed while handling
  * it) is not: its outcome is unknown to the client, exactly the case the audit has to settle.
  */
-export async function runWorkload(_c: LabConfig, e: Experiment, seed: number, hooks: RunnerHooks): Promise<WorkloadStats> {
-  const spec = e.workload!;
+export async function runWorkload(
+  spec: CommandStreamSpec,
+  seed: number,
+  hooks: RunnerHooks,
+): Promise<WorkloadStats> {
   const commands = generateCommands(spec, seed);
-  const stats: WorkloadStats = { sent: 0, ok: 0, failed: 0, retried: 0, latenciesMs: [], failures: [] };
+  const stats: WorkloadStats = {
+    sent: 0,
+    ok: 0,
+    failed: 0,
+    retried: 0,
+    latenciesMs: [],
+    failures: [],
+  };
   const pending = [...hooks.steps];
   const t0 = Date.now();
   const intervalMs = 1000 / spec.ratePerSec;
@@ -44,7 +59,10 @@ export async function runWorkload(_c: LabConfig, e: Experiment, seed: number, ho
   const due = async () => {
     for (const step of [...pending]) {
       const at = step.at as { afterCommands?: number; afterMs?: number };
-      if ((at.afterCommands !== undefined && stats.sent >= at.afterCommands) || (at.afterMs !== undefined && Date.now() - t0 >= at.afterMs)) {
+      if (
+        (at.afterCommands !== undefined && stats.sent >= at.afterCommands) ||
+        (at.afterMs !== undefined && Date.now() - t0 >= at.afterMs)
+      ) {
         pending.splice(pending.indexOf(step), 1);
         await hooks.fire(step);
       }
@@ -64,12 +82,19 @@ export async function runWorkload(_c: LabConfig, e: Experiment, seed: number, ho
       if (await send(hooks.commandUrl, commands[i], stats)) {
         stats.ok++;
         stats.latenciesMs.push(Date.now() - t);
-        if (hooks.queryUrl) await fetch(`${hooks.queryUrl()}/products/${commands[i].productId}`, { signal: AbortSignal.timeout(5000) }).then((r) => r.arrayBuffer()).catch(() => {});
+        if (hooks.queryUrl)
+          await fetch(`${hooks.queryUrl()}/products/${commands[i].productId}`, {
+            signal: AbortSignal.timeout(5000),
+          })
+            .then((r) => r.arrayBuffer())
+            .catch(() => undefined); // a read-back miss shows in the audit's staleReads
       } else stats.failed++;
       if (Date.now() - lastReport > 2000) {
         lastReport = Date.now();
         const rate = stats.sent / ((Date.now() - t0) / 1000);
-        hooks.progress.step(`workload ${stats.sent}/${commands.length} (${stats.failed} failed), ETA ${Math.ceil((commands.length - stats.sent) / Math.max(rate, 0.1))} s`);
+        hooks.progress.step(
+          `workload ${stats.sent}/${commands.length} (${stats.failed} failed), ETA ${Math.ceil((commands.length - stats.sent) / Math.max(rate, 0.1))} s`,
+        );
       }
     }
   };
@@ -83,14 +108,23 @@ async function send(url: () => string, cmd: Command, stats: WorkloadStats): Prom
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      const res = await fetch(cmd.kind === 'create' ? `${url()}/products` : `${url()}/products/${cmd.productId}`, {
-        method: cmd.kind === 'create' ? 'POST' : 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(cmd.body),
-        signal: AbortSignal.timeout(15_000),
-      });
+      const res = await fetch(
+        cmd.kind === 'create' ? `${url()}/products` : `${url()}/products/${cmd.productId}`,
+        {
+          method: cmd.kind === 'create' ? 'POST' : 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(cmd.body),
+          signal: AbortSignal.timeout(15_000),
+        },
+      );
       const body = await res.text();
-      if (!res.ok && stats.failures.length < 20) stats.failures.push({ seq: cmd.seq, kind: cmd.kind, productId: cmd.productId, error: `HTTP ${res.status} ${body.slice(0, 200)}` });
+      if (!res.ok && stats.failures.length < 20)
+        stats.failures.push({
+          seq: cmd.seq,
+          kind: cmd.kind,
+          productId: cmd.productId,
+          error: `HTTP ${res.status} ${body.slice(0, 200)}`,
+        });
       return res.ok;
     } catch (err) {
       const code = (err as { cause?: { code?: string } }).cause?.code;
@@ -99,7 +133,15 @@ async function send(url: () => string, cmd: Command, stats: WorkloadStats): Prom
         await sleep(200);
         continue;
       }
-      if (stats.failures.length < 20) stats.failures.push({ seq: cmd.seq, kind: cmd.kind, productId: cmd.productId, error: String((err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message) });
+      if (stats.failures.length < 20)
+        stats.failures.push({
+          seq: cmd.seq,
+          kind: cmd.kind,
+          productId: cmd.productId,
+          error: String(
+            (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message,
+          ),
+        });
       return false;
     }
   }

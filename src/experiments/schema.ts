@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { TOXIC_TYPES } from '../chaos/toxics';
-import { WRITER_SCHEMAS } from '../lib/avro-events';
-import { FAILPOINT_NAMES } from '../lib/failpoints';
-import { COMPATIBILITY_LEVELS } from '../registry/compatibility';
+import { FaultSchema } from '../chaos/faults';
+import { WorkloadSchema } from './workloads';
+
+/** Rollbacks a file may declare, beside the faults' own: each really acts, and is recorded like them. */
+export const DECLARED_ROLLBACKS = ['heal', 'disarm-failpoints', 'stop-services'] as const;
 
 /**
  * The experiment file (experiments/E-00x-<slug>/experiment.yaml), shaped like a chaostoolkit experiment:
@@ -11,86 +12,47 @@ import { COMPATIBILITY_LEVELS } from '../registry/compatibility';
  * `reproduced` (❌ the anti-pattern really loses/duplicates data). Documented in experiments/README.md.
  */
 
-const ServiceName = z.enum(['command-service', 'outbox-relay', 'consumer-service', 'query-service', 'query-service-2', 'replay-worker']);
+export const ServiceName = z.enum([
+  'command-service',
+  'outbox-relay',
+  'consumer-service',
+  'query-service',
+  'query-service-2',
+  'replay-worker',
+]);
 
-/** When a step fires: before the workload, after N commands were sent, or N ms after the workload started. */
+// Fault kinds are registered in src/chaos/faults (one file each); the experiment file uses that one union.
+export { FaultSchema, type Fault } from '../chaos/faults';
+
+/** When a step fires: before the workload, after N commands or N ms of the command stream, at quiescence, or at a moment of the workload. */
 const At = z.union([
   z.literal('start'),
   z.object({ afterCommands: z.number().int().min(0) }).strict(),
   z.object({ afterMs: z.number().int().min(0) }).strict(),
   z.literal('quiescence'),
+  /** a moment the workload kind declares (e.g. `storm`): the workload fires the step itself, when it comes */
+  z.object({ moment: z.string().min(1) }).strict(),
 ]);
 
-const FailpointFault = z.object({
-  type: z.literal('failpoint'),
-  service: ServiceName,
-  failpoint: z.enum(FAILPOINT_NAMES),
-  action: z.enum(['crash', 'error', 'delay']),
-  /** fire on the N-th pass (1-based) */
-  after: z.number().int().min(1).default(1),
-  delayMs: z.number().int().min(0).default(0),
-  /** after a crash and restart, arm it again: fires at most `repeat` times in the run */
-  repeat: z.number().int().min(1).default(1),
-  sticky: z.boolean().default(false),
-}).strict();
-
-const ToxicFault = z.object({
-  type: z.literal('toxic'),
-  proxy: z.string().min(1),
-  toxic: z.object({
-    type: z.enum(TOXIC_TYPES),
-    stream: z.enum(['upstream', 'downstream']).default('downstream'),
-    toxicity: z.number().min(0).max(1).default(1),
-    attributes: z.record(z.number()).default({}),
-  }).strict(),
-  /** removed after this long; otherwise at the end of the run (always, by the rollback) */
-  durationMs: z.number().int().positive().optional(),
-}).strict();
-
-const BrokerFault = z.object({
-  type: z.literal('broker'),
-  action: z.enum(['kill', 'pause', 'resume', 'restart']),
-  broker: z.number().int().min(1).max(3),
-}).strict();
-
-const ServiceFault = z.object({
-  type: z.literal('service'),
-  action: z.enum(['crash', 'restart', 'stop', 'start']),
-  service: ServiceName,
-  /** env changes applied on restart/start, e.g. removing CONSUMER_POISON = "the fix is deployed" */
-  env: z.record(z.string()).optional(),
-}).strict();
-
-const ReplayFault = z.object({
-  type: z.literal('replay'),
-  dryRun: z.boolean().default(false),
-  times: z.number().int().min(1).default(1),
-}).strict();
-
-/** The schema registry as an operator or a CI check uses it; `register` records the HTTP status (409 = rejected). */
-const RegistryFault = z.object({
-  type: z.literal('registry'),
-  action: z.enum(['set-compatibility', 'register']),
-  /** set-compatibility: the subject's level */
-  level: z.enum(COMPATIBILITY_LEVELS).optional(),
-  /** register: one of schemas/product-event/<schema>.avsc */
-  schema: z.enum(WRITER_SCHEMAS).optional(),
-  /** default: the run topic's value subject, `lab.exp.<run>-value` */
-  subject: z.string().min(1).optional(),
-}).strict();
-
-export const FaultSchema = z.discriminatedUnion('type', [FailpointFault, ToxicFault, BrokerFault, ServiceFault, ReplayFault, RegistryFault]);
-export type Fault = z.infer<typeof FaultSchema>;
-
-export const StepSchema = z.object({
-  name: z.string().min(1),
-  at: At.default('start'),
-  fault: FaultSchema,
-}).strict();
+export const StepSchema = z
+  .object({
+    name: z.string().min(1),
+    at: At.default('start'),
+    fault: FaultSchema,
+  })
+  .strict();
 export type Step = z.infer<typeof StepSchema>;
 
 /** A number, or a reference to a run fact / audit figure resolved after the run ("audit.committed", "facts.crashes"). */
-const Ref = z.union([z.number(), z.string().regex(/^(audit|facts)\.[a-zA-Z][a-zA-Z0-9]*$/, 'expected a number or a reference like audit.committed / facts.crashes')]);
+const Ref = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(
+      /^(audit|facts)\.[a-zA-Z][a-zA-Z0-9]*$/,
+      'expected a number or a reference like audit.committed / facts.crashes',
+    ),
+]);
 
 export const ToleranceSchema = z.union([
   z.object({ eq: Ref }).strict(),
@@ -102,79 +64,127 @@ export const ToleranceSchema = z.union([
 ]);
 export type Tolerance = z.infer<typeof ToleranceSchema>;
 
-export const AUDIT_FIGURES = [
-  'committed', 'published', 'publishedRecords', 'topicDuplicates', 'lostBeforeTopic', 'consumed', 'applied',
-  'notApplied', 'duplicateEffects', 'ledgerRows', 'dlqRecords', 'unseen', 'staleReads', 'readModelBehind',
-] as const;
+const PromProbe = z
+  .object({
+    name: z.string().min(1),
+    type: z.literal('promql'),
+    /** PromQL; `$RUN` is the run id label, `$WINDOW` the run's duration as a range (e.g. 73s). */
+    query: z.string().min(1),
+    tolerance: ToleranceSchema,
+    /** this Prometheus figure must equal an audit figure (± within): a disagreement fails the run */
+    crossCheck: z
+      .object({ audit: z.string().min(1), within: z.number().min(0).default(0) })
+      .strict()
+      .optional(),
+    /**
+     * An empty result is "no data", and the probe fails — unless the file says what an absent series means here
+     * (e.g. a labelled counter that exists only once it counted something) and why that is sound.
+     */
+    absent: z
+      .object({
+        value: z.number(),
+        reason: z.string().min(10, 'say why an absent series means this value'),
+      })
+      .strict()
+      .optional(),
+    /**
+     * `run-start`: `query` is a counter selector (`metric{labels}`) that outlives runs (a broker's JVM counters); the
+     * probe is its rise during this run only — from its value at the start, across restarts of its process.
+     */
+    baseline: z.literal('run-start').optional(),
+  })
+  .strict();
 
-const PromProbe = z.object({
-  name: z.string().min(1),
-  type: z.literal('promql'),
-  /** PromQL; `$RUN` is the run id label, `$WINDOW` the run's duration as a range (e.g. 73s). */
-  query: z.string().min(1),
-  tolerance: ToleranceSchema,
-  /** this Prometheus figure must equal an audit figure (± within): a disagreement fails the run */
-  crossCheck: z.object({ audit: z.string().min(1), within: z.number().min(0).default(0) }).strict().optional(),
-}).strict();
-
-const AuditProbe = z.object({
-  name: z.string().min(1),
-  type: z.literal('audit'),
-  /** one of AUDIT_FIGURES, or of the scenario's figures (checked by the loader) */
-  figure: z.string().min(1),
-  tolerance: ToleranceSchema,
-}).strict();
+const AuditProbe = z
+  .object({
+    name: z.string().min(1),
+    type: z.literal('audit'),
+    /** one of AUDIT_FIGURES, or of the scenario's figures (checked by the loader) */
+    figure: z.string().min(1),
+    tolerance: ToleranceSchema,
+  })
+  .strict();
 
 export const ProbeSchema = z.discriminatedUnion('type', [PromProbe, AuditProbe]);
 export type Probe = z.infer<typeof ProbeSchema>;
 
-const ServiceSetup = z.object({
-  modes: z.record(z.string()).default({}),
-  env: z.record(z.string()).default({}),
-  /** restart it when it dies (as an orchestrator would), with the same modes and env */
-  restartOnCrash: z.boolean().default(true),
-}).strict();
+const ServiceSetup = z
+  .object({
+    modes: z.record(z.string()).default({}),
+    env: z.record(z.string()).default({}),
+    /** restart it when it dies (as an orchestrator would), with the same modes and env */
+    restartOnCrash: z.boolean().default(true),
+  })
+  .strict();
 
 /** `{value, env}`: a default that an environment variable may override (chaostoolkit's env configuration). */
-const ConfigValue = z.union([z.number(), z.string(), z.boolean(), z.object({ value: z.union([z.number(), z.string(), z.boolean()]), env: z.string().regex(/^[A-Z][A-Z0-9_]*$/) }).strict()]);
+const ConfigValue = z.union([
+  z.number(),
+  z.string(),
+  z.boolean(),
+  z
+    .object({
+      value: z.union([z.number(), z.string(), z.boolean()]),
+      env: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
+    })
+    .strict(),
+]);
 
-export const ExperimentSchema = z.object({
-  id: z.string().regex(/^E-\d{3}$/, 'expected an id like E-001'),
-  title: z.string().min(5),
-  description: z.string().min(10),
-  tags: z.array(z.string()).default([]),
-  expected: z.enum(['controlled', 'reproduced']),
-  configuration: z.record(ConfigValue).default({}),
-  services: z.record(ServiceName, ServiceSetup).default({}),
-  /** a workload the command stream cannot express (see src/experiments/scenarios): replaces `workload` */
-  scenario: z.object({ kind: z.string().min(1) }).passthrough().optional(),
-  workload: z.object({
-    commands: z.number().int().min(1).max(100_000),
-    products: z.number().int().min(1).max(10_000),
-    ratePerSec: z.number().positive().max(5000).default(50),
-    /** concurrent in-flight commands */
-    concurrency: z.number().int().min(1).max(64).default(1),
-    payloadBytes: z.number().int().min(0).max(65536).default(16),
-    /** read each changed product through query-service during the run (filling the cache), and every product after
-     *  quiescence, compared with the DB */
-    readBack: z.boolean().default(false),
-  }).strict().optional(),
-  'steady-state-hypothesis': z.object({
-    title: z.string().min(1),
-    probes: z.array(ProbeSchema).min(1, 'a hypothesis needs at least one probe'),
-  }).strict(),
-  method: z.array(StepSchema).default([]),
-  rollbacks: z.array(z.object({ name: z.string(), type: z.enum(['heal', 'disarm-failpoints', 'stop-services']) }).strict()).default([]),
-  /** PromQL series drawn over the run in the report (`$RUN` as in probes), e.g. a consumer group's lag */
-  timeSeries: z.array(z.object({ title: z.string().min(1), query: z.string().min(1), unit: z.string().optional() }).strict()).optional(),
-  /** named sets of configuration values picked by one configuration entry (`by`), e.g. E-006's rollout order */
-  variants: z.object({
-    by: z.string().min(1),
-    cases: z.record(z.object({
-      expected: z.enum(['controlled', 'reproduced']).optional(),
-      configuration: z.record(z.union([z.number(), z.string(), z.boolean()])).default({}),
-    }).strict()),
-  }).strict().optional(),
-  quiescence: z.object({ timeoutMs: z.number().int().positive().default(60_000), settleMs: z.number().int().min(0).default(6000) }).strict().default({}),
-}).strict();
+export const ExperimentSchema = z
+  .object({
+    id: z.string().regex(/^E-\d{3}$/, 'expected an id like E-001'),
+    title: z.string().min(5),
+    description: z.string().min(10),
+    tags: z.array(z.string()).default([]),
+    expected: z.enum(['controlled', 'reproduced']),
+    configuration: z.record(ConfigValue).default({}),
+    services: z.record(ServiceName, ServiceSetup).default({}),
+    /** what drives the run: one of the registered workload kinds (src/experiments/workloads), by `kind` */
+    workload: WorkloadSchema,
+    'steady-state-hypothesis': z
+      .object({
+        title: z.string().min(1),
+        probes: z.array(ProbeSchema).min(1, 'a hypothesis needs at least one probe'),
+      })
+      .strict(),
+    method: z.array(StepSchema).default([]),
+    rollbacks: z
+      .array(z.object({ name: z.string(), type: z.enum(DECLARED_ROLLBACKS) }).strict())
+      .default([]),
+    /** PromQL series drawn over the run in the report (`$RUN` as in probes), e.g. a consumer group's lag */
+    timeSeries: z
+      .array(
+        z
+          .object({
+            title: z.string().min(1),
+            query: z.string().min(1),
+            unit: z.string().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    /** named sets of configuration values picked by one configuration entry (`by`), e.g. E-006's rollout order */
+    variants: z
+      .object({
+        by: z.string().min(1),
+        cases: z.record(
+          z
+            .object({
+              expected: z.enum(['controlled', 'reproduced']).optional(),
+              configuration: z.record(z.union([z.number(), z.string(), z.boolean()])).default({}),
+            })
+            .strict(),
+        ),
+      })
+      .strict()
+      .optional(),
+    quiescence: z
+      .object({
+        timeoutMs: z.number().int().positive().default(60_000),
+        settleMs: z.number().int().min(0).default(6000),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
 export type Experiment = z.infer<typeof ExperimentSchema>;

@@ -1,20 +1,9 @@
 import type { PrometheusClient } from '../lib/prometheus';
 import type { AuditFigures } from './audit';
+import type { RunFacts } from './facts';
 import type { Probe, Tolerance } from './schema';
 
-/** Facts the engine records while running, usable in tolerances as `facts.<name>`. */
-export interface RunFacts {
-  crashes: number;
-  failpointsFired: number;
-  restarts: number;
-  commandsSent: number;
-  commandsFailed: number;
-  brokerKills: number;
-  toxicsAdded: number;
-  replays: number;
-  /** `registry` register steps the registry refused with HTTP 409 */
-  schemaRejected: number;
-}
+export type { RunFacts } from './facts';
 
 export interface ProbeResult {
   name: string;
@@ -24,11 +13,34 @@ export interface ProbeResult {
   ok: boolean;
   detail?: string;
   crossCheck?: { audit: string; auditValue: number; within: number; ok: boolean };
+  /** `baseline: run-start`: the value at the run's start, already subtracted from `observed` */
+  baseline?: number;
 }
 
-/** `$RUN` → the run id label value; `$WINDOW` → a range covering the whole run. */
-export function renderQuery(query: string, runId: string, windowSec: number): string {
-  return query.replace(/\$RUN\b/g, runId).replace(/\$WINDOW\b/g, `${Math.max(1, Math.ceil(windowSec))}s`);
+/**
+ * `$RUN` → the run id label value; `$WINDOW` → a range covering the whole run; `$<NAME>` → a label value the
+ * workload kind exports (e.g. E-008's `$NONE_KEYS`).
+ */
+export function renderQuery(
+  query: string,
+  runId: string,
+  windowSec: number,
+  labels: Readonly<Record<string, string>> = {},
+): string {
+  return query
+    .replace(/\$RUN\b/g, runId)
+    .replace(/\$WINDOW\b/g, `${Math.max(1, Math.ceil(windowSec))}s`)
+    .replace(/\$([A-Z][A-Z0-9_]*)\b/g, (whole, name: string) => labels[name] ?? whole);
+}
+
+/** `$NAME` placeholders a query uses that neither the engine nor the workload kind defines. */
+export function unknownPlaceholders(
+  query: string,
+  labels: Readonly<Record<string, string>> = {},
+): string[] {
+  return [...query.matchAll(/\$([A-Z][A-Z0-9_]*)\b/g)]
+    .map((m) => m[1])
+    .filter((name) => name !== 'RUN' && name !== 'WINDOW' && !(name in labels));
 }
 
 function resolve(ref: number | string, audit: AuditFigures, facts: RunFacts): number {
@@ -40,7 +52,8 @@ function resolve(ref: number | string, audit: AuditFigures, facts: RunFacts): nu
 }
 
 export function describeTolerance(t: Tolerance, audit?: AuditFigures, facts?: RunFacts): string {
-  const show = (r: number | string) => (typeof r === 'number' || !audit || !facts ? String(r) : `${r}=${resolve(r, audit, facts)}`);
+  const show = (r: number | string) =>
+    typeof r === 'number' || !audit || !facts ? String(r) : `${r}=${resolve(r, audit, facts)}`;
   if ('eq' in t) return `= ${show(t.eq)}`;
   if ('gt' in t) return `> ${show(t.gt)}`;
   if ('ge' in t) return `≥ ${show(t.ge)}`;
@@ -49,7 +62,12 @@ export function describeTolerance(t: Tolerance, audit?: AuditFigures, facts?: Ru
   return `in [${show(t.between[0])}, ${show(t.between[1])}]`;
 }
 
-export function withinTolerance(v: number, t: Tolerance, audit: AuditFigures, facts: RunFacts): boolean {
+export function withinTolerance(
+  v: number,
+  t: Tolerance,
+  audit: AuditFigures,
+  facts: RunFacts,
+): boolean {
   const r = (x: number | string) => resolve(x, audit, facts);
   if ('eq' in t) return v === r(t.eq);
   if ('gt' in t) return v > r(t.gt);
@@ -59,42 +77,160 @@ export function withinTolerance(v: number, t: Tolerance, audit: AuditFigures, fa
   return v >= r(t.between[0]) && v <= r(t.between[1]);
 }
 
+export interface ProbeContext {
+  runId: string;
+  windowSec: number;
+  /** when the run started (the `baseline: run-start` instant) and ended (the instant every probe is read at) */
+  startSec: number;
+  endSec: number;
+  audit: AuditFigures;
+  facts: RunFacts;
+  labels?: Readonly<Record<string, string>>;
+}
+
+/** Integers when within 1e-6 of one (sums of counters), else three decimals. */
+const tidy = (raw: number) =>
+  Math.abs(raw - Math.round(raw)) < 1e-6 ? Math.round(raw) : Number(raw.toFixed(3));
+
+/** The sum of an instant vector, or undefined when Prometheus has no series for it: no data is not zero. */
+async function sumOf(
+  prom: Pick<PrometheusClient, 'query'>,
+  query: string,
+  atSec: number,
+): Promise<number | undefined> {
+  const samples = await prom.query(query, atSec);
+  return samples.length ? samples.reduce((sum, sample) => sum + sample.value, 0) : undefined;
+}
+
 /**
- * Evaluates every probe at `endSec`. PromQL values are rounded to integers when within 1e-6 of one (sums of
- * counters); an empty result counts as 0. A probe with `crossCheck` must also agree with the audit figure.
+ * Evaluates every probe at `endSec`. An empty PromQL result fails the probe ("no data for …") unless it declares
+ * `absent`; `baseline: run-start` counts a counter's rise during the run only (see runIncrease). A probe with `crossCheck` must also agree
+ * with the audit figure. An audit figure the run did not produce fails too.
  */
 export async function evaluateProbes(
   probes: Probe[],
-  prom: PrometheusClient,
-  ctx: { runId: string; windowSec: number; endSec: number; audit: AuditFigures; facts: RunFacts },
+  prom: Pick<PrometheusClient, 'query' | 'range'>,
+  ctx: ProbeContext,
 ): Promise<ProbeResult[]> {
   const out: ProbeResult[] = [];
-  for (const p of probes) {
-    const expected = describeTolerance(p.tolerance, ctx.audit, ctx.facts);
-    if (p.type === 'audit') {
-      const v = ctx.audit[p.figure];
-      if (v === undefined) {
-        out.push({ name: p.name, type: p.type, expected, observed: null, ok: false, detail: `audit.${p.figure} was not produced by this run` });
-        continue;
-      }
-      out.push({ name: p.name, type: p.type, expected, observed: v, ok: withinTolerance(v, p.tolerance, ctx.audit, ctx.facts), detail: `audit.${p.figure}` });
-      continue;
-    }
-    const q = renderQuery(p.query, ctx.runId, ctx.windowSec);
-    try {
-      const raw = await prom.scalar(q, ctx.endSec);
-      const v = Math.abs(raw - Math.round(raw)) < 1e-6 ? Math.round(raw) : Number(raw.toFixed(3));
-      const res: ProbeResult = { name: p.name, type: p.type, expected, observed: v, ok: withinTolerance(v, p.tolerance, ctx.audit, ctx.facts), detail: q };
-      if (p.crossCheck) {
-        const a = ctx.audit[p.crossCheck.audit] ?? NaN;
-        const agree = Math.abs(v - a) <= p.crossCheck.within;
-        res.crossCheck = { audit: p.crossCheck.audit, auditValue: a, within: p.crossCheck.within, ok: agree };
-        res.ok = res.ok && agree;
-      }
-      out.push(res);
-    } catch (e) {
-      out.push({ name: p.name, type: p.type, expected, observed: null, ok: false, detail: `${q}: ${(e as Error).message}` });
-    }
-  }
+  for (const p of probes)
+    out.push(p.type === 'audit' ? auditProbe(p, ctx) : await promProbe(p, prom, ctx));
   return out;
+}
+
+/** A probe that could not be judged: no value, and why. */
+const unjudged = (p: Probe, expected: string, detail: string): ProbeResult => ({
+  name: p.name,
+  type: p.type,
+  expected,
+  observed: null,
+  ok: false,
+  detail,
+});
+
+function auditProbe(p: Extract<Probe, { type: 'audit' }>, ctx: ProbeContext): ProbeResult {
+  const expected = describeTolerance(p.tolerance, ctx.audit, ctx.facts);
+  const v = ctx.audit[p.figure];
+  if (v === undefined || Number.isNaN(v))
+    return unjudged(p, expected, `audit.${p.figure} was not produced by this run`);
+  return {
+    name: p.name,
+    type: p.type,
+    expected,
+    observed: v,
+    ok: withinTolerance(v, p.tolerance, ctx.audit, ctx.facts),
+    detail: `audit.${p.figure}`,
+  };
+}
+
+async function promProbe(
+  p: Extract<Probe, { type: 'promql' }>,
+  prom: Pick<PrometheusClient, 'query' | 'range'>,
+  ctx: ProbeContext,
+): Promise<ProbeResult> {
+  const expected = describeTolerance(p.tolerance, ctx.audit, ctx.facts);
+  const q = renderQuery(p.query, ctx.runId, ctx.windowSec, ctx.labels);
+  try {
+    if (p.baseline === 'run-start') return await counterProbe(p, q, prom, ctx);
+    const raw = await sumOf(prom, q, ctx.endSec);
+    if (raw === undefined && !p.absent) return unjudged(p, expected, `no data for ${q}`);
+    const v = tidy(raw ?? p.absent?.value ?? 0);
+    const res: ProbeResult = {
+      name: p.name,
+      type: p.type,
+      expected,
+      observed: v,
+      ok: false,
+      detail:
+        raw === undefined ? `${q}: no series; ${p.absent?.value} because ${p.absent?.reason}` : q,
+    };
+    return judged(res, v, p, ctx);
+  } catch (e) {
+    return unjudged(p, expected, `${q}: ${(e as Error).message}`);
+  }
+}
+
+function judged(
+  res: ProbeResult,
+  v: number,
+  p: Extract<Probe, { type: 'promql' }>,
+  ctx: ProbeContext,
+): ProbeResult {
+  res.ok = withinTolerance(v, p.tolerance, ctx.audit, ctx.facts);
+  if (p.crossCheck) {
+    const a = ctx.audit[p.crossCheck.audit] ?? NaN;
+    const agree = Math.abs(v - a) <= p.crossCheck.within;
+    res.crossCheck = {
+      audit: p.crossCheck.audit,
+      auditValue: a,
+      within: p.crossCheck.within,
+      ok: agree,
+    };
+    res.ok = res.ok && agree;
+  }
+  return res;
+}
+
+/**
+ * How much a counter rose during this run only: per series, from its value at the run's start (0 for a series
+ * born during the run) through every sample to the end, a drop being a restart of its process (the new value is
+ * all new counts). Exact where `max_over_time` would hand this run earlier runs' counts and `increase()` would
+ * drop a new series' first value. For JVM-lifetime counters (a broker's), which carry no incarnation label.
+ */
+export function runIncrease(
+  values: [number, number][],
+  startSec: number,
+): { before: number; rise: number } {
+  const before = values.filter(([t]) => t <= startSec).at(-1)?.[1] ?? 0;
+  let previous = before;
+  let rise = 0;
+  for (const [, value] of values.filter(([t]) => t > startSec)) {
+    rise += value >= previous ? value - previous : value;
+    previous = value;
+  }
+  return { before, rise };
+}
+
+async function counterProbe(
+  p: Extract<Probe, { type: 'promql' }>,
+  q: string,
+  prom: Pick<PrometheusClient, 'query' | 'range'>,
+  ctx: ProbeContext,
+): Promise<ProbeResult> {
+  const expected = describeTolerance(p.tolerance, ctx.audit, ctx.facts);
+  // From a little before the start (the value then), one point per second: a counter is scraped every second.
+  const series = await prom.range(q, Math.floor(ctx.startSec) - 30, Math.ceil(ctx.endSec), 1);
+  if (!series.length && !p.absent) return unjudged(p, expected, `no data for ${q} over the run`);
+  const each = series.map((s) => runIncrease(s.values, ctx.startSec));
+  const v = series.length ? tidy(each.reduce((a, x) => a + x.rise, 0)) : (p.absent?.value ?? 0);
+  const res: ProbeResult = {
+    name: p.name,
+    type: p.type,
+    expected,
+    observed: v,
+    ok: false,
+    baseline: tidy(each.reduce((a, x) => a + x.before, 0)),
+    detail: `rise of ${q} during the run (${series.length} series, restarts counted)`,
+  };
+  return judged(res, v, p, ctx);
 }

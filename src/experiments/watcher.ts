@@ -2,10 +2,22 @@ import type { LabConfig } from '../lib/config';
 import { SERVICE_NAMES, startService, stopService } from '../runtime/services';
 import { supervisorFor } from '../runtime/stack';
 import type { Experiment, Step } from './schema';
-import type { RunFacts } from './verdict';
+import type { FactName } from './facts';
 
 /** Cache keys an experiment's query-services use (and the engine may flush): tests and benches use others. */
 export const EXP_CACHE_PREFIX = 'lab:query:exp:';
+
+/** The run's services as a workload and a fault see them. */
+export interface ServicePort {
+  /** base URL of one of the experiment's services */
+  url(service: string): string;
+  /** a deliberate (re)start with the experiment's modes plus `env` (sticky for later restarts) */
+  start(service: string, env?: Record<string, string>): Promise<void>;
+  /** a deliberate stop: not a crash to restart */
+  stop(service: string): Promise<void>;
+  /** deliberately stopped by a step, and not running: nothing to wait for from it */
+  stopped(service: string): boolean;
+}
 
 /**
  * Starts the experiment's services and, like an orchestrator, restarts any that dies (a crash failpoint fired):
@@ -14,21 +26,35 @@ export const EXP_CACHE_PREFIX = 'lab:query:exp:';
 export class ServiceWatcher {
   private urls = new Map<string, string>();
   private envOverrides = new Map<string, Record<string, string>>();
-  private rearm = new Map<string, { fault: Extract<Step['fault'], { type: 'failpoint' }>; left: number }[]>();
+  private rearm = new Map<
+    string,
+    { fault: Extract<Step['fault'], { type: 'failpoint' }>; left: number }[]
+  >();
   private timer?: NodeJS.Timeout;
   private busy = false;
   /** starts in flight: the crash watcher leaves services alone while any is starting */
   private starting = 0;
   private counted = new Set<number>();
   private expectedDown = new Set<string>();
+  private crashes = 0;
 
   constructor(
     private c: LabConfig,
     private e: Experiment,
     private run: { topic: string; consumerGroup: string; runId: string },
     private note: (w: string, d?: Record<string, unknown>) => void,
-    private facts: RunFacts,
+    private raise: (fact: FactName, by?: number) => void,
   ) {}
+
+  /** What workloads and faults may do with the services. */
+  port(): ServicePort {
+    return {
+      url: (service) => this.url(service),
+      start: (service, env) => this.start(service, env, true),
+      stop: (service) => this.stop(service),
+      stopped: (service) => this.stopped(service),
+    };
+  }
 
   url(service: string): string {
     const u = this.urls.get(service);
@@ -51,11 +77,20 @@ export class ServiceWatcher {
   }
 
   /** `armAtBoot`: failpoints armed through LAB_FAILPOINTS for this process only, so they are live before it consumes. */
-  async start(service: string, env?: Record<string, string>, deliberate = false, armAtBoot?: string) {
+  async start(
+    service: string,
+    env?: Record<string, string>,
+    deliberate = false,
+    armAtBoot?: string,
+  ) {
     if (env) this.envOverrides.set(service, { ...this.envOverrides.get(service), ...env });
     // A deliberate (re)start stops the process first: the crash watcher must not take that gap for a crash.
     if (deliberate) this.expectedDown.add(service);
-    const setup = this.e.services[service as keyof Experiment['services']]!;
+    const setup = this.e.services[service as keyof Experiment['services']];
+    if (!setup)
+      throw new Error(
+        `${service} is not part of this experiment (services: ${Object.keys(this.e.services).join(', ')})`,
+      );
     this.starting++;
     const started = await startService(this.c, service, {
       modes: setup.modes,
@@ -101,22 +136,31 @@ export class ServiceWatcher {
     this.busy = true;
     try {
       for (const [service, setup] of Object.entries(this.e.services)) {
-        if (!setup.restartOnCrash || this.running(service) || this.expectedDown.has(service)) continue;
+        if (!setup.restartOnCrash || this.running(service) || this.expectedDown.has(service))
+          continue;
         // One death is one crash, however many restart attempts it takes.
         const pid = supervisorFor(this.c).read(service)?.pid ?? -1;
         if (!this.counted.has(pid)) {
           this.counted.add(pid);
-          this.facts.crashes++;
-          this.facts.failpointsFired++;
-          this.note(`${service} died (crash #${this.facts.crashes}); restarting it`);
+          this.raise('crashes');
+          this.crashes++;
+          this.note(`${service} died (crash #${this.crashes}); restarting it`);
         }
         // Re-armed at boot, not over HTTP once /health answers: a consumer starts consuming before it serves
         // /health, and a late arm lets it drain the topic unarmed (E-003 then saw 2 crashes of 3).
         const rearm = (this.rearm.get(service) ?? []).filter((r) => r.left > 0);
         for (const r of rearm) r.left--;
-        await this.start(service, undefined, false, rearm.map((r) => failpointSpec(r.fault)).join(';') || undefined);
-        this.facts.restarts++;
-        for (const r of rearm) this.note(`re-armed ${r.fault.failpoint} on ${service} at its start (${r.left} more after this)`);
+        await this.start(
+          service,
+          undefined,
+          false,
+          rearm.map((r) => failpointSpec(r.fault)).join(';') || undefined,
+        );
+        this.raise('restarts');
+        for (const r of rearm)
+          this.note(
+            `re-armed ${r.fault.failpoint} on ${service} at its start (${r.left} more after this)`,
+          );
       }
     } catch (err) {
       this.note(`restart failed: ${(err as Error).message.split('\n')[0]}`);
@@ -125,11 +169,19 @@ export class ServiceWatcher {
     }
   }
 
+  /** Stops every service of the experiment; throws (naming them) if any is still running afterwards. */
   async stopAll() {
-    await Promise.all(Object.keys(this.e.services).map((s) => stopService(this.c, s).catch(() => {})));
+    const services = Object.keys(this.e.services);
+    const outcomes = await Promise.allSettled(services.map((s) => stopService(this.c, s)));
+    const left = services.filter((s, i) => outcomes[i].status === 'rejected' || this.running(s));
+    if (left.length) throw new Error(`still running: ${left.join(', ')}`);
+  }
+
+  /** Services of the experiment still running (for a rollback record's leftover). */
+  runningServices(): string[] {
+    return Object.keys(this.e.services).filter((s) => this.running(s));
   }
 }
-
 
 /** LAB_FAILPOINTS syntax (src/lib/failpoints.ts): name=action[:delayMs]@after[+ if sticky] */
 function failpointSpec(f: Extract<Step['fault'], { type: 'failpoint' }>): string {

@@ -3,8 +3,18 @@
  * First one create per product, then updates of products picked at random.
  */
 export type Command =
-  | { seq: number; kind: 'create'; productId: number; body: { id: number; name: string; price: number; stock: number } }
-  | { seq: number; kind: 'update'; productId: number; body: { price: number; stock: number; name?: string } };
+  | {
+      seq: number;
+      kind: 'create';
+      productId: number;
+      body: { id: number; name: string; price: number; stock: number };
+    }
+  | {
+      seq: number;
+      kind: 'update';
+      productId: number;
+      body: { price: number; stock: number; name?: string };
+    };
 
 /** mulberry32: tiny, fast, and good enough to pick keys and values reproducibly. */
 export function prng(seed: number): () => number {
@@ -26,16 +36,27 @@ export interface WorkloadSpec {
 
 export function generateCommands(spec: WorkloadSpec, seed: number, firstProductId = 1): Command[] {
   const rand = prng(seed);
-  const pad = (s: string) => (s.length >= spec.payloadBytes ? s : s + '·'.repeat(spec.payloadBytes - s.length));
+  const pad = (s: string) =>
+    s.length >= spec.payloadBytes ? s : s + '·'.repeat(spec.payloadBytes - s.length);
   const out: Command[] = [];
   const creates = Math.min(spec.products, spec.commands);
   for (let i = 0; i < creates; i++) {
     const id = firstProductId + i;
-    out.push({ seq: out.length + 1, kind: 'create', productId: id, body: { id, name: pad(`product-${id}`), price: price(rand), stock: Math.floor(rand() * 100) } });
+    out.push({
+      seq: out.length + 1,
+      kind: 'create',
+      productId: id,
+      body: { id, name: pad(`product-${id}`), price: price(rand), stock: Math.floor(rand() * 100) },
+    });
   }
   while (out.length < spec.commands) {
     const id = firstProductId + Math.floor(rand() * creates);
-    out.push({ seq: out.length + 1, kind: 'update', productId: id, body: { price: price(rand), stock: Math.floor(rand() * 100) } });
+    out.push({
+      seq: out.length + 1,
+      kind: 'update',
+      productId: id,
+      body: { price: price(rand), stock: Math.floor(rand() * 100) },
+    });
   }
   return out;
 }

@@ -14,7 +14,10 @@ import { ProductEventSchema, type ProductEvent } from './events';
 export const WRITER_SCHEMAS = ['v1', 'v2-breaking', 'v2-compatible'] as const;
 export type WriterSchema = (typeof WRITER_SCHEMAS)[number];
 /** What a consumer build understands: v1, or v2 (= the compatible v2: v1 + currency with a default). */
-export const READER_SCHEMAS = { v1: 'v1', v2: 'v2-compatible' } as const satisfies Record<string, WriterSchema>;
+export const READER_SCHEMAS = { v1: 'v1', v2: 'v2-compatible' } as const satisfies Record<
+  string,
+  WriterSchema
+>;
 export type ReaderSchema = keyof typeof READER_SCHEMAS;
 
 /** TopicNameStrategy, the Confluent serializers' default: one subject per topic's values. */
@@ -22,12 +25,16 @@ export const valueSubject = (topic: string) => `${topic}-value`;
 
 export function schemaText(root: string, name: string): string {
   const file = path.join(root, 'schemas', 'product-event', `${name}.avsc`);
-  if (!fs.existsSync(file)) throw new LabError(`no schema ${name}: ${file} is missing; known: ${WRITER_SCHEMAS.join(', ')}`);
+  if (!fs.existsSync(file))
+    throw new LabError(
+      `no schema ${name}: ${file} is missing; known: ${WRITER_SCHEMAS.join(', ')}`,
+    );
   return fs.readFileSync(file, 'utf8');
 }
 
 /** Confluent framing: magic byte 0 then a schema id. JSON events start with `{`, so the two never mix up. */
-export const isConfluentFramed = (value: Buffer | null | undefined): value is Buffer => !!value && value.length >= 5 && value[0] === 0;
+export const isConfluentFramed = (value: Buffer | null | undefined): value is Buffer =>
+  !!value && value.length >= 5 && value[0] === 0;
 
 /** The writer's record for an event: what each schema version of the producer puts on the wire. */
 function toRecord(schema: WriterSchema, e: ProductEvent): Record<string, unknown> {
@@ -42,14 +49,20 @@ function toRecord(schema: WriterSchema, e: ProductEvent): Record<string, unknown
 /** The registry refused the producer's schema (HTTP 409): it would break the subject's readers. */
 export class SchemaRejectedError extends LabError {
   constructor(subject: string, schema: string, detail: string) {
-    super(`schema registry rejected ${schema} for ${subject} (HTTP 409: ${detail.slice(0, 300)}); roll the producer back or make the change compatible (add fields with defaults) and upgrade consumers first`, { retriable: false });
+    super(
+      `schema registry rejected ${schema} for ${subject} (HTTP 409: ${detail.slice(0, 300)}); roll the producer back or make the change compatible (add fields with defaults) and upgrade consumers first`,
+      { retriable: false },
+    );
   }
 }
 
 /** The registry did not answer: the next attempt may succeed. */
 export class RegistryUnavailableError extends LabError {
   constructor(what: string, cause: unknown) {
-    super(`schema registry unavailable while ${what} (${(cause as Error).message}); check \`chaos status\` shows schema-registry healthy`, { retriable: true, cause });
+    super(
+      `schema registry unavailable while ${what} (${(cause as Error).message}); check \`chaos status\` shows schema-registry healthy`,
+      { retriable: true, cause },
+    );
   }
 }
 
@@ -60,13 +73,25 @@ export class RegistryUnavailableError extends LabError {
  * CONSUMER_MAX_ATTEMPTS attempts before the DLQ, which is why lag grows while the producer is ahead.
  */
 export class SchemaMismatchError extends LabError {
-  constructor(readonly schemaId: number, reader: string, reason: string) {
-    super(`cannot read an event written with schema id ${schemaId} using reader schema ${reader}: ${reason}; upgrade the consumer (CONSUMER_SCHEMA) or roll the producer back, then replay the DLQ`, { retriable: true });
+  constructor(
+    readonly schemaId: number,
+    reader: string,
+    reason: string,
+  ) {
+    super(
+      `cannot read an event written with schema id ${schemaId} using reader schema ${reader}: ${reason}; upgrade the consumer (CONSUMER_SCHEMA) or roll the producer back, then replay the DLQ`,
+      { retriable: true },
+    );
   }
 }
 
 /** Producer side: registers its schema once (as Confluent serializers do with auto.register.schemas), then encodes. */
-export function avroEventEncoder(registryUrl: string, root: string, schema: WriterSchema, topic: string) {
+export function avroEventEncoder(
+  registryUrl: string,
+  root: string,
+  schema: WriterSchema,
+  topic: string,
+) {
   const registry = new SchemaRegistry({ host: registryUrl, retry: { retries: 2 } });
   const text = schemaText(root, schema);
   const subject = valueSubject(topic);
@@ -85,7 +110,11 @@ export function avroEventEncoder(registryUrl: string, root: string, schema: Writ
     }
     const body = (await res.json().catch(() => ({}))) as { id?: number; message?: string };
     if (res.status === 409) throw new SchemaRejectedError(subject, schema, body.message ?? '');
-    if (!res.ok || typeof body.id !== 'number') throw new RegistryUnavailableError(`registering ${schema}`, new Error(`HTTP ${res.status} ${body.message ?? ''}`));
+    if (!res.ok || typeof body.id !== 'number')
+      throw new RegistryUnavailableError(
+        `registering ${schema}`,
+        new Error(`HTTP ${res.status} ${body.message ?? ''}`),
+      );
     return body.id;
   }
   return {
@@ -117,13 +146,21 @@ export function avroEventDecoder(registryUrl: string, root: string, reader: Read
       }
       let record: Record<string, unknown>;
       try {
-        record = (await registry.decode(value, { [SchemaType.AVRO]: { readerSchema } })) as Record<string, unknown>;
+        record = (await registry.decode(value, { [SchemaType.AVRO]: { readerSchema } })) as Record<
+          string,
+          unknown
+        >;
       } catch (e) {
         throw new SchemaMismatchError(schemaId, reader, (e as Error).message);
       }
       const { currency: _currency, ...event } = record; // v2 readers get it; the read model does not store it
       const parsed = ProductEventSchema.safeParse(event);
-      if (!parsed.success) throw new SchemaMismatchError(schemaId, reader, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      if (!parsed.success)
+        throw new SchemaMismatchError(
+          schemaId,
+          reader,
+          parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        );
       return parsed.data;
     },
   };

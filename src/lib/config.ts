@@ -40,7 +40,8 @@ export const PORT_DEFAULTS = {
 export type PortName = keyof typeof PORT_DEFAULTS;
 
 /** LAB_MYSQL_PORT, LAB_KAFKA_CLIENT_PORT, … */
-export const portEnvVar = (name: PortName) => `LAB_${name.replace(/([A-Z0-9]+)/g, '_$1').toUpperCase()}_PORT`;
+export const portEnvVar = (name: PortName) =>
+  `LAB_${name.replace(/([A-Z0-9]+)/g, '_$1').toUpperCase()}_PORT`;
 
 export const RUNTIMES = ['local', 'docker'] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
@@ -54,11 +55,18 @@ export const LabConfigSchema = z.object({
   kafkaVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a version like 4.4.0'),
   brokerCount: z.literal(3),
   brokerHeapMb: z.coerce.number().int().min(192).max(4096),
-  ports: z.object(Object.fromEntries(Object.keys(PORT_DEFAULTS).map((k) => [k, portSchema])) as Record<PortName, typeof portSchema>),
+  ports: z.object(
+    Object.fromEntries(Object.keys(PORT_DEFAULTS).map((k) => [k, portSchema])) as Record<
+      PortName,
+      typeof portSchema
+    >,
+  ),
   isRoot: z.boolean(),
   ci: z.boolean(),
   /** who signals processes for faults: local pidfiles, or Docker containers of docker-compose.yml (LAB_RUNTIME / --runtime) */
-  runtime: z.enum(RUNTIMES, { errorMap: () => ({ message: `expected one of ${RUNTIMES.join(', ')}` }) }),
+  runtime: z.enum(RUNTIMES, {
+    errorMap: () => ({ message: `expected one of ${RUNTIMES.join(', ')}` }),
+  }),
 });
 export type LabConfig = z.infer<typeof LabConfigSchema>;
 
@@ -67,7 +75,8 @@ export function findRoot(from = __dirname): string {
   let dir = from;
   for (;;) {
     const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, 'utf8')).name === 'reliability-lab') return dir;
+    if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, 'utf8')).name === 'reliability-lab')
+      return dir;
     const up = path.dirname(dir);
     if (up === dir) throw new ConfigError(`cannot find the reliability-lab root above ${from}`);
     dir = up;
@@ -78,9 +87,13 @@ export function findRoot(from = __dirname): string {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = findRoot()): LabConfig {
   // LAB_PORT_OFFSET shifts every default at once: a second lab (e.g. a CI check) beside a running one.
   const offset = Number(env.LAB_PORT_OFFSET ?? 0);
-  if (!Number.isInteger(offset) || offset < -10000 || offset > 30000) throw new ConfigError(`LAB_PORT_OFFSET=${env.LAB_PORT_OFFSET} is invalid: expected an integer like 1000`);
+  if (!Number.isInteger(offset) || offset < -10000 || offset > 30000)
+    throw new ConfigError(
+      `LAB_PORT_OFFSET=${env.LAB_PORT_OFFSET} is invalid: expected an integer like 1000`,
+    );
   const ports: Record<string, unknown> = {};
-  for (const name of Object.keys(PORT_DEFAULTS) as PortName[]) ports[name] = env[portEnvVar(name)] ?? PORT_DEFAULTS[name] + offset;
+  for (const name of Object.keys(PORT_DEFAULTS) as PortName[])
+    ports[name] = env[portEnvVar(name)] ?? PORT_DEFAULTS[name] + offset;
   const raw = {
     root,
     labDir: env.LAB_DIR ? path.resolve(env.LAB_DIR) : path.join(root, '.lab'),
@@ -97,7 +110,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = findRoot
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => {
       const p = i.path.join('.');
-      const envVar = p.startsWith('ports.') ? portEnvVar(p.slice(6) as PortName) : p === 'kafkaVersion' ? 'LAB_KAFKA_VERSION' : p === 'brokerHeapMb' ? 'LAB_BROKER_HEAP_MB' : p === 'runtime' ? 'LAB_RUNTIME' : p;
+      const envVar = p.startsWith('ports.')
+        ? portEnvVar(p.slice(6) as PortName)
+        : p === 'kafkaVersion'
+          ? 'LAB_KAFKA_VERSION'
+          : p === 'brokerHeapMb'
+            ? 'LAB_BROKER_HEAP_MB'
+            : p === 'runtime'
+              ? 'LAB_RUNTIME'
+              : p;
       const val = p.startsWith('ports.') ? ports[p.slice(6)] : (raw as Record<string, unknown>)[p];
       return `${envVar}=${String(val)} is invalid: ${i.message}`;
     });
@@ -125,7 +146,8 @@ function findDuplicatePorts(ports: Record<PortName, number>): string[] {
 
 export const brokerIds = (c: LabConfig) => Array.from({ length: c.brokerCount }, (_, i) => i + 1);
 /** The bootstrap list clients use: every broker's Toxiproxy listener. */
-export const kafkaBootstrap = (c: LabConfig) => brokerIds(c).map((id) => `${c.host}:${c.ports.kafkaClient + id - 1}`);
+export const kafkaBootstrap = (c: LabConfig) =>
+  brokerIds(c).map((id) => `${c.host}:${c.ports.kafkaClient + id - 1}`);
 
 export const labPaths = (c: LabConfig) => ({
   run: path.join(c.labDir, 'run'),

@@ -4,7 +4,10 @@ import type { LabConfig } from './config';
 export const DB = { name: 'lab', user: 'lab', password: 'lab' } as const;
 
 /** A pool to the `lab` database through the mysql Toxiproxy listener (so DB faults reach the services). */
-export function labPool(c: Pick<LabConfig, 'host' | 'ports'>, opts: mysql.PoolOptions = {}): mysql.Pool {
+export function labPool(
+  c: Pick<LabConfig, 'host' | 'ports'>,
+  opts: mysql.PoolOptions = {},
+): mysql.Pool {
   return mysql.createPool({
     host: c.host,
     port: c.ports.mysql,
@@ -20,7 +23,10 @@ export function labPool(c: Pick<LabConfig, 'host' | 'ports'>, opts: mysql.PoolOp
 }
 
 /** Runs `fn` in one transaction: commit on success, rollback on error. */
-export async function inTransaction<T>(pool: mysql.Pool, fn: (conn: mysql.PoolConnection) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  pool: mysql.Pool,
+  fn: (conn: mysql.PoolConnection) => Promise<T>,
+): Promise<T> {
   const conn = await pool.getConnection();
   try {
     await conn.beginTransaction();

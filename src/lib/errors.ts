@@ -21,9 +21,11 @@ export class LabError extends Error {
 
 export class ConfigError extends LabError {}
 
-
 export class MissingBinaryError extends LabError {
-  constructor(readonly binary: string, fix: string) {
+  constructor(
+    readonly binary: string,
+    fix: string,
+  ) {
     super(`${binary} not found: ${fix}`);
   }
 }
@@ -31,7 +33,12 @@ export class MissingBinaryError extends LabError {
 export class ProvisionError extends LabError {}
 
 export class ComponentStartError extends LabError {
-  constructor(readonly component: string, reason: string, readonly logFile?: string, readonly logTail?: string) {
+  constructor(
+    readonly component: string,
+    reason: string,
+    readonly logFile?: string,
+    readonly logTail?: string,
+  ) {
     super(
       `${component} did not become healthy: ${reason}` +
         (logFile ? `\n--- last lines of ${logFile} ---\n${logTail ?? ''}` : ''),
@@ -52,7 +59,12 @@ export class UnknownNameError extends LabError {
 }
 
 export class PortInUseError extends LabError {
-  constructor(readonly port: number, readonly component: string, holder: string | undefined, envVar: string) {
+  constructor(
+    readonly port: number,
+    readonly component: string,
+    holder: string | undefined,
+    envVar: string,
+  ) {
     super(
       `port ${port} (${component}) is busy${holder ? ` — held by ${holder}` : ''}: ` +
         `run \`chaos down\` if it is ours, stop that process, or set ${envVar} to another port`,

@@ -26,12 +26,19 @@ export type ProductEvent = z.infer<typeof ProductEventSchema>;
 /** A message that can never be processed as it is (bad JSON, wrong shape): retrying will not help, DLQ it. */
 export class EventDecodeError extends LabError {
   constructor(reason: string) {
-    super(`not a valid product event: ${reason}; it belongs in the DLQ — fix the producer, then replay it`, { retriable: false });
+    super(
+      `not a valid product event: ${reason}; it belongs in the DLQ — fix the producer, then replay it`,
+      { retriable: false },
+    );
   }
 }
 
 export function encodeProductEvent(e: ProductEvent): Message {
-  return { key: String(e.productId), value: JSON.stringify(e), headers: { [EVENT_ID_HEADER]: e.eventId } };
+  return {
+    key: String(e.productId),
+    value: JSON.stringify(e),
+    headers: { [EVENT_ID_HEADER]: e.eventId },
+  };
 }
 
 export function decodeProductEvent(value: Buffer | string | null | undefined): ProductEvent {
@@ -43,7 +50,10 @@ export function decodeProductEvent(value: Buffer | string | null | undefined): P
     throw new EventDecodeError(`value is not JSON (${(e as Error).message})`);
   }
   const parsed = ProductEventSchema.safeParse(json);
-  if (!parsed.success) throw new EventDecodeError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw new EventDecodeError(
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    );
   return parsed.data;
 }
 

@@ -53,7 +53,8 @@ export class Failpoints {
   ) {}
 
   static validName(name: string): FailpointName {
-    if (!(FAILPOINT_NAMES as readonly string[]).includes(name)) throw new UnknownNameError('failpoint', name, FAILPOINT_NAMES);
+    if (!(FAILPOINT_NAMES as readonly string[]).includes(name))
+      throw new UnknownNameError('failpoint', name, FAILPOINT_NAMES);
     return name as FailpointName;
   }
 
@@ -70,16 +71,35 @@ export class Failpoints {
   }
 
   list() {
-    return [...this.armed.entries()].map(([name, a]) => ({ name, action: a.action, after: a.after, delayMs: a.delayMs, sticky: a.sticky, passes: a.passes, fired: a.fired }));
+    return [...this.armed.entries()].map(([name, a]) => ({
+      name,
+      action: a.action,
+      after: a.after,
+      delayMs: a.delayMs,
+      sticky: a.sticky,
+      passes: a.passes,
+      fired: a.fired,
+    }));
   }
 
   /** Arms failpoints from env: LAB_FAILPOINTS='relay.after-publish-before-mark=crash@5;query.before-db-load=delay:200@1' */
   armFromSpec(spec: string | undefined) {
     if (!spec) return;
-    for (const part of spec.split(';').map((s) => s.trim()).filter(Boolean)) {
+    for (const part of spec
+      .split(';')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const m = /^([\w.-]+)=(crash|error|delay)(?::(\d+))?(?:@(\d+))?(\+)?$/.exec(part);
-      if (!m) throw new LabError(`bad LAB_FAILPOINTS entry "${part}": expected name=crash|error|delay[:ms][@N][+]`);
-      this.arm(m[1], { action: m[2], delayMs: Number(m[3] ?? 0), after: Number(m[4] ?? 1), sticky: m[5] === '+' });
+      if (!m)
+        throw new LabError(
+          `bad LAB_FAILPOINTS entry "${part}": expected name=crash|error|delay[:ms][@N][+]`,
+        );
+      this.arm(m[1], {
+        action: m[2],
+        delayMs: Number(m[3] ?? 0),
+        after: Number(m[4] ?? 1),
+        sticky: m[5] === '+',
+      });
     }
   }
 

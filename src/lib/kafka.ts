@@ -2,7 +2,11 @@ import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { kafkaBootstrap, type LabConfig } from './config';
 
 /** A kafkajs client bootstrapped through the brokers' Toxiproxy listeners. */
-export function labKafka(c: Pick<LabConfig, 'host' | 'ports' | 'brokerCount'>, clientId: string, extra: Partial<KafkaConfig> = {}): Kafka {
+export function labKafka(
+  c: Pick<LabConfig, 'host' | 'ports' | 'brokerCount'>,
+  clientId: string,
+  extra: Partial<KafkaConfig> = {},
+): Kafka {
   return new Kafka({
     clientId,
     brokers: kafkaBootstrap(c as LabConfig),

@@ -11,7 +11,9 @@ export interface ClusterLike {
   disconnect(): Promise<void>;
   addTargetTopic(topic: string): Promise<void>;
   addMultipleTargetTopics(topics: string[]): Promise<void>;
-  fetchTopicsOffset(topics: { topic: string; partitions: { partition: number }[]; fromBeginning?: boolean }[]): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+  fetchTopicsOffset(
+    topics: { topic: string; partitions: { partition: number }[]; fromBeginning?: boolean }[],
+  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
 }
 
 /**
@@ -21,19 +23,31 @@ export interface ClusterLike {
  * cluster through the client's own (symbol-keyed) factory. Checked against kcat. Not connected yet.
  */
 export function isolationCluster(kafka: Kafka, isolationLevel: number): ClusterLike {
-  const sym = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
-  if (!sym) throw new LabError('this kafkajs version does not expose its cluster factory; pin kafkajs 2.2.4 (package.json)');
+  const sym = Object.getOwnPropertySymbols(kafka).find(
+    (s) => s.description === 'private:Kafka:createCluster',
+  );
+  if (!sym)
+    throw new LabError(
+      'this kafkajs version does not expose its cluster factory; pin kafkajs 2.2.4 (package.json)',
+    );
   const create = (kafka as unknown as Record<symbol, (o: object) => ClusterLike>)[sym];
   return create({ allowAutoTopicCreation: false, isolationLevel });
 }
 
 /** Latest offsets of every partition as a client with `isolationLevel` sees them (HW or LSO, see isolationCluster). */
-export async function latestOffsets(kafka: Kafka, topic: string, partitions: number[], isolationLevel: number): Promise<Map<number, bigint>> {
+export async function latestOffsets(
+  kafka: Kafka,
+  topic: string,
+  partitions: number[],
+  isolationLevel: number,
+): Promise<Map<number, bigint>> {
   const cluster = isolationCluster(kafka, isolationLevel);
   await cluster.connect();
   try {
     await cluster.addTargetTopic(topic);
-    const res = await cluster.fetchTopicsOffset([{ topic, partitions: partitions.map((partition) => ({ partition })), fromBeginning: false }]);
+    const res = await cluster.fetchTopicsOffset([
+      { topic, partitions: partitions.map((partition) => ({ partition })), fromBeginning: false },
+    ]);
     return new Map(res[0].partitions.map((p) => [p.partition, BigInt(p.offset)]));
   } finally {
     await cluster.disconnect();
@@ -46,7 +60,11 @@ export async function latestOffsets(kafka: Kafka, topic: string, partitions: num
  * transaction (the marker already in the HW, not yet in the LSO). Both only grow, so an LSO read between two equal
  * HW readings belongs to that HW. Retried while the HW moves; after `attempts`, callers clamp LSO ≤ HW (lower bound).
  */
-export async function readBetweenHws<K, T>(readHw: () => Promise<Map<K, bigint>>, readBetween: () => Promise<T>, attempts = 3): Promise<{ hw: Map<K, bigint>; between: T }> {
+export async function readBetweenHws<K, T>(
+  readHw: () => Promise<Map<K, bigint>>,
+  readBetween: () => Promise<T>,
+  attempts = 3,
+): Promise<{ hw: Map<K, bigint>; between: T }> {
   let hw = await readHw();
   for (let attempt = 1; ; attempt++) {
     const between = await readBetween();
@@ -80,12 +98,23 @@ export async function topicOffsets(kafka: Kafka, topic: string): Promise<Partiti
     const parts = md.topics[0].partitions;
     const ids = parts.map((p) => p.partitionId);
     // READ_COMMITTED: high = LSO, low = log start
-    const { hw, between: committed } = await readBetweenHws(() => latestOffsets(kafka, topic, ids, READ_UNCOMMITTED), () => admin.fetchTopicOffsets(topic));
+    const { hw, between: committed } = await readBetweenHws(
+      () => latestOffsets(kafka, topic, ids, READ_UNCOMMITTED),
+      () => admin.fetchTopicOffsets(topic),
+    );
     return parts
       .map((p) => {
         const c = committed.find((x) => x.partition === p.partitionId);
         const h = hw.get(p.partitionId) ?? 0n;
-        return { partition: p.partitionId, leader: p.leader, isr: p.isr, logStart: BigInt(c?.low ?? 0), lso: atMost(BigInt(c?.high ?? 0), h), hw: h, replicaLeo: {} };
+        return {
+          partition: p.partitionId,
+          leader: p.leader,
+          isr: p.isr,
+          logStart: BigInt(c?.low ?? 0),
+          lso: atMost(BigInt(c?.high ?? 0), h),
+          hw: h,
+          replicaLeo: {},
+        };
       })
       .sort((a, b) => a.partition - b.partition);
   } finally {

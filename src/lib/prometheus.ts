@@ -21,35 +21,79 @@ export class PrometheusClient {
       body: new URLSearchParams(params),
       signal: AbortSignal.timeout(10_000),
     });
-    const body = (await res.json()) as { status: string; data: T; error?: string; errorType?: string };
-    if (body.status !== 'success') throw new PromQLError(`Prometheus rejected ${JSON.stringify(params.query ?? p)}: ${body.errorType}: ${body.error}`);
+    const body = (await res.json()) as {
+      status: string;
+      data: T;
+      error?: string;
+      errorType?: string;
+    };
+    if (body.status !== 'success')
+      throw new PromQLError(
+        `Prometheus rejected ${JSON.stringify(params.query ?? p)}: ${body.errorType}: ${body.error}`,
+      );
     return body.data;
   }
 
   async query(expr: string, time?: number): Promise<Sample[]> {
-    const data = await this.api<{ resultType: string; result: unknown }>('query', { query: expr, ...(time ? { time: String(time) } : {}) });
+    const data = await this.api<{ resultType: string; result: unknown }>('query', {
+      query: expr,
+      ...(time ? { time: String(time) } : {}),
+    });
     if (data.resultType === 'scalar') {
       const [, v] = data.result as [number, string];
       return [{ metric: {}, value: Number(v) }];
     }
-    return (data.result as { metric: Record<string, string>; value: [number, string] }[]).map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+    return (data.result as { metric: Record<string, string>; value: [number, string] }[]).map(
+      (r) => ({ metric: r.metric, value: Number(r.value[1]) }),
+    );
   }
 
-  /** One number: the sum of an instant vector (0 when empty). */
-  async scalar(expr: string, time?: number): Promise<number> {
-    return (await this.query(expr, time)).reduce((a, s) => a + s.value, 0);
+  /** One number: the sum of an instant vector — undefined when it is empty (no data is not zero). */
+  async scalar(expr: string, time?: number): Promise<number | undefined> {
+    const samples = await this.query(expr, time);
+    return samples.length ? samples.reduce((a, s) => a + s.value, 0) : undefined;
   }
 
   async range(expr: string, start: number, end: number, stepSec: number): Promise<Series[]> {
-    const data = await this.api<{ result: { metric: Record<string, string>; values: [number, string][] }[] }>('query_range', {
-      query: expr, start: String(start), end: String(end), step: String(stepSec),
+    const data = await this.api<{
+      result: { metric: Record<string, string>; values: [number, string][] }[];
+    }>('query_range', {
+      query: expr,
+      start: String(start),
+      end: String(end),
+      step: String(stepSec),
     });
-    return data.result.map((r) => ({ metric: r.metric, values: r.values.map(([t, v]) => [t, Number(v)] as [number, number]) }));
+    return data.result.map((r) => ({
+      metric: r.metric,
+      values: r.values.map(([t, v]) => [t, Number(v)] as [number, number]),
+    }));
+  }
+
+  /** Every metric name Prometheus holds a series of. */
+  async metricNames(): Promise<string[]> {
+    const res = await fetch(`${this.baseUrl}/api/v1/label/__name__/values`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = (await res.json()) as { status: string; data: string[] };
+    if (body.status !== 'success')
+      throw new PromQLError(`Prometheus did not list its metric names (HTTP ${res.status})`);
+    return body.data;
   }
 
   async targets(): Promise<{ job: string; instance: string; health: string; lastError: string }[]> {
-    const res = await fetch(`${this.baseUrl}/api/v1/targets?state=active`, { signal: AbortSignal.timeout(5000) });
-    const body = (await res.json()) as { data: { activeTargets: { labels: Record<string, string>; health: string; lastError: string }[] } };
-    return body.data.activeTargets.map((t) => ({ job: t.labels.job, instance: t.labels.instance, health: t.health, lastError: t.lastError }));
+    const res = await fetch(`${this.baseUrl}/api/v1/targets?state=active`, {
+      signal: AbortSignal.timeout(5000),
+    });
+    const body = (await res.json()) as {
+      data: {
+        activeTargets: { labels: Record<string, string>; health: string; lastError: string }[];
+      };
+    };
+    return body.data.activeTargets.map((t) => ({
+      job: t.labels.job,
+      instance: t.labels.instance,
+      health: t.health,
+      lastError: t.lastError,
+    }));
   }
 }

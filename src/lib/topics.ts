@@ -7,10 +7,18 @@ import { labKafka } from './kafka';
 import { sleep, waitFor } from './wait';
 
 /** RF 3 with min.insync.replicas 2: acks=all survives one broker down, and refuses writes with two down. */
-export const TOPIC_DEFAULTS = { numPartitions: 3, replicationFactor: 3, minInsyncReplicas: 2 } as const;
+export const TOPIC_DEFAULTS = {
+  numPartitions: 3,
+  replicationFactor: 3,
+  minInsyncReplicas: 2,
+} as const;
 
 /** Creates each missing topic and waits for its leaders. Concurrent callers racing to create are fine. */
-export async function ensureTopics(kafka: Kafka, topics: string[], opts: Partial<typeof TOPIC_DEFAULTS> = {}): Promise<string[]> {
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: string[],
+  opts: Partial<typeof TOPIC_DEFAULTS> = {},
+): Promise<string[]> {
   const o = { ...TOPIC_DEFAULTS, ...opts };
   const admin = kafka.admin();
   await admin.connect();
@@ -24,7 +32,12 @@ export async function ensureTopics(kafka: Kafka, topics: string[], opts: Partial
         try {
           await admin.createTopics({
             waitForLeaders: true,
-            topics: missing.map((topic) => ({ topic, numPartitions: o.numPartitions, replicationFactor: o.replicationFactor, configEntries: [{ name: 'min.insync.replicas', value: String(o.minInsyncReplicas) }] })),
+            topics: missing.map((topic) => ({
+              topic,
+              numPartitions: o.numPartitions,
+              replicationFactor: o.replicationFactor,
+              configEntries: [{ name: 'min.insync.replicas', value: String(o.minInsyncReplicas) }],
+            })),
           });
           break;
         } catch (e) {
@@ -32,14 +45,24 @@ export async function ensureTopics(kafka: Kafka, topics: string[], opts: Partial
           if ((e as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') break;
           const now = new Set(await admin.listTopics().catch(() => [] as string[]));
           if (missing.every((t) => now.has(t))) break;
-          if (attempt >= 5) throw new LabError(`cannot create topics ${missing.join(', ')}: ${(e as Error).message}; is the Kafka cluster healthy (chaos status)?`, { cause: e, retriable: true });
+          if (attempt >= 5)
+            throw new LabError(
+              `cannot create topics ${missing.join(', ')}: ${(e as Error).message}; is the Kafka cluster healthy (chaos status)?`,
+              { cause: e, retriable: true },
+            );
           await sleep(1000 * attempt);
         }
       }
-      await waitFor(`leaders for ${missing.join(', ')}`, async () => {
-        const md = await admin.fetchTopicMetadata({ topics: missing });
-        return md.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
-      }, { timeoutMs: 30_000, intervalMs: 200 });
+      await waitFor(
+        `leaders for ${missing.join(', ')}`,
+        async () => {
+          const md = await admin.fetchTopicMetadata({ topics: missing });
+          return md.topics.every(
+            (t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
+          );
+        },
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
     }
     return missing;
   } finally {
@@ -60,7 +83,11 @@ export interface TopicRecord {
  * Every record of `topic` up to the high watermarks seen at the start, in partition/offset order. Reads through a
  * throwaway consumer group that is deleted afterwards. Used by tests, the audit and the replay worker.
  */
-export async function readTopic(c: Pick<LabConfig, 'host' | 'ports' | 'brokerCount'>, topic: string, { timeoutMs = 60_000 } = {}): Promise<TopicRecord[]> {
+export async function readTopic(
+  c: Pick<LabConfig, 'host' | 'ports' | 'brokerCount'>,
+  topic: string,
+  { timeoutMs = 60_000 } = {},
+): Promise<TopicRecord[]> {
   const kafka = labKafka(c, 'lab-topic-reader');
   const admin = kafka.admin();
   await admin.connect();
@@ -69,7 +96,9 @@ export async function readTopic(c: Pick<LabConfig, 'host' | 'ports' | 'brokerCou
     const offsets = await admin.fetchTopicOffsets(topic);
     const ends = new Map(offsets.map((p) => [p.partition, BigInt(p.high)]));
     const starts = new Map(offsets.map((p) => [p.partition, BigInt(p.low)]));
-    const pending = new Set([...ends].filter(([p, high]) => high > (starts.get(p) ?? 0n)).map(([p]) => p));
+    const pending = new Set(
+      [...ends].filter(([p, high]) => high > (starts.get(p) ?? 0n)).map(([p]) => p),
+    );
     const out: TopicRecord[] = [];
     if (pending.size === 0) return out;
     const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000 });
@@ -83,7 +112,14 @@ export async function readTopic(c: Pick<LabConfig, 'host' | 'ports' | 'brokerCou
         eachMessage: async ({ partition, message }) => {
           const high = ends.get(partition) ?? 0n;
           if (BigInt(message.offset) >= high) return;
-          out.push({ partition, offset: message.offset, timestamp: message.timestamp, key: message.key?.toString() ?? null, value: message.value, headers: headerStrings(message.headers) });
+          out.push({
+            partition,
+            offset: message.offset,
+            timestamp: message.timestamp,
+            key: message.key?.toString() ?? null,
+            value: message.value,
+            headers: headerStrings(message.headers),
+          });
           if (BigInt(message.offset) >= high - 1n) {
             pending.delete(partition);
             if (pending.size === 0) done();
@@ -91,15 +127,31 @@ export async function readTopic(c: Pick<LabConfig, 'host' | 'ports' | 'brokerCou
         },
       });
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([finished, new Promise((_, rej) => (timer = setTimeout(() => rej(new LabError(`reading ${topic} did not reach its end in ${timeoutMs} ms (partitions left: ${[...pending].join(',')})`, { retriable: true })), timeoutMs)))]);
+      await Promise.race([
+        finished,
+        new Promise(
+          (_, rej) =>
+            (timer = setTimeout(
+              () =>
+                rej(
+                  new LabError(
+                    `reading ${topic} did not reach its end in ${timeoutMs} ms (partitions left: ${[...pending].join(',')})`,
+                    { retriable: true },
+                  ),
+                ),
+              timeoutMs,
+            )),
+        ),
+      ]);
       clearTimeout(timer);
     } finally {
       await consumer.disconnect();
     }
-    return out.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+    return out.sort(
+      (a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)),
+    );
   } finally {
     await admin.deleteGroups([groupId]).catch(() => {});
     await admin.disconnect();
   }
 }
-

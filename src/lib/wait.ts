@@ -6,7 +6,11 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined | false>,
-  { timeoutMs, intervalMs = 250, abortIf }: { timeoutMs: number; intervalMs?: number; abortIf?: () => Error | undefined },
+  {
+    timeoutMs,
+    intervalMs = 250,
+    abortIf,
+  }: { timeoutMs: number; intervalMs?: number; abortIf?: () => Error | undefined },
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -20,7 +24,10 @@ export async function waitFor<T>(
       lastError = e;
     }
     if (Date.now() > deadline) {
-      const err = new TimeoutError(what + (lastError ? ` (last error: ${(lastError as Error).message})` : ''), timeoutMs);
+      const err = new TimeoutError(
+        what + (lastError ? ` (last error: ${(lastError as Error).message})` : ''),
+        timeoutMs,
+      );
       throw err;
     }
     await sleep(intervalMs);

@@ -1,24 +1,76 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Counter, Registry } from 'prom-client';
 import { z } from 'zod';
+import { httpGuard, isJsonType } from '../lib/http-guard';
 import { COMPATIBILITY_LEVELS } from './compatibility';
-import { RegistryError, type SchemaRegistry } from './registry';
+import { RegistryError } from './errors';
+import type { SchemaRegistry } from './registry';
 
-const SchemaBody = z.object({ schema: z.string().min(1), schemaType: z.enum(['AVRO']).optional() }).passthrough();
+const SchemaBody = z
+  .object({
+    schema: z.string().min(1),
+    schemaType: z.string().optional(),
+    references: z.array(z.unknown()).optional(),
+  })
+  .passthrough();
 const ConfigBody = z.object({ compatibility: z.enum(COMPATIBILITY_LEVELS) });
+const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 
 /** Express 5 types a route parameter as string | string[]; ours are single segments. */
 const param = (r: Request, name: string) => String(r.params[name]);
+const flag = (r: Request, name: string) => r.query[name] === 'true';
 
-function body<T>(schema: z.ZodType<T>, raw: unknown): T {
-  const r = schema.safeParse(raw);
-  if (!r.success) throw new RegistryError(422, 42203, `Invalid request: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')} (only AVRO schemas; levels ${COMPATIBILITY_LEVELS.join(', ')})`);
-  return r.data;
+/** The submitted schema text; 42201 (Confluent's invalid schema) for anything but a plain Avro schema. */
+function schemaOf(raw: unknown): string {
+  const r = SchemaBody.safeParse(raw);
+  if (!r.success)
+    throw new RegistryError(
+      422,
+      42201,
+      `Invalid schema: ${r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')} (expected {"schema": "<Avro schema as a JSON string>"})`,
+    );
+  if ((r.data.schemaType ?? 'AVRO') !== 'AVRO')
+    throw new RegistryError(
+      422,
+      42201,
+      `Invalid schema: schemaType ${r.data.schemaType} is not supported; the lab's registry holds AVRO schemas only`,
+    );
+  if (r.data.references?.length)
+    throw new RegistryError(
+      422,
+      42201,
+      "Invalid schema: schema references are not supported by the lab's registry; inline the referenced types",
+    );
+  return r.data.schema;
+}
+
+function levelOf(raw: unknown) {
+  const r = ConfigBody.safeParse(raw);
+  if (!r.success)
+    throw new RegistryError(
+      422,
+      42203,
+      `Invalid compatibility level. Valid values are ${COMPATIBILITY_LEVELS.join(', ')}`,
+    );
+  return r.data.compatibility;
+}
+
+/** Confluent's error shape for what express itself rejects (bad JSON, oversize bodies) and for the unexpected. */
+function errorAnswer(err: unknown, res: Response) {
+  if (err instanceof RegistryError)
+    return void res.status(err.status).json({ error_code: err.errorCode, message: err.message });
+  const type = (err as { type?: string }).type;
+  if (type === 'entity.parse.failed')
+    return void res.status(400).json({ error_code: 400, message: 'request body is not JSON' });
+  if (type === 'entity.too.large')
+    return void res.status(413).json({ error_code: 413, message: 'request body larger than 1 MB' });
+  console.error(err);
+  res.status(500).json({ error_code: 50001, message: (err as Error).message });
 }
 
 /**
- * The subset of Confluent Schema Registry's REST API that producers, consumers and operators use
- * (@kafkajs/confluent-schema-registry, curl): one route table, errors as `{error_code, message}`.
+ * The part of Confluent Schema Registry's REST API (7.7) that producers, consumers and operators use
+ * (@kafkajs/confluent-schema-registry, Confluent's serializers, curl): one route table, errors as `{error_code, message}`.
  */
 export function registryApp(reg: SchemaRegistry): express.Express {
   const app = express();
@@ -29,47 +81,158 @@ export function registryApp(reg: SchemaRegistry): express.Express {
     labelNames: ['subject', 'result'],
     registers: [metrics],
   });
-  app.get('/metrics', async (_req, res) => void res.type(metrics.contentType).send(await metrics.metrics()));
-  // Clients send application/vnd.schemaregistry.v1+json; accept any JSON-ish type.
-  app.use(express.json({ type: () => true, limit: '1mb' }));
-  const ok = (fn: (req: Request) => unknown) => (req: Request, res: Response, next: NextFunction) => {
-    try {
-      res.type('application/vnd.schemaregistry.v1+json').send(JSON.stringify(fn(req)));
-    } catch (e) {
-      next(e);
-    }
-  };
-  app.get('/', ok(() => ({})));
-  app.get('/subjects', ok(() => reg.subjects()));
-  app.get('/subjects/:subject/versions', ok((r) => reg.versions(param(r, 'subject'))));
-  app.get('/subjects/:subject/versions/:version', ok((r) => reg.version(param(r, 'subject'), param(r, 'version'))));
-  app.get('/subjects/:subject/versions/:version/schema', ok((r) => JSON.parse(reg.version(param(r, 'subject'), param(r, 'version')).schema)));
-  app.post('/subjects/:subject/versions', ok((r) => {
-    const result = (answer: string) => registrations.inc({ subject: param(r, 'subject'), result: answer });
-    try {
-      const out = reg.register(param(r, 'subject'), body(SchemaBody, r.body).schema);
-      result('accepted');
-      return out;
-    } catch (e) {
-      result(e instanceof RegistryError && e.status === 409 ? 'rejected' : 'invalid');
-      throw e;
-    }
-  }));
-  app.post('/subjects/:subject', ok((r) => reg.lookup(param(r, 'subject'), body(SchemaBody, r.body).schema)));
-  app.delete('/subjects/:subject', ok((r) => reg.deleteSubject(param(r, 'subject'))));
-  app.get('/schemas/ids/:id', ok((r) => reg.schemaById(Number(param(r, 'id')))));
-  app.get('/schemas/types', ok(() => ['AVRO']));
-  app.get('/config', ok(() => reg.config()));
-  app.put('/config', ok((r) => reg.setConfig(body(ConfigBody, r.body).compatibility)));
-  app.get('/config/:subject', ok((r) => reg.config(param(r, 'subject'), r.query.defaultToGlobal === 'true')));
-  app.put('/config/:subject', ok((r) => reg.setConfig(body(ConfigBody, r.body).compatibility, param(r, 'subject'))));
-  app.post('/compatibility/subjects/:subject/versions/:version', ok((r) => reg.testCompatibility(param(r, 'subject'), param(r, 'version'), body(SchemaBody, r.body).schema)));
-  app.use((_req: Request, res: Response) => void res.status(404).json({ error_code: 404, message: 'HTTP 404 Not Found' }));
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof RegistryError) return void res.status(err.status).json({ error_code: err.errorCode, message: err.message });
-    if ((err as { type?: string }).type === 'entity.parse.failed') return void res.status(400).json({ error_code: 400, message: 'request body is not JSON' });
-    console.error(err);
-    res.status(500).json({ error_code: 50001, message: (err as Error).message });
-  });
+  // Before any parser: a cross-site page or a non-JSON body never reaches a route (403, 415).
+  app.use(
+    httpGuard(
+      (res, r) => void res.status(r.status).json({ error_code: r.status, message: r.reason }),
+    ),
+  );
+  app.get(
+    '/metrics',
+    async (_req, res) => void res.type(metrics.contentType).send(await metrics.metrics()),
+  );
+  app.use(express.json({ type: (req) => isJsonType(req.headers['content-type']), limit: '1mb' }));
+  const answer =
+    (fn: (req: Request) => unknown) => (req: Request, res: Response, next: NextFunction) => {
+      try {
+        res.type(CONTENT_TYPE).send(JSON.stringify(fn(req)));
+      } catch (e) {
+        next(e);
+      }
+    };
+  /** The schema text itself, byte for byte as registered (Confluent's …/schema endpoints). */
+  const raw =
+    (fn: (req: Request) => string) => (req: Request, res: Response, next: NextFunction) => {
+      try {
+        res.type(CONTENT_TYPE).send(fn(req));
+      } catch (e) {
+        next(e);
+      }
+    };
+  const subject = (r: Request) => param(r, 'subject');
+  const version = (r: Request) => param(r, 'version');
+  const id = (r: Request) => Number(param(r, 'id'));
+
+  app.get(
+    '/',
+    answer(() => ({})),
+  );
+  app.get(
+    '/subjects',
+    answer((r) =>
+      reg.subjects(
+        flag(r, 'deleted'),
+        typeof r.query.subjectPrefix === 'string' ? r.query.subjectPrefix : '',
+      ),
+    ),
+  );
+  app.get(
+    '/subjects/:subject/versions',
+    answer((r) => reg.versions(subject(r), flag(r, 'deleted'))),
+  );
+  app.get(
+    '/subjects/:subject/versions/:version',
+    answer((r) => reg.version(subject(r), version(r), flag(r, 'deleted'))),
+  );
+  app.get(
+    '/subjects/:subject/versions/:version/schema',
+    raw((r) => reg.version(subject(r), version(r), flag(r, 'deleted')).schema),
+  );
+  app.post(
+    '/subjects/:subject/versions',
+    answer((r) => {
+      const result = (outcome: string) =>
+        registrations.inc({ subject: subject(r), result: outcome });
+      try {
+        const out = reg.register(subject(r), schemaOf(r.body));
+        result('accepted');
+        return out;
+      } catch (e) {
+        result(e instanceof RegistryError && e.status === 409 ? 'rejected' : 'invalid');
+        throw e;
+      }
+    }),
+  );
+  app.post(
+    '/subjects/:subject',
+    answer((r) => reg.lookup(subject(r), schemaOf(r.body), flag(r, 'deleted'))),
+  );
+  app.delete(
+    '/subjects/:subject',
+    answer((r) => reg.deleteSubject(subject(r), flag(r, 'permanent'))),
+  );
+  app.delete(
+    '/subjects/:subject/versions/:version',
+    answer((r) => reg.deleteVersion(subject(r), version(r), flag(r, 'permanent'))),
+  );
+
+  app.get(
+    '/schemas/types',
+    answer(() => ['AVRO']),
+  );
+  app.get(
+    '/schemas/ids/:id',
+    answer((r) => reg.schemaById(id(r))),
+  );
+  app.get(
+    '/schemas/ids/:id/schema',
+    raw((r) => reg.schemaById(id(r)).schema),
+  );
+  app.get(
+    '/schemas/ids/:id/versions',
+    answer((r) => reg.subjectVersionsOfId(id(r), flag(r, 'deleted'))),
+  );
+  app.get(
+    '/schemas/ids/:id/subjects',
+    answer((r) => [
+      ...new Set(reg.subjectVersionsOfId(id(r), flag(r, 'deleted')).map((u) => u.subject)),
+    ]),
+  );
+
+  app.get(
+    '/config',
+    answer(() => reg.config()),
+  );
+  app.put(
+    '/config',
+    answer((r) => reg.setConfig(levelOf(r.body))),
+  );
+  app.get(
+    '/config/:subject',
+    answer((r) => reg.config(subject(r), flag(r, 'defaultToGlobal'))),
+  );
+  app.put(
+    '/config/:subject',
+    answer((r) => reg.setConfig(levelOf(r.body), subject(r))),
+  );
+  app.delete(
+    '/config/:subject',
+    answer((r) => reg.deleteConfig(subject(r))),
+  );
+  // The lab never imports or freezes: always READWRITE, which is what clients check before registering.
+  app.get(
+    '/mode',
+    answer(() => ({ mode: 'READWRITE' })),
+  );
+
+  app.post(
+    '/compatibility/subjects/:subject/versions',
+    answer((r) =>
+      reg.testCompatibility(subject(r), undefined, schemaOf(r.body), flag(r, 'verbose')),
+    ),
+  );
+  app.post(
+    '/compatibility/subjects/:subject/versions/:version',
+    answer((r) =>
+      reg.testCompatibility(subject(r), version(r), schemaOf(r.body), flag(r, 'verbose')),
+    ),
+  );
+  app.use(
+    (_req: Request, res: Response) =>
+      void res.status(404).json({ error_code: 404, message: 'HTTP 404 Not Found' }),
+  );
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) =>
+    errorAnswer(err, res),
+  );
   return app;
 }

@@ -2,18 +2,36 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CompatibilityLevel } from './compatibility';
 
+/** One version of a subject. Soft-deleted versions keep their number and id until deleted permanently. */
+export interface VersionEntry {
+  version: number;
+  id: number;
+  deleted?: boolean;
+}
+
 export interface SubjectState {
-  /** schema ids, version n at index n-1 */
-  versions: number[];
+  /** oldest first; version numbers only grow (a soft-deleted version's number is never reused) */
+  versions: VersionEntry[];
   compatibility?: CompatibilityLevel;
 }
 
 export interface RegistryState {
-  /** id → canonical schema text; ids are global, one per distinct schema, as in Confluent's registry */
+  /** id → the schema text as first registered under that id; ids are global, one per canonical form */
   schemas: Record<string, string>;
   subjects: Record<string, SubjectState>;
   compatibility: CompatibilityLevel;
   nextId: number;
+}
+
+/** State files written before soft deletes kept `versions` as a bare list of ids (version n at index n-1). */
+function upgrade(raw: RegistryState): RegistryState {
+  for (const sub of Object.values(raw.subjects)) {
+    const versions = sub.versions as unknown[];
+    sub.versions = versions.map((v, i) =>
+      typeof v === 'number' ? { version: i + 1, id: v } : (v as VersionEntry),
+    );
+  }
+  return raw;
 }
 
 /**
@@ -24,7 +42,9 @@ export class FileStore {
   state: RegistryState;
 
   constructor(private readonly file: string) {
-    this.state = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as RegistryState) : { schemas: {}, subjects: {}, compatibility: 'BACKWARD', nextId: 1 };
+    this.state = fs.existsSync(file)
+      ? upgrade(JSON.parse(fs.readFileSync(file, 'utf8')) as RegistryState)
+      : { schemas: {}, subjects: {}, compatibility: 'BACKWARD', nextId: 1 };
   }
 
   save() {

@@ -1,5 +1,5 @@
 import type { RunResult } from '../experiments/engine';
-import { headline } from '../experiments/report';
+import { headline, rollbackLines } from '../experiments/report';
 import { escapeXml as h } from './escape';
 import { alertState } from './alerts';
 import { markdownToHtml } from './markdown';
@@ -91,6 +91,8 @@ export function htmlReport(r: RunResult, obs: Observations): string {
     '<h2>Run facts</h2>',
     `<table><tbody>${Object.entries(r.facts).map(([k, v]) => `<tr><td>${h(k)}</td><td class="num">${h(v)}</td></tr>`).join('')}</tbody></table>`,
     `<p>workload: ${h(r.workload.ok)}/${h(r.workload.sent)} accepted, ${h(r.workload.failed)} failed, ${h(r.workload.retried)} re-sent after connection refused</p>`,
+    '<h2>Rollbacks</h2>',
+    markdownToHtml(rollbackLines(r).join('\n')),
     '<h2>Timeline</h2>',
     `<ol class="timeline">${r.timeline.map((t, i) => `<li class="${markers.find((m) => m.n === i + 1)?.kind ?? ''}">+${h((t.tMs / 1000).toFixed(1))} s — ${h(t.what)}</li>`).join('')}</ol>`,
     '<p class="muted">Files beside this page: journal.json (the run), prometheus.json (the series above), junit.xml, report.md. Re-render with <code>chaos report &lt;dir&gt;</code>.</p>',

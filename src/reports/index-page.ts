@@ -27,7 +27,6 @@ export function keyFigures(r: RunResult): [string, number][] {
 }
 
 function spark(e: IndexEntry): string {
-  const t0 = Date.parse(e.result.startedAt) / 1000;
   const plot = SPARK_PREFERENCE.map((p) => e.obs.plots.find((x) => x.title.startsWith(p) && x.series.some((s) => s.points.length))).find(Boolean)
     ?? e.result.audit?.plots?.find((p) => p.series.some((s) => s.points.length));
   if (!plot) return '<span class="muted">–</span>';

@@ -28,7 +28,9 @@ function suite(r: RunResult) {
     const failure = p.ok ? '' : `\n      <failure message="${x(`expected ${p.expected}, observed ${observed}${cross}`)}" type="${p.observed === null ? 'query-error' : 'deviated'}">${x(p.detail ?? '')}</failure>\n    `;
     return `    <testcase classname="${x(cls)}" name="${x(p.name)}" time="0">${failure}</testcase>`;
   });
-  const aborted = r.outcome === 'aborted' || r.outcome === 'interrupted' || !!r.error;
+  for (const rb of (r.rollbacks ?? []).filter((x) => x.status === 'failed'))
+    cases.push(`    <testcase classname="${x(cls)}" name="${x(`rollback: ${rb.name}`)}" time="${(rb.durationMs / 1000).toFixed(3)}">\n      <error message="${x(`${rb.error}; left: ${rb.leftover}; remove with ${rb.fix}`)}" type="rollback-failed"/>\n    </testcase>`);
+  const aborted = r.outcome === 'aborted' || r.outcome === 'interrupted' || r.outcome === 'failed' || !!r.error;
   if (aborted) cases.push(`    <testcase classname="${x(cls)}" name="run" time="${r.durationSec.toFixed(3)}">\n      <error message="${x(`${r.outcome}: ${r.error ?? 'no reason recorded'}`)}" type="${x(r.outcome)}"/>\n    </testcase>`);
   const failures = r.probes.filter((p) => !p.ok).length;
   const props = { runId: r.runId, seed: r.seed, expected: r.expected, outcome: r.outcome, topic: r.topic };

@@ -2,14 +2,14 @@ import type { TimelineEntry } from '../experiments/engine';
 import type { Marker } from './svg-plot';
 
 /**
- * Which timeline notes are worth a vertical line on the plots. The engine's notes are prose (src/experiments/
- * faults.ts, watcher.ts); these patterns follow their wording: faults applied, deaths, rollbacks, phases.
+ * Which timeline notes are worth a vertical line on the plots. Faults and rollbacks carry their `kind` (the
+ * engine records them); other notes are prose (watcher.ts, workloads), matched by their wording.
  */
 const KINDS: [Marker['kind'], RegExp][] = [
   ['crash', /\bdied\b|^kill -9\b/],
   ['heal', /^rollback\b|\bremoved after\b|^brokers restarted|^resume\b/],
   ['fault', /^armed\b|^toxic\b|^(kill|pause|restart) (kafka|broker)|^stopped\b|^(start|restart)ed\b|^replay\b|^fault\b/],
-  ['phase', /^workload done\b|^scenario\b|^quiescen/],
+  ['phase', /^workload\b|^scenario\b|^quiescen/],
 ];
 
 export function markerKind(what: string): Marker['kind'] | undefined {
@@ -20,7 +20,7 @@ export function markerKind(what: string): Marker['kind'] | undefined {
 export function timelineMarkers(timeline: TimelineEntry[], offsetSec = 0): Marker[] {
   const out: Marker[] = [];
   timeline.forEach((t, i) => {
-    const kind = markerKind(t.what);
+    const kind = t.kind ?? markerKind(t.what);
     if (kind) out.push({ xSec: t.tMs / 1000 - offsetSec, n: i + 1, kind, label: t.what });
   });
   return out;

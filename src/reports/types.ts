@@ -1,4 +1,4 @@
-import type { Plot } from '../experiments/scenarios/types';
+import type { Plot } from '../experiments/workloads/types';
 
 export type { Plot };
 

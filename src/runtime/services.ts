@@ -180,7 +180,9 @@ export async function serviceStatus(c: LabConfig): Promise<ServiceStatus[]> {
   for (const proc of procs) {
     const rec = sup.read(proc);
     const running = sup.isAlive(proc);
-    const def = SERVICES[baseName(proc)!];
+    const base = baseName(proc);
+    if (!base) continue; // procs holds only lab service names (filtered above)
+    const def = SERVICES[base];
     const port = readLaunch(c, proc)?.port ?? c.ports[def.portKey];
     let healthy = false;
     let modes = '';

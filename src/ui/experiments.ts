@@ -6,7 +6,16 @@ export interface ExperimentRow {
   id: string;
   title: string;
   expected: string;
-  last: null | { runId: string; outcome: string; seed: number; startedAt: string; durationSec: number; headline: string; report: string | null; error?: string };
+  last: null | {
+    runId: string;
+    outcome: string;
+    seed: number;
+    startedAt: string;
+    durationSec: number;
+    headline: string;
+    report: string | null;
+    error?: string;
+  };
   invalid?: string;
 }
 
@@ -38,8 +47,12 @@ function journals(dir: string, depth = 2): string[] {
 /** The figures a reader looks for first, from the audit: loss and duplicates. */
 function headline(j: Journal): string {
   const f = j.audit?.figures ?? {};
-  const keys = ['lostBeforeTopic', 'notApplied', 'duplicateEffects', 'staleReads'].filter((k) => typeof f[k] === 'number');
-  const probes = j.probes?.length ? [`probes ${j.probes.filter((p) => p.ok).length}/${j.probes.length} held`] : [];
+  const keys = ['lostBeforeTopic', 'notApplied', 'duplicateEffects', 'staleReads'].filter(
+    (k) => typeof f[k] === 'number',
+  );
+  const probes = j.probes?.length
+    ? [`probes ${j.probes.filter((p) => p.ok).length}/${j.probes.length} held`]
+    : [];
   return [...keys.map((k) => `${k} ${f[k]}`), ...probes].join(', ');
 }
 
@@ -47,7 +60,11 @@ function headline(j: Journal): string {
  * Every experiment in experiments/ with its latest run found under `reportsDir`, linked to report.html when the
  * run has one, else report.md. `urlFor` maps a file under reportsDir to the URL the UI serves it at.
  */
-export function experimentRows(root: string, reportsDir: string, urlFor: (file: string) => string): ExperimentRow[] {
+export function experimentRows(
+  root: string,
+  reportsDir: string,
+  urlFor: (file: string) => string,
+): ExperimentRow[] {
   const latest = new Map<string, { j: Journal; dir: string }>();
   for (const file of journals(reportsDir)) {
     try {
@@ -70,10 +87,26 @@ export function experimentRows(root: string, reportsDir: string, urlFor: (file: 
       invalid = (err as Error).message.split('\n')[0];
     }
     const l = latest.get(id);
-    const report = l ? ['report.html', 'report.md'].map((f) => path.join(l.dir, f)).find((f) => fs.existsSync(f)) : undefined;
+    const report = l
+      ? ['report.html', 'report.md'].map((f) => path.join(l.dir, f)).find((f) => fs.existsSync(f))
+      : undefined;
     return {
-      id, title, expected, ...(invalid ? { invalid } : {}),
-      last: l ? { runId: l.j.runId, outcome: l.j.outcome, seed: l.j.seed, startedAt: l.j.startedAt, durationSec: l.j.durationSec, headline: headline(l.j), report: report ? urlFor(report) : null, ...(l.j.error ? { error: l.j.error } : {}) } : null,
+      id,
+      title,
+      expected,
+      ...(invalid ? { invalid } : {}),
+      last: l
+        ? {
+            runId: l.j.runId,
+            outcome: l.j.outcome,
+            seed: l.j.seed,
+            startedAt: l.j.startedAt,
+            durationSec: l.j.durationSec,
+            headline: headline(l.j),
+            report: report ? urlFor(report) : null,
+            ...(l.j.error ? { error: l.j.error } : {}),
+          }
+        : null,
     };
   });
 }

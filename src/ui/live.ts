@@ -29,33 +29,70 @@ export interface TopicRow {
  * READ_COMMITTED ListOffsets, HW from a READ_UNCOMMITTED one, each replica's LEO from JMX. Group lag is counted
  * against the LSO, as a read_committed consumer sees the end of the log.
  */
-export async function topicRows(c: LabConfig, kafka: Kafka, admin: Admin, opts: { filter?: RegExp; max?: number } = {}): Promise<TopicRow[]> {
-  const all = (await admin.listTopics()).filter((t) => !t.startsWith('__') && !t.startsWith('_') && (!opts.filter || opts.filter.test(t))).sort();
+export async function topicRows(
+  c: LabConfig,
+  kafka: Kafka,
+  admin: Admin,
+  opts: { filter?: RegExp; max?: number } = {},
+): Promise<TopicRow[]> {
+  const all = (await admin.listTopics())
+    .filter(
+      (t) => !t.startsWith('__') && !t.startsWith('_') && (!opts.filter || opts.filter.test(t)),
+    )
+    .sort();
   const topics = all.slice(0, opts.max ?? 25);
   if (!topics.length) return [];
   const md = await admin.fetchTopicMetadata({ topics });
-  const leo = await prometheusClient(c).query('kafka_log_log_logendoffset').catch(() => []);
-  const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => !g.startsWith('lab-ui'));
-  const committedByGroup = new Map<string, { topic: string; partitions: { partition: number; offset: string }[] }[]>();
-  for (const g of groups) committedByGroup.set(g, await admin.fetchOffsets({ groupId: g }).catch(() => []));
+  const leo = await prometheusClient(c)
+    .query('kafka_log_log_logendoffset')
+    .catch(() => []);
+  const groups = (await admin.listGroups()).groups
+    .map((g) => g.groupId)
+    .filter((g) => !g.startsWith('lab-ui'));
+  const committedByGroup = new Map<
+    string,
+    { topic: string; partitions: { partition: number; offset: string }[] }[]
+  >();
+  for (const g of groups)
+    committedByGroup.set(g, await admin.fetchOffsets({ groupId: g }).catch(() => []));
   const out: TopicRow[] = [];
   for (const t of md.topics) {
     const lso = await admin.fetchTopicOffsets(t.name); // READ_COMMITTED: high = LSO, low = log start
-    const hw = await latestOffsets(kafka, t.name, t.partitions.map((p) => p.partitionId), READ_UNCOMMITTED);
+    const hw = await latestOffsets(
+      kafka,
+      t.name,
+      t.partitions.map((p) => p.partitionId),
+      READ_UNCOMMITTED,
+    );
     const partitions = t.partitions
       .map((p) => {
         const o = lso.find((x) => x.partition === p.partitionId);
         const replicaLeo: Record<string, number> = {};
-        for (const s of leo) if (s.metric.topic === t.name && s.metric.partition === String(p.partitionId)) replicaLeo[`b${s.metric.broker}`] = s.value;
-        return { partition: p.partitionId, leader: p.leader, isr: p.isr, logStart: o?.low ?? '0', lso: o?.high ?? '0', hw: String(hw.get(p.partitionId) ?? 0n), leo: replicaLeo };
+        for (const s of leo)
+          if (s.metric.topic === t.name && s.metric.partition === String(p.partitionId))
+            replicaLeo[`b${s.metric.broker}`] = s.value;
+        return {
+          partition: p.partitionId,
+          leader: p.leader,
+          isr: p.isr,
+          logStart: o?.low ?? '0',
+          lso: o?.high ?? '0',
+          hw: String(hw.get(p.partitionId) ?? 0n),
+          leo: replicaLeo,
+        };
       })
       .sort((a, b) => a.partition - b.partition);
     const topicGroups = [];
     for (const [g, offs] of committedByGroup) {
       const mine = offs.find((o) => o.topic === t.name);
       if (!mine || mine.partitions.every((p) => Number(p.offset) < 0)) continue;
-      const committed = Object.fromEntries(mine.partitions.map((p) => [p.partition, Number(p.offset)]));
-      const lag = partitions.reduce((a, p) => a + Math.max(0, Number(p.lso) - Math.max(0, committed[p.partition] ?? 0)), 0);
+      const committed = Object.fromEntries(
+        mine.partitions.map((p) => [p.partition, Number(p.offset)]),
+      );
+      const lag = partitions.reduce(
+        (a, p) => a + Math.max(0, Number(p.lso) - Math.max(0, committed[p.partition] ?? 0)),
+        0,
+      );
       topicGroups.push({ group: g, committed, lag });
     }
     out.push({ topic: t.name, partitions, groups: topicGroups });
@@ -64,7 +101,13 @@ export async function topicRows(c: LabConfig, kafka: Kafka, admin: Admin, opts: 
 }
 
 export interface ChaosState {
-  proxies: { name: string; listen: string; upstream: string; enabled: boolean; toxics: { name: string; type: string; stream: string; toxicity: number; attributes: unknown }[] }[];
+  proxies: {
+    name: string;
+    listen: string;
+    upstream: string;
+    enabled: boolean;
+    toxics: { name: string; type: string; stream: string; toxicity: number; attributes: unknown }[];
+  }[];
   toxiproxyReachable: boolean;
   failpoints: { service: string; name: string; action: string; after: number; fired: number }[];
   paused: string[];
@@ -86,21 +129,49 @@ export async function chaosState(c: LabConfig, services: ServiceStatus[]): Promi
   try {
     // Toxiproxy's GET /proxies carries each proxy's toxics (the client's Proxy objects do not keep them).
     await new Toxiproxy(toxiproxyUrl(c)).getAll(); // reachable?
-    const all = (await (await fetch(`${toxiproxyUrl(c)}/proxies`, { signal: AbortSignal.timeout(2000) })).json()) as Record<string, ProxyJson>;
-    proxies = Object.values(all).map((p) => ({ name: p.name, listen: p.listen, upstream: p.upstream, enabled: p.enabled, toxics: (p.toxics ?? []).map((t) => ({ name: t.name, type: String(t.type), stream: String(t.stream), toxicity: t.toxicity, attributes: t.attributes })) }));
+    const all = (await (
+      await fetch(`${toxiproxyUrl(c)}/proxies`, { signal: AbortSignal.timeout(2000) })
+    ).json()) as Record<string, ProxyJson>;
+    proxies = Object.values(all).map((p) => ({
+      name: p.name,
+      listen: p.listen,
+      upstream: p.upstream,
+      enabled: p.enabled,
+      toxics: (p.toxics ?? []).map((t) => ({
+        name: t.name,
+        type: String(t.type),
+        stream: String(t.stream),
+        toxicity: t.toxicity,
+        attributes: t.attributes,
+      })),
+    }));
     proxies.sort((a, b) => a.name.localeCompare(b.name));
   } catch {
     toxiproxyReachable = false;
   }
   const failpoints: ChaosState['failpoints'] = [];
   for (const s of services.filter((x) => x.running && x.port)) {
-    const res = await fetch(`http://${c.host}:${s.port}/failpoints`, { signal: AbortSignal.timeout(1500) }).catch(() => undefined);
+    const res = await fetch(`http://${c.host}:${s.port}/failpoints`, {
+      signal: AbortSignal.timeout(1500),
+    }).catch(() => undefined);
     if (!res?.ok) continue;
-    const body = (await res.json()) as { armed: { name: string; action: string; after: number; fired: number }[] };
-    for (const a of body.armed) failpoints.push({ service: s.service, name: a.name, action: a.action, after: a.after, fired: a.fired });
+    const body = (await res.json()) as {
+      armed: { name: string; action: string; after: number; fired: number }[];
+    };
+    for (const a of body.armed)
+      failpoints.push({
+        service: s.service,
+        name: a.name,
+        action: a.action,
+        after: a.after,
+        fired: a.fired,
+      });
   }
   const sup = supervisorFor(c);
-  const paused = [...infraComponents(c).map((x) => x.name), ...services.map((s) => s.service)].filter((n) => {
+  const paused = [
+    ...infraComponents(c).map((x) => x.name),
+    ...services.map((s) => s.service),
+  ].filter((n) => {
     const rec = sup.read(n);
     return rec && sup.isAlive(n) && isStopped(rec.pid);
   });

@@ -5,8 +5,14 @@ import { serveUi } from './server';
 
 async function main() {
   const c = loadConfig();
-  const reportsDir = process.env.LAB_UI_REPORTS ? path.resolve(process.env.LAB_UI_REPORTS) : path.join(c.root, 'reports');
-  const ui = await serveUi(c, { port: c.ports.labUi, reportsDir, topicFilter: process.env.LAB_UI_TOPICS ? new RegExp(process.env.LAB_UI_TOPICS) : undefined });
+  const reportsDir = process.env.LAB_UI_REPORTS
+    ? path.resolve(process.env.LAB_UI_REPORTS)
+    : path.join(c.root, 'reports');
+  const ui = await serveUi(c, {
+    port: c.ports.labUi,
+    reportsDir,
+    topicFilter: process.env.LAB_UI_TOPICS ? new RegExp(process.env.LAB_UI_TOPICS) : undefined,
+  });
   process.stdout.write(`lab UI on ${ui.url} (reports from ${reportsDir})\n`);
   const stop = () => void ui.close().finally(() => process.exit(0));
   process.once('SIGTERM', stop);

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import express from 'express';
 import type { Admin } from 'kafkajs';
 import type { LabConfig } from '../lib/config';
+import { httpGuard } from '../lib/http-guard';
 import { labKafka } from '../lib/kafka';
 import { infraComponents, supervisorFor } from '../runtime/stack';
 import { experimentRows } from './experiments';
@@ -34,8 +35,15 @@ function cached<T>(ttlMs: number, fn: () => Promise<T>): () => Promise<T> {
  * modules the CLI uses: experiments and their last verdicts, topics' offsets and group lag, active faults,
  * services and their modes. Reports are served from the reports directory.
  */
-export function uiApp(c: LabConfig, o: UiOptions): { app: express.Express; close: () => Promise<void> } {
+export function uiApp(
+  c: LabConfig,
+  o: UiOptions,
+): { app: express.Express; close: () => Promise<void> } {
   const app = express();
+  // Before every route: another site's page cannot read the lab's internals or post to it (403), nor send non-JSON bodies (415).
+  app.use(
+    httpGuard((res, r) => void res.status(r.status).json({ error: r.reason, status: r.status })),
+  );
   const kafka = labKafka(c, 'lab-ui');
   let admin: Admin | undefined;
   const connected = async () => {
@@ -62,25 +70,49 @@ export function uiApp(c: LabConfig, o: UiOptions): { app: express.Express; close
     return { services, infra, chaos: await chaosState(c, services) };
   });
 
-  const json = (fn: () => Promise<unknown>) => async (_req: express.Request, res: express.Response) => {
-    try {
-      res.json({ at: new Date().toISOString(), ...((await fn()) as object) });
-    } catch (e) {
-      res.status(503).json({ error: (e as Error).message, status: 503 });
-    }
-  };
+  const json =
+    (fn: () => Promise<unknown>) => async (_req: express.Request, res: express.Response) => {
+      try {
+        res.json({ at: new Date().toISOString(), ...((await fn()) as object) });
+      } catch (e) {
+        res.status(503).json({ error: (e as Error).message, status: 503 });
+      }
+    };
   app.get('/api/health', (_req, res) => void res.json({ status: 'ok', pid: process.pid }));
-  app.get('/api/experiments', json(async () => ({ reportsDir: o.reportsDir, experiments: experimentRows(c.root, o.reportsDir, (f) => `/reports/${path.relative(o.reportsDir, f).split(path.sep).join('/')}`) })));
-  app.get('/api/topics', json(async () => ({ topics: await topics() })));
+  app.get(
+    '/api/experiments',
+    json(async () => ({
+      reportsDir: o.reportsDir,
+      experiments: experimentRows(
+        c.root,
+        o.reportsDir,
+        (f) => `/reports/${path.relative(o.reportsDir, f).split(path.sep).join('/')}`,
+      ),
+    })),
+  );
+  app.get(
+    '/api/topics',
+    json(async () => ({ topics: await topics() })),
+  );
   app.get('/api/live', json(live));
   // Markdown reports read best as text; report.html as a page.
-  app.use('/reports', express.static(o.reportsDir, { index: false, setHeaders: (res, p) => p.endsWith('.md') && res.setHeader('content-type', 'text/plain; charset=utf-8') }));
+  app.use(
+    '/reports',
+    express.static(o.reportsDir, {
+      index: false,
+      setHeaders: (res, p) =>
+        p.endsWith('.md') && res.setHeader('content-type', 'text/plain; charset=utf-8'),
+    }),
+  );
   app.use(express.static(path.join(c.root, 'ui', 'public')));
   return { app, close: async () => void (await admin?.disconnect().catch(() => {})) };
 }
 
 /** Listens on 127.0.0.1 only: the UI can arm nothing, but it shows the lab's internals. */
-export async function serveUi(c: LabConfig, o: UiOptions): Promise<{ server: http.Server; url: string; close: () => Promise<void> }> {
+export async function serveUi(
+  c: LabConfig,
+  o: UiOptions,
+): Promise<{ server: http.Server; url: string; close: () => Promise<void> }> {
   const { app, close } = uiApp(c, o);
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {

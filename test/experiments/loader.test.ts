@@ -3,9 +3,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { findRoot } from '../../src/lib/config';
-import { z } from 'zod';
-import { SCENARIOS } from '../../src/experiments/scenarios';
-import { findExperiment, InvalidExperimentError, listExperimentFiles, loadExperimentFile, UnknownExperimentError } from '../../src/experiments/loader';
+import {
+  findExperiment,
+  InvalidExperimentError,
+  listExperimentFiles,
+  loadExperimentFile,
+  UnknownExperimentError,
+} from '../../src/experiments/loader';
 
 const VALID = `id: E-900
 title: A valid test experiment
@@ -16,6 +20,7 @@ configuration:
 services:
   command-service: { modes: { COMMAND_MODE: direct } }
 workload:
+  kind: commands
   commands: \${commands}
   products: 5
 method:
@@ -50,20 +55,32 @@ describe('experiment loader', () => {
   it('loads every experiment shipped in experiments/', () => {
     const root = findRoot();
     const files = listExperimentFiles(root);
-    expect(files.map((f) => f.id)).to.include.members(['E-001', 'E-002', 'E-003', 'E-004', 'E-005']);
+    expect(files.map((f) => f.id)).to.include.members([
+      'E-001',
+      'E-002',
+      'E-003',
+      'E-004',
+      'E-005',
+    ]);
     for (const f of files) expect(() => loadExperimentFile(f.file, {}), f.file).to.not.throw();
   });
 
   it('substitutes configuration values, overridable from the environment', () => {
     const file = write(VALID);
-    expect(loadExperimentFile(file, {}).experiment.workload?.commands).to.equal(20);
-    expect(loadExperimentFile(file, { LAB_T_COMMANDS: '7' }).experiment.workload?.commands).to.equal(7);
-    expect(() => loadExperimentFile(file, { LAB_T_COMMANDS: 'many' })).to.throw(/LAB_T_COMMANDS=many is not a number/);
+    expect(loadExperimentFile(file, {}).experiment.workload.commands).to.equal(20);
+    expect(loadExperimentFile(file, { LAB_T_COMMANDS: '7' }).experiment.workload.commands).to.equal(
+      7,
+    );
+    expect(() => loadExperimentFile(file, { LAB_T_COMMANDS: 'many' })).to.throw(
+      /LAB_T_COMMANDS=many is not a number/,
+    );
   });
 
   it('rejects an unknown fault type, naming the line and the valid types', () => {
     const p = problemsOf(VALID.replace('type: failpoint', 'type: meteor'));
-    expect(p.join('\n')).to.match(/line 15: method\.0\.fault\.type.*(unknown type|expected one of).*failpoint/);
+    expect(p.join('\n')).to.match(
+      /line 16: method\.0\.fault\.type.*(unknown type|expected one of).*failpoint/,
+    );
   });
 
   it('rejects a missing steady-state hypothesis', () => {
@@ -72,44 +89,182 @@ describe('experiment loader', () => {
   });
 
   it('reports every problem at once, each with its line', () => {
-    const p = problemsOf(VALID.replace('expected: reproduced', 'expected: maybe').replace('products: 5', 'products: -1').replace('failpoint: command.after-commit-before-produce', 'failpoint: nope'));
+    const p = problemsOf(
+      VALID.replace('expected: reproduced', 'expected: maybe')
+        .replace('products: 5', 'products: -1')
+        .replace('failpoint: command.after-commit-before-produce', 'failpoint: nope'),
+    );
     expect(p).to.have.length(3);
-    expect(p.join('\n')).to.match(/line 4: expected/).and.match(/line 11: workload\.products/).and.match(/failpoint.*"nope" is not valid/);
+    expect(p.join('\n'))
+      .to.match(/line 4: expected/)
+      .and.match(/line 12: workload\.products/)
+      .and.match(/failpoint.*"nope" is not valid/);
   });
 
   it('rejects a failpoint on a service the experiment does not run', () => {
-    const p = problemsOf(VALID.replace('service: command-service, failpoint', 'service: consumer-service, failpoint').replace('failpoint: command.after-commit-before-produce', 'failpoint: consumer.after-commit-before-process'));
+    const p = problemsOf(
+      VALID.replace(
+        'service: command-service, failpoint',
+        'service: consumer-service, failpoint',
+      ).replace(
+        'failpoint: command.after-commit-before-produce',
+        'failpoint: consumer.after-commit-before-process',
+      ),
+    );
     expect(p.join('\n')).to.match(/consumer-service is not among this experiment's services/);
   });
 
   it('rejects broken YAML with its line', () => {
-    expect(problemsOf(VALID.replace('title: A valid', 'title: [unclosed')).join('\n')).to.match(/line \d+: YAML/);
+    expect(problemsOf(VALID.replace('title: A valid', 'title: [unclosed')).join('\n')).to.match(
+      /line \d+: YAML/,
+    );
   });
 
   it('rejects an unknown experiment id with the known ones', () => {
-    expect(() => findExperiment(findRoot(), 'E-777')).to.throw(UnknownExperimentError, /known: E-001, E-002/);
+    expect(() => findExperiment(findRoot(), 'E-777')).to.throw(
+      UnknownExperimentError,
+      /known: E-001, E-002/,
+    );
   });
-  describe('scenario experiments', () => {
-    const SCENARIO = VALID.replace(/services:[\s\S]*?method:/, 'scenario:\n  kind: test-echo\n  messages: 5\nmethod: []\nx-method:').replace(/x-method:[\s\S]*?steady/, 'steady').replace('figure: lostBeforeTopic', 'figure: echoed').replace('{ gt: 0 }', '{ eq: audit.sent }');
-    before(() => {
-      SCENARIOS['test-echo'] = { kind: 'test-echo', summary: 'echo', figures: ['sent', 'echoed'], params: z.object({ messages: z.number().int().min(1) }).strict(), run: async () => ({ figures: { sent: 1, echoed: 1 } }) };
-    });
-    after(() => delete SCENARIOS['test-echo']);
+  describe('workload kinds', () => {
+    const TRANSACTIONS = VALID.replace(
+      /services:[\s\S]*?steady/,
+      'workload:\n  kind: transactions\n  committedTransactions: 2\nsteady',
+    )
+      .replace('expected: reproduced', 'expected: controlled')
+      .replace(
+        'figure: lostBeforeTopic, tolerance: { gt: 0 }',
+        'figure: appliedReadCommitted, tolerance: { eq: audit.committedEvents }',
+      )
+      .replace(
+        'probes:\n',
+        'probes:\n    - { name: open, type: audit, figure: hwMinusLsoWhileOpen, tolerance: { gt: 0 } }\n',
+      );
 
-    it('accepts a scenario block instead of workload, with the scenario figures in probes', () => {
-      const e = loadExperimentFile(write(SCENARIO), {}).experiment;
-      expect(e.scenario).to.deep.include({ kind: 'test-echo', messages: 5 });
-      expect(e.workload).to.equal(undefined);
+    it('accepts another kind, with that kind\u2019s figures in probes', () => {
+      const e = loadExperimentFile(write(TRANSACTIONS), {}).experiment;
+      expect(e.workload).to.deep.include({ kind: 'transactions', committedTransactions: 2 });
     });
 
-    it('rejects an unknown kind, bad scenario parameters and figures the scenario does not produce', () => {
-      expect(problemsOf(SCENARIO.replace('kind: test-echo', 'kind: nope')).join('\n')).to.match(/"nope" is not a known scenario/);
-      expect(problemsOf(SCENARIO.replace('messages: 5', 'messages: 0')).join('\n')).to.match(/scenario\.messages/);
-      expect(problemsOf(SCENARIO.replace('figure: echoed', 'figure: committed')).join('\n')).to.match(/figure committed is not a known audit figure \(sent, echoed\)/);
+    it('rejects an unknown kind with the registered ones, bad parameters with their line, and figures the kind does not produce', () => {
+      expect(
+        problemsOf(TRANSACTIONS.replace('kind: transactions', 'kind: nope')).join('\n'),
+      ).to.match(
+        /workload\.kind: unknown workload kind; expected one of commands, transactions, cache-stampede, durability-matrix/,
+      );
+      expect(
+        problemsOf(
+          TRANSACTIONS.replace('committedTransactions: 2', 'committedTransactions: 0'),
+        ).join('\n'),
+      ).to.match(/line \d+: workload\.committedTransactions/);
+      expect(
+        problemsOf(
+          TRANSACTIONS.replace('committedTransactions: 2', 'committedTransaction: 2'),
+        ).join('\n'),
+      ).to.match(/unknown field\(s\) committedTransaction/);
+      expect(
+        problemsOf(TRANSACTIONS.replace('figure: appliedReadCommitted', 'figure: committed')).join(
+          '\n',
+        ),
+      ).to.match(/figure committed is not a known audit figure of workload transactions/);
     });
 
-    it('rejects a file with neither workload nor scenario', () => {
-      expect(problemsOf(VALID.replace(/workload:\n.*\n.*\n/, '')).join('\n')).to.match(/workload: is required/);
+    it('rejects a file without a workload', () => {
+      expect(problemsOf(VALID.replace(/workload:\n.*\n.*\n.*\n/, '')).join('\n')).to.match(
+        /workload: is required/,
+      );
+    });
+
+    it('rejects a step at a moment the kind does not have, and command-stream timing on another kind', () => {
+      const withStep = (at: string) =>
+        TRANSACTIONS.replace(
+          'steady',
+          `method:\n  - { name: slow, at: ${at}, fault: { type: replay } }\nsteady`,
+        );
+      expect(problemsOf(withStep('{ moment: storm }')).join('\n')).to.match(
+        /at\.moment "storm" is not a moment of workload transactions/,
+      );
+      expect(problemsOf(withStep('{ afterCommands: 3 }')).join('\n')).to.match(
+        /afterCommands \/ afterMs belong to the commands workload/,
+      );
+    });
+
+    it('rejects a query label the kind does not export', async () => {
+      const { unknownPlaceholders } = await import('../../src/experiments/verdict');
+      expect(
+        unknownPlaceholders('sum(x{run="$RUN",key=~"$NONE_KEYS"}[$WINDOW])', {
+          NONE_KEYS: '1[0-9]{5}',
+        }),
+      ).to.deep.equal([]);
+      expect(
+        unknownPlaceholders('sum(x{key=~"$NONE_KEY"})', { NONE_KEYS: '1[0-9]{5}' }),
+      ).to.deep.equal(['NONE_KEY']);
+    });
+  });
+
+  describe('evidence', () => {
+    it('requires a reproduced experiment to have a probe that the anomaly happened', () => {
+      expect(problemsOf(VALID.replace('{ gt: 0 }', '{ eq: 0 }')).join('\n')).to.match(
+        /a reproduced experiment needs a probe that the anomaly happened/,
+      );
+    });
+
+    it('requires a controlled experiment to have a probe that its fault struck', () => {
+      const controlled = VALID.replace('expected: reproduced', 'expected: controlled').replace(
+        '{ gt: 0 }',
+        '{ eq: 0 }',
+      );
+      expect(problemsOf(controlled).join('\n')).to.match(
+        /a controlled experiment needs a probe that its fault really struck/,
+      );
+      expect(() =>
+        loadExperimentFile(write(controlled.replace('{ eq: 0 }', '{ eq: facts.crashes }')), {}),
+      ).not.to.throw();
+    });
+
+    it('refuses "or vector(0)" and asks for a declared absent value with its reason', () => {
+      const promql = VALID.replace(
+        'probes:\n',
+        'probes:\n    - { name: q, type: promql, query: "sum(lab_command_commits_total) or vector(0)", tolerance: { eq: 0 } }\n',
+      );
+      expect(problemsOf(promql).join('\n')).to.match(
+        /"or vector\(…\)" turns "no data" into a number; declare `absent/,
+      );
+      const short = promql
+        .replace(' or vector(0)', '')
+        .replace(
+          'tolerance: { eq: 0 } }',
+          'tolerance: { eq: 0 }, absent: { value: 0, reason: "x" } }',
+        );
+      expect(problemsOf(short).join('\n')).to.match(/say why an absent series means this value/);
+    });
+  });
+
+  describe('service env', () => {
+    it('refuses a variable that is not the service\u2019s own setting, naming the allowed ones', () => {
+      const p = problemsOf(
+        VALID.replace(
+          '{ modes: { COMMAND_MODE: direct } }',
+          '{ modes: { COMMAND_MODE: direct }, env: { NODE_OPTIONS: "--require /tmp/x.js" } }',
+        ),
+      );
+      expect(p.join('\n'))
+        .to.match(
+          /services\.command-service\.env\.NODE_OPTIONS is not a setting of command-service \(it changes how the process runs/,
+        )
+        .and.match(/allowed are /);
+    });
+
+    it('refuses LD_PRELOAD in a step\u2019s env too', () => {
+      const p = problemsOf(
+        VALID.replace(
+          'method:\n',
+          'method:\n  - { name: deploy, at: quiescence, fault: { type: service, action: restart, service: command-service, env: { LD_PRELOAD: /tmp/evil.so } } }\n',
+        ),
+      );
+      expect(p.join('\n')).to.match(
+        /method\.0\.fault\.env\.LD_PRELOAD is not a setting of any lab service/,
+      );
     });
   });
 });

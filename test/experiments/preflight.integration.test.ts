@@ -13,11 +13,11 @@ description: used by the preflight test only
 expected: controlled
 services:
   command-service: { modes: { COMMAND_MODE: outbox } }
-workload: { commands: 10, products: 2 }
+workload: { kind: commands, commands: 10, products: 2 }
 method:
   - name: a toxic that must never be added
     at: start
-    fault: { type: toxic, proxy: mysql, toxic: { type: latency, attributes: { latency: 500 } } }
+    fault: { type: latency, proxy: mysql, latencyMs: 500 }
 steady-state-hypothesis:
   title: n/a
   probes:
@@ -36,16 +36,50 @@ describe('experiment preflight', function () {
     fs.mkdirSync(path.join(dir, 'E-902-bad'));
     const file = path.join(dir, 'E-902-bad', 'experiment.yaml');
     fs.writeFileSync(file, WITH_BAD_PROMQL);
-    const res = spawnSync(process.execPath, [path.join(c.root, 'bin/run.js'), 'exp', 'run', file], { cwd: c.root, encoding: 'utf8', timeout: 90_000 });
+    const res = spawnSync(process.execPath, [path.join(c.root, 'bin/run.js'), 'exp', 'run', file], {
+      cwd: c.root,
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
     expect(res.status).to.equal(2);
-    expect(res.stderr).to.match(/not a valid experiment/).and.match(/probe "broken".*(parse error|unclosed)/i);
-    const toxics = await (await fetch(`http://${c.host}:${c.ports.toxiproxy}/proxies/mysql/toxics`)).json();
+    expect(res.stderr)
+      .to.match(/not a valid experiment/)
+      .and.match(/probe "broken".*(parse error|unclosed)/i);
+    const toxics = await (
+      await fetch(`http://${c.host}:${c.ports.toxiproxy}/proxies/mysql/toxics`)
+    ).json();
     expect(toxics).to.deep.equal([]);
-    expect((await serviceStatus(c)).filter((s) => s.running && s.service === 'command-service')).to.deep.equal([]);
+    expect(
+      (await serviceStatus(c)).filter((s) => s.running && s.service === 'command-service'),
+    ).to.deep.equal([]);
+  });
+
+  it('rejects a metric name neither Prometheus nor METRICS.md knows, before anything runs', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-pre-'));
+    fs.mkdirSync(path.join(dir, 'E-902-bad'));
+    const file = path.join(dir, 'E-902-bad', 'experiment.yaml');
+    const typo = 'sum(max_over_time(lab_command_comits_total{run="$RUN"}[$WINDOW]))';
+    fs.writeFileSync(
+      file,
+      WITH_BAD_PROMQL.replace("'sum(rate(lab_command_requests_total[5m]'", `'${typo}'`),
+    );
+    const res = spawnSync(process.execPath, [path.join(c.root, 'bin/run.js'), 'exp', 'run', file], {
+      cwd: c.root,
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
+    expect(res.status).to.equal(2);
+    expect(res.stderr).to.match(
+      /probe "broken": no metric named lab_command_comits_total in Prometheus or METRICS\.md/,
+    );
   });
 
   it('rejects an unknown experiment id with the list of known ones (exit 2)', () => {
-    const res = spawnSync(process.execPath, [path.join(c.root, 'bin/run.js'), 'exp', 'run', 'E-777'], { cwd: c.root, encoding: 'utf8' });
+    const res = spawnSync(
+      process.execPath,
+      [path.join(c.root, 'bin/run.js'), 'exp', 'run', 'E-777'],
+      { cwd: c.root, encoding: 'utf8' },
+    );
     expect(res.status).to.equal(2);
     expect(res.stderr).to.match(/unknown experiment "E-777"; known: E-001/);
   });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { keyExpiries, keyRegex, modeIds } from '../../src/experiments/scenarios/stampede/mode-run';
-import { percentile, planReaders } from '../../src/experiments/scenarios/stampede/readers';
+import { keyExpiries, keyRegex, modeIds } from '../../src/experiments/workloads/stampede/mode-run';
+import { percentile, planReaders } from '../../src/experiments/workloads/stampede/readers';
 
 describe('cache-stampede scenario: the storm plan', () => {
   const o = { readers: 150, hotKeys: 3, instances: 2, arrivalJitterMs: 20 };
@@ -20,11 +20,21 @@ describe('cache-stampede scenario: the storm plan', () => {
   });
 
   it('counts a key-expiry only for keys some reader of the round asked for', () => {
-    expect(keyExpiries(42, { readers: 150, hotKeys: 3, rounds: 2, dbLatencyMs: 300, arrivalJitterMs: 20 })).to.equal(6);
-    expect(keyExpiries(42, { readers: 1, hotKeys: 3, rounds: 2, dbLatencyMs: 300, arrivalJitterMs: 20 })).to.equal(2);
+    expect(
+      keyExpiries(42, {
+        readers: 150,
+        hotKeys: 3,
+        rounds: 2,
+        dbLatencyMs: 300,
+        arrivalJitterMs: 20,
+      }),
+    ).to.equal(6);
+    expect(
+      keyExpiries(42, { readers: 1, hotKeys: 3, rounds: 2, dbLatencyMs: 300, arrivalJitterMs: 20 }),
+    ).to.equal(2);
   });
 
-  it("gives each mode product ids that only its own key regex matches", () => {
+  it('gives each mode product ids that only its own key regex matches', () => {
     for (const m of ['none', 'singleflight', 'soft-ttl'] as const) {
       for (const other of ['none', 'singleflight', 'soft-ttl'] as const) {
         const re = new RegExp(`^${keyRegex(other)}$`);
@@ -35,7 +45,12 @@ describe('cache-stampede scenario: the storm plan', () => {
 
   it('takes nearest-rank percentiles', () => {
     expect(percentile([5, 1, 4, 2, 3], 50)).to.equal(3);
-    expect(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 99)).to.equal(99);
+    expect(
+      percentile(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        99,
+      ),
+    ).to.equal(99);
     expect(percentile([], 99)).to.equal(0);
   });
 });

@@ -4,10 +4,35 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { dashboardFiles, dashboardsDir, interpolate, loadDashboard, panelQueries, provisionedDatasourceUid, provisioningDir, root } from './dashboards';
+import {
+  dashboardFiles,
+  dashboardsDir,
+  interpolate,
+  loadDashboard,
+  panelQueries,
+  provisionedDatasourceUid,
+  provisioningDir,
+  root,
+} from './dashboards';
 
-const PANEL_TYPES = new Set(['row', 'timeseries', 'stat', 'table', 'gauge', 'bargauge', 'text', 'state-timeline']);
-const BUILTIN_VARS = new Set(['__range', '__rate_interval', '__interval', '__range_s', '__interval_ms', '__all']);
+const PANEL_TYPES = new Set([
+  'row',
+  'timeseries',
+  'stat',
+  'table',
+  'gauge',
+  'bargauge',
+  'text',
+  'state-timeline',
+]);
+const BUILTIN_VARS = new Set([
+  '__range',
+  '__rate_interval',
+  '__interval',
+  '__range_s',
+  '__interval_ms',
+  '__all',
+]);
 const PROMTOOL = process.env.PROMTOOL ?? '/usr/bin/promtool';
 
 describe('grafana dashboards and provisioning', () => {
@@ -16,17 +41,36 @@ describe('grafana dashboards and provisioning', () => {
   it('provisions one Prometheus datasource with a uid, and a file provider for the dashboards', () => {
     expect(uid).to.be.a('string').and.not.be.empty;
     const dir = path.join(provisioningDir, 'dashboards');
-    const providers = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).flatMap((f) => parse(fs.readFileSync(path.join(dir, f), 'utf8')).providers ?? []);
+    const providers = fs
+      .readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .flatMap((f) => parse(fs.readFileSync(path.join(dir, f), 'utf8')).providers ?? []);
     expect(providers).to.have.length.greaterThan(0);
-    for (const p of providers) expect(p, p.name).to.deep.include({ type: 'file' }).and.to.have.nested.property('options.path');
+    for (const p of providers)
+      expect(p, p.name)
+        .to.deep.include({ type: 'file' })
+        .and.to.have.nested.property('options.path');
   });
 
   it('has the Kafka, outbox/consumers, cache/DB and experiments dashboards, as scripts/grafana-dashboards.mjs writes them', () => {
-    expect(dashboardFiles()).to.deep.equal(['lab-cache-db.json', 'lab-experiments.json', 'lab-kafka.json', 'lab-pipeline.json']);
+    expect(dashboardFiles()).to.deep.equal([
+      'lab-cache-db.json',
+      'lab-experiments.json',
+      'lab-kafka.json',
+      'lab-pipeline.json',
+    ]);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dashboards-'));
-    const r = spawnSync(process.execPath, [path.join(root, 'scripts/grafana-dashboards.mjs'), tmp], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(root, 'scripts/grafana-dashboards.mjs'), tmp],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     expect(r.status, r.stderr).to.equal(0);
-    for (const f of dashboardFiles()) expect(fs.readFileSync(path.join(tmp, f), 'utf8'), `${f} is stale: run node scripts/grafana-dashboards.mjs`).to.equal(fs.readFileSync(path.join(dashboardsDir, f), 'utf8'));
+    for (const f of dashboardFiles())
+      expect(
+        fs.readFileSync(path.join(tmp, f), 'utf8'),
+        `${f} is stale: run node scripts/grafana-dashboards.mjs`,
+      ).to.equal(fs.readFileSync(path.join(dashboardsDir, f), 'utf8'));
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -50,12 +94,17 @@ describe('grafana dashboards and provisioning', () => {
         for (const p of d.panels) {
           expect(PANEL_TYPES.has(p.type), `${p.title}: type ${p.type}`).to.equal(true);
           const g = p.gridPos;
-          for (const k of ['h', 'w', 'x', 'y'] as const) expect(Number.isInteger(g[k]) && g[k] >= 0, `${p.title}: gridPos.${k}`).to.equal(true);
+          for (const k of ['h', 'w', 'x', 'y'] as const)
+            expect(Number.isInteger(g[k]) && g[k] >= 0, `${p.title}: gridPos.${k}`).to.equal(true);
           expect(g.x + g.w, `${p.title}: x + w`).to.be.at.most(24);
-          for (let y = g.y; y < g.y + g.h; y++) for (let x = g.x; x < g.x + g.w; x++) {
-            expect(cells.has(`${x},${y}`), `${p.title} overlaps another panel at ${x},${y}`).to.equal(false);
-            cells.add(`${x},${y}`);
-          }
+          for (let y = g.y; y < g.y + g.h; y++)
+            for (let x = g.x; x < g.x + g.w; x++) {
+              expect(
+                cells.has(`${x},${y}`),
+                `${p.title} overlaps another panel at ${x},${y}`,
+              ).to.equal(false);
+              cells.add(`${x},${y}`);
+            }
         }
       });
 
@@ -63,34 +112,58 @@ describe('grafana dashboards and provisioning', () => {
         for (const p of d.panels.filter((x) => x.type !== 'row')) {
           expect(p.datasource?.uid, p.title).to.equal(uid);
           expect(p.targets, p.title).to.be.an('array').and.not.be.empty;
-          expect(new Set(p.targets!.map((t) => t.refId)).size, `${p.title}: refIds`).to.equal(p.targets!.length);
+          expect(new Set(p.targets!.map((t) => t.refId)).size, `${p.title}: refIds`).to.equal(
+            p.targets!.length,
+          );
           for (const t of p.targets!) {
             expect(t.datasource?.uid, `${p.title} ${t.refId}`).to.equal(uid);
             expect(t.expr, `${p.title} ${t.refId}`).to.be.a('string').and.not.be.empty;
           }
         }
-        for (const v of d.templating.list) if (v.type === 'query') expect(v.datasource?.uid, `variable ${v.name}`).to.equal(uid);
-        for (const a of d.annotations?.list ?? []) if (a.expr) expect(a.datasource?.uid).to.equal(uid);
+        for (const v of d.templating.list)
+          if (v.type === 'query') expect(v.datasource?.uid, `variable ${v.name}`).to.equal(uid);
+        for (const a of d.annotations?.list ?? [])
+          if (a.expr) expect(a.datasource?.uid).to.equal(uid);
       });
 
       it('defines every variable its queries use', () => {
-        for (const p of d.panels) for (const t of p.targets ?? []) {
-          for (const m of t.expr.matchAll(/\$\{?([A-Za-z_]\w*)(?::\w+)?\}?/g)) {
-            expect(vars.has(m[1]) || BUILTIN_VARS.has(m[1]), `${p.title}: $${m[1]} is not a variable of ${file}`).to.equal(true);
+        for (const p of d.panels)
+          for (const t of p.targets ?? []) {
+            for (const m of t.expr.matchAll(/\$\{?([A-Za-z_]\w*)(?::\w+)?\}?/g)) {
+              expect(
+                vars.has(m[1]) || BUILTIN_VARS.has(m[1]),
+                `${p.title}: $${m[1]} is not a variable of ${file}`,
+              ).to.equal(true);
+            }
           }
-        }
       });
     });
   }
 
   it('has PromQL that parses (promtool check rules, variables filled in as Grafana would)', function () {
     this.timeout(60_000);
-    const rules = panelQueries().map((q, i) => ({ record: `lab:dashboard_check_${i}`, expr: interpolate(q.expr, { runs: ['e-001-s42-abc123'], rangeSec: 900 }) }));
-    const ann = dashboardFiles().flatMap((f) => (loadDashboard(f).annotations?.list ?? []).filter((a) => a.expr).map((a, i) => ({ record: `lab:dashboard_ann_${f.replace(/\W/g, '_')}_${i}`, expr: a.expr! })));
+    const rules = panelQueries().map((q, i) => ({
+      record: `lab:dashboard_check_${i}`,
+      expr: interpolate(q.expr, { runs: ['e-001-s42-abc123'], rangeSec: 900 }),
+    }));
+    const ann = dashboardFiles().flatMap((f) =>
+      (loadDashboard(f).annotations?.list ?? [])
+        .filter((a) => a.expr)
+        .map((a, i) => ({
+          record: `lab:dashboard_ann_${f.replace(/\W/g, '_')}_${i}`,
+          expr: a.expr!,
+        })),
+    );
     const tmp = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dash-rules-')), 'rules.yml');
-    fs.writeFileSync(tmp, stringify({ groups: [{ name: 'dashboards', rules: [...rules, ...ann] }] }));
+    fs.writeFileSync(
+      tmp,
+      stringify({ groups: [{ name: 'dashboards', rules: [...rules, ...ann] }] }),
+    );
     const r = spawnSync(PROMTOOL, ['check', 'rules', tmp], { encoding: 'utf8', timeout: 60_000 });
-    if (r.error) throw new Error(`cannot run ${PROMTOOL} (${r.error.message}); apt-get install -y prometheus, or set PROMTOOL`);
+    if (r.error)
+      throw new Error(
+        `cannot run ${PROMTOOL} (${r.error.message}); apt-get install -y prometheus, or set PROMTOOL`,
+      );
     expect(r.status, `${r.stdout}${r.stderr}`).to.equal(0);
   });
 });

@@ -4,8 +4,19 @@ import { kafkaBootstrap, loadConfig, portEnvVar } from '../../src/lib/config';
 describe('lab config', () => {
   it('uses the seed ports by default', () => {
     const c = loadConfig({});
-    expect(c.ports).to.include({ mysql: 13306, redis: 16379, commandService: 18080, queryService: 18081, labUi: 18090, schemaRegistry: 18091 });
-    expect(kafkaBootstrap(c)).to.deep.equal(['127.0.0.1:19092', '127.0.0.1:19093', '127.0.0.1:19094']);
+    expect(c.ports).to.include({
+      mysql: 13306,
+      redis: 16379,
+      commandService: 18080,
+      queryService: 18081,
+      labUi: 18090,
+      schemaRegistry: 18091,
+    });
+    expect(kafkaBootstrap(c)).to.deep.equal([
+      '127.0.0.1:19092',
+      '127.0.0.1:19093',
+      '127.0.0.1:19094',
+    ]);
   });
 
   it('takes overrides from LAB_*_PORT variables', () => {

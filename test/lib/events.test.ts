@@ -1,9 +1,25 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { decodeProductEvent, dlqTopic, encodeProductEvent, EventDecodeError, messageEventId, type ProductEvent } from '../../src/lib/events';
+import {
+  decodeProductEvent,
+  dlqTopic,
+  encodeProductEvent,
+  EventDecodeError,
+  messageEventId,
+  type ProductEvent,
+} from '../../src/lib/events';
 
 describe('the product event contract', () => {
-  const e: ProductEvent = { eventId: randomUUID(), type: 'ProductUpdated', productId: 42, version: 3, name: 'kettle', price: 19.5, stock: 4, occurredAt: new Date().toISOString() };
+  const e: ProductEvent = {
+    eventId: randomUUID(),
+    type: 'ProductUpdated',
+    productId: 42,
+    version: 3,
+    name: 'kettle',
+    price: 19.5,
+    stock: 4,
+    occurredAt: new Date().toISOString(),
+  };
 
   it('keys by product id and carries the event id as a header', () => {
     const m = encodeProductEvent(e);
@@ -12,10 +28,15 @@ describe('the product event contract', () => {
     expect(decodeProductEvent(Buffer.from(String(m.value)))).to.deep.equal(e);
   });
 
-  it('names the DLQ <topic>.DLQ', () => expect(dlqTopic('lab.products')).to.equal('lab.products.DLQ'));
+  it('names the DLQ <topic>.DLQ', () =>
+    expect(dlqTopic('lab.products')).to.equal('lab.products.DLQ'));
 
   it('rejects broken values with a non-retriable error (they belong in the DLQ)', () => {
-    for (const bad of [null, Buffer.from('{nope'), Buffer.from(JSON.stringify({ ...e, type: 'ProductDeleted' }))]) {
+    for (const bad of [
+      null,
+      Buffer.from('{nope'),
+      Buffer.from(JSON.stringify({ ...e, type: 'ProductDeleted' })),
+    ]) {
       let err: unknown;
       try {
         decodeProductEvent(bad);
@@ -28,7 +49,11 @@ describe('the product event contract', () => {
   });
 
   it('finds the event id in the header even when the body is broken', () => {
-    expect(messageEventId({ headers: { 'event-id': Buffer.from('abc') }, value: Buffer.from('{') })).to.equal('abc');
-    expect(messageEventId({ headers: {}, value: Buffer.from(JSON.stringify(e)) })).to.equal(e.eventId);
+    expect(
+      messageEventId({ headers: { 'event-id': Buffer.from('abc') }, value: Buffer.from('{') }),
+    ).to.equal('abc');
+    expect(messageEventId({ headers: {}, value: Buffer.from(JSON.stringify(e)) })).to.equal(
+      e.eventId,
+    );
   });
 });

@@ -4,9 +4,27 @@ import { FailpointError, Failpoints } from '../../src/lib/failpoints';
 describe('failpoint specs (LAB_FAILPOINTS)', () => {
   it('parses name=action[:ms][@N][+] entries separated by ;', () => {
     const fp = new Failpoints();
-    fp.armFromSpec(' relay.after-publish-before-mark=crash@5 ; query.before-db-load=delay:200@1+;tx.before-commit=error ');
-    expect(fp.list().map(({ name, action, after, delayMs, sticky }) => ({ name, action, after, delayMs, sticky }))).to.deep.equal([
-      { name: 'relay.after-publish-before-mark', action: 'crash', after: 5, delayMs: 0, sticky: false },
+    fp.armFromSpec(
+      ' relay.after-publish-before-mark=crash@5 ; query.before-db-load=delay:200@1+;tx.before-commit=error ',
+    );
+    expect(
+      fp
+        .list()
+        .map(({ name, action, after, delayMs, sticky }) => ({
+          name,
+          action,
+          after,
+          delayMs,
+          sticky,
+        })),
+    ).to.deep.equal([
+      {
+        name: 'relay.after-publish-before-mark',
+        action: 'crash',
+        after: 5,
+        delayMs: 0,
+        sticky: false,
+      },
       { name: 'query.before-db-load', action: 'delay', after: 1, delayMs: 200, sticky: true },
       { name: 'tx.before-commit', action: 'error', after: 1, delayMs: 0, sticky: false },
     ]);
@@ -20,18 +38,28 @@ describe('failpoint specs (LAB_FAILPOINTS)', () => {
   });
 
   it('rejects a malformed entry with the expected syntax', () => {
-    expect(() => new Failpoints().armFromSpec('tx.before-commit=explode')).to.throw(/bad LAB_FAILPOINTS entry "tx.before-commit=explode": expected name=crash\|error\|delay/);
+    expect(() => new Failpoints().armFromSpec('tx.before-commit=explode')).to.throw(
+      /bad LAB_FAILPOINTS entry "tx.before-commit=explode": expected name=crash\|error\|delay/,
+    );
   });
 
   it('rejects an unknown failpoint name listing the valid ones', () => {
-    expect(() => new Failpoints().armFromSpec('relay.sometime=crash')).to.throw(/unknown failpoint "relay.sometime"; valid: .*relay.after-publish-before-mark/);
+    expect(() => new Failpoints().armFromSpec('relay.sometime=crash')).to.throw(
+      /unknown failpoint "relay.sometime"; valid: .*relay.after-publish-before-mark/,
+    );
   });
 
   it('fires on exactly the N-th pass, then disarms', async () => {
     const fp = new Failpoints();
     fp.armFromSpec('tx.before-commit=error@3');
     const outcomes: string[] = [];
-    for (let i = 0; i < 5; i++) outcomes.push(await fp.hit('tx.before-commit').then(() => 'pass', (e) => (e instanceof FailpointError ? 'fired' : 'other')));
+    for (let i = 0; i < 5; i++)
+      outcomes.push(
+        await fp.hit('tx.before-commit').then(
+          () => 'pass',
+          (e) => (e instanceof FailpointError ? 'fired' : 'other'),
+        ),
+      );
     expect(outcomes).to.deep.equal(['pass', 'pass', 'fired', 'pass', 'pass']);
     expect(fp.list()).to.deep.equal([]);
   });
@@ -40,7 +68,13 @@ describe('failpoint specs (LAB_FAILPOINTS)', () => {
     const fp = new Failpoints();
     fp.armFromSpec('tx.before-commit=error@2+');
     const outcomes: string[] = [];
-    for (let i = 0; i < 4; i++) outcomes.push(await fp.hit('tx.before-commit').then(() => 'pass', () => 'fired'));
+    for (let i = 0; i < 4; i++)
+      outcomes.push(
+        await fp.hit('tx.before-commit').then(
+          () => 'pass',
+          () => 'fired',
+        ),
+      );
     expect(outcomes).to.deep.equal(['pass', 'fired', 'fired', 'fired']);
   });
 

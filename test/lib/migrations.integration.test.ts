@@ -15,10 +15,22 @@ describe('schema migrations (umzug over db/migration)', function () {
     expect((await migrate(c)).alreadyApplied).to.include('V1__init.sql');
     const pool = labPool(c, { connectionLimit: 1 });
     try {
-      const [rows] = await pool.query<RowDataPacket[]>(`SELECT version, script, success FROM ${HISTORY_TABLE} ORDER BY installed_rank`);
+      const [rows] = await pool.query<RowDataPacket[]>(
+        `SELECT version, script, success FROM ${HISTORY_TABLE} ORDER BY installed_rank`,
+      );
       expect(rows[0]).to.deep.include({ version: '1', script: 'V1__init.sql', success: 1 });
-      const [tables] = await pool.query<RowDataPacket[]>("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'lab'");
-      expect(tables.map((r) => r.t)).to.include.members(['product', 'outbox', 'processed_event', 'product_view', 'side_effect_ledger', 'command_log', HISTORY_TABLE]);
+      const [tables] = await pool.query<RowDataPacket[]>(
+        "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'lab'",
+      );
+      expect(tables.map((r) => r.t)).to.include.members([
+        'product',
+        'outbox',
+        'processed_event',
+        'product_view',
+        'side_effect_ledger',
+        'command_log',
+        HISTORY_TABLE,
+      ]);
     } finally {
       await pool.end();
     }

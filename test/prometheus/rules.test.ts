@@ -13,11 +13,19 @@ import { findRoot } from '../../src/lib/config';
 const root = findRoot(__dirname);
 const PROMTOOL = process.env.PROMTOOL ?? '/usr/bin/promtool';
 const rulesDir = path.join(root, 'prometheus/rules');
-const ymls = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.yml')).sort().map((f) => path.join(dir, f));
+const ymls = (dir: string) =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.yml'))
+    .sort()
+    .map((f) => path.join(dir, f));
 
 function promtool(...args: string[]) {
   const r = spawnSync(PROMTOOL, args, { cwd: root, encoding: 'utf8', timeout: 60_000 });
-  if (r.error) throw new Error(`cannot run ${PROMTOOL} (${r.error.message}); install it: apt-get install -y prometheus, or set PROMTOOL`);
+  if (r.error)
+    throw new Error(
+      `cannot run ${PROMTOOL} (${r.error.message}); install it: apt-get install -y prometheus, or set PROMTOOL`,
+    );
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
@@ -44,19 +52,26 @@ describe('prometheus alert rules', () => {
           if (!rule.alert) continue;
           const where = `${path.basename(file)}: ${rule.alert}`;
           expect(rule.labels?.severity, where).to.be.oneOf(['critical', 'warning', 'info']);
-          for (const a of ['summary', 'description', 'runbook_url']) expect(rule.annotations?.[a], `${where} ${a}`).to.be.a('string').and.not.be.empty;
+          for (const a of ['summary', 'description', 'runbook_url'])
+            expect(rule.annotations?.[a], `${where} ${a}`).to.be.a('string').and.not.be.empty;
         }
       }
     }
   });
 
   it('has a unit test that fires each alert and one where it stays silent', () => {
-    const alerts = ymls(rulesDir).flatMap((f) => (parse(fs.readFileSync(f, 'utf8')).groups ?? []).flatMap((g: { rules?: { alert?: string }[] }) => (g.rules ?? []).map((r) => r.alert).filter(Boolean)));
+    const alerts = ymls(rulesDir).flatMap((f) =>
+      (parse(fs.readFileSync(f, 'utf8')).groups ?? []).flatMap(
+        (g: { rules?: { alert?: string }[] }) =>
+          (g.rules ?? []).map((r) => r.alert).filter(Boolean),
+      ),
+    );
     const fires = new Set<string>();
     const silent = new Set<string>();
     for (const f of ymls(path.join(rulesDir, 'tests'))) {
       for (const t of parse(fs.readFileSync(f, 'utf8')).tests ?? []) {
-        for (const a of t.alert_rule_test ?? []) (a.exp_alerts?.length ? fires : silent).add(a.alertname);
+        for (const a of t.alert_rule_test ?? [])
+          (a.exp_alerts?.length ? fires : silent).add(a.alertname);
       }
     }
     for (const a of alerts) {

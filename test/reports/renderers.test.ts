@@ -18,6 +18,8 @@ function run(over: Partial<RunResult> = {}): RunResult {
   return {
     id: 'E-002', title: 'Direct produce <loses> "events" & more', runId: 'e-002-s42-abc', seed: 42, expected: 'reproduced', outcome: 'completed',
     startedAt: new Date(t0 * 1000).toISOString(), durationSec: 40, topic: 'lab.exp.e-002-s42-abc', consumerGroup: 'exp-e-002-s42-abc',
+    workloadKind: 'commands',
+    rollbacks: [],
     workload: { sent: 60, ok: 57, failed: 3, retried: 2, latenciesMs: [], failures: [] },
     facts: { crashes: 3, failpointsFired: 3, restarts: 3, commandsSent: 60, commandsFailed: 3, brokerKills: 0, toxicsAdded: 0, replays: 0, schemaRejected: 0 },
     probes: [

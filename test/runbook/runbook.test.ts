@@ -63,7 +63,8 @@ export function chaosInvocations(snippets: string[]): string[] {
   const out: string[] = [];
   for (const s of snippets) {
     const code = s.replace(/(^|\s)#.*$/, ''); // shell comment
-    for (const m of code.matchAll(/(?:^|[\s(;&|'"$])chaos(?=\s)([^|;&)]*)/g)) out.push(`chaos${m[1]}`.trim().replace(/\s+/g, ' '));
+    for (const m of code.matchAll(/(?:^|[\s(;&|'"$])chaos(?=\s)([^|;&)]*)/g))
+      out.push(`chaos${m[1]}`.trim().replace(/\s+/g, ' '));
   }
   return [...new Set(out)];
 }
@@ -77,8 +78,12 @@ interface CliCommand {
 }
 
 /** Every compiled oclif command: dist/src/cli/commands/a/b.js → "a b" (a/index.js → "a"). */
-export function cliCommands(distDir = path.join(root, 'dist/src/cli/commands'), srcDir = path.join(root, 'src/cli/commands')): CliCommand[] {
-  if (!fs.existsSync(distDir)) throw new Error(`${distDir} does not exist: build first (npx tsc -p .)`);
+export function cliCommands(
+  distDir = path.join(root, 'dist/src/cli/commands'),
+  srcDir = path.join(root, 'src/cli/commands'),
+): CliCommand[] {
+  if (!fs.existsSync(distDir))
+    throw new Error(`${distDir} does not exist: build first (npx tsc -p .)`);
   const files: string[] = [];
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
@@ -100,7 +105,10 @@ export function cliCommands(distDir = path.join(root, 'dist/src/cli/commands'), 
     if (typeof cls !== 'function') continue;
     const flags = new Map<string, { takesValue: boolean }>();
     const chars = new Map<string, string>();
-    const allFlags: Record<string, { type?: string; char?: string; allowNo?: boolean }> = { ...(cls.baseFlags ?? {}), ...(cls.flags ?? {}) };
+    const allFlags: Record<string, { type?: string; char?: string; allowNo?: boolean }> = {
+      ...(cls.baseFlags ?? {}),
+      ...(cls.flags ?? {}),
+    };
     for (const [name, f] of Object.entries(allFlags)) {
       flags.set(name, { takesValue: f.type === 'option' });
       if (f.allowNo) flags.set(`no-${name}`, { takesValue: false });
@@ -108,7 +116,13 @@ export function cliCommands(distDir = path.join(root, 'dist/src/cli/commands'), 
     }
     if (cls.enableJsonFlag) flags.set('json', { takesValue: false });
     flags.set('help', { takesValue: false });
-    out.push({ id: parts.join(' '), flags, chars, args: Object.keys(cls.args ?? {}).length, strict: cls.strict !== false });
+    out.push({
+      id: parts.join(' '),
+      flags,
+      chars,
+      args: Object.keys(cls.args ?? {}).length,
+      strict: cls.strict !== false,
+    });
   }
   return out;
 }
@@ -126,7 +140,8 @@ export function checkInvocation(line: string, commands: CliCommand[]): string | 
     words.push(t);
   }
   let cmd: CliCommand | undefined;
-  for (let n = words.length; n >= 1 && !cmd; n--) cmd = commands.find((c) => c.id === words.slice(0, n).join(' '));
+  for (let n = words.length; n >= 1 && !cmd; n--)
+    cmd = commands.find((c) => c.id === words.slice(0, n).join(' '));
   if (!cmd) return 'no such command';
   const rest = tokens.slice(cmd.id.split(' ').length);
   let positional = 0;
@@ -143,7 +158,8 @@ export function checkInvocation(line: string, commands: CliCommand[]): string | 
       if (cmd.flags.get(name)?.takesValue) i++;
     } else positional++;
   }
-  if (cmd.strict && positional > cmd.args) return `\`chaos ${cmd.id}\` takes ${cmd.args} argument(s), got ${positional}`;
+  if (cmd.strict && positional > cmd.args)
+    return `\`chaos ${cmd.id}\` takes ${cmd.args} argument(s), got ${positional}`;
   return null;
 }
 
@@ -157,9 +173,13 @@ describe('Runbook.md', () => {
   });
 
   it('computes GitHub-style anchors', () => {
-    expect(githubAnchor("Resetting a consumer group's offsets safely")).to.equal('resetting-a-consumer-groups-offsets-safely');
+    expect(githubAnchor("Resetting a consumer group's offsets safely")).to.equal(
+      'resetting-a-consumer-groups-offsets-safely',
+    );
     expect(githubAnchor('When `chaos up` fails')).to.equal('when-chaos-up-fails');
-    expect(githubAnchor('Under-replicated or offline partitions and NotEnoughReplicas')).to.equal('under-replicated-or-offline-partitions-and-notenoughreplicas');
+    expect(githubAnchor('Under-replicated or offline partitions and NotEnoughReplicas')).to.equal(
+      'under-replicated-or-offline-partitions-and-notenoughreplicas',
+    );
   });
 
   it('has a section, with a runbook_url to it, for every alert in prometheus/rules/*.yml', () => {
@@ -174,8 +194,12 @@ describe('Runbook.md', () => {
           alerts++;
           const url: unknown = r.annotations?.runbook_url;
           const m = typeof url === 'string' ? /^Runbook\.md#([^#\s]+)$/.exec(url) : null;
-          if (!m) problems.push(`${f} ${r.alert}: runbook_url ${JSON.stringify(url)} is not Runbook.md#<anchor>`);
-          else if (!anchors.has(m[1])) problems.push(`${f} ${r.alert}: Runbook.md has no "## …" section with anchor #${m[1]}`);
+          if (!m)
+            problems.push(
+              `${f} ${r.alert}: runbook_url ${JSON.stringify(url)} is not Runbook.md#<anchor>`,
+            );
+          else if (!anchors.has(m[1]))
+            problems.push(`${f} ${r.alert}: Runbook.md has no "## …" section with anchor #${m[1]}`);
         }
       }
     }
@@ -185,7 +209,9 @@ describe('Runbook.md', () => {
 
   it('has no broken in-page links', () => {
     const anchors = new Set(headings(runbook).map((h) => h.anchor));
-    const broken = [...runbook.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]).filter((a) => !anchors.has(a));
+    const broken = [...runbook.matchAll(/\]\(#([^)]+)\)/g)]
+      .map((m) => m[1])
+      .filter((a) => !anchors.has(a));
     expect(broken, `links to missing anchors: ${broken.join(', ')}`).to.deep.equal([]);
   });
 
@@ -194,7 +220,9 @@ describe('Runbook.md', () => {
     expect(commands.map((c) => c.id)).to.include.members(['up', 'down', 'status']);
     const invocations = chaosInvocations(codeSnippets(runbook));
     expect(invocations.length, 'chaos commands found in the runbook').to.be.greaterThan(10);
-    const problems = invocations.map((l) => [l, checkInvocation(l, commands)] as const).filter(([, p]) => p !== null);
+    const problems = invocations
+      .map((l) => [l, checkInvocation(l, commands)] as const)
+      .filter(([, p]) => p !== null);
     const report =
       `Runbook.md shows ${problems.length} command(s) the CLI does not have (implement them, or fix the runbook):\n  ` +
       problems.map(([l, p]) => `${l}  ← ${p}`).join('\n  ') +
@@ -204,16 +232,39 @@ describe('Runbook.md', () => {
 });
 
 describe('runbook command checker', () => {
-  const flags = (names: Record<string, boolean>) => new Map(Object.entries(names).map(([k, v]) => [k, { takesValue: v }]));
+  const flags = (names: Record<string, boolean>) =>
+    new Map(Object.entries(names).map(([k, v]) => [k, { takesValue: v }]));
   const cmds: CliCommand[] = [
-    { id: 'down', flags: flags({ purge: false, json: false, help: false }), chars: new Map(), args: 0, strict: true },
-    { id: 'exp run', flags: flags({ seed: true, report: true, json: false, help: false }), chars: new Map(), args: 1, strict: true },
-    { id: 'offsets', flags: flags({ watch: false, help: false }), chars: new Map(), args: 1, strict: true },
+    {
+      id: 'down',
+      flags: flags({ purge: false, json: false, help: false }),
+      chars: new Map(),
+      args: 0,
+      strict: true,
+    },
+    {
+      id: 'exp run',
+      flags: flags({ seed: true, report: true, json: false, help: false }),
+      chars: new Map(),
+      args: 1,
+      strict: true,
+    },
+    {
+      id: 'offsets',
+      flags: flags({ watch: false, help: false }),
+      chars: new Map(),
+      args: 1,
+      strict: true,
+    },
   ];
 
   it('finds invocations in fenced and inline code, not in prose or comments', () => {
-    const md = 'Run chaos up in prose.\n`chaos down --purge` and `npm run x`\n```bash\nchaos exp run E-001 --seed 7 | tee x  # then chaos heal\n```\n';
-    expect(chaosInvocations(codeSnippets(md))).to.deep.equal(['chaos down --purge', 'chaos exp run E-001 --seed 7']);
+    const md =
+      'Run chaos up in prose.\n`chaos down --purge` and `npm run x`\n```bash\nchaos exp run E-001 --seed 7 | tee x  # then chaos heal\n```\n';
+    expect(chaosInvocations(codeSnippets(md))).to.deep.equal([
+      'chaos down --purge',
+      'chaos exp run E-001 --seed 7',
+    ]);
   });
 
   it('accepts real commands with their flags and arguments', () => {

@@ -20,6 +20,12 @@ interface ComposeService {
   command?: string[];
 }
 
+/** Compose's short port syntax, `[ip:]host:container`: which interface and host port a service is published on. */
+function published(p: string): { ip?: string; host: number; container: string } {
+  const parts = p.split(':');
+  return parts.length === 3 ? { ip: parts[0], host: Number(parts[1]), container: parts[2] } : { host: Number(parts[0]), container: parts[1] };
+}
+
 /** Paths written at run time rather than kept in git. */
 const RUNTIME_PATHS = ['./reports'];
 
@@ -52,12 +58,21 @@ describe('docker-compose.yml (validated statically: no Docker engine here)', () 
   });
 
   it('publishes the same ports as the embedded runtime, each host port once', () => {
-    const hostPorts = Object.values(services).flatMap((s) => (s.ports ?? []).map((p) => Number(p.split(':')[0])));
+    const hostPorts = Object.values(services).flatMap((s) => (s.ports ?? []).map((p) => published(p).host));
     expect(new Set(hostPorts).size).to.equal(hostPorts.length);
     const expected = [PORT_DEFAULTS.toxiproxy, PORT_DEFAULTS.mysql, PORT_DEFAULTS.redis, PORT_DEFAULTS.prometheus, PORT_DEFAULTS.labUi, PORT_DEFAULTS.schemaRegistry,
       PORT_DEFAULTS.mysqldExporter, PORT_DEFAULTS.redisExporter, PORT_DEFAULTS.kafkaClient, PORT_DEFAULTS.kafkaClient + 1, PORT_DEFAULTS.kafkaClient + 2,
       ...SERVICE_NAMES.map((s) => PORT_DEFAULTS[SERVICES[s].portKey])];
     expect(hostPorts).to.include.members(expected);
+  });
+
+  it('binds every published port to 127.0.0.1 only: MySQL, Redis, the Toxiproxy API and the rest are not reachable from the network', () => {
+    const ports = Object.entries(services).flatMap(([name, s]) => (s.ports ?? []).map((p) => ({ name, p, ...published(String(p)) })));
+    expect(ports, 'published ports').to.not.be.empty;
+    for (const { name, p, ip, host } of ports) {
+      expect(ip, `${name} publishes "${p}": write it "127.0.0.1:${p}"`).to.equal('127.0.0.1');
+      expect(Number.isInteger(host), `${name}: "${p}"`).to.equal(true);
+    }
   });
 
   it('depends only on services that exist, and shares network namespaces only with them', () => {

@@ -10,13 +10,26 @@ const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 export function locateChromium(): { path?: string; why?: string } {
   const found = () => CANDIDATES.find((p) => fs.existsSync(p));
   if (found()) return { path: found() };
-  if (process.getuid?.() !== 0) return { why: 'chromium is not installed and we are not root: run `sudo apt-get install -y chromium`' };
+  if (process.getuid?.() !== 0)
+    return {
+      why: 'chromium is not installed and we are not root: run `sudo apt-get install -y chromium`',
+    };
   try {
-    execFileSync('sh', ['-c', 'apt-get update -q && apt-get install -y -q --no-install-recommends chromium'], {
-      stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 300_000,
-    });
+    execFileSync(
+      'sh',
+      ['-c', 'apt-get update -q && apt-get install -y -q --no-install-recommends chromium'],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+        timeout: 300_000,
+      },
+    );
   } catch (e) {
-    return { why: `apt-get install chromium failed: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).slice(0, 300)}` };
+    return {
+      why: `apt-get install chromium failed: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).slice(0, 300)}`,
+    };
   }
-  return found() ? { path: found() } : { why: 'apt-get installed chromium but no /usr/bin/chromium appeared' };
+  return found()
+    ? { path: found() }
+    : { why: 'apt-get installed chromium but no /usr/bin/chromium appeared' };
 }

@@ -16,22 +16,31 @@ export interface EngineCall {
  */
 export async function fakeDockerEngine(containers: Record<string, { paused?: boolean }>) {
   const calls: EngineCall[] = [];
-  const socketPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fake-docker-')), 'docker.sock');
+  const socketPath = path.join(
+    fs.mkdtempSync(path.join(os.tmpdir(), 'fake-docker-')),
+    'docker.sock',
+  );
   const server = http.createServer((req, res) => {
     const p = (req.url ?? '').replace(/^\/v[\d.]+/, '');
     calls.push({ method: req.method ?? '', path: p });
     const m = /^\/containers\/([^/?]+)\/(\w+)/.exec(p);
     const ct = m && containers[m[1]];
     if (!m || !ct) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `No such container: ${m?.[1] ?? p}` }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: `No such container: ${m?.[1] ?? p}` }));
       return;
     }
     if (m[2] === 'json') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ Name: `/${m[1]}`, State: { Running: true, Paused: !!ct.paused } }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ Name: `/${m[1]}`, State: { Running: true, Paused: !!ct.paused } }));
       return;
     }
     if (m[2] === 'unpause' && !ct.paused) {
-      res.writeHead(409, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `Container ${m[1]} is not paused` }));
+      res
+        .writeHead(409, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: `Container ${m[1]} is not paused` }));
       return;
     }
     if (m[2] === 'pause') ct.paused = true;

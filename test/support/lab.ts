@@ -18,7 +18,8 @@ export function ensureLab(): Promise<LabConfig> {
         await up(c, process.env.LAB_TEST_VERBOSE ? stderrProgress() : silentProgress);
         return c;
       } catch (e) {
-        if (!/another `chaos (up|down)`/.test((e as Error).message) || Date.now() > deadline) throw e;
+        if (!/another `chaos (up|down)`/.test((e as Error).message) || Date.now() > deadline)
+          throw e;
         await sleep(1000);
       }
     }

@@ -6,7 +6,15 @@ import { dlqTopic, encodeProductEvent, type ProductEvent } from '../../src/lib/e
 import { labKafka } from '../../src/lib/kafka';
 import { ensureTopics, readTopic } from '../../src/lib/topics';
 import { waitFor } from '../../src/lib/wait';
-import { ensureMigrated, instanceName, startService, stopService, waitServiceExit, type ServiceName, type StartOptions } from '../../src/runtime/services';
+import {
+  ensureMigrated,
+  instanceName,
+  startService,
+  stopService,
+  waitServiceExit,
+  type ServiceName,
+  type StartOptions,
+} from '../../src/runtime/services';
 import { supervisorFor } from '../../src/runtime/stack';
 import { freePort } from '../../src/runtime/ports';
 
@@ -42,28 +50,42 @@ export async function resetTables(c: LabConfig, pool: Pool) {
  * using the default `consumer-service` on 18082 at the same moment is then never replaced by ours, nor ours by it.
  */
 const INSTANCE = `t${RUN}`;
-export const testServiceName = (name: ServiceName, copy = 1) => instanceName(name, copy === 1 ? INSTANCE : `${INSTANCE}x${copy}`);
+export const testServiceName = (name: ServiceName, copy = 1) =>
+  instanceName(name, copy === 1 ? INSTANCE : `${INSTANCE}x${copy}`);
 const ports = new Map<string, number>();
 
-
-export async function startTestService(c: LabConfig, name: ServiceName, opts: StartOptions & { copy?: number } = {}) {
+export async function startTestService(
+  c: LabConfig,
+  name: ServiceName,
+  opts: StartOptions & { copy?: number } = {},
+) {
   const proc = testServiceName(name, opts.copy);
   if (!ports.has(proc)) ports.set(proc, await freePort());
-  return startService(c, name, { ...opts, instance: proc.slice(name.length + 1), port: ports.get(proc) });
+  return startService(c, name, {
+    ...opts,
+    instance: proc.slice(name.length + 1),
+    port: ports.get(proc),
+  });
 }
-export const waitTestServiceExit = (c: LabConfig, name: ServiceName, copy = 1) => waitServiceExit(c, testServiceName(name, copy));
-export const stopTestService = (c: LabConfig, name: ServiceName, copy = 1) => stopService(c, testServiceName(name, copy));
+export const waitTestServiceExit = (c: LabConfig, name: ServiceName, copy = 1) =>
+  waitServiceExit(c, testServiceName(name, copy));
+export const stopTestService = (c: LabConfig, name: ServiceName, copy = 1) =>
+  stopService(c, testServiceName(name, copy));
 
 /**
  * Stops every service process this test run started, and deletes the topics it created: hundreds of idle
  * partitions left behind slow every broker (and every JMX scrape) for the rest of the suite.
  */
 export async function stopTestServices(c: LabConfig) {
-  for (const r of supervisorFor(c).list()) if (r.name.endsWith(`-${INSTANCE}`) || r.name.includes(`-${INSTANCE}x`)) await stopService(c, r.name);
+  for (const r of supervisorFor(c).list())
+    if (r.name.endsWith(`-${INSTANCE}`) || r.name.includes(`-${INSTANCE}x`))
+      await stopService(c, r.name);
   const admin = labKafka(c, 'test-admin').admin();
   await admin.connect();
   try {
-    const mine = (await admin.listTopics()).filter((t) => t.startsWith('lab.test.') && t.includes(`.${RUN}.`));
+    const mine = (await admin.listTopics()).filter(
+      (t) => t.startsWith('lab.test.') && t.includes(`.${RUN}.`),
+    );
     if (mine.length) await admin.deleteTopics({ topics: mine, timeout: 30_000 }).catch(() => {});
   } finally {
     await admin.disconnect();
@@ -72,16 +94,41 @@ export async function stopTestServices(c: LabConfig) {
 
 export const testPool = (c: LabConfig) => labPool(c, { connectionLimit: 4 });
 
-export function productEvent(productId: number, version: number, type: ProductEvent['type'] = version === 1 ? 'ProductCreated' : 'ProductUpdated'): ProductEvent {
-  return { eventId: randomUUID(), type, productId, version, name: `p${productId}`, price: 10 + version, stock: version, occurredAt: new Date().toISOString() };
+export function productEvent(
+  productId: number,
+  version: number,
+  type: ProductEvent['type'] = version === 1 ? 'ProductCreated' : 'ProductUpdated',
+): ProductEvent {
+  return {
+    eventId: randomUUID(),
+    type,
+    productId,
+    version,
+    name: `p${productId}`,
+    price: 10 + version,
+    stock: version,
+    occurredAt: new Date().toISOString(),
+  };
 }
 
 /** Produces events straight to the topic (acks=all), optionally all to one partition so their order is fixed. */
-export async function produceEvents(c: LabConfig, topic: string, events: ProductEvent[], partition?: number) {
+export async function produceEvents(
+  c: LabConfig,
+  topic: string,
+  events: ProductEvent[],
+  partition?: number,
+) {
   const p = labKafka(c, 'test-producer').producer({ allowAutoTopicCreation: false });
   await p.connect();
   try {
-    await p.send({ topic, acks: -1, messages: events.map((e) => ({ ...encodeProductEvent(e), ...(partition === undefined ? {} : { partition }) })) });
+    await p.send({
+      topic,
+      acks: -1,
+      messages: events.map((e) => ({
+        ...encodeProductEvent(e),
+        ...(partition === undefined ? {} : { partition }),
+      })),
+    });
   } finally {
     await p.disconnect();
   }
@@ -93,7 +140,10 @@ export async function countInTopic(c: LabConfig, topic: string, eventId: string)
 }
 
 export async function ledgerCount(pool: Pool, eventId: string, group: string): Promise<number> {
-  const [rows] = await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM side_effect_ledger WHERE event_id = ? AND consumer_group = ?', [eventId, group]);
+  const [rows] = await pool.query<RowDataPacket[]>(
+    'SELECT COUNT(*) AS n FROM side_effect_ledger WHERE event_id = ? AND consumer_group = ?',
+    [eventId, group],
+  );
   return Number(rows[0].n);
 }
 
@@ -102,28 +152,50 @@ export async function waitCaughtUp(c: LabConfig, group: string, topic: string, t
   const admin = labKafka(c, 'test-lag').admin();
   await admin.connect();
   try {
-    await waitFor(`${group} to consume ${topic} to its end`, async () => {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-      return ends.every((e) => e.high === '0' || committed.partitions.find((p) => p.partition === e.partition)?.offset === e.high);
-    }, { timeoutMs, intervalMs: 250 });
+    await waitFor(
+      `${group} to consume ${topic} to its end`,
+      async () => {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+        return ends.every(
+          (e) =>
+            e.high === '0' ||
+            committed.partitions.find((p) => p.partition === e.partition)?.offset === e.high,
+        );
+      },
+      { timeoutMs, intervalMs: 250 },
+    );
   } finally {
     await admin.disconnect();
   }
 }
 
-export async function http<T = Record<string, unknown>>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+export async function http<T = Record<string, unknown>>(
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
   return { status: res.status, body: (await res.json()) as T };
 }
 
 /** Sum of a metric's samples on a service's /metrics whose labels include `labels`. */
-export async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+export async function metric(
+  url: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
 }

@@ -10,7 +10,9 @@ export default class Status extends LabCommand {
     if (!this.jsonEnabled()) {
       this.log(table(rows.map((r) => ({ ...r, rssMiB: r.rssMiB ?? null }))));
       const total = rows.reduce((a, r) => a + (r.rssMiB ?? 0), 0);
-      this.log(`\n${rows.filter((r) => r.healthy).length}/${rows.length} healthy; total RSS ${total} MiB`);
+      this.log(
+        `\n${rows.filter((r) => r.healthy).length}/${rows.length} healthy; total RSS ${total} MiB`,
+      );
     }
     return rows;
   }

@@ -5,13 +5,21 @@ import { stderrProgress } from '../../runtime/progress';
 import { up } from '../../runtime/stack';
 
 export default class Up extends LabCommand {
-  static override summary = 'Provision and start the lab stack: 3 Kafka brokers, MariaDB, Redis, Toxiproxy, Prometheus, exporters.';
+  static override summary =
+    'Provision and start the lab stack: 3 Kafka brokers, MariaDB, Redis, Toxiproxy, Prometheus, exporters.';
   static override description =
     'Idempotent: installs missing Debian packages (as root), resolves Kafka jars from Maven Central, builds Toxiproxy, ' +
     'then starts each component that is not already running and returns only when all are healthy.';
-  static override examples = ['<%= config.bin %> up', '<%= config.bin %> up --json', '<%= config.bin %> up --ui'];
+  static override examples = [
+    '<%= config.bin %> up',
+    '<%= config.bin %> up --json',
+    '<%= config.bin %> up --ui',
+  ];
   static override flags = {
-    ui: Flags.boolean({ description: 'also start the lab UI (http://127.0.0.1:18090) as a supervised process; `chaos down` stops it' }),
+    ui: Flags.boolean({
+      description:
+        'also start the lab UI (http://127.0.0.1:18090) as a supervised process; `chaos down` stops it',
+    }),
   };
 
   async run() {

@@ -1,6 +1,13 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { LabError } from '../../lib/errors';
-import { atMost, isolationCluster, readBetweenHws, READ_COMMITTED, READ_UNCOMMITTED, type ClusterLike } from '../../lib/offsets';
+import {
+  atMost,
+  isolationCluster,
+  readBetweenHws,
+  READ_COMMITTED,
+  READ_UNCOMMITTED,
+  type ClusterLike,
+} from '../../lib/offsets';
 
 export interface PartitionSnapshot {
   topic: string;
@@ -20,7 +27,10 @@ export interface Snapshot {
 
 export class CollectTimeoutError extends LabError {
   constructor(ms: number) {
-    super(`reading the lab topics' offsets took longer than ${ms} ms; raise LAB_KAFKA_OFFSETS_TIMEOUT_MS or check the brokers (chaos status)`, { retriable: true });
+    super(
+      `reading the lab topics' offsets took longer than ${ms} ms; raise LAB_KAFKA_OFFSETS_TIMEOUT_MS or check the brokers (chaos status)`,
+      { retriable: true },
+    );
   }
 }
 
@@ -59,7 +69,13 @@ export class OffsetsCollector {
   private async bounded(): Promise<Snapshot> {
     let timer: NodeJS.Timeout | undefined;
     const work = this.read();
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new CollectTimeoutError(this.opts.timeoutMs)), this.opts.timeoutMs)));
+    const timeout = new Promise<never>(
+      (_, reject) =>
+        (timer = setTimeout(
+          () => reject(new CollectTimeoutError(this.opts.timeoutMs)),
+          this.opts.timeoutMs,
+        )),
+    );
     try {
       return await Promise.race([work, timeout]);
     } catch (e) {
@@ -82,22 +98,51 @@ export class OffsetsCollector {
     }
     const fresh = topics.filter((t) => !cl.targets.has(t));
     if (fresh.length) {
-      await Promise.all([cl.committed.addMultipleTargetTopics(fresh), cl.uncommitted.addMultipleTargetTopics(fresh)]);
+      await Promise.all([
+        cl.committed.addMultipleTargetTopics(fresh),
+        cl.uncommitted.addMultipleTargetTopics(fresh),
+      ]);
       for (const t of fresh) cl.targets.add(t);
     }
     if (!topics.length) return { partitions: [], dropped: all.length - topics.length };
     const request = (fromBeginning: boolean) =>
-      topics.map((topic) => ({ topic, fromBeginning, partitions: cl.committed.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId })) }));
+      topics.map((topic) => ({
+        topic,
+        fromBeginning,
+        partitions: cl.committed
+          .findTopicPartitionMetadata(topic)
+          .map((p) => ({ partition: p.partitionId })),
+      }));
     type Offsets = Map<string, bigint>;
-    const index = (res: Awaited<ReturnType<ClusterLike['fetchTopicsOffset']>>): Offsets => new Map(res.flatMap((t) => t.partitions.map((p) => [`${t.topic}/${p.partition}`, BigInt(p.offset)] as const)));
-    const { hw: h, between: [s, l] } = await readBetweenHws(
+    const index = (res: Awaited<ReturnType<ClusterLike['fetchTopicsOffset']>>): Offsets =>
+      new Map(
+        res.flatMap((t) =>
+          t.partitions.map((p) => [`${t.topic}/${p.partition}`, BigInt(p.offset)] as const),
+        ),
+      );
+    const {
+      hw: h,
+      between: [s, l],
+    } = await readBetweenHws(
       async () => index(await cl.uncommitted.fetchTopicsOffset(request(false))),
-      async () => (await Promise.all([cl.committed.fetchTopicsOffset(request(true)), cl.committed.fetchTopicsOffset(request(false))])).map(index),
+      async () =>
+        (
+          await Promise.all([
+            cl.committed.fetchTopicsOffset(request(true)),
+            cl.committed.fetchTopicsOffset(request(false)),
+          ])
+        ).map(index),
     );
     const partitions: PartitionSnapshot[] = [];
     for (const [key, hw] of h) {
       const cut = key.lastIndexOf('/');
-      partitions.push({ topic: key.slice(0, cut), partition: Number(key.slice(cut + 1)), logStart: s.get(key) ?? 0n, lso: atMost(l.get(key) ?? hw, hw), hw });
+      partitions.push({
+        topic: key.slice(0, cut),
+        partition: Number(key.slice(cut + 1)),
+        logStart: s.get(key) ?? 0n,
+        lso: atMost(l.get(key) ?? hw, hw),
+        hw,
+      });
     }
     return { partitions, dropped: all.length - topics.length };
   }
@@ -110,7 +155,11 @@ export class OffsetsCollector {
     try {
       await Promise.all([admin.connect(), committed.connect(), uncommitted.connect()]);
     } catch (e) {
-      await Promise.all([admin.disconnect(), committed.disconnect(), uncommitted.disconnect()].map((p) => p.catch(() => {})));
+      await Promise.all(
+        [admin.disconnect(), committed.disconnect(), uncommitted.disconnect()].map((p) =>
+          p.catch(() => {}),
+        ),
+      );
       throw e;
     }
     this.clients = { admin, committed, uncommitted, targets: new Set() };
@@ -120,6 +169,11 @@ export class OffsetsCollector {
   private async reset(): Promise<void> {
     const cl = this.clients;
     this.clients = undefined;
-    if (cl) await Promise.all([cl.admin.disconnect(), cl.committed.disconnect(), cl.uncommitted.disconnect()].map((p) => p.catch(() => {})));
+    if (cl)
+      await Promise.all(
+        [cl.admin.disconnect(), cl.committed.disconnect(), cl.uncommitted.disconnect()].map((p) =>
+          p.catch(() => {}),
+        ),
+      );
   }
 }

@@ -13,24 +13,42 @@ import { offsetMetrics } from './metrics';
 async function main() {
   const cfg = loadExporterConfig();
   // No retries inside a scrape: a failed read answers kafka_offsets_up 0 now, and the next scrape tries afresh.
-  const kafka = labKafka(cfg.lab, 'lab-kafka-offsets-exporter', { retry: { retries: 0 }, requestTimeout: cfg.timeoutMs, connectionTimeout: Math.min(3000, cfg.timeoutMs) });
+  const kafka = labKafka(cfg.lab, 'lab-kafka-offsets-exporter', {
+    retry: { retries: 0 },
+    requestTimeout: cfg.timeoutMs,
+    connectionTimeout: Math.min(3000, cfg.timeoutMs),
+  });
   const collector = new OffsetsCollector(kafka, cfg);
   const metrics = offsetMetrics();
   const server = createServer((req, res) => {
     if (req.url === '/health') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', pid: process.pid }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: 'ok', pid: process.pid }));
       return;
     }
     if (req.url !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics or /health\n');
       return;
     }
-    metrics.render(() => collector.collect()).then(
-      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-      (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
-    );
+    metrics
+      .render(() => collector.collect())
+      .then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`),
+      );
   });
-  server.listen(cfg.port, cfg.lab.host, () => console.log(JSON.stringify({ msg: 'kafka-offsets-exporter listening', port: cfg.port, pid: process.pid, maxTopics: cfg.maxTopics, timeoutMs: cfg.timeoutMs })));
+  server.listen(cfg.port, cfg.lab.host, () =>
+    console.log(
+      JSON.stringify({
+        msg: 'kafka-offsets-exporter listening',
+        port: cfg.port,
+        pid: process.pid,
+        maxTopics: cfg.maxTopics,
+        timeoutMs: cfg.timeoutMs,
+      }),
+    ),
+  );
   const stop = () => {
     server.close();
     void collector.close().finally(() => process.exit(0));

@@ -44,6 +44,16 @@ export function prometheusConfig(c: LabConfig, infra: Component[]): object {
 
 export const INFRA_JOBS = ['prometheus', 'kafka', 'mysqld', 'redis', 'toxiproxy', 'kafka-offsets', 'schema-registry'] as const;
 
+/**
+ * Prometheus' command line. The admin API (delete series, snapshots) and the lifecycle API (/-/reload, /-/quit)
+ * are off: nothing in the lab calls them, and any local process or page could. LAB_PROMETHEUS_ADMIN_APIS=true
+ * turns both on for someone who wants them by hand.
+ */
+export function prometheusArgs(c: LabConfig, conf: string, data: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const admin = env.LAB_PROMETHEUS_ADMIN_APIS === 'true' ? ['--web.enable-lifecycle', '--web.enable-admin-api'] : [];
+  return [`--config.file=${conf}`, `--storage.tsdb.path=${data}`, `--web.listen-address=${c.host}:${c.ports.prometheus}`, '--storage.tsdb.retention.time=2d', ...admin];
+}
+
 export function prometheusComponent(c: LabConfig, infra: Component[]): Component {
   const conf = path.join(labPaths(c).conf, 'prometheus.yml');
   const data = path.join(labPaths(c).data, 'prometheus');
@@ -58,10 +68,7 @@ export function prometheusComponent(c: LabConfig, infra: Component[]): Component
     spec: () => ({
       name: 'prometheus',
       command: '/usr/bin/prometheus',
-      args: [
-        `--config.file=${conf}`, `--storage.tsdb.path=${data}`, `--web.listen-address=${c.host}:${c.ports.prometheus}`,
-        '--storage.tsdb.retention.time=2d', '--web.enable-lifecycle', '--web.enable-admin-api',
-      ],
+      args: prometheusArgs(c, conf, data),
     }),
     healthy: async () => (await fetch(`${base}/-/ready`, { signal: AbortSignal.timeout(1500) })).ok,
     startTimeoutMs: 30_000,

@@ -1,13 +1,16 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import pino from 'pino';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { LabError, UnknownNameError } from '../../lib/errors';
 import { FAILPOINT_NAMES, Failpoints } from '../../lib/failpoints';
 
 /** An error with its HTTP status; the error middleware writes `{error, status}`. */
 export class HttpError extends LabError {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -35,11 +38,25 @@ function nextScrape(maxMs: number): Promise<void> {
   });
 }
 
-export function serviceContext(name: string, registry: Registry, health: ServiceContext['health'] = async () => ({})): ServiceContext {
+export function serviceContext(
+  name: string,
+  registry: Registry,
+  health: ServiceContext['health'] = async () => ({}),
+): ServiceContext {
   const log = pino({ name, level: process.env.LAB_LOG_LEVEL ?? 'info' });
   const scrapeWaitMs = Number(process.env.LAB_CRASH_SCRAPE_WAIT_MS ?? 2500);
+  // The failpoint's own report of each firing: the engine's `facts.failpointsFired` (a crash one is scraped before the kill).
+  const fired = new Counter({
+    name: 'lab_failpoint_fired_total',
+    help: 'failpoint firings in this process',
+    labelNames: ['failpoint', 'action'],
+    registers: [registry],
+  });
   const failpoints = new Failpoints(
-    (fp, a) => log.warn({ failpoint: fp, action: a.action }, 'failpoint fired'),
+    (fp, a) => {
+      fired.inc({ failpoint: fp, action: a.action });
+      log.warn({ failpoint: fp, action: a.action }, 'failpoint fired');
+    },
     async () => {
       frozen.value = true;
       if (scrapeWaitMs > 0) await nextScrape(scrapeWaitMs);
@@ -53,7 +70,10 @@ export function serviceContext(name: string, registry: Registry, health: Service
  * The express app every service shares: /health, /metrics, /failpoints; the service adds its own routes through
  * `routes`. Errors from handlers become `{error, status}` with the status they carry, unknown ones 500.
  */
-export function serviceApp(ctx: ServiceContext, routes: (app: express.Express) => void = () => {}): express.Express {
+export function serviceApp(
+  ctx: ServiceContext,
+  routes: (app: express.Express) => void = () => {},
+): express.Express {
   const app = express();
   app.get('/metrics', async (_req, res) => {
     res.type(ctx.registry.contentType).send(await ctx.registry.metrics());
@@ -85,7 +105,14 @@ export function serviceApp(ctx: ServiceContext, routes: (app: express.Express) =
   });
   routes(app);
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const status = err instanceof HttpError ? err.status : err instanceof UnknownNameError ? 404 : (err as { name?: string })?.name === 'ZodError' ? 400 : 500;
+    const status =
+      err instanceof HttpError
+        ? err.status
+        : err instanceof UnknownNameError
+          ? 404
+          : (err as { name?: string })?.name === 'ZodError'
+            ? 400
+            : 500;
     if (status === 500) ctx.log.error({ err }, 'unhandled error');
     res.status(status).json({ error: (err as Error).message, status });
   });
@@ -104,7 +131,12 @@ export interface HotRoute {
   handle(params: string[]): Promise<{ status: number; body: unknown }>;
 }
 
-function serveHot(ctx: ServiceContext, route: HotRoute, req: IncomingMessage, res: ServerResponse): boolean {
+function serveHot(
+  ctx: ServiceContext,
+  route: HotRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+): boolean {
   if (req.method !== route.method || frozen.value) return false; // frozen: express holds the request unanswered
   const url = req.url ?? '';
   const q = url.indexOf('?');
@@ -112,7 +144,12 @@ function serveHot(ctx: ServiceContext, route: HotRoute, req: IncomingMessage, re
   if (!m) return false;
   const reply = (status: number, body: unknown) => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
+    res
+      .writeHead(status, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+      })
+      .end(text);
   };
   const decode = (p: string) => {
     try {
@@ -135,13 +172,23 @@ function serveHot(ctx: ServiceContext, route: HotRoute, req: IncomingMessage, re
 }
 
 /** Listen on loopback; on SIGTERM/SIGINT run `shutdown` (bounded) and exit 0. */
-export function serve(ctx: ServiceContext, app: express.Express, port: number, shutdown: () => Promise<void>, hot: HotRoute[] = []): Server {
+export function serve(
+  ctx: ServiceContext,
+  app: express.Express,
+  port: number,
+  shutdown: () => Promise<void>,
+  hot: HotRoute[] = [],
+): Server {
   const server = createServer((req, res) => {
     if (!hot.some((r) => serveHot(ctx, r, req, res))) void app(req, res);
   });
   server.listen(port, '127.0.0.1', () => ctx.log.info({ port }, `${ctx.name} listening`));
   server.on('error', (e: NodeJS.ErrnoException) => {
-    ctx.log.error(e.code === 'EADDRINUSE' ? `port ${port} busy: run \`chaos services down\` or set its LAB_*_PORT` : e.message);
+    ctx.log.error(
+      e.code === 'EADDRINUSE'
+        ? `port ${port} busy: run \`chaos services down\` or set its LAB_*_PORT`
+        : e.message,
+    );
     process.exit(2);
   });
   let stopping = false;

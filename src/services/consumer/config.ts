@@ -16,20 +16,25 @@ const listSchema = z
   .default('')
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 
+/** consumer-service's settings: env variable → its schema. */
+const CONSUMER_ENV = {
+  LAB_TOPIC: topicSchema,
+  LAB_CONSUMER_GROUP: z.string().min(1).max(200).default('lab-consumer'),
+  CONSUMER_MODE: z.enum(CONSUMER_MODES).default('idempotent'),
+  CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
+  CONSUMER_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(100),
+  CONSUMER_POISON: listSchema,
+  // idempotent mode: most messages applied in one DB transaction (and one offset commit). A fetch holds up to
+  // 1 MB per partition; it is cut into transactions of this many messages, with a heartbeat between them.
+  CONSUMER_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  // The Avro reader schema this consumer build understands (Avro events only; JSON events need none).
+  CONSUMER_SCHEMA: z.enum(Object.keys(READER_SCHEMAS) as [ReaderSchema, ...ReaderSchema[]]).default('v1'),
+};
+/** The variables consumer-service reads (an experiment's `services.consumer-service.env` may set only these). */
+export const CONSUMER_SETTINGS = Object.keys(CONSUMER_ENV) as (keyof typeof CONSUMER_ENV)[];
+
 export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env) {
-  const c = parseServiceEnv('consumer-service', {
-    LAB_TOPIC: topicSchema,
-    LAB_CONSUMER_GROUP: z.string().min(1).max(200).default('lab-consumer'),
-    CONSUMER_MODE: z.enum(CONSUMER_MODES).default('idempotent'),
-    CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
-    CONSUMER_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(100),
-    CONSUMER_POISON: listSchema,
-    // idempotent mode: most messages applied in one DB transaction (and one offset commit). A fetch holds up to
-    // 1 MB per partition; it is cut into transactions of this many messages, with a heartbeat between them.
-    CONSUMER_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
-    // The Avro reader schema this consumer build understands (Avro events only; JSON events need none).
-    CONSUMER_SCHEMA: z.enum(Object.keys(READER_SCHEMAS) as [ReaderSchema, ...ReaderSchema[]]).default('v1'),
-  }, env);
+  const c = parseServiceEnv('consumer-service', CONSUMER_ENV, env);
   return {
     lab: c.lab,
     topic: c.LAB_TOPIC,

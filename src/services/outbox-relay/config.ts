@@ -20,23 +20,28 @@ export const shardSchema = z
 /** The relay's defaults, also the "default" setting the benchmark reports. */
 export const RELAY_DEFAULTS = { batchSize: 500, pollMs: 10 } as const;
 
+/** outbox-relay's settings: env variable → its schema. */
+const RELAY_ENV = {
+  LAB_TOPIC: topicSchema,
+  // 500: the best batch of `npm run bench` in every run (bench/RESULTS.md). Poll 10 vs 50 ms is noise on a backlog
+  // (a full batch goes again at once) but half the poll interval is e2e latency: 50 ms gave an e2e p99 of 114 ms,
+  // 10 ms 40 ms. An idle poll is one indexed SELECT without a transaction (claim's probe), 100/s.
+  RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(RELAY_DEFAULTS.batchSize),
+  RELAY_POLL_MS: z.coerce.number().int().min(1).max(60_000).default(RELAY_DEFAULTS.pollMs),
+  RELAY_SHARD: shardSchema,
+  // While a batch is in flight to Kafka, mark the one before and claim the one after (sends stay in outbox order).
+  // Off by default: `npm run bench` measured no gain beyond noise on 2 cores shared with other labs, where MariaDB,
+  // the relay and the brokers already share the CPU; see docs/services.md.
+  RELAY_PIPELINE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  // json: the outbox payload as is. avro: Confluent wire format, EVENT_SCHEMA registered in the schema registry.
+  EVENT_ENCODING: z.enum(['json', 'avro']).default('json'),
+  EVENT_SCHEMA: z.enum(WRITER_SCHEMAS).default('v1'),
+};
+/** The variables outbox-relay reads (an experiment's `services.outbox-relay.env` may set only these). */
+export const RELAY_SETTINGS = Object.keys(RELAY_ENV) as (keyof typeof RELAY_ENV)[];
+
 export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env) {
-  const c = parseServiceEnv('outbox-relay', {
-    LAB_TOPIC: topicSchema,
-    // 500: the best batch of `npm run bench` in every run (bench/RESULTS.md). Poll 10 vs 50 ms is noise on a backlog
-    // (a full batch goes again at once) but half the poll interval is e2e latency: 50 ms gave an e2e p99 of 114 ms,
-    // 10 ms 40 ms. An idle poll is one indexed SELECT without a transaction (claim's probe), 100/s.
-    RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(RELAY_DEFAULTS.batchSize),
-    RELAY_POLL_MS: z.coerce.number().int().min(1).max(60_000).default(RELAY_DEFAULTS.pollMs),
-    RELAY_SHARD: shardSchema,
-    // Claim the next batch while the current one is in flight to Kafka (records still go out in outbox order).
-    // Off by default: `npm run bench` measured −9 … +21 % from it on 2 cores (noise), where MariaDB, the relay and
-    // the brokers already share the CPU; see docs/services.md.
-    RELAY_PIPELINE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
-    // json: the outbox payload as is. avro: Confluent wire format, EVENT_SCHEMA registered in the schema registry.
-    EVENT_ENCODING: z.enum(['json', 'avro']).default('json'),
-    EVENT_SCHEMA: z.enum(WRITER_SCHEMAS).default('v1'),
-  }, env);
+  const c = parseServiceEnv('outbox-relay', RELAY_ENV, env);
   return {
     lab: c.lab, topic: c.LAB_TOPIC, batchSize: c.RELAY_BATCH_SIZE, pollMs: c.RELAY_POLL_MS, shard: c.RELAY_SHARD, pipeline: c.RELAY_PIPELINE, port: c.lab.ports.outboxRelay,
     encoding: c.EVENT_ENCODING, schema: c.EVENT_SCHEMA,

@@ -34,10 +34,15 @@ export const keys = (prefix: string) => ({
  * ±jitter instead of all at once (which would be a synchronised stampede of their own), and the soft expiry
  * keeps its place before the hard one.
  */
-export function expiries(cfg: Pick<QueryConfig, 'cacheTtlMs' | 'cacheTtlJitter' | 'softTtlMs' | 'stampede'>, now: number, rand = Math.random) {
+export function expiries(
+  cfg: Pick<QueryConfig, 'cacheTtlMs' | 'cacheTtlJitter' | 'softTtlMs' | 'stampede'>,
+  now: number,
+  rand = Math.random,
+) {
   const f = 1 + cfg.cacheTtlJitter * (2 * rand() - 1);
   const hardTtlMs = Math.max(1, Math.round(cfg.cacheTtlMs * f));
-  const softTtlMs = cfg.stampede === 'soft-ttl' ? Math.max(1, Math.round(cfg.softTtlMs * f)) : hardTtlMs;
+  const softTtlMs =
+    cfg.stampede === 'soft-ttl' ? Math.max(1, Math.round(cfg.softTtlMs * f)) : hardTtlMs;
   return { hardTtlMs, softExpiresAt: now + softTtlMs };
 }
 
@@ -62,7 +67,10 @@ const parse = (raw: string | null): Entry | null => (raw ? (JSON.parse(raw) as E
 export class DelStore implements CacheStore {
   readonly mode = 'del' as const;
   private readonly k;
-  constructor(private readonly redis: Redis, prefix: string) {
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+  ) {
     this.k = keys(prefix);
   }
   async read(id: string): Promise<ReadResult> {
@@ -104,7 +112,11 @@ return 1`;
 export class VersionedStore implements CacheStore {
   readonly mode = 'versioned' as const;
   private readonly k;
-  constructor(private readonly redis: Redis, prefix: string, private readonly pointerTtlMs: number) {
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    private readonly pointerTtlMs: number,
+  ) {
     this.k = keys(prefix);
   }
   async read(id: string): Promise<ReadResult> {
@@ -114,17 +126,33 @@ export class VersionedStore implements CacheStore {
     return { entry: parse(await this.redis.get(this.k.versioned(id, knownVersion))), knownVersion };
   }
   async fill(id: string, entry: Entry, hardTtlMs: number): Promise<boolean> {
-    const ok = await this.redis.eval(FILL_LUA, 2, this.k.pointer(id), this.k.versioned(id, entry.version), entry.version, JSON.stringify(entry), hardTtlMs, Math.max(this.pointerTtlMs, hardTtlMs));
+    const ok = await this.redis.eval(
+      FILL_LUA,
+      2,
+      this.k.pointer(id),
+      this.k.versioned(id, entry.version),
+      entry.version,
+      JSON.stringify(entry),
+      hardTtlMs,
+      Math.max(this.pointerTtlMs, hardTtlMs),
+    );
     return ok === 1;
   }
   async invalidate(id: string, version: number): Promise<boolean> {
-    return (await this.redis.eval(BUMP_LUA, 1, this.k.pointer(id), version, this.pointerTtlMs)) === 1;
+    return (
+      (await this.redis.eval(BUMP_LUA, 1, this.k.pointer(id), version, this.pointerTtlMs)) === 1
+    );
   }
 }
 
-export function cacheStore(redis: Redis, cfg: Pick<QueryConfig, 'invalidation' | 'keyPrefix' | 'cacheTtlMs'>): CacheStore {
+export function cacheStore(
+  redis: Redis,
+  cfg: Pick<QueryConfig, 'invalidation' | 'keyPrefix' | 'cacheTtlMs'>,
+): CacheStore {
   // The pointer outlives any value key by a margin: while it exists, stale fills are refused.
-  return cfg.invalidation === 'versioned' ? new VersionedStore(redis, cfg.keyPrefix, 2 * cfg.cacheTtlMs) : new DelStore(redis, cfg.keyPrefix);
+  return cfg.invalidation === 'versioned'
+    ? new VersionedStore(redis, cfg.keyPrefix, 2 * cfg.cacheTtlMs)
+    : new DelStore(redis, cfg.keyPrefix);
 }
 
 // Delete the lock only if it is still ours: after our TTL ran out another caller may hold it.
@@ -139,18 +167,27 @@ const RENEW_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.ca
  */
 export class FillLock {
   private readonly k;
-  constructor(private readonly redis: Redis, prefix: string, private readonly ttlMs: number) {
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    private readonly ttlMs: number,
+  ) {
     this.k = keys(prefix);
   }
   async acquire(id: string): Promise<string | null> {
     const token = randomUUID();
-    return (await this.redis.set(this.k.lock(id), token, 'PX', this.ttlMs, 'NX')) === 'OK' ? token : null;
+    return (await this.redis.set(this.k.lock(id), token, 'PX', this.ttlMs, 'NX')) === 'OK'
+      ? token
+      : null;
   }
   /** Runs `fn` while renewing our lock every ttl/3; releases it after. */
   async hold<T>(id: string, token: string, fn: () => Promise<T>): Promise<T> {
-    const timer = setInterval(() => {
-      this.redis.eval(RENEW_LUA, 1, this.k.lock(id), token, this.ttlMs).catch(() => {}); // a missed renewal only risks a 2nd load
-    }, Math.max(10, Math.floor(this.ttlMs / 3)));
+    const timer = setInterval(
+      () => {
+        this.redis.eval(RENEW_LUA, 1, this.k.lock(id), token, this.ttlMs).catch(() => {}); // a missed renewal only risks a 2nd load
+      },
+      Math.max(10, Math.floor(this.ttlMs / 3)),
+    );
     try {
       return await fn();
     } finally {

@@ -33,22 +33,36 @@ export const ENV_VARS = {
   keyPrefix: 'QUERY_CACHE_PREFIX',
 } as const;
 type Field = keyof typeof ENV_VARS;
+/**
+ * The variables an experiment's `services.query-service[-2].env` may set: all of ENV_VARS but the instance and its
+ * port, which the runtime derives from the process name (query-service-2) and must stay in step with Prometheus.
+ */
+export const QUERY_SETTINGS = Object.entries(ENV_VARS)
+  .filter(([f]) => f !== 'instance' && f !== 'port')
+  .map(([, v]) => v);
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** zod's own enum message does not say which modes exist; ours lists them, so the fix is in the error. */
 const modeEnum = <T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values as unknown as [T[number], ...T[number][]], { errorMap: () => ({ message: `unknown mode; valid: ${values.join(', ')}` }) });
+  z.enum(values as unknown as [T[number], ...T[number][]], {
+    errorMap: () => ({ message: `unknown mode; valid: ${values.join(', ')}` }),
+  });
 const bool = z
   .string()
   .transform((v) => v.toLowerCase())
-  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), { message: 'expected true or false' })
+  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), {
+    message: 'expected true or false',
+  })
   .transform((v) => ['true', '1', 'yes'].includes(v));
 
 export const QueryConfigSchema = z
   .object({
     instance: int(1, 99),
     port: int(1024, 65535),
-    topic: z.string().min(1).regex(/^[\w.-]+$/, 'Kafka topic names allow letters, digits, ".", "_" and "-"'),
+    topic: z
+      .string()
+      .min(1)
+      .regex(/^[\w.-]+$/, 'Kafka topic names allow letters, digits, ".", "_" and "-"'),
     group: z.string().min(1),
     fromBeginning: bool,
     cacheTtlMs: int(10, 86_400_000),
@@ -65,12 +79,20 @@ export const QueryConfigSchema = z
     lockWaitMs: int(0, 60_000),
     lockPollMs: int(1, 1000),
     /** Every key this service writes starts with this; /cache/flush deletes exactly this prefix. */
-    keyPrefix: z.string().regex(/^lab:[\w:.-]*$/, 'must start with "lab:" so a flush cannot touch keys outside the lab'),
+    keyPrefix: z
+      .string()
+      .regex(
+        /^lab:[\w:.-]*$/,
+        'must start with "lab:" so a flush cannot touch keys outside the lab',
+      ),
   })
   .superRefine((c, ctx) => {
     // soft-ttl only makes sense when the stale copy is still in Redis after the soft expiry: the shortest
     // jittered hard TTL must outlast the longest jittered soft TTL.
-    if (c.stampede === 'soft-ttl' && c.softTtlMs * (1 + c.cacheTtlJitter) >= c.cacheTtlMs * (1 - c.cacheTtlJitter)) {
+    if (
+      c.stampede === 'soft-ttl' &&
+      c.softTtlMs * (1 + c.cacheTtlJitter) >= c.cacheTtlMs * (1 - c.cacheTtlJitter)
+    ) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
         path: ['softTtlMs'],
@@ -78,24 +100,36 @@ export const QueryConfigSchema = z
       });
     }
   });
-export type QueryConfig = z.infer<typeof QueryConfigSchema> & { lab: Pick<LabConfig, 'host' | 'ports' | 'brokerCount'> };
+export type QueryConfig = z.infer<typeof QueryConfigSchema> & {
+  lab: Pick<LabConfig, 'host' | 'ports' | 'brokerCount'>;
+};
 
 /** An empty variable counts as unset, so `STAMPEDE= node …` means the default rather than an error. */
-const envOf = (env: NodeJS.ProcessEnv, name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+const envOf = (env: NodeJS.ProcessEnv, name: string) =>
+  env[name] === undefined || env[name] === '' ? undefined : env[name];
 
-export function loadQueryConfig(env: NodeJS.ProcessEnv = process.env, lab: Pick<LabConfig, 'host' | 'ports' | 'brokerCount'> = loadConfig(env)): QueryConfig {
+export function loadQueryConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  lab: Pick<LabConfig, 'host' | 'ports' | 'brokerCount'> = loadConfig(env),
+): QueryConfig {
   const get = (f: Field) => envOf(env, ENV_VARS[f]);
   // src/runtime/services.ts names a second copy "query-service-2" (LAB_SERVICE_NAME) and may not set
   // SERVICE_INSTANCE; without this fallback both copies would be instance 1 and share one consumer group, so
   // each would see only some partitions' invalidations.
-  const instanceRaw = get('instance') ?? /^query-service-(\d+)$/.exec(envOf(env, 'LAB_SERVICE_NAME') ?? '')?.[1] ?? '1';
+  const instanceRaw =
+    get('instance') ??
+    /^query-service-(\d+)$/.exec(envOf(env, 'LAB_SERVICE_NAME') ?? '')?.[1] ??
+    '1';
   const instance = Number(instanceRaw);
   const ttl = Number(get('cacheTtlMs') ?? 30_000);
   const raw: Record<Field, unknown> = {
     instance: instanceRaw,
     // Instance 2 listens on the query-service-2 port (the Prometheus target): LAB_QUERY_SERVICE_2_PORT when set
     // (that is what services.ts sets for "query-service-2"), else LAB_QUERY_SERVICE_PORT, else 18085.
-    port: (instance === 2 ? envOf(env, 'LAB_QUERY_SERVICE_2_PORT') : undefined) ?? get('port') ?? (instance === 2 ? lab.ports.queryService2 : lab.ports.queryService),
+    port:
+      (instance === 2 ? envOf(env, 'LAB_QUERY_SERVICE_2_PORT') : undefined) ??
+      get('port') ??
+      (instance === 2 ? lab.ports.queryService2 : lab.ports.queryService),
     topic: get('topic') ?? DEFAULT_TOPIC,
     // Each instance its own group: every instance must see every change event.
     group: get('group') ?? `lab-query-${instanceRaw}`,
@@ -104,7 +138,8 @@ export function loadQueryConfig(env: NodeJS.ProcessEnv = process.env, lab: Pick<
     fromBeginning: get('fromBeginning') ?? 'true',
     cacheTtlMs: get('cacheTtlMs') ?? 30_000,
     cacheTtlJitter: get('cacheTtlJitter') ?? 0.1,
-    softTtlMs: get('softTtlMs') ?? (Number.isFinite(ttl) ? Math.max(1, Math.floor(ttl / 2)) : 15_000),
+    softTtlMs:
+      get('softTtlMs') ?? (Number.isFinite(ttl) ? Math.max(1, Math.floor(ttl / 2)) : 15_000),
     invalidation: get('invalidation') ?? 'del',
     stampede: get('stampede') ?? 'none',
     xfetchBeta: get('xfetchBeta') ?? 0,

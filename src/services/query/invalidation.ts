@@ -28,16 +28,29 @@ export class Invalidator {
   ) {}
 
   async start(): Promise<void> {
-    const c = this.kafka.consumer({ groupId: this.cfg.group, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+    const c = this.kafka.consumer({
+      groupId: this.cfg.group,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+    });
     this.consumer = c;
     c.on(c.events.GROUP_JOIN, (e) => {
       this.joined = true;
-      this.assigned = Object.values(e.payload.memberAssignment).reduce((n, parts) => n + parts.length, 0);
-      this.log.info({ group: this.cfg.group, assigned: e.payload.memberAssignment }, 'invalidation consumer joined');
+      this.assigned = Object.values(e.payload.memberAssignment).reduce(
+        (n, parts) => n + parts.length,
+        0,
+      );
+      this.log.info(
+        { group: this.cfg.group, assigned: e.payload.memberAssignment },
+        'invalidation consumer joined',
+      );
     });
     c.on(c.events.CRASH, (e) => {
       this.crashed = String(e.payload.error?.message ?? e.payload.error);
-      this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'invalidation consumer crashed');
+      this.log.error(
+        { err: e.payload.error, restart: e.payload.restart },
+        'invalidation consumer crashed',
+      );
     });
     await c.connect();
     await c.subscribe({ topic: this.cfg.topic, fromBeginning: this.cfg.fromBeginning });
@@ -51,7 +64,10 @@ export class Invalidator {
           // A malformed event must not stall invalidation of every event behind it in the partition; the
           // DLQ is consumer-service's job — for a cache, skipping costs at most one TTL of staleness.
           this.metrics.eventsInvalid.inc(L);
-          this.log.warn({ err, partition, offset: message.offset }, 'skipping unparseable change event');
+          this.log.warn(
+            { err, partition, offset: message.offset },
+            'skipping unparseable change event',
+          );
           return;
         }
         this.metrics.events.inc({ ...L, type: ev.type });
@@ -59,13 +75,23 @@ export class Invalidator {
         const changed = await this.store.invalidate(String(ev.productId), ev.version);
         if (changed) this.metrics.invalidations.inc({ ...L, mode: this.store.mode });
         this.lastEventAt = new Date().toISOString();
-        this.log.debug({ id: ev.productId, version: ev.version, changed, mode: this.store.mode }, 'invalidated');
+        this.log.debug(
+          { id: ev.productId, version: ev.version, changed, mode: this.store.mode },
+          'invalidated',
+        );
       },
     });
   }
 
   status() {
-    return { group: this.cfg.group, topic: this.cfg.topic, joined: this.joined, assignedPartitions: this.assigned, lastEventAt: this.lastEventAt, ...(this.crashed ? { crashed: this.crashed } : {}) };
+    return {
+      group: this.cfg.group,
+      topic: this.cfg.topic,
+      joined: this.joined,
+      assignedPartitions: this.assigned,
+      lastEventAt: this.lastEventAt,
+      ...(this.crashed ? { crashed: this.crashed } : {}),
+    };
   }
 
   async stop() {

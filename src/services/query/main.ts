@@ -37,13 +37,22 @@ async function main() {
   const store = cacheStore(redis, cfg);
   const lock = new FillLock(redis, cfg.keyPrefix, cfg.lockTtlMs);
 
-  let invalidator: Invalidator | undefined;
+  let invalidator: Invalidator | undefined; // eslint-disable-line prefer-const -- assigned after the shutdown hook that reads it is set up
   const ctx = serviceContext(name, registry, async () => {
     const [redisOk, dbOk] = await Promise.all([
-      redis.ping().then(() => true, () => false),
+      redis.ping().then(
+        () => true,
+        () => false,
+      ),
       repo.ping().catch(() => false),
     ]);
-    return { status: redisOk && dbOk ? 'ok' : 'degraded', modes: describeModes(cfg), redis: redisOk, db: dbOk, consumer: invalidator?.status() ?? { joined: false } };
+    return {
+      status: redisOk && dbOk ? 'ok' : 'degraded',
+      modes: describeModes(cfg),
+      redis: redisOk,
+      db: dbOk,
+      consumer: invalidator?.status() ?? { joined: false },
+    };
   });
   const repo = new ProductRepository(pool, ctx.failpoints, metrics);
   const strategy = strategyFor(cfg.stampede, { cfg, store, lock, repo, metrics, log: ctx.log });
@@ -56,13 +65,17 @@ async function main() {
     path: /^\/products\/([^/]+)\/?$/,
     async handle([id]) {
       // Ids are BIGINT: anything else is a client error, and must not become a cache key.
-      if (!/^\d{1,19}$/.test(id)) throw new HttpError(400, `product id must be a positive integer, got "${id}"`);
+      if (!/^\d{1,19}$/.test(id))
+        throw new HttpError(400, `product id must be a positive integer, got "${id}"`);
       const end = metrics.requestDuration.startTimer(L);
       try {
         const a = await strategy.get(id);
         end({ source: a.source });
         if (!a.product) throw new HttpError(404, `product ${id} not found`);
-        return { status: 200, body: { product: a.product, source: a.source, version: a.product.version } };
+        return {
+          status: 200,
+          body: { product: a.product, source: a.source, version: a.product.version },
+        };
       } catch (e) {
         if (!(e instanceof HttpError)) end({ source: 'error' });
         throw e;
@@ -77,16 +90,27 @@ async function main() {
       res.json({ deleted, prefix: cfg.keyPrefix });
     });
     app.get('/cache/stats', async (_req, res) => {
-      res.json({ service: name, modes: describeModes(cfg), consumer: invalidator?.status(), ...(await metrics.snapshot()) });
+      res.json({
+        service: name,
+        modes: describeModes(cfg),
+        consumer: invalidator?.status(),
+        ...(await metrics.snapshot()),
+      });
     });
   };
 
-  serve(ctx, serviceApp(ctx, routes), cfg.port, async () => {
-    await invalidator?.stop().catch(() => {});
-    // Let background refreshes finish (bounded by serve()'s 10 s force-exit) so they do not die mid-fill.
-    await strategy.idle();
-    await Promise.allSettled([redis.quit(), pool.end()]);
-  }, [productRead]);
+  serve(
+    ctx,
+    serviceApp(ctx, routes),
+    cfg.port,
+    async () => {
+      await invalidator?.stop().catch(() => {});
+      // Let background refreshes finish (bounded by serve()'s 10 s force-exit) so they do not die mid-fill.
+      await strategy.idle();
+      await Promise.allSettled([redis.quit(), pool.end()]);
+    },
+    [productRead],
+  );
 
   // Serve reads while the consumer joins (reads do not need it); retry if Kafka is not reachable yet.
   for (let attempt = 1; ; attempt++) {
@@ -102,6 +126,8 @@ async function main() {
 }
 
 main().catch((e) => {
-  process.stderr.write(`query-service failed: ${e instanceof LabError ? e.message : (e as Error).stack}\n`);
+  process.stderr.write(
+    `query-service failed: ${e instanceof LabError ? e.message : (e as Error).stack}\n`,
+  );
   process.exit(1);
 });

@@ -23,29 +23,76 @@ export class QueryMetrics {
   readonly eventsInvalid: Counter;
   readonly requestDuration;
 
-  constructor(readonly registry: Registry, readonly instance: string) {
-    const c = (name: string, help: string, labels: string[] = []) => counter(registry, `lab_query_${name}_total`, help, ['instance', ...labels]);
-    this.dbQueries = c('db_queries', 'Product loads sent to the database (every cause: miss, refresh, fallback).');
-    this.dbQueriesByKey = c('db_queries_by_key', 'Product loads per product id; experiments use few keys, do not use in production.', ['key']);
+  constructor(
+    readonly registry: Registry,
+    readonly instance: string,
+  ) {
+    // A counter labelled by instance only is exported at 0 from the start: a probe reading it then has evidence
+    // (the series) that the service was up and scraped, instead of "no data".
+    const c = (name: string, help: string, labels: string[] = []) => {
+      const made = counter(registry, `lab_query_${name}_total`, help, ['instance', ...labels]);
+      if (!labels.length) made.inc({ instance }, 0);
+      return made;
+    };
+    this.dbQueries = c(
+      'db_queries',
+      'Product loads sent to the database (every cause: miss, refresh, fallback).',
+    );
+    this.dbQueriesByKey = c(
+      'db_queries_by_key',
+      'Product loads per product id; experiments use few keys, do not use in production.',
+      ['key'],
+    );
     this.cacheHits = c('cache_hits', 'Requests answered from a fresh cache entry.');
     this.cacheMisses = c('cache_misses', 'Requests that found no usable cache entry.');
-    this.staleServes = c('stale_serves', 'Requests answered with a soft-expired entry while a refresh runs (soft-ttl).');
-    this.lockWaits = c('lock_waits', 'Loads that found another caller holding the Redis fill lock and waited.');
-    this.lockWaitTimeouts = c('lock_wait_timeouts', 'Waits that ran out (STAMPEDE_LOCK_WAIT_MS) and fell back to the database.');
-    this.coalesced = c('singleflight_coalesced', 'Requests that joined an in-process load already in flight for the same key.');
-    this.refreshes = c('refreshes', 'Background refreshes started by soft expiry or an XFetch early refresh.', ['trigger']);
-    this.invalidations = c('invalidations', 'Cache invalidations applied from change events.', ['mode']);
-    this.staleFillsRejected = c('stale_fills_rejected', 'Fills refused because the cache already knew a newer version (versioned).');
-    this.cacheErrors = c('cache_errors', 'Redis operations that failed; the request fell back to the database.');
+    this.staleServes = c(
+      'stale_serves',
+      'Requests answered with a soft-expired entry while a refresh runs (soft-ttl).',
+    );
+    this.lockWaits = c(
+      'lock_waits',
+      'Loads that found another caller holding the Redis fill lock and waited.',
+    );
+    this.lockWaitTimeouts = c(
+      'lock_wait_timeouts',
+      'Waits that ran out (STAMPEDE_LOCK_WAIT_MS) and fell back to the database.',
+    );
+    this.coalesced = c(
+      'singleflight_coalesced',
+      'Requests that joined an in-process load already in flight for the same key.',
+    );
+    this.refreshes = c(
+      'refreshes',
+      'Background refreshes started by soft expiry or an XFetch early refresh.',
+      ['trigger'],
+    );
+    this.invalidations = c('invalidations', 'Cache invalidations applied from change events.', [
+      'mode',
+    ]);
+    this.staleFillsRejected = c(
+      'stale_fills_rejected',
+      'Fills refused because the cache already knew a newer version (versioned).',
+    );
+    this.cacheErrors = c(
+      'cache_errors',
+      'Redis operations that failed; the request fell back to the database.',
+    );
     this.events = c('events', 'Change events consumed.', ['type']);
     this.eventsInvalid = c('events_invalid', 'Change events skipped because they did not parse.');
-    this.requestDuration = histogram(registry, 'lab_query_request_duration_seconds', 'GET /products/:id latency by where the answer came from.', ['instance', 'source']);
+    this.requestDuration = histogram(
+      registry,
+      'lab_query_request_duration_seconds',
+      'GET /products/:id latency by where the answer came from.',
+      ['instance', 'source'],
+    );
   }
 
   /** Sum of a counter's series (optionally only those matching `where`) — for /cache/stats. */
   static async total(c: Counter, where: Record<string, string> = {}): Promise<number> {
     const { values } = await c.get();
-    return values.filter((v) => Object.entries(where).every(([k, w]) => v.labels[k] === w)).reduce((s, v) => s + v.value, 0);
+    return values
+      .filter((v) => Object.entries(where).every(([k, w]) => v.labels[k] === w))
+      .reduce((s, v) => s + v.value, 0);
   }
 
   async snapshot() {

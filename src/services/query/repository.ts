@@ -20,7 +20,11 @@ export interface Loaded {
 
 /** Source of truth reads. Every load is counted here, so "DB queries" means exactly the SELECTs sent. */
 export class ProductRepository {
-  constructor(private readonly pool: Pool, private readonly failpoints: Failpoints, private readonly metrics: QueryMetrics) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly failpoints: Failpoints,
+    private readonly metrics: QueryMetrics,
+  ) {}
 
   async load(id: string): Promise<Loaded> {
     const started = performance.now();
@@ -28,10 +32,20 @@ export class ProductRepository {
     await this.failpoints.hit('query.before-db-load');
     this.metrics.dbQueries.inc({ instance: this.metrics.instance });
     this.metrics.dbQueriesByKey.inc({ instance: this.metrics.instance, key: id });
-    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT id, name, price, stock, version, updated_at FROM product WHERE id = ?', [id]);
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      'SELECT id, name, price, stock, version, updated_at FROM product WHERE id = ?',
+      [id],
+    );
     const r = rows[0];
     const product = r
-      ? { id: String(r.id), name: String(r.name), price: String(r.price), stock: Number(r.stock), version: Number(r.version), updatedAt: String(r.updated_at) }
+      ? {
+          id: String(r.id),
+          name: String(r.name),
+          price: String(r.price),
+          stock: Number(r.stock),
+          version: Number(r.version),
+          updatedAt: String(r.updated_at),
+        }
       : null;
     return { product, deltaMs: Math.max(1, Math.round(performance.now() - started)) };
   }

@@ -43,7 +43,10 @@ export interface ReplayResult {
 const toMs = (t: number | string | undefined, name: string) => {
   if (t === undefined) return undefined;
   const ms = typeof t === 'number' ? t : /^\d+$/.test(t) ? Number(t) : Date.parse(t);
-  if (Number.isNaN(ms)) throw new LabError(`${name}=${t} is not a timestamp; give epoch ms or an ISO date like 2026-01-01T00:00:00Z`);
+  if (Number.isNaN(ms))
+    throw new LabError(
+      `${name}=${t} is not a timestamp; give epoch ms or an ISO date like 2026-01-01T00:00:00Z`,
+    );
   return ms;
 };
 
@@ -53,7 +56,13 @@ function select(records: TopicRecord[], o: z.infer<typeof ReplayOptionsSchema>):
   return records.filter((r) => {
     const off = Number(r.offset);
     const ts = Number(r.timestamp);
-    return (o.partition === undefined || r.partition === o.partition) && (o.fromOffset === undefined || off >= o.fromOffset) && (o.toOffset === undefined || off <= o.toOffset) && (from === undefined || ts >= from) && (to === undefined || ts <= to);
+    return (
+      (o.partition === undefined || r.partition === o.partition) &&
+      (o.fromOffset === undefined || off >= o.fromOffset) &&
+      (o.toOffset === undefined || off <= o.toOffset) &&
+      (from === undefined || ts >= from) &&
+      (to === undefined || ts <= to)
+    );
   });
 }
 
@@ -61,16 +70,37 @@ function select(records: TopicRecord[], o: z.infer<typeof ReplayOptionsSchema>):
  * Re-publishes DLQ records to their original topic with the same key, value and event-id header, so an idempotent
  * consumer skips what it already applied. Dry run lists what would be replayed and publishes nothing.
  */
-export async function replayDlq(lab: Pick<LabConfig, 'host' | 'ports' | 'brokerCount'>, options: ReplayOptions, failpoints?: Failpoints): Promise<ReplayResult> {
+export async function replayDlq(
+  lab: Pick<LabConfig, 'host' | 'ports' | 'brokerCount'>,
+  options: ReplayOptions,
+  failpoints?: Failpoints,
+): Promise<ReplayResult> {
   const o = ReplayOptionsSchema.parse(options);
   const dlq = dlqTopic(o.topic);
   const all = await readTopic(lab, dlq);
   const chosen = select(all, o);
-  const items: ReplayItem[] = chosen.map((r) => ({ partition: r.partition, offset: r.offset, eventId: r.headers['dedup-key'] ?? r.headers['event-id'] ?? null, targetTopic: r.headers['original-topic'] ?? o.topic, error: r.headers.error ?? null }));
-  const result: ReplayResult = { dryRun: o.dryRun, dlqTopic: dlq, inDlq: all.length, selected: chosen.length, replayed: 0, items };
+  const items: ReplayItem[] = chosen.map((r) => ({
+    partition: r.partition,
+    offset: r.offset,
+    eventId: r.headers['dedup-key'] ?? r.headers['event-id'] ?? null,
+    targetTopic: r.headers['original-topic'] ?? o.topic,
+    error: r.headers.error ?? null,
+  }));
+  const result: ReplayResult = {
+    dryRun: o.dryRun,
+    dlqTopic: dlq,
+    inDlq: all.length,
+    selected: chosen.length,
+    replayed: 0,
+    items,
+  };
   if (o.dryRun || chosen.length === 0) return result;
 
-  const producer = labKafka(lab, 'replay-worker').producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = labKafka(lab, 'replay-worker').producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   const replayId = randomUUID();
   try {
@@ -78,13 +108,21 @@ export async function replayDlq(lab: Pick<LabConfig, 'host' | 'ports' | 'brokerC
       const r = chosen[i];
       const t0 = Date.now();
       // The DLQ bookkeeping headers would make the record look like a failure again; keep the event's own.
-      const headers: IHeaders = Object.fromEntries(Object.entries(r.headers).filter(([k]) => !(DLQ_HEADERS as readonly string[]).includes(k)));
+      const headers: IHeaders = Object.fromEntries(
+        Object.entries(r.headers).filter(([k]) => !(DLQ_HEADERS as readonly string[]).includes(k)),
+      );
       headers['replayed-from'] = `${dlq}/${r.partition}/${r.offset}`;
       headers['replay-id'] = replayId;
       await failpoints?.hit('replay.before-publish');
       // Back to the partition it failed on, so it lands behind the same key's other events as before.
-      const partition = /^\d+$/.test(r.headers['original-partition'] ?? '') ? Number(r.headers['original-partition']) : undefined;
-      await producer.send({ topic: items[i].targetTopic, acks: -1, messages: [{ key: r.key, value: r.value, headers, partition }] });
+      const partition = /^\d+$/.test(r.headers['original-partition'] ?? '')
+        ? Number(r.headers['original-partition'])
+        : undefined;
+      await producer.send({
+        topic: items[i].targetTopic,
+        acks: -1,
+        messages: [{ key: r.key, value: r.value, headers, partition }],
+      });
       result.replayed++;
       if (o.maxRate > 0) await sleep(Math.max(0, 1000 / o.maxRate - (Date.now() - t0)));
     }

@@ -6,7 +6,23 @@ import { readTopic } from '../../../src/lib/topics';
 import { waitFor } from '../../../src/lib/wait';
 import { replayDlq } from '../../../src/services/replay-worker/replay';
 import { ensureLab } from '../../support/lab';
-import { countInTopic, freshGroup, freshTopic, ledgerCount, metric, produceEvents, productEvent, resetTables, startTestService, stopTestService, stopTestServices, waitTestServiceExit, testPool, uniqueId, waitCaughtUp } from '../../support/services';
+import {
+  countInTopic,
+  freshGroup,
+  freshTopic,
+  ledgerCount,
+  metric,
+  produceEvents,
+  productEvent,
+  resetTables,
+  startTestService,
+  stopTestService,
+  stopTestServices,
+  waitTestServiceExit,
+  testPool,
+  uniqueId,
+  waitCaughtUp,
+} from '../../support/services';
 
 describe('a poison message', function () {
   this.timeout(180_000);
@@ -26,7 +42,15 @@ describe('a poison message', function () {
     topic = await freshTopic(c, 'poison');
     // Same partition, poison first: if it blocked the partition, the healthy event behind it would never apply.
     await produceEvents(c, topic, [poison, healthy], 0);
-    ({ url } = await startTestService(c, 'consumer-service', { modes: { CONSUMER_MODE: 'idempotent' }, env: { LAB_TOPIC: topic, LAB_CONSUMER_GROUP: group, CONSUMER_POISON: String(poisonId), CONSUMER_RETRY_BACKOFF_MS: '10' } }));
+    ({ url } = await startTestService(c, 'consumer-service', {
+      modes: { CONSUMER_MODE: 'idempotent' },
+      env: {
+        LAB_TOPIC: topic,
+        LAB_CONSUMER_GROUP: group,
+        CONSUMER_POISON: String(poisonId),
+        CONSUMER_RETRY_BACKOFF_MS: '10',
+      },
+    }));
     await waitCaughtUp(c, group, topic);
   });
   after(async () => {
@@ -45,12 +69,22 @@ describe('a poison message', function () {
     expect(dlq).to.have.length(1);
     expect(JSON.parse(String(dlq[0].value))).to.deep.equal(poison);
     expect(dlq[0].key).to.equal(String(poisonId));
-    expect(dlq[0].headers).to.include({ 'original-topic': topic, 'original-partition': '0', 'original-offset': '0', attempts: '3', 'dedup-key': poison.eventId, 'event-id': poison.eventId });
+    expect(dlq[0].headers).to.include({
+      'original-topic': topic,
+      'original-partition': '0',
+      'original-offset': '0',
+      attempts: '3',
+      'dedup-key': poison.eventId,
+      'event-id': poison.eventId,
+    });
     expect(dlq[0].headers.error).to.match(/CONSUMER_POISON/);
   });
 
   it('after the fix (restart without CONSUMER_POISON), is applied once by a replay, and still once after a second replay', async () => {
-    const svc = await startTestService(c, 'consumer-service', { modes: { CONSUMER_MODE: 'idempotent' }, env: { LAB_TOPIC: topic, LAB_CONSUMER_GROUP: group } });
+    const svc = await startTestService(c, 'consumer-service', {
+      modes: { CONSUMER_MODE: 'idempotent' },
+      env: { LAB_TOPIC: topic, LAB_CONSUMER_GROUP: group },
+    });
     const dry = await replayDlq(c, { topic, dryRun: true });
     expect(dry).to.include({ dryRun: true, inDlq: 1, selected: 1, replayed: 0 });
     expect(dry.items[0]).to.include({ eventId: poison.eventId, targetTopic: topic });
@@ -62,12 +96,23 @@ describe('a poison message', function () {
       expect(await ledgerCount(pool, poison.eventId, group), `after replay ${round}`).to.equal(1);
     }
     expect(await countInTopic(c, topic, poison.eventId), 'original + two replays').to.equal(3);
-    await waitFor('duplicate counted', async () => (await metric(svc.url, 'lab_consumer_duplicates_skipped_total')) === 1, { timeoutMs: 5000 });
+    await waitFor(
+      'duplicate counted',
+      async () => (await metric(svc.url, 'lab_consumer_duplicates_skipped_total')) === 1,
+      { timeoutMs: 5000 },
+    );
     const [dlqRecord] = await readTopic(c, dlqTopic(topic));
-    const replayed = (await readTopic(c, topic)).filter((r) => r.headers['event-id'] === poison.eventId && r.headers['replayed-from']);
+    const replayed = (await readTopic(c, topic)).filter(
+      (r) => r.headers['event-id'] === poison.eventId && r.headers['replayed-from'],
+    );
     expect(replayed).to.have.length(2);
-    expect(replayed[0].headers['replayed-from']).to.equal(`${dlqTopic(topic)}/${dlqRecord.partition}/${dlqRecord.offset}`);
+    expect(replayed[0].headers['replayed-from']).to.equal(
+      `${dlqTopic(topic)}/${dlqRecord.partition}/${dlqRecord.offset}`,
+    );
     expect(replayed[0].headers).to.not.have.property('error');
-    expect(replayed.map((r) => r.partition), 'back on the partition it failed on').to.deep.equal([0, 0]);
+    expect(
+      replayed.map((r) => r.partition),
+      'back on the partition it failed on',
+    ).to.deep.equal([0, 0]);
   });
 });

@@ -5,7 +5,19 @@ import { labPool } from '../../../src/lib/db';
 import { labRedis } from '../../../src/lib/redis';
 import { sleep, waitFor } from '../../../src/lib/wait';
 import { DelStore, VersionedStore, type Entry } from '../../../src/services/query/cache';
-import { deleteProducts, ensureSchema, labStack, insertProduct, newTopic, produce, productEvent, QueryService, testPrefix, uniqueId, updateProduct } from './support';
+import {
+  deleteProducts,
+  ensureSchema,
+  labStack,
+  insertProduct,
+  newTopic,
+  produce,
+  productEvent,
+  QueryService,
+  testPrefix,
+  uniqueId,
+  updateProduct,
+} from './support';
 
 /**
  * Cache invalidation from change events, on the real stack: the row is changed in MariaDB directly and the event
@@ -34,20 +46,34 @@ describe('query-service invalidation (real stack)', function () {
   async function serviceFor(mode: 'del' | 'versioned') {
     const topic = await newTopic(lab, mode);
     const prefix = testPrefix(mode);
-    const svc = await QueryService.start(mode, {
-      CACHE_INVALIDATION: mode,
-      STAMPEDE: 'none',
-      LAB_TOPIC: topic,
-      LAB_QUERY_GROUP: `lab-query-test-${mode}-${topic}`,
-      QUERY_CACHE_PREFIX: prefix,
-      CACHE_TTL_MS: '60000',
-    }, { waitConsumer: true });
+    const svc = await QueryService.start(
+      mode,
+      {
+        CACHE_INVALIDATION: mode,
+        STAMPEDE: 'none',
+        LAB_TOPIC: topic,
+        LAB_QUERY_GROUP: `lab-query-test-${mode}-${topic}`,
+        QUERY_CACHE_PREFIX: prefix,
+        CACHE_TTL_MS: '60000',
+      },
+      { waitConsumer: true },
+    );
     return { svc, topic, prefix };
   }
 
   const entryOf = (id: number, version: number, p: typeof v1): Entry => ({
-    product: { id: String(id), name: p.name, price: p.price.toFixed(2), stock: p.stock, version, updatedAt: new Date().toISOString() },
-    version, filledAt: Date.now(), softExpiresAt: Date.now() + 60_000, deltaMs: 1,
+    product: {
+      id: String(id),
+      name: p.name,
+      price: p.price.toFixed(2),
+      stock: p.stock,
+      version,
+      updatedAt: new Date().toISOString(),
+    },
+    version,
+    filledAt: Date.now(),
+    softExpiresAt: Date.now() + 60_000,
+    deltaMs: 1,
   });
 
   describe('CACHE_INVALIDATION=del', () => {
@@ -62,7 +88,10 @@ describe('query-service invalidation (real stack)', function () {
         const r = await fetch(`${svc.base}${p}`);
         return { status: r.status, body: (await r.json()) as { error?: string; status?: number } };
       };
-      expect(await answer('/products/abc')).to.deep.equal({ status: 400, body: { error: 'product id must be a positive integer, got "abc"', status: 400 } });
+      expect(await answer('/products/abc')).to.deep.equal({
+        status: 400,
+        body: { error: 'product id must be a positive integer, got "abc"', status: 400 },
+      });
       expect((await answer('/products/%E0%A4%A')).status, 'a malformed escape').to.equal(400);
       expect(await answer(`/products/${uniqueId()}?x=1`)).to.deep.include({ status: 404 });
       expect((await fetch(`${svc.base}/products`)).status, 'no id: not this route').to.equal(404);
@@ -81,10 +110,14 @@ describe('query-service invalidation (real stack)', function () {
       expect((await svc.get(id)).body).to.deep.include({ source: 'cache', version: 1 });
 
       await produce(lab, topic, [productEvent(id, 2, v2)]);
-      const after = await waitFor('v2 served', async () => {
-        const r = await svc.get(id);
-        return r.body.version === 2 && r;
-      }, { timeoutMs: 15_000, intervalMs: 50 });
+      const after = await waitFor(
+        'v2 served',
+        async () => {
+          const r = await svc.get(id);
+          return r.body.version === 2 && r;
+        },
+        { timeoutMs: 15_000, intervalMs: 50 },
+      );
       expect(after.body.source).to.equal('db');
       expect(after.body.product).to.include({ price: '12.25', stock: 6 });
       expect((await svc.get(id)).body).to.deep.include({ source: 'cache', version: 2 });
@@ -99,11 +132,16 @@ describe('query-service invalidation (real stack)', function () {
       await updateProduct(pool, id, { ...v2, version: 2 });
       const before = (await svc.stats()).invalidations.del ?? 0;
       await produce(lab, topic, [productEvent(id, 2, v2)]);
-      await waitFor('the DEL', async () => ((await svc.stats()).invalidations.del ?? 0) > before, { timeoutMs: 15_000, intervalMs: 50 });
+      await waitFor('the DEL', async () => ((await svc.stats()).invalidations.del ?? 0) > before, {
+        timeoutMs: 15_000,
+        intervalMs: 50,
+      });
       // A reader that SELECTed v1 before the update and writes only now (what a GC pause or slow network does):
       const redis = labRedis(lab);
       try {
-        expect(await new DelStore(redis, prefix).fill(String(id), entryOf(id, 1, v1), 60_000)).to.equal(true);
+        expect(
+          await new DelStore(redis, prefix).fill(String(id), entryOf(id, 1, v1), 60_000),
+        ).to.equal(true);
       } finally {
         redis.disconnect();
       }
@@ -137,16 +175,29 @@ describe('query-service invalidation (real stack)', function () {
       await sleep(200);
       await updateProduct(pool, id, { ...v2, version: 2 });
       await produce(lab, topic, [productEvent(id, 2, v2)]);
-      await waitFor('pointer moved', async () => ((await svc.stats()).invalidations.versioned ?? 0) >= 1, { timeoutMs: 15_000, intervalMs: 20 });
+      await waitFor(
+        'pointer moved',
+        async () => ((await svc.stats()).invalidations.versioned ?? 0) >= 1,
+        { timeoutMs: 15_000, intervalMs: 20 },
+      );
       const consumedBy = Date.now();
       // Keep reading until 40 reads started after the event (time-bounded: a loaded box reads slowly).
-      await waitFor('40 reads after the event', async () => seen.filter((s) => s.startedAt > consumedBy).length >= 40, { timeoutMs: 20_000, intervalMs: 20 }).finally(() => (stop = true));
+      await waitFor(
+        '40 reads after the event',
+        async () => seen.filter((s) => s.startedAt > consumedBy).length >= 40,
+        { timeoutMs: 20_000, intervalMs: 20 },
+      ).finally(() => (stop = true));
       await Promise.all(readers);
 
       const afterEvent = seen.filter((s) => s.startedAt > consumedBy);
       expect(afterEvent.length, 'reads after the event').to.be.at.least(40);
-      expect(afterEvent.filter((s) => s.version < 2), 'older versions served after the event').to.deep.equal([]);
-      expect(seen.filter((s) => s.startedAt < consumedBy - 1000).every((s) => s.version === 1)).to.equal(true);
+      expect(
+        afterEvent.filter((s) => s.version < 2),
+        'older versions served after the event',
+      ).to.deep.equal([]);
+      expect(
+        seen.filter((s) => s.startedAt < consumedBy - 1000).every((s) => s.version === 1),
+      ).to.equal(true);
     });
 
     it('refuses a stale fill and ignores an older or replayed event', async () => {
@@ -157,12 +208,21 @@ describe('query-service invalidation (real stack)', function () {
       await updateProduct(pool, id, { ...v2, version: 2 });
       const base = await svc.stats();
       await produce(lab, topic, [productEvent(id, 2, v2)]);
-      await waitFor('event consumed', async () => (await svc.stats()).events > base.events, { timeoutMs: 15_000, intervalMs: 50 });
+      await waitFor('event consumed', async () => (await svc.stats()).events > base.events, {
+        timeoutMs: 15_000,
+        intervalMs: 50,
+      });
 
       // The same slow reader as in the del test: its v1 fill now loses against the pointer (v2).
       const redis = labRedis(lab);
       try {
-        expect(await new VersionedStore(redis, prefix, 120_000).fill(String(id), entryOf(id, 1, v1), 60_000)).to.equal(false);
+        expect(
+          await new VersionedStore(redis, prefix, 120_000).fill(
+            String(id),
+            entryOf(id, 1, v1),
+            60_000,
+          ),
+        ).to.equal(false);
       } finally {
         redis.disconnect();
       }
@@ -171,7 +231,10 @@ describe('query-service invalidation (real stack)', function () {
       // An old event delivered late (or replayed) does not move the pointer back.
       const mid = await svc.stats();
       await produce(lab, topic, [productEvent(id, 1, v1, 'ProductCreated')]);
-      await waitFor('old event consumed', async () => (await svc.stats()).events > mid.events, { timeoutMs: 15_000, intervalMs: 50 });
+      await waitFor('old event consumed', async () => (await svc.stats()).events > mid.events, {
+        timeoutMs: 15_000,
+        intervalMs: 50,
+      });
       expect((await svc.stats()).invalidations.versioned).to.equal(mid.invalidations.versioned);
       expect((await svc.get(id)).body).to.deep.include({ source: 'cache', version: 2 });
     });

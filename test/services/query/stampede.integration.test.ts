@@ -3,7 +3,19 @@ import type { Pool } from 'mysql2/promise';
 import type { LabConfig } from '../../../src/lib/config';
 import { labPool } from '../../../src/lib/db';
 import { sleep, waitFor } from '../../../src/lib/wait';
-import { burst, deleteProducts, labStack, ensureSchema, insertProduct, newTopic, QueryService, testPrefix, uniqueId, updateProduct, type ProductResponse } from './support';
+import {
+  burst,
+  deleteProducts,
+  labStack,
+  ensureSchema,
+  insertProduct,
+  newTopic,
+  QueryService,
+  testPrefix,
+  uniqueId,
+  updateProduct,
+  type ProductResponse,
+} from './support';
 
 /**
  * Cache stampede on one key, on the real stack. The DB is made slow with the service's own failpoint
@@ -15,10 +27,18 @@ const DB_DELAY_MS = 1000;
 const N = 200;
 const dbQueries = async (svcs: QueryService[], id: number) => {
   let sum = 0;
-  for (const s of svcs) sum += await s.metric('lab_query_db_queries_by_key_total', { key: String(id) });
+  for (const s of svcs)
+    sum += await s.metric('lab_query_db_queries_by_key_total', { key: String(id) });
   return sum;
 };
-const sources = (rs: ProductResponse[]) => rs.reduce<Record<string, number>>((m, r) => ((m[String(r.body.source ?? r.status)] = (m[String(r.body.source ?? r.status)] ?? 0) + 1), m), {});
+const sources = (rs: ProductResponse[]) =>
+  rs.reduce<Record<string, number>>(
+    (m, r) => (
+      (m[String(r.body.source ?? r.status)] = (m[String(r.body.source ?? r.status)] ?? 0) + 1),
+      m
+    ),
+    {},
+  );
 
 describe('query-service stampede protection (real stack)', function () {
   this.timeout(120_000);
@@ -42,19 +62,26 @@ describe('query-service stampede protection (real stack)', function () {
   });
 
   /** `count` instances of one mode sharing a prefix (i.e. one cache), each its own consumer group. */
-  async function start(tag: string, env: Record<string, string>, count = 1): Promise<QueryService[]> {
+  async function start(
+    tag: string,
+    env: Record<string, string>,
+    count = 1,
+  ): Promise<QueryService[]> {
     const topic = await newTopic(lab, tag);
     const prefix = testPrefix(tag);
-    const svcs = await Promise.all(Array.from({ length: count }, (_, i) =>
-      QueryService.start(`${tag}-${i + 1}`, {
-        SERVICE_INSTANCE: String(i + 1),
-        LAB_TOPIC: topic,
-        LAB_QUERY_GROUP: `lab-query-test-${topic}-${i + 1}`,
-        QUERY_CACHE_PREFIX: prefix,
-        CACHE_INVALIDATION: 'del',
-        LAB_FAILPOINTS: `query.before-db-load=delay:${DB_DELAY_MS}@1+`,
-        ...env,
-      })));
+    const svcs = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        QueryService.start(`${tag}-${i + 1}`, {
+          SERVICE_INSTANCE: String(i + 1),
+          LAB_TOPIC: topic,
+          LAB_QUERY_GROUP: `lab-query-test-${topic}-${i + 1}`,
+          QUERY_CACHE_PREFIX: prefix,
+          CACHE_INVALIDATION: 'del',
+          LAB_FAILPOINTS: `query.before-db-load=delay:${DB_DELAY_MS}@1+`,
+          ...env,
+        }),
+      ),
+    );
     running.push(...svcs);
     return svcs;
   }
@@ -72,7 +99,9 @@ describe('query-service stampede protection (real stack)', function () {
     await svc.warm(N);
     const rs = await burst(svc, id, N);
     const n = await dbQueries([svc], id);
-    console.log(`      none: ${n} DB queries for ${N} concurrent requests; sources ${JSON.stringify(sources(rs))}`);
+    console.log(
+      `      none: ${n} DB queries for ${N} concurrent requests; sources ${JSON.stringify(sources(rs))}`,
+    );
     expect(rs.every((r) => r.status === 200)).to.equal(true);
     // Tolerance: requests that arrive after the first load finished (≥ DB_DELAY_MS in) find the value cached.
     // On an idle box all 200 arrive within tens of ms (n ≈ 200); on the 2-core lab box with three brokers
@@ -88,7 +117,9 @@ describe('query-service stampede protection (real stack)', function () {
     const rs = await burst(svc, id, N);
     const n = await dbQueries([svc], id);
     const st = await svc.stats();
-    console.log(`      singleflight x1: ${n} DB queries; coalesced ${st.singleflightCoalesced}; sources ${JSON.stringify(sources(rs))}`);
+    console.log(
+      `      singleflight x1: ${n} DB queries; coalesced ${st.singleflightCoalesced}; sources ${JSON.stringify(sources(rs))}`,
+    );
     expect(rs.every((r) => r.status === 200 && r.body.version === 1)).to.equal(true);
     // Expected exactly 1. ≤ 2 allows the documented leaks: a waiter whose bounded wait (STAMPEDE_LOCK_WAIT_MS,
     // 3 s; the load takes ~1 s) runs out, or a missed renewal of the Redis lock (3 s TTL, renewed every 1 s by
@@ -106,25 +137,34 @@ describe('query-service stampede protection (real stack)', function () {
     const rs = (await Promise.all(svcs.map((s) => burst(s, id, N / 2)))).flat();
     const per = await Promise.all(svcs.map((s) => dbQueries([s], id)));
     const waits = await Promise.all(svcs.map((s) => s.metric('lab_query_lock_waits_total')));
-    console.log(`      singleflight x2: DB queries per instance ${JSON.stringify(per)}; lock waits ${JSON.stringify(waits)}; sources ${JSON.stringify(sources(rs))}`);
+    console.log(
+      `      singleflight x2: DB queries per instance ${JSON.stringify(per)}; lock waits ${JSON.stringify(waits)}; sources ${JSON.stringify(sources(rs))}`,
+    );
     expect(rs.every((r) => r.status === 200 && r.body.version === 1)).to.equal(true);
     // In-process coalescing alone would give 2 (one per instance); the Redis lock makes the loser wait for the
     // winner's fill. ≤ 2 for the same reasons as above.
     expect(per[0] + per[1]).to.be.within(1, 2);
-    expect(waits[0] + waits[1], 'the instance that lost the lock waited instead of loading').to.be.at.least(1);
+    expect(
+      waits[0] + waits[1],
+      'the instance that lost the lock waited instead of loading',
+    ).to.be.at.least(1);
   });
 
   it('STAMPEDE=soft-ttl: after the soft expiry every caller gets stale at once and exactly one refresh runs (two instances)', async () => {
     const SLOW_DB = 3000;
     const SOFT = 3000;
-    const svcs = await start('soft', {
-      STAMPEDE: 'soft-ttl',
-      CACHE_TTL_MS: '60000',
-      SOFT_TTL_MS: String(SOFT),
-      CACHE_TTL_JITTER: '0',
-      XFETCH_BETA: '0',
-      LAB_FAILPOINTS: `query.before-db-load=delay:${SLOW_DB}@1+`,
-    }, 2);
+    const svcs = await start(
+      'soft',
+      {
+        STAMPEDE: 'soft-ttl',
+        CACHE_TTL_MS: '60000',
+        SOFT_TTL_MS: String(SOFT),
+        CACHE_TTL_JITTER: '0',
+        XFETCH_BETA: '0',
+        LAB_FAILPOINTS: `query.before-db-load=delay:${SLOW_DB}@1+`,
+      },
+      2,
+    );
     const id = await newProduct();
     const first = await svcs[0].get(id);
     expect(first.body).to.deep.include({ source: 'db', version: 1 });
@@ -136,8 +176,12 @@ describe('query-service stampede protection (real stack)', function () {
 
     const rs = (await Promise.all(svcs.map((s) => burst(s, id, 50)))).flat();
     const maxMs = Math.max(...rs.map((r) => r.ms));
-    console.log(`      soft-ttl: ${rs.length} requests after soft expiry: sources ${JSON.stringify(sources(rs))}, slowest ${maxMs.toFixed(0)} ms (DB load ${SLOW_DB} ms)`);
-    expect(rs.every((r) => r.status === 200 && r.body.source === 'stale' && r.body.version === 1)).to.equal(true);
+    console.log(
+      `      soft-ttl: ${rs.length} requests after soft expiry: sources ${JSON.stringify(sources(rs))}, slowest ${maxMs.toFixed(0)} ms (DB load ${SLOW_DB} ms)`,
+    );
+    expect(
+      rs.every((r) => r.status === 200 && r.body.source === 'stale' && r.body.version === 1),
+    ).to.equal(true);
     // "Immediately": no stale answer may wait for the DB. Client-side, each came back before a single DB load
     // (3 s) could have finished — a loose bound on purpose: client latency includes queuing for CPU (three
     // brokers on a 2-core box; 100 requests at once measured 150 ms-1.4 s end to end while other suites ran).
@@ -145,22 +189,32 @@ describe('query-service stampede protection (real stack)', function () {
     // on a quiet box all are under 0.1 s).
     expect(maxMs).to.be.below(SLOW_DB);
     let fastServerSide = 0;
-    for (const s of svcs) fastServerSide += await s.metric('lab_query_request_duration_seconds_bucket', { source: 'stale', le: '1' });
+    for (const s of svcs)
+      fastServerSide += await s.metric('lab_query_request_duration_seconds_bucket', {
+        source: 'stale',
+        le: '1',
+      });
     expect(fastServerSide, 'stale answers served in < 1 s server-side').to.equal(rs.length);
 
-    const refreshes = () => Promise.all(svcs.map((s) => s.metric('lab_query_refreshes_total'))).then((a) => a[0] + a[1]);
+    const refreshes = () =>
+      Promise.all(svcs.map((s) => s.metric('lab_query_refreshes_total'))).then((a) => a[0] + a[1]);
     // Keep reading (alternating instances) until the refreshed value shows up: every read in between is one more
     // chance for a second refresh to start, which the in-process guard and the Redis lock must prevent.
     let polls = 0;
-    const fresh = await waitFor('the refreshed value', async () => {
-      const r = await svcs[polls++ % 2].get(id);
-      expect(r.body.source).to.be.oneOf(['stale', 'cache']);
-      return r.body.version === 2 && r;
-    }, { timeoutMs: 10_000, intervalMs: 50 });
+    const fresh = await waitFor(
+      'the refreshed value',
+      async () => {
+        const r = await svcs[polls++ % 2].get(id);
+        expect(r.body.source).to.be.oneOf(['stale', 'cache']);
+        return r.body.version === 2 && r;
+      },
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
     expect(fresh.body.source).to.equal('cache');
     await sleep(500);
     expect(await refreshes(), 'refreshes across both instances').to.equal(1);
     expect(await dbQueries(svcs, id), 'DB loads: the first fill + one refresh').to.equal(2);
-    for (const s of svcs) expect((await s.get(id)).body).to.deep.include({ source: 'cache', version: 2 });
+    for (const s of svcs)
+      expect((await s.get(id)).body).to.deep.include({ source: 'cache', version: 2 });
   });
 });

@@ -34,15 +34,19 @@ export function labStack(): Promise<LabConfig> {
   labReady ??= ensureLab().catch(async (e) => {
     if (!/another `chaos \w+`/.test((e as Error).message)) throw e;
     const c = loadConfig();
-    return waitFor('the stack lock held by another `chaos up`', async () => {
-      try {
-        await up(c, silentProgress);
-        return c;
-      } catch (err) {
-        if (/another `chaos \w+`/.test((err as Error).message)) return undefined;
-        throw err;
-      }
-    }, { timeoutMs: 300_000, intervalMs: 2000 });
+    return waitFor(
+      'the stack lock held by another `chaos up`',
+      async () => {
+        try {
+          await up(c, silentProgress);
+          return c;
+        } catch (err) {
+          if (/another `chaos \w+`/.test((err as Error).message)) return undefined;
+          throw err;
+        }
+      },
+      { timeoutMs: 300_000, intervalMs: 2000 },
+    );
   });
   return labReady;
 }
@@ -67,24 +71,62 @@ export async function produce(lab: LabConfig, topic: string, events: ProductEven
   }
 }
 
-export function productEvent(id: number, version: number, p: { name: string; price: number; stock: number }, type: ProductEvent['type'] = 'ProductUpdated'): ProductEvent {
-  return { eventId: randomUUID(), type, productId: id, version, name: p.name, price: p.price, stock: p.stock, occurredAt: new Date().toISOString() };
+export function productEvent(
+  id: number,
+  version: number,
+  p: { name: string; price: number; stock: number },
+  type: ProductEvent['type'] = 'ProductUpdated',
+): ProductEvent {
+  return {
+    eventId: randomUUID(),
+    type,
+    productId: id,
+    version,
+    name: p.name,
+    price: p.price,
+    stock: p.stock,
+    occurredAt: new Date().toISOString(),
+  };
 }
 
-export async function insertProduct(pool: Pool, id: number, p: { name: string; price: number; stock: number; version?: number }) {
-  await pool.query('INSERT INTO product (id, name, price, stock, version) VALUES (?, ?, ?, ?, ?)', [id, p.name, p.price, p.stock, p.version ?? 1]);
+export async function insertProduct(
+  pool: Pool,
+  id: number,
+  p: { name: string; price: number; stock: number; version?: number },
+) {
+  await pool.query('INSERT INTO product (id, name, price, stock, version) VALUES (?, ?, ?, ?, ?)', [
+    id,
+    p.name,
+    p.price,
+    p.stock,
+    p.version ?? 1,
+  ]);
 }
-export async function updateProduct(pool: Pool, id: number, p: { name: string; price: number; stock: number; version: number }) {
-  await pool.query('UPDATE product SET name = ?, price = ?, stock = ?, version = ? WHERE id = ?', [p.name, p.price, p.stock, p.version, id]);
+export async function updateProduct(
+  pool: Pool,
+  id: number,
+  p: { name: string; price: number; stock: number; version: number },
+) {
+  await pool.query('UPDATE product SET name = ?, price = ?, stock = ?, version = ? WHERE id = ?', [
+    p.name,
+    p.price,
+    p.stock,
+    p.version,
+    id,
+  ]);
 }
 export async function deleteProducts(pool: Pool, ids: number[]) {
   if (ids.length) await pool.query('DELETE FROM product WHERE id IN (?)', [ids]);
 }
 
-
 export interface ProductResponse {
   status: number;
-  body: { product?: { id: string; name: string; price: string; stock: number; version: number }; source?: 'cache' | 'db' | 'stale'; version?: number; error?: string };
+  body: {
+    product?: { id: string; name: string; price: string; stock: number; version: number };
+    source?: 'cache' | 'db' | 'stale';
+    version?: number;
+    error?: string;
+  };
   ms: number;
 }
 
@@ -95,12 +137,20 @@ export class QueryService {
   private child: ChildProcess | undefined;
   private exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
-  private constructor(readonly port: number, readonly env: Record<string, string>, tag: string) {
+  private constructor(
+    readonly port: number,
+    readonly env: Record<string, string>,
+    tag: string,
+  ) {
     this.base = `http://127.0.0.1:${port}`;
     this.logFile = path.join(os.tmpdir(), `lab-query-test-${RUN}-${tag}-${port}.log`);
   }
 
-  static async start(tag: string, env: Record<string, string>, { waitConsumer = false } = {}): Promise<QueryService> {
+  static async start(
+    tag: string,
+    env: Record<string, string>,
+    { waitConsumer = false } = {},
+  ): Promise<QueryService> {
     const port = await freePort();
     const svc = new QueryService(port, { ...env, LAB_QUERY_SERVICE_PORT: String(port) }, tag);
     svc.spawn();
@@ -137,13 +187,22 @@ export class QueryService {
     await waitFor(
       `query-service on ${this.port} healthy${waitConsumer ? ' with its consumer joined' : ''}`,
       async () => {
-        const h = (await (await fetch(`${this.base}/health`)).json()) as { status: string; consumer?: { joined: boolean; assignedPartitions: number } };
-        return h.status === 'ok' && (!waitConsumer || (h.consumer?.joined && (h.consumer.assignedPartitions ?? 0) > 0));
+        const h = (await (await fetch(`${this.base}/health`)).json()) as {
+          status: string;
+          consumer?: { joined: boolean; assignedPartitions: number };
+        };
+        return (
+          h.status === 'ok' &&
+          (!waitConsumer || (h.consumer?.joined && (h.consumer.assignedPartitions ?? 0) > 0))
+        );
       },
       {
         timeoutMs: 60_000,
         intervalMs: 100,
-        abortIf: () => (this.exited ? new Error(`query-service exited (${JSON.stringify(this.exited)}):\n${this.logTail()}`) : undefined),
+        abortIf: () =>
+          this.exited
+            ? new Error(`query-service exited (${JSON.stringify(this.exited)}):\n${this.logTail()}`)
+            : undefined,
       },
     );
   }
@@ -161,7 +220,19 @@ export class QueryService {
   }
 
   async stats() {
-    return this.json<{ dbQueries: number; dbQueriesByKey: Record<string, number>; refreshes: number; staleServes: number; lockWaits: number; singleflightCoalesced: number; invalidations: Record<string, number>; events: number; staleFillsRejected: number; cacheHits: number; cacheMisses: number }>('/cache/stats');
+    return this.json<{
+      dbQueries: number;
+      dbQueriesByKey: Record<string, number>;
+      refreshes: number;
+      staleServes: number;
+      lockWaits: number;
+      singleflightCoalesced: number;
+      invalidations: Record<string, number>;
+      events: number;
+      staleFillsRejected: number;
+      cacheHits: number;
+      cacheMisses: number;
+    }>('/cache/stats');
   }
 
   /** Sum of the samples of `name` whose labels include `labels`, read from /metrics (Prometheus text format). */
@@ -172,12 +243,15 @@ export class QueryService {
 
   /** Opens `n` keep-alive connections, so a burst that follows measures the service, not TCP handshakes. */
   async warm(n: number) {
-    await Promise.all(Array.from({ length: n }, () => fetch(`${this.base}/health`).then((r) => r.arrayBuffer())));
+    await Promise.all(
+      Array.from({ length: n }, () => fetch(`${this.base}/health`).then((r) => r.arrayBuffer())),
+    );
   }
 
   /** Deletes this service's keys (POST /cache/flush, its own prefix only), then stops it. */
   async flushAndStop() {
-    if (this.child && !this.exited) await fetch(`${this.base}/cache/flush`, { method: 'POST' }).catch(() => {});
+    if (this.child && !this.exited)
+      await fetch(`${this.base}/cache/flush`, { method: 'POST' }).catch(() => {});
     await this.stop();
   }
 
@@ -209,4 +283,5 @@ export function sumMetric(text: string, name: string, labels: Record<string, str
 }
 
 /** `n` requests at once; returns them in order with status, body and client-side latency. */
-export const burst = (svc: QueryService, id: number, n: number) => Promise.all(Array.from({ length: n }, () => svc.get(id)));
+export const burst = (svc: QueryService, id: number, n: number) =>
+  Promise.all(Array.from({ length: n }, () => svc.get(id)));

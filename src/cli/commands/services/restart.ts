@@ -3,9 +3,12 @@ import { LabCommand } from '../../base';
 import { restartService, SERVICE_NAMES } from '../../../runtime/services';
 
 export default class ServicesRestart extends LabCommand {
-  static override summary = 'Restart one service with the modes and env it last ran with (graceful stop, start, wait for /health).';
+  static override summary =
+    'Restart one service with the modes and env it last ran with (graceful stop, start, wait for /health).';
   static override examples = ['<%= config.bin %> services restart consumer-service'];
-  static override args = { name: Args.string({ required: true, description: `one of ${SERVICE_NAMES.join(', ')}` }) };
+  static override args = {
+    name: Args.string({ required: true, description: `one of ${SERVICE_NAMES.join(', ')}` }),
+  };
 
   async run() {
     const { args } = await this.parse(ServicesRestart);

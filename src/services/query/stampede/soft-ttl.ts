@@ -31,7 +31,15 @@ export class SoftTtl implements Strategy {
     }
     const now = Date.now();
     if (now < entry.softExpiresAt) {
-      if (this.d.cfg.xfetchBeta > 0 && xfetchShouldRefresh({ now, expiry: entry.softExpiresAt, deltaMs: entry.deltaMs, beta: this.d.cfg.xfetchBeta })) {
+      if (
+        this.d.cfg.xfetchBeta > 0 &&
+        xfetchShouldRefresh({
+          now,
+          expiry: entry.softExpiresAt,
+          deltaMs: entry.deltaMs,
+          beta: this.d.cfg.xfetchBeta,
+        })
+      ) {
         this.refresh(id, entry, 'xfetch');
       }
       return ops.hit(entry);
@@ -45,7 +53,12 @@ export class SoftTtl implements Strategy {
   private refresh(id: string, seen: Entry, trigger: Trigger) {
     if (this.refreshing.has(id)) return;
     const p = this.doRefresh(id, seen, trigger)
-      .catch((err) => this.d.log.warn({ err, id, trigger }, 'background refresh failed; stale value stays until the next try'))
+      .catch((err) =>
+        this.d.log.warn(
+          { err, id, trigger },
+          'background refresh failed; stale value stays until the next try',
+        ),
+      )
       .finally(() => this.refreshing.delete(id));
     this.refreshing.set(id, p);
   }

@@ -54,14 +54,23 @@ export class CacheOps {
     if (product) {
       const now = Date.now();
       const { hardTtlMs, softExpiresAt } = expiries(this.d.cfg, now);
-      const entry: Entry = { product, version: product.version, filledAt: now, softExpiresAt, deltaMs };
+      const entry: Entry = {
+        product,
+        version: product.version,
+        filledAt: now,
+        softExpiresAt,
+        deltaMs,
+      };
       try {
         const written = await this.d.store.fill(id, entry, hardTtlMs);
         if (!written) {
           // versioned: an event for a newer version passed while we loaded. We still answer with what the DB
           // gave us (it was true when read) but it must not become the cached value.
           this.d.metrics.staleFillsRejected.inc(this.L);
-          this.d.log.info({ id, version: product.version }, 'stale fill rejected: the cache already knows a newer version');
+          this.d.log.info(
+            { id, version: product.version },
+            'stale fill rejected: the cache already knows a newer version',
+          );
         }
       } catch (err) {
         this.d.metrics.cacheErrors.inc(this.L);

@@ -6,7 +6,13 @@
  * (large δ) — which need the head start. Each caller decides independently, so the expected number of early
  * refreshers stays small without any coordination. β = 0 disables early refresh (only now ≥ expiry refreshes).
  */
-export function xfetchShouldRefresh(a: { now: number; expiry: number; deltaMs: number; beta: number; rand?: () => number }): boolean {
+export function xfetchShouldRefresh(a: {
+  now: number;
+  expiry: number;
+  deltaMs: number;
+  beta: number;
+  rand?: () => number;
+}): boolean {
   if (a.now >= a.expiry) return true;
   if (a.beta <= 0 || a.deltaMs <= 0) return false;
   // Math.random() may return 0; ln(0) = −∞ would mean "refresh": clamp to the smallest positive double instead.

@@ -1,0 +1,94 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { PrometheusClient } from '../lib/prometheus';
+import { validateModes } from '../runtime/services';
+import { InvalidExperimentError, type LoadedExperiment } from './loader';
+import { renderQuery, unknownPlaceholders } from './verdict';
+import type { AnyWorkloadKind } from './workloads';
+
+/** What the preflight asks of Prometheus: does it parse this query, which metric names does it hold. */
+export type PreflightPrometheus = Pick<PrometheusClient, 'query' | 'metricNames'>;
+
+const PROMQL_KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'inf',
+  'nan',
+  'atan2',
+]);
+
+/** The metric names a PromQL expression reads: what is left once strings, matchers, ranges, label lists and functions are gone. */
+export function metricNamesIn(query: string): string[] {
+  const bare = query
+    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  const names = new Set<string>();
+  for (const m of bare.matchAll(/(?<![\w.$:])([a-zA-Z_:][a-zA-Z0-9_:]*)(?![\w:]|\s*\()/g))
+    if (!PROMQL_KEYWORDS.has(m[1].toLowerCase())) names.add(m[1]);
+  return [...names];
+}
+
+/** Metric names METRICS.md documents (the lab's own: they exist in Prometheus only once a service served them). */
+export function documentedMetrics(root: string): Set<string> {
+  const file = path.join(root, 'METRICS.md');
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  return new Set([...text.matchAll(/`(lab_[a-z0-9_]+)`/g)].map((m) => m[1]));
+}
+
+/**
+ * What needs the running stack to check: PromQL that Prometheus rejects, metric names neither Prometheus nor
+ * METRICS.md knows (a typo would otherwise be "no data" after a whole run), placeholders the workload kind does
+ * not export, service modes the services would refuse. Each makes the experiment invalid before any reset or fault.
+ */
+export async function preflight(
+  loaded: LoadedExperiment,
+  prom: PreflightPrometheus,
+  kind: AnyWorkloadKind,
+  documented: Set<string>,
+): Promise<void> {
+  const problems: string[] = [];
+  const e = loaded.experiment;
+  const known = new Set([...documented, ...(await prom.metricNames())]);
+  const queries = [
+    ...e['steady-state-hypothesis'].probes.flatMap((p) =>
+      p.type === 'promql' ? [{ what: `probe "${p.name}"`, query: p.query }] : [],
+    ),
+    ...(e.timeSeries ?? []).map((t) => ({ what: `timeSeries "${t.title}"`, query: t.query })),
+  ];
+  for (const { what, query } of queries) {
+    const unknown = unknownPlaceholders(query, kind.labels);
+    if (unknown.length)
+      problems.push(
+        `${what}: ${unknown.map((n) => `$${n}`).join(', ')} not defined (the engine has $RUN, $WINDOW; workload ${kind.kind} exports ${
+          Object.keys(kind.labels ?? {})
+            .map((n) => `$${n}`)
+            .join(', ') || 'none'
+        })`,
+      );
+    const missing = metricNamesIn(query).filter((name) => !known.has(name));
+    if (missing.length)
+      problems.push(`${what}: no metric named ${missing.join(', ')} in Prometheus or METRICS.md`);
+    await prom
+      .query(renderQuery(query, 'preflight', 60, kind.labels))
+      .catch((err: Error) => problems.push(`${what}: ${err.message}`));
+  }
+  for (const [service, setup] of Object.entries(e.services)) {
+    try {
+      validateModes(service, setup.modes);
+    } catch (err) {
+      problems.push(`services.${service}.modes: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length) throw new InvalidExperimentError(loaded.file, problems);
+}

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { audit } from '../audit';
+import { waitQuiescence } from '../quiescence';
+import { runWorkload, type CommandStreamSpec } from '../runner';
+import type { WorkloadContext, WorkloadKind } from './types';
+
+/** The command audit's figures (src/experiments/audit.ts): ground truth read from the DB, the topic and the ledger. */
+export const COMMAND_AUDIT_FIGURES = [
+  'committed',
+  'published',
+  'publishedRecords',
+  'topicDuplicates',
+  'lostBeforeTopic',
+  'consumed',
+  'applied',
+  'notApplied',
+  'duplicateEffects',
+  'ledgerRows',
+  'dlqRecords',
+  'unseen',
+  'staleReads',
+  'readModelBehind',
+] as const;
+
+const Params = z
+  .object({
+    commands: z.number().int().min(1).max(100_000),
+    products: z.number().int().min(1).max(10_000),
+    ratePerSec: z.number().positive().max(5000).default(50),
+    /** concurrent in-flight commands */
+    concurrency: z.number().int().min(1).max(64).default(1),
+    payloadBytes: z.number().int().min(0).max(65536).default(16),
+    /** read each changed product through query-service during the run (filling the cache), and every product after
+     *  quiescence, compared with the DB */
+    readBack: z.boolean().default(false),
+  })
+  .strict();
+type Params = z.infer<typeof Params>;
+
+/**
+ * The seeded command stream (E-001…E-006): commands to command-service at a rate, steps fired after N commands or
+ * ms, then quiescence (outbox drained, groups caught up) and the `quiescence` steps; audited against command_log,
+ * the whole topic read back, the side-effect ledger and the read model.
+ */
+export const commandStream: WorkloadKind<typeof Params> = {
+  kind: 'commands',
+  summary:
+    'seeded commands to command-service; audited against command_log, the topic, the ledger and the read model',
+  params: Params,
+  figures: COMMAND_AUDIT_FIGURES,
+  facts: ['commandsSent', 'commandsFailed'],
+  requiresServices: ['command-service'],
+  async run(ctx) {
+    const params = ctx.params as Params & CommandStreamSpec;
+    const stats = await runWorkload(params, ctx.seed, {
+      commandUrl: () => ctx.services.url('command-service'),
+      queryUrl: params.readBack ? () => ctx.services.url('query-service') : undefined,
+      steps: ctx.steps.filter((s) => typeof s.at === 'object' && !('moment' in s.at)),
+      fire: async (step) => void (await ctx.fire(step)),
+      progress: ctx.progress,
+      signal: ctx.signal,
+    });
+    ctx.raise('commandsSent', stats.sent);
+    ctx.raise('commandsFailed', stats.failed);
+    ctx.note(`workload done: ${stats.ok}/${stats.sent} commands accepted, ${stats.failed} failed`);
+    await settle(ctx);
+    for (const step of ctx.steps.filter((s) => s.at === 'quiescence')) {
+      await ctx.fire(step);
+      await settle(ctx);
+    }
+    const readBack = params.readBack
+      ? await readThroughQueryService(ctx.services.url('query-service'), params.products)
+      : undefined;
+    return {
+      stats: { ...stats },
+      audit: async () => {
+        ctx.note(
+          'audit: reading command_log, the whole topic and DLQ, the ledger and the read model',
+        );
+        const result = await audit(ctx.c, ctx.pool, {
+          topic: ctx.topic,
+          consumerGroup: ctx.consumerGroup,
+          readBack,
+        });
+        return { figures: result.figures, ids: result.ids };
+      },
+    };
+  },
+};
+
+const settle = (ctx: WorkloadContext<unknown>) =>
+  waitQuiescence(
+    ctx.c,
+    ctx.pool,
+    ctx.experiment,
+    { topic: ctx.topic, consumerGroup: ctx.consumerGroup },
+    ctx.note,
+    ctx.services,
+    ctx.signal,
+    ctx.progress,
+  );
+
+async function readThroughQueryService(
+  url: string,
+  products: number,
+): Promise<{ productId: number; version: number }[]> {
+  const out: { productId: number; version: number }[] = [];
+  for (let id = 1; id <= products; id++) {
+    const res = await fetch(`${url}/products/${id}`, { signal: AbortSignal.timeout(5000) }).catch(
+      () => undefined,
+    );
+    if (!res?.ok) continue;
+    const body = (await res.json()) as { version?: number; product?: { version?: number } };
+    out.push({ productId: id, version: Number(body.version ?? body.product?.version ?? 0) });
+  }
+  return out;
+}

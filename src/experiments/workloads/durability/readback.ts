@@ -1,0 +1,109 @@
+import { bestEffort } from '../../../lib/best-effort';
+import { randomUUID } from 'node:crypto';
+import type { LabConfig } from '../../../lib/config';
+import { LabError } from '../../../lib/errors';
+import { labKafka } from '../../../lib/kafka';
+import type { Write } from './producer';
+
+export interface Found {
+  seq: number;
+  offset: string;
+}
+
+/**
+ * Every record of the cell topics, read with one read_committed consumer (kafkajs' default isolation) up to the
+ * end offsets seen at the start, keyed by the producer's sequence number.
+ */
+export async function readCells(
+  c: LabConfig,
+  topics: string[],
+  timeoutMs = 90_000,
+): Promise<Map<string, Found[]>> {
+  const kafka = labKafka(c, 'e009-reader');
+  const admin = kafka.admin();
+  await admin.connect();
+  const groupId = `lab-reader-e009-${randomUUID()}`;
+  const out = new Map<string, Found[]>(topics.map((t) => [t, []]));
+  try {
+    const ends = new Map<string, bigint>();
+    for (const t of topics) {
+      const [p] = await admin.fetchTopicOffsets(t);
+      if (BigInt(p.high) > BigInt(p.low)) ends.set(t, BigInt(p.high));
+    }
+    if (ends.size === 0) return out;
+    const pending = new Set(ends.keys());
+    const consumer = kafka.consumer({ groupId, sessionTimeout: 15_000, heartbeatInterval: 1000 });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: [...ends.keys()], fromBeginning: true });
+      let done!: () => void;
+      const finished = new Promise<void>((r) => (done = r));
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ topic, message }) => {
+          const end = ends.get(topic) ?? 0n;
+          if (BigInt(message.offset) >= end) return;
+          const seq = Number(message.key?.toString());
+          if (Number.isInteger(seq)) out.get(topic)?.push({ seq, offset: message.offset });
+          if (BigInt(message.offset) >= end - 1n && pending.delete(topic) && pending.size === 0)
+            done();
+        },
+      });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        finished,
+        new Promise(
+          (_, rej) =>
+            (timer = setTimeout(
+              () =>
+                rej(
+                  new LabError(
+                    `reading E-009's cell topics did not reach their ends in ${timeoutMs} ms (left: ${[...pending].join(', ')})`,
+                    { retriable: true },
+                  ),
+                ),
+              timeoutMs,
+            )),
+        ),
+      ]);
+      clearTimeout(timer);
+    } finally {
+      await bestEffort(consumer.disconnect(), 'disconnecting the read-back consumer');
+    }
+    return out;
+  } finally {
+    await bestEffort(admin.deleteGroups([groupId]), `deleting the read-back group ${groupId}`);
+    await admin.disconnect();
+  }
+}
+
+export interface CellAudit {
+  acked: number;
+  rejected: number;
+  failed: number;
+  /** acknowledged, and not in the log after failover and recovery */
+  lost: { seq: number; ackedOffset: string | null }[];
+  /** seqs present more than once (a producer retry of a write that had landed) */
+  duplicated: number[];
+  /** not acknowledged (failed/rejected) but in the log anyway: not a loss, an indeterminate write that landed */
+  unackedPresent: number;
+  records: number;
+}
+
+/** Jepsen's question for one cell: which acknowledged writes are missing, which are there twice. */
+export function auditCell(writes: Write[], found: Found[]): CellAudit {
+  const count = new Map<number, number>();
+  for (const f of found) count.set(f.seq, (count.get(f.seq) ?? 0) + 1);
+  const acked = writes.filter((w) => w.outcome === 'acked');
+  return {
+    acked: acked.length,
+    rejected: writes.filter((w) => w.outcome === 'rejected').length,
+    failed: writes.filter((w) => w.outcome === 'failed').length,
+    lost: acked
+      .filter((w) => !count.has(w.seq))
+      .map((w) => ({ seq: w.seq, ackedOffset: w.offset })),
+    duplicated: [...count].filter(([, n]) => n > 1).map(([seq]) => seq),
+    unackedPresent: writes.filter((w) => w.outcome !== 'acked' && count.has(w.seq)).length,
+    records: found.length,
+  };
+}

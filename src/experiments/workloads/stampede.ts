@@ -1,0 +1,176 @@
+import { z } from 'zod';
+import { labRedis } from '../../lib/redis';
+import { STAMPEDE_MODES, type StampedeMode } from '../../services/query/config';
+import { ProductReads } from './stampede/db-reads';
+import { keyRegex, runMode, type ModeResult, type StormParams } from './stampede/mode-run';
+import { percentile } from './stampede/readers';
+import { finished, type Plot, type WorkloadKind } from './types';
+
+const Storm = {
+  readers: z.number().int().min(1).max(20_000),
+  rounds: z.number().int().min(1).max(50),
+};
+
+const Params = z
+  .object({
+    /** concurrent readers per expiry round, split across query-service and query-service-2 */
+    ...Storm,
+    hotKeys: z.number().int().min(1).max(100),
+    modes: z
+      .array(z.enum(STAMPEDE_MODES))
+      .min(1)
+      .default([...STAMPEDE_MODES]),
+    /** the latency of the file's `storm` step (a toxic on `mysql`), for the report and the figures: every DB answer arrives this late */
+    dbLatencyMs: z.number().int().min(10).max(10_000),
+    /** each reader starts at a seeded random offset in [0, arrivalJitterMs) */
+    arrivalJitterMs: z.number().int().min(0).max(10_000).default(20),
+    /** `chaos exp run --full`: a bigger storm */
+    full: z.object(Storm).partial().strict().default({}),
+  })
+  .strict();
+type Params = z.infer<typeof Params>;
+
+/** Figure names per mode: `none…`, `singleflight…`, `softTtl…`. */
+const MODE_KEY: Record<StampedeMode, string> = {
+  none: 'none',
+  singleflight: 'singleflight',
+  'soft-ttl': 'softTtl',
+};
+const PER_MODE = [
+  'DbLoads',
+  'DbLoadsByService',
+  'DbLoadsPerKey',
+  'P50Ms',
+  'P99Ms',
+  'MaxMs',
+  'BlockedCallers',
+  'SlowCallers',
+  'StaleAnswers',
+  'Errors',
+  'PeakSelectQps',
+] as const;
+const FIGURES = [
+  'keyExpiries',
+  'readers',
+  'dbLatencyMs',
+  ...STAMPEDE_MODES.flatMap((m) => PER_MODE.map((f) => `${MODE_KEY[m]}${f}`)),
+];
+
+function figuresOf(r: ModeResult, dbLatencyMs: number): Record<string, number> {
+  const ms = r.results.map((x) => x.ms);
+  const count = (f: (x: ModeResult['results'][number]) => boolean) => r.results.filter(f).length;
+  const m = MODE_KEY[r.mode];
+  return {
+    [`${m}DbLoads`]: r.dbLoads,
+    [`${m}DbLoadsByService`]: r.dbLoadsByService,
+    [`${m}DbLoadsPerKey`]: Number((r.dbLoads / Math.max(1, r.keyExpiries)).toFixed(2)),
+    [`${m}P50Ms`]: Math.round(percentile(ms, 50)),
+    [`${m}P99Ms`]: Math.round(percentile(ms, 99)),
+    [`${m}MaxMs`]: Math.round(Math.max(0, ...ms)),
+    // Answered by a DB load it waited for (its own, or one it joined in-process): blocked on the slow DB. Readers
+    // of singleflight that waited on the other instance's lock come back as `cache` and are not in here.
+    [`${m}BlockedCallers`]: count((x) => x.source === 'db'),
+    // Client-side latency of at least one DB round trip. On a CPU-starved box this also counts readers that only
+    // queued for CPU (here: hundreds of ms to seconds), so it is reported, not judged.
+    [`${m}SlowCallers`]: count((x) => x.ms >= dbLatencyMs),
+    [`${m}StaleAnswers`]: count((x) => x.source === 'stale'),
+    [`${m}Errors`]: count((x) => x.status !== 200),
+    [`${m}PeakSelectQps`]: r.peakSelectQps,
+  };
+}
+
+function table(rs: ModeResult[], p: StormParams): string {
+  const rows = rs.map((r) => {
+    const f = figuresOf(r, p.dbLatencyMs);
+    const m = MODE_KEY[r.mode];
+    const src = ['db', 'cache', 'stale']
+      .map((s) => r.results.filter((x) => x.source === s).length)
+      .join(' / ');
+    return `| ${r.mode} | ${f[`${m}DbLoads`]} (service: ${f[`${m}DbLoadsByService`]}) | **${f[`${m}DbLoadsPerKey`]}** | ${f[`${m}P50Ms`]} | ${f[`${m}P99Ms`]} | ${f[`${m}MaxMs`]} | ${f[`${m}BlockedCallers`]} | ${f[`${m}SlowCallers`]} | ${src} | ${f[`${m}PeakSelectQps`]} | ${f[`${m}Errors`]} |`;
+  });
+  return [
+    `${p.rounds} expiry rounds × ${p.readers} readers on ${p.hotKeys} hot keys through 2 query-service instances, DB latency ${p.dbLatencyMs} ms (Toxiproxy). ` +
+      `DB loads counted by MariaDB (product rows read by primary key, userstat) and by the services (lab_query_db_queries_by_key_total).`,
+    '',
+    '| mode | DB loads (MariaDB / service) | loads per key per expiry | p50 ms | p99 ms | max ms | blocked on a DB load | latency ≥ DB latency | answers db / cache / stale | peak SELECT/s (mysqld_exporter) | errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+/**
+ * Cache stampede (E-008): the same seeded storm of concurrent readers hits hot keys at the moment they expire,
+ * with a slow DB, once per STAMPEDE mode. Measures DB loads per key per expiry (MariaDB's count, the services'
+ * counters), reader latency, and the DB read rate over time.
+ */
+export const stampedeScenario: WorkloadKind<typeof Params> = {
+  kind: 'cache-stampede',
+  summary:
+    'concurrent readers on hot keys at expiry, slow DB, per STAMPEDE mode: DB loads per key, latency',
+  params: Params,
+  figures: FIGURES,
+  /** the `key` label values of each mode's hot keys, for PromQL probes (`key=~"$NONE_KEYS"`) */
+  labels: {
+    NONE_KEYS: keyRegex('none'),
+    SINGLEFLIGHT_KEYS: keyRegex('singleflight'),
+    SOFT_TTL_KEYS: keyRegex('soft-ttl'),
+  },
+  facts: [],
+  moments: ['storm'],
+  requiresServices: ['query-service', 'query-service-2'],
+  async run(ctx) {
+    const p: StormParams = { ...ctx.params, ...(ctx.full ? ctx.params.full : {}) };
+    const redis = labRedis(ctx.c);
+    const reads = await ProductReads.open(ctx.c);
+    const results: ModeResult[] = [];
+    try {
+      const initial = ctx.experiment.services['query-service']?.modes.STAMPEDE ?? 'none';
+      for (const [i, mode] of ctx.params.modes.entries()) {
+        results.push(
+          await runMode(ctx, mode, p, { redis, reads, restart: !(i === 0 && mode === initial) }),
+        );
+      }
+    } finally {
+      redis.disconnect();
+      await reads.close();
+    }
+    const figures: Record<string, number> = {
+      keyExpiries: results[0].keyExpiries,
+      readers: p.readers,
+      dbLatencyMs: p.dbLatencyMs,
+    };
+    for (const f of FIGURES) if (!(f in figures)) figures[f] = NaN; // a mode left out of `modes`: its probes fail, visibly
+    for (const r of results) Object.assign(figures, figuresOf(r, p.dbLatencyMs));
+    const plots: Plot[] = [
+      {
+        title: 'DB product reads per second during the storm (MariaDB, every 250 ms)',
+        unit: 'reads/s',
+        series: results.map((r) => ({ name: r.mode, points: r.series })),
+      },
+      {
+        title: 'Reader latency by start time within its round (client side)',
+        unit: 'ms',
+        series: results.map((r) => ({
+          name: r.mode,
+          points: r.results.map((x): [number, number] => [
+            Number((x.startMs / 1000).toFixed(3)),
+            Math.round(x.ms),
+          ]),
+        })),
+      },
+    ];
+    return finished({
+      figures,
+      sections: [{ title: 'Stampede per mode', markdown: table(results, p) }],
+      plots,
+      data: results.map((r) => ({
+        mode: r.mode,
+        seconds: r.seconds,
+        keyExpiries: r.keyExpiries,
+        dbLoads: r.dbLoads,
+        dbLoadsByService: r.dbLoadsByService,
+        series: r.series,
+      })),
+    });
+  },
+};

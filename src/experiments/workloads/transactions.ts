@@ -1,0 +1,338 @@
+import { bestEffort } from '../../lib/best-effort';
+import type { Consumer, Kafka, Message } from 'kafkajs';
+import type { RowDataPacket } from 'mysql2/promise';
+import { z } from 'zod';
+import { EVENT_ID_HEADER } from '../../lib/events';
+import { labKafka } from '../../lib/kafka';
+import {
+  atMost,
+  isolationCluster,
+  readBetweenHws,
+  READ_COMMITTED,
+  READ_UNCOMMITTED,
+  type ClusterLike,
+} from '../../lib/offsets';
+import { sleep, waitFor } from '../../lib/wait';
+import { prng } from '../workload';
+import { finished, type WorkloadContext, type WorkloadKind } from './types';
+
+const Params = z
+  .object({
+    /** transactions that commit before the interesting part (the read_committed consumer must apply all of them) */
+    committedTransactions: z.number().int().min(1).max(200).default(5),
+    messagesPerTransaction: z.number().int().min(1).max(200).default(4),
+    /** how long the open transaction is held at its before-commit point, at least (longer until Prometheus saw it) */
+    holdOpenMs: z.number().int().min(0).max(120_000).default(4000),
+    /** bound on every wait: consumers catching up, Prometheus scraping the open transaction, LSO reaching the HW */
+    waitMs: z.number().int().min(1000).max(300_000).default(45_000),
+  })
+  .strict();
+type Params = z.infer<typeof Params>;
+
+type Phase = 'committed' | 'aborted' | 'open' | 'after';
+interface Delivery {
+  eventId: string;
+  partition: number;
+  offset: bigint;
+  phase: Phase;
+}
+
+const FIGURES = [
+  'committedEvents',
+  'abortedEvents',
+  'openEvents',
+  'partitions',
+  'hwMinusLsoWhileAbortPending',
+  'lsoEqualsHwAfterAbort',
+  'redeliveries',
+  'hwMinusLsoWhileOpen',
+  'visibleCommittedWhileOpen',
+  'uncommittedSeenWhileOpen',
+  'prometheusSawOpen',
+  'lsoEqualsHwAfterEnd',
+  'hwAtEnd',
+  'appliedReadCommitted',
+  'committedMissingReadCommitted',
+  'abortedVisibleToReadCommitted',
+  'appliedReadUncommitted',
+  'abortedVisibleToReadUncommitted',
+] as const;
+
+/** Seeded UUID-shaped event ids (side_effect_ledger.event_id is CHAR(36)). */
+function eventIds(rand: () => number) {
+  const hex = (n: number) =>
+    Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('');
+  return () => `${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${hex(12)}`;
+}
+
+interface Offsets {
+  partition: number;
+  lso: bigint;
+  hw: bigint;
+}
+
+/**
+ * LSO and HW per partition of one topic, as `chaos offsets` reads them (ListOffsets READ_COMMITTED / READ_UNCOMMITTED),
+ * over connections kept for the whole run: polled after every transaction, a fresh client each time would cost more
+ * than the transaction itself on a busy box.
+ */
+async function offsetsReader(kafka: Kafka, topic: string) {
+  const rc = isolationCluster(kafka, READ_COMMITTED) as ClusterLike & {
+    findTopicPartitionMetadata(t: string): { partitionId: number }[];
+  };
+  const ru = isolationCluster(kafka, READ_UNCOMMITTED);
+  await Promise.all([rc.connect(), ru.connect()]);
+  await Promise.all([rc.addTargetTopic(topic), ru.addTargetTopic(topic)]);
+  const req = () => [
+    {
+      topic,
+      partitions: rc.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId })),
+    },
+  ];
+  return {
+    async read(): Promise<Offsets[]> {
+      const latest = async (c: ClusterLike) =>
+        new Map(
+          (await c.fetchTopicsOffset(req()))[0].partitions.map((p) => [
+            p.partition,
+            BigInt(p.offset),
+          ]),
+        );
+      const { hw, between: lso } = await readBetweenHws(
+        () => latest(ru),
+        () => latest(rc),
+      );
+      return [...hw]
+        .map(([partition, h]) => ({ partition, hw: h, lso: atMost(lso.get(partition) ?? h, h) }))
+        .sort((a, b) => a.partition - b.partition);
+    },
+    close: () =>
+      Promise.all(
+        [rc.disconnect(), ru.disconnect()].map((x) => bestEffort(x, 'closing an offsets reader')),
+      ),
+  };
+}
+
+const gap = (parts: Offsets[]) => parts.reduce((a, p) => a + Number(p.hw - p.lso), 0);
+/** a consumer group may get a record twice (a rebalance before its offset commit): count events, not deliveries */
+const distinct = (ds: Delivery[]) => new Set(ds.map((d) => d.eventId)).size;
+const stable = (parts: Offsets[]) => parts.every((p) => p.lso === p.hw);
+
+/**
+ * E-007: a transactional producer writes K committed transactions, one it aborts, and one it holds open at its
+ * before-commit point; a read_committed and a read_uncommitted consumer apply what they receive (one
+ * side_effect_ledger row per event, the real consequence). Figures come from the brokers (ListOffsets per
+ * isolation level), from the ledger in MariaDB, and from Prometheus (the kafka-offsets-exporter's gauges).
+ */
+export const transactionsScenario: WorkloadKind<typeof Params> = {
+  kind: 'transactions',
+  summary:
+    'committed, aborted and held-open Kafka transactions read by a read_committed and a read_uncommitted consumer',
+  params: Params,
+  figures: FIGURES,
+  facts: [],
+  async run(ctx: WorkloadContext<Params>) {
+    const p = ctx.params;
+    const kafka = labKafka(ctx.c, `exp-${ctx.runId}`);
+    const nextId = eventIds(prng(ctx.seed));
+    const rand = prng(ctx.seed ^ 0x5eed);
+    const batch = (txn: string) =>
+      Array.from({ length: p.messagesPerTransaction }, (_, i): Message & { eventId: string } => {
+        const eventId = nextId();
+        // seeded keys: the seed decides how each transaction spreads over the partitions
+        return {
+          eventId,
+          key: `k${Math.floor(rand() * 12)}`,
+          value: JSON.stringify({ eventId, txn, seq: i }),
+          headers: { [EVENT_ID_HEADER]: eventId },
+        };
+      });
+    const ids = {
+      committed: new Set<string>(),
+      aborted: new Set<string>(),
+      open: new Set<string>(),
+    };
+    const f: Record<string, number> = Object.fromEntries(FIGURES.map((k) => [k, 0]));
+    let phase: Phase = 'committed';
+    const groups = {
+      rc: `${ctx.consumerGroup}-read-committed`,
+      ru: `${ctx.consumerGroup}-read-uncommitted`,
+    };
+    const seen = { rc: [] as Delivery[], ru: [] as Delivery[] };
+    const consumers: Consumer[] = [];
+    const offsets = await offsetsReader(kafka, ctx.topic);
+    const settled = () =>
+      waitFor(
+        'LSO = HW on every partition (transaction markers written)',
+        async () => {
+          const o = await offsets.read();
+          return stable(o) && o;
+        },
+        { timeoutMs: p.waitMs, intervalMs: 100 },
+      );
+    const producer = kafka.producer({
+      transactionalId: `exp-${ctx.runId}-tx`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    try {
+      const [rc, ru] = await Promise.all([
+        applier(kafka, ctx, groups.rc, false, (d) => seen.rc.push({ ...d, phase })),
+        applier(kafka, ctx, groups.ru, true, (d) => seen.ru.push({ ...d, phase })),
+        producer.connect(),
+      ]);
+      consumers.push(rc, ru);
+
+      for (let t = 1; t <= p.committedTransactions; t++) {
+        const msgs = batch(`committed-${t}`);
+        const tx = await producer.transaction();
+        await tx.send({ topic: ctx.topic, messages: msgs });
+        await tx.commit();
+        msgs.forEach((m) => ids.committed.add(m.eventId));
+        // commit() returns once the coordinator logged PrepareCommit; the markers that move the LSO follow. Wait for
+        // them, so each later HW − LSO reading holds one transaction only.
+        await settled();
+      }
+      ctx.note(`${p.committedTransactions} transactions of ${p.messagesPerTransaction} committed`);
+
+      phase = 'aborted';
+      const abortedMsgs = batch('aborted');
+      const aborted = await producer.transaction();
+      await aborted.send({ topic: ctx.topic, messages: abortedMsgs });
+      abortedMsgs.forEach((m) => ids.aborted.add(m.eventId));
+      f.hwMinusLsoWhileAbortPending = gap(await offsets.read());
+      await aborted.abort();
+      await settled();
+      f.lsoEqualsHwAfterAbort = 1;
+      ctx.note(
+        `one transaction aborted: HW − LSO was ${f.hwMinusLsoWhileAbortPending} before the abort, 0 after`,
+      );
+
+      phase = 'open';
+      const openMsgs = batch('open');
+      const open = await producer.transaction();
+      await open.send({ topic: ctx.topic, messages: openMsgs });
+      openMsgs.forEach((m) => ids.open.add(m.eventId));
+      const heldAt = Date.now();
+      ctx.note(`a transaction of ${openMsgs.length} held open at its before-commit point`);
+      const whileOpen = await offsets.read();
+      f.partitions = whileOpen.length;
+      f.hwMinusLsoWhileOpen = gap(whileOpen);
+      // Hold until both consumers read everything they are allowed to, and Prometheus scraped the open state.
+      const before = p.committedTransactions * p.messagesPerTransaction;
+      await waitFor(
+        'read_committed to catch up to the LSO and read_uncommitted to the HW',
+        async () =>
+          distinct(seen.rc) >= before && distinct(seen.ru) >= before + 2 * p.messagesPerTransaction,
+        { timeoutMs: p.waitMs, intervalMs: 200 },
+      );
+      const promGap = `sum(lab_kafka_partition_hw{topic="${ctx.topic}"} - lab_kafka_partition_lso{topic="${ctx.topic}"})`;
+      f.prometheusSawOpen = await waitFor(
+        'Prometheus to scrape the open transaction',
+        async () => (await ctx.prom.scalar(promGap)) === f.hwMinusLsoWhileOpen && 1,
+        { timeoutMs: p.waitMs, intervalMs: 500 },
+      ).catch(() => 0);
+      await sleep(Math.max(0, heldAt + p.holdOpenMs - Date.now()));
+      const lso = new Map(whileOpen.map((x) => [x.partition, x.lso]));
+      f.visibleCommittedWhileOpen = seen.rc.filter(
+        (d) => d.offset >= (lso.get(d.partition) ?? 0n),
+      ).length;
+      f.uncommittedSeenWhileOpen = new Set(
+        seen.ru.filter((d) => ids.open.has(d.eventId)).map((d) => d.eventId),
+      ).size;
+      ctx.note(
+        `held ${Date.now() - heldAt} ms: HW − LSO = ${f.hwMinusLsoWhileOpen}; read_committed past the LSO ${f.visibleCommittedWhileOpen}, read_uncommitted saw ${f.uncommittedSeenWhileOpen} open records`,
+      );
+
+      phase = 'after';
+      await open.commit();
+      openMsgs.forEach((m) => ids.committed.add(m.eventId));
+      const end = await settled();
+      f.lsoEqualsHwAfterEnd = 1;
+      f.hwAtEnd = end.reduce((a, x) => a + Number(x.hw), 0);
+      await waitFor(
+        'both consumers to read the committed transaction',
+        async () =>
+          distinct(seen.rc) >= ids.committed.size &&
+          distinct(seen.ru) >= ids.committed.size + ids.aborted.size,
+        { timeoutMs: p.waitMs, intervalMs: 200 },
+      );
+      f.redeliveries = seen.rc.length - distinct(seen.rc) + seen.ru.length - distinct(seen.ru);
+      ctx.note(
+        'held transaction committed: LSO = HW on every partition, read_committed applied it',
+      );
+    } finally {
+      await Promise.all(
+        [producer.disconnect(), ...consumers.map((c) => c.disconnect())].map((x) =>
+          bestEffort(x, 'disconnecting a client'),
+        ),
+      );
+      await offsets.close();
+    }
+
+    // The audit: what each consumer really applied, from the ledger in MariaDB, against what the producer committed.
+    const [rows] = await ctx.pool.query<RowDataPacket[]>(
+      'SELECT DISTINCT consumer_group, event_id FROM side_effect_ledger WHERE consumer_group IN (?, ?)',
+      [groups.rc, groups.ru],
+    );
+    const applied = (g: string) =>
+      new Set(rows.filter((r) => r.consumer_group === g).map((r) => String(r.event_id)));
+    const rc = applied(groups.rc);
+    const ru = applied(groups.ru);
+    const count = (s: Set<string>, of: Set<string>) => [...of].filter((id) => s.has(id)).length;
+    Object.assign(f, {
+      committedEvents: ids.committed.size,
+      abortedEvents: ids.aborted.size,
+      openEvents: ids.open.size,
+      appliedReadCommitted: rc.size,
+      committedMissingReadCommitted: ids.committed.size - count(rc, ids.committed),
+      abortedVisibleToReadCommitted: count(rc, ids.aborted),
+      appliedReadUncommitted: ru.size,
+      abortedVisibleToReadUncommitted: count(ru, ids.aborted),
+    });
+    const table = [
+      '| consumer | applied | committed events applied | aborted events applied |',
+      '|---|---|---|---|',
+      `| read_committed (✅) | ${rc.size} | ${count(rc, ids.committed)} / ${ids.committed.size} | ${count(rc, ids.aborted)} |`,
+      `| read_uncommitted (❌) | ${ru.size} | ${count(ru, ids.committed)} / ${ids.committed.size} | ${count(ru, ids.aborted)} / ${ids.aborted.size} |`,
+    ].join('\n');
+    return finished({
+      figures: f,
+      sections: [{ title: 'What each consumer applied (side_effect_ledger)', markdown: table }],
+      data: {
+        abortedApplied: [...ids.aborted].filter((id) => ru.has(id)),
+        deliveries: { readCommitted: seen.rc.length, readUncommitted: seen.ru.length },
+      },
+    });
+  },
+};
+
+/** A consumer that applies every event it receives: one ledger row, then the delivery is recorded. */
+async function applier(
+  kafka: Kafka,
+  ctx: WorkloadContext<Params>,
+  groupId: string,
+  readUncommitted: boolean,
+  onApplied: (d: Omit<Delivery, 'phase'>) => void,
+): Promise<Consumer> {
+  const consumer = kafka.consumer({
+    groupId,
+    readUncommitted,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1000,
+    maxWaitTimeInMs: 200,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic: ctx.topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      const eventId = message.headers?.[EVENT_ID_HEADER]?.toString() ?? '';
+      await ctx.pool.query(
+        'INSERT INTO side_effect_ledger (event_id, consumer_group, effect) VALUES (?, ?, ?)',
+        [eventId, groupId, 'applied'],
+      );
+      onApplied({ eventId, partition, offset: BigInt(message.offset) });
+    },
+  });
+  return consumer;
+}

@@ -1,0 +1,297 @@
+import { expect } from 'chai';
+import { z } from 'zod';
+import type { AppliedFault } from '../../src/chaos/faults/types';
+import { runExperiment, type RunResult } from '../../src/experiments/engine';
+import type { EngineDeps, RunServices } from '../../src/experiments/engine-deps';
+import type { LoadedExperiment } from '../../src/experiments/loader';
+import { ExperimentSchema } from '../../src/experiments/schema';
+import type { AnyWorkloadKind } from '../../src/experiments/workloads';
+import { finished, type WorkloadContext } from '../../src/experiments/workloads/types';
+import type { LabConfig } from '../../src/lib/config';
+import type { Sample } from '../../src/lib/prometheus';
+import { silentProgress } from '../../src/runtime/progress';
+
+/**
+ * The engine's run path with every dependency faked (no stack): what a run records when a rollback fails, when it
+ * is interrupted, and when a probe's series is missing. The real path is covered by the verdict suites.
+ */
+
+/** A workload that counts to `events` and reports it, firing its `poke` steps at its moment. */
+const counting: AnyWorkloadKind = {
+  kind: 'counting',
+  summary: 'counts',
+  params: z.object({ events: z.number().int() }).strict(),
+  figures: ['events'],
+  facts: [],
+  moments: ['poke'],
+  async run(ctx: WorkloadContext<{ events: number }>) {
+    for (const step of ctx.steps) await ctx.fire(step);
+    return finished({ figures: { events: ctx.params.events } });
+  },
+};
+
+function experiment(extra: Record<string, unknown> = {}): LoadedExperiment {
+  const raw = {
+    id: 'E-950',
+    title: 'engine unit test',
+    description: 'fakes only',
+    expected: 'reproduced',
+    workload: { kind: 'commands', commands: 1, products: 1 },
+    method: [{ name: 'a fault', at: 'start', fault: { type: 'replay' } }],
+    'steady-state-hypothesis': {
+      title: 't',
+      probes: [
+        { name: 'events happened', type: 'audit', figure: 'committed', tolerance: { gt: 0 } },
+      ],
+    },
+    quiescence: { settleMs: 0 },
+    ...extra,
+  };
+  const parsed = ExperimentSchema.parse(raw);
+  // The file names `commands` (the schema's union); the fake kind stands in for it.
+  return {
+    experiment: { ...parsed, workload: { kind: 'counting', events: 3 } },
+    dir: '/tmp',
+    file: '/tmp/E-950/experiment.yaml',
+    config: {},
+  };
+}
+
+interface Fakes {
+  deps: EngineDeps;
+  applied: string[];
+  undone: string[];
+  stopped: number;
+}
+
+function fakes(
+  o: {
+    failUndo?: boolean;
+    samples?: Sample[];
+    onApply?: () => void;
+    workload?: AnyWorkloadKind;
+  } = {},
+): Fakes {
+  const f: Fakes = { applied: [], undone: [], stopped: 0, deps: undefined as never };
+  let now = 1_700_000_000_000;
+  const services: RunServices = {
+    startAll: async () => {},
+    watch: () => {},
+    stopWatching: () => {},
+    stopAll: async () => void f.stopped++,
+    disarmAll: async () => {},
+    port: () => ({
+      url: () => 'http://127.0.0.1:9',
+      start: async () => {},
+      stop: async () => {},
+      stopped: () => false,
+    }),
+    rearmOnRestart: () => {},
+    failpointsFired: async () => 2,
+  };
+  f.deps = {
+    clock: { now: () => (now += 10), sleep: async (ms) => void (now += ms) },
+    stack: { up: async () => {}, heal: async () => {}, healToxics: async () => {} },
+    prometheus: {
+      query: async () => o.samples ?? [],
+      range: async () => [],
+      scalar: async () => undefined,
+      metricNames: async () => ['lab_fake_total'],
+    },
+    documentedMetrics: new Set(),
+    db: { pool: () => ({ end: async () => {} }) as never },
+    reset: async () => {},
+    services: () => services,
+    workloadFor: () => o.workload ?? counting,
+    parseFault: (raw) => raw as never,
+    applyFault: async (_env, fault, step): Promise<AppliedFault> => {
+      o.onApply?.();
+      f.applied.push(step.name);
+      return {
+        description: `applied ${fault.type}`,
+        facts: { toxicsAdded: 1 },
+        rollback: {
+          name: `undo ${step.name}`,
+          leftover: `the ${step.name} toxic`,
+          fix: 'chaos heal',
+          run: async () => {
+            if (o.failUndo) throw new Error('Toxiproxy said 500');
+            f.undone.push(step.name);
+          },
+        },
+      };
+    },
+    replay: async () => ({ inDlq: 0, selected: 0, replayed: 0 }),
+    timeSeries: async () => ({}),
+    runMetrics: async () => ({ finish: async () => {} }),
+  };
+  return f;
+}
+
+const run = (
+  loaded: LoadedExperiment,
+  deps: EngineDeps,
+  signal?: AbortSignal,
+): Promise<RunResult> =>
+  runExperiment({} as LabConfig, loaded, { seed: 1, progress: silentProgress, signal }, deps);
+
+describe('experiment engine (fakes, no stack)', () => {
+  it('runs a workload kind, rolls its faults back and records each rollback, then judges the probes', async () => {
+    const f = fakes();
+    const r = await run(
+      experiment({
+        'steady-state-hypothesis': {
+          title: 't',
+          probes: [{ name: 'counted', type: 'audit', figure: 'events', tolerance: { eq: 3 } }],
+        },
+      }),
+      f.deps,
+    );
+    expect(r.outcome).to.equal('completed');
+    expect(f.undone).to.deep.equal(['a fault']);
+    expect(r.rollbacks.map((x) => [x.name, x.status])).to.deep.include.members([
+      ['undo a fault', 'ok'],
+      ['remove every toxic', 'ok'],
+    ]);
+    expect(r.facts.toxicsAdded).to.equal(1);
+    expect(r.facts.failpointsFired).to.equal(2); // the services' own report, not a count of deaths
+  });
+
+  it('ends `failed` when a rollback fails, saying what is left and the command that removes it', async () => {
+    const f = fakes({ failUndo: true });
+    const r = await run(
+      experiment({
+        'steady-state-hypothesis': {
+          title: 't',
+          probes: [{ name: 'counted', type: 'audit', figure: 'events', tolerance: { eq: 3 } }],
+        },
+      }),
+      f.deps,
+    );
+    expect(r.outcome).to.equal('failed');
+    const failed = r.rollbacks.filter((x) => x.status === 'failed');
+    expect(failed).to.have.length(1);
+    expect(failed[0]).to.deep.include({
+      name: 'undo a fault',
+      error: 'Toxiproxy said 500',
+      leftover: 'the a fault toxic',
+      fix: 'chaos heal',
+    });
+    expect(r.error).to.match(
+      /1 rollback\(s\) failed: undo a fault \(left: the a fault toxic; remove with `chaos heal`\)/,
+    );
+    expect(f.stopped).to.be.greaterThan(0); // the engine's own cleanup still ran
+  });
+
+  it('ends `interrupted` on Ctrl-C mid-run, with every applied fault rolled back and recorded', async () => {
+    const abort = new AbortController();
+    const f = fakes({ onApply: () => abort.abort() });
+    const loaded = experiment({
+      method: [
+        { name: 'first', at: 'start', fault: { type: 'replay' } },
+        { name: 'second', at: 'start', fault: { type: 'replay' } },
+      ],
+    });
+    const r = await run(loaded, f.deps, abort.signal);
+    expect(r.outcome).to.equal('interrupted');
+    expect(f.applied).to.deep.equal(['first']); // the next step never fired
+    expect(f.undone).to.deep.equal(['first']);
+    expect(r.rollbacks.find((x) => x.name === 'undo first')?.status).to.equal('ok');
+  });
+
+  it('fails a PromQL probe whose series is missing: "no data for <query>"', async () => {
+    const f = fakes({ samples: [] });
+    const probes = [
+      { name: 'events', type: 'audit', figure: 'events', tolerance: { eq: 3 } },
+      {
+        name: 'nothing lost',
+        type: 'promql',
+        query: 'sum(lab_fake_total{run="$RUN"})',
+        tolerance: { eq: 0 },
+      },
+    ];
+    const r = await run(experiment({ 'steady-state-hypothesis': { title: 't', probes } }), f.deps);
+    expect(r.outcome).to.equal('deviated');
+    const probe = r.probes.find((p) => p.name === 'nothing lost');
+    expect(probe).to.deep.include({ ok: false, observed: null });
+    expect(probe?.detail).to.equal(`no data for sum(lab_fake_total{run="${r.runId}"})`);
+  });
+
+  it('accepts a missing series only where the probe declares what absence means', async () => {
+    const f = fakes({ samples: [] });
+    const probes = [
+      { name: 'events', type: 'audit', figure: 'events', tolerance: { eq: 3 } },
+      {
+        name: 'nothing lost',
+        type: 'promql',
+        query: 'sum(lab_fake_total)',
+        tolerance: { eq: 0 },
+        absent: { value: 0, reason: 'the counter appears at its first loss' },
+      },
+    ];
+    const r = await run(experiment({ 'steady-state-hypothesis': { title: 't', probes } }), f.deps);
+    expect(r.outcome).to.equal('completed');
+    expect(r.probes[1].detail).to.match(
+      /no series; 0 because the counter appears at its first loss/,
+    );
+  });
+
+  it('counts a lifetime counter\u2019s rise during the run only, across a restart and a series born mid-run (`baseline: run-start`)', async () => {
+    const f = fakes();
+    // Broker 1's counter held 40 at the start, rose to 45, was restarted (back to 0) and counted 2 more; broker 2's
+    // series was born during the run at 3: this run's rejections are 5 + 2 + 3.
+    f.deps.prometheus.range = async (_q, start) => [
+      {
+        metric: { broker: '1' },
+        values: [
+          [start + 1, 40],
+          [start + 40, 40],
+          [start + 41, 45],
+          [start + 42, 0],
+          [start + 43, 2],
+        ],
+      },
+      { metric: { broker: '2' }, values: [[start + 42, 3]] },
+    ];
+    const probes = [
+      { name: 'events', type: 'audit', figure: 'events', tolerance: { eq: 3 } },
+      {
+        name: 'rejections',
+        type: 'promql',
+        query: 'lab_fake_total{error="x"}',
+        tolerance: { eq: 10 },
+        baseline: 'run-start',
+      },
+    ];
+    const r = await run(experiment({ 'steady-state-hypothesis': { title: 't', probes } }), f.deps);
+    expect(r.probes[1]).to.deep.include({ observed: 10, baseline: 40, ok: true });
+  });
+
+  it('aborts (and still rolls back) when the workload does not report a figure its kind declares', async () => {
+    const f = fakes();
+    const silent: AnyWorkloadKind = { ...counting, figures: ['events', 'missing'] };
+    f.deps.workloadFor = () => silent;
+    const r = await run(experiment(), f.deps);
+    expect(r.outcome).to.equal('aborted');
+    expect(r.error).to.match(/did not report its figure\(s\) missing/);
+    expect(f.undone).to.deep.equal(['a fault']);
+  });
+
+  it('lets a workload undo a fault early, recorded once', async () => {
+    const f = fakes();
+    const early: AnyWorkloadKind = {
+      ...counting,
+      async run(ctx: WorkloadContext<{ events: number }>) {
+        for (const step of ctx.steps) await (await ctx.fire(step)).undo();
+        return finished({ figures: { events: 3 } });
+      },
+    };
+    f.deps.workloadFor = () => early;
+    const loaded = experiment({
+      method: [{ name: 'storm', at: { moment: 'poke' }, fault: { type: 'replay' } }],
+    });
+    const r = await run(loaded, f.deps);
+    expect(f.undone).to.deep.equal(['storm']);
+    expect(r.rollbacks.filter((x) => x.name === 'undo storm')).to.have.length(1);
+  });
+});

@@ -1,0 +1,62 @@
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../../src/lib/config';
+import { uiApp } from '../../src/ui/server';
+
+describe('lab UI server hardening (no stack needed: the guard answers before any route)', () => {
+  let url: string;
+  let stop: () => Promise<void>;
+
+  before(async () => {
+    const reportsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-ui-guard-'));
+    const { app, close } = uiApp(loadConfig(), { reportsDir, port: 0 });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    stop = async () => {
+      await close();
+      server.closeAllConnections();
+      server.close();
+      fs.rmSync(reportsDir, { recursive: true, force: true });
+    };
+  });
+  after(() => stop());
+
+  it('answers its own page and non-browser clients', async () => {
+    expect((await fetch(`${url}/api/health`)).status).to.equal(200);
+    expect(
+      (
+        await fetch(`${url}/api/health`, {
+          headers: { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' },
+        })
+      ).status,
+    ).to.equal(200);
+  });
+
+  it("refuses another site's page reading its API (403) and bodies that are not JSON (415)", async () => {
+    const crossSite = await fetch(`${url}/api/health`, {
+      headers: {
+        'sec-fetch-site': 'cross-site',
+        'sec-fetch-mode': 'cors',
+        origin: 'https://evil.example',
+      },
+    });
+    expect(crossSite.status).to.equal(403);
+    expect(((await crossSite.json()) as { status: number }).status).to.equal(403);
+    expect(
+      (await fetch(`${url}/api/health`, { headers: { origin: 'http://127.0.0.1:1' } })).status,
+    ).to.equal(403);
+    expect(
+      (
+        await fetch(`${url}/api/experiments`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: 'x',
+        })
+      ).status,
+    ).to.equal(415);
+  });
+});
