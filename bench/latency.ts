@@ -18,6 +18,8 @@ export interface LatencyRun {
   /** outbox only: 201 → outbox.published_at, and published_at → ledger row (p50 ms): which hop the time is in */
   toPublishedP50?: number;
   publishedToAppliedP50?: number;
+  toPublishedP99?: number;
+  publishedToAppliedP99?: number;
 }
 
 interface Cmd {
@@ -65,7 +67,12 @@ async function measure(c: LabConfig, pool: Pool, group: string, cmds: Cmd[], lab
   const acc = done.map((x) => applied.get(x.eventId)! - x.acceptedAt);
   const sent = done.map((x) => applied.get(x.eventId)! - x.sentAt);
   return { label, n: done.length, acceptedP50: pct(acc, 50), acceptedP99: pct(acc, 99), sentP50: pct(sent, 50), sentP99: pct(sent, 99), lost: cmds.length - done.length,
-    ...(hop.length ? { toPublishedP50: pct(hop.map((x) => published.get(x.eventId)! - x.acceptedAt), 50), publishedToAppliedP50: pct(hop.map((x) => applied.get(x.eventId)! - published.get(x.eventId)!), 50) } : {}) };
+    ...(hop.length ? hops(hop.map((x) => published.get(x.eventId)! - x.acceptedAt), hop.map((x) => applied.get(x.eventId)! - published.get(x.eventId)!)) : {}) };
+}
+
+/** Which hop the time is in: 201 → outbox.published_at (relay) and published_at → ledger row (Kafka + consumer). */
+function hops(toPublished: number[], publishedToApplied: number[]) {
+  return { toPublishedP50: pct(toPublished, 50), toPublishedP99: pct(toPublished, 99), publishedToAppliedP50: pct(publishedToApplied, 50), publishedToAppliedP99: pct(publishedToApplied, 99) };
 }
 
 /**

@@ -31,12 +31,15 @@ export function summary(r: Results): string[][] {
   if (r.relay) {
     const b = r.relay.best;
     const raw = r.relay.raw[b.batch];
-    rows.push([`outbox-relay, best (batch ${b.batch}, poll ${b.pollMs} ms), DB → Kafka acks=all idempotent`, `${fmt(b.eventsPerSec)} ev/s`, `raw kafkajs idempotent producer, batch ${b.batch}: ${fmt(raw)} ev/s`, pc(b.eventsPerSec / raw), '≥ 50 %', mark(b.eventsPerSec >= 0.5 * raw)]);
+    rows.push([`outbox-relay, best (batch ${b.batch}, poll ${b.pollMs} ms, pipeline ${b.pipeline ? 'on' : 'off'}), DB → Kafka acks=all idempotent`, `${fmt(b.eventsPerSec)} ev/s`, `raw kafkajs idempotent producer, batch ${b.batch}: ${fmt(raw)} ev/s`, pc(b.eventsPerSec / raw), '≥ 75 %', mark(b.eventsPerSec >= 0.75 * raw)]);
     if (r.relay.perf) rows.push(['outbox-relay vs the physical limit', `${fmt(b.eventsPerSec)} ev/s`, `kafka ProducerPerformance (${fmt(r.relay.perf.recordSize)} B records): ${fmt(r.relay.perf.eventsPerSec)} rec/s`, pc(b.eventsPerSec / r.relay.perf.eventsPerSec), '—', '']);
   } else miss('outbox-relay events/s', 'relay');
   if (r.consumer) {
-    const [naive, idem] = r.consumer.runs;
-    rows.push(['idempotent consumer', `${fmt(idem.eventsPerSec)} ev/s`, `naive consumer: ${fmt(naive.eventsPerSec)} ev/s`, pc(idem.eventsPerSec / naive.eventsPerSec), '≥ 50 %', mark(idem.eventsPerSec >= 0.5 * naive.eventsPerSec)]);
+    const [idem, naive] = r.consumer.runs;
+    const [noop, dbWrite] = r.consumer.raw;
+    rows.push(['idempotent consumer (eachBatch, a transaction per batch)', `${fmt(idem.eventsPerSec)} ev/s`, `raw eachBatch consumer, same DB write without dedup: ${fmt(dbWrite.eventsPerSec)} ev/s`, pc(idem.eventsPerSec / dbWrite.eventsPerSec), '≥ 50 % and ≥ 2,000 ev/s', mark(idem.eventsPerSec >= 0.5 * dbWrite.eventsPerSec && idem.eventsPerSec >= 2000)]);
+    rows.push(['idempotent consumer vs the consume limit', `${fmt(idem.eventsPerSec)} ev/s`, `raw eachBatch consumer doing nothing: ${fmt(noop.eventsPerSec)} ev/s`, pc(idem.eventsPerSec / noop.eventsPerSec), '—', '']);
+    rows.push(['naive consumer (per message: a transaction and an offset commit each)', `${fmt(naive.eventsPerSec)} ev/s`, `idempotent: ${fmt(idem.eventsPerSec)} ev/s`, `${fmt(idem.eventsPerSec / naive.eventsPerSec, 1)}× (idempotent / naive)`, '—', '']);
   } else miss('idempotent consumer events/s', 'consumer');
   if (r.cache) {
     const { hit, rawGet, miss: m, rawSelect } = r.cache;
@@ -51,7 +54,10 @@ export function summary(r: Results): string[][] {
   } else miss('stampede', 'stampede');
   if (r.latency) {
     const direct = r.latency.find((l) => l.label === 'direct');
-    for (const l of r.latency.filter((x) => x !== direct)) rows.push([`e2e accepted → side effect p50 / p99, ${l.label}`, `${fmt(l.acceptedP50)} / ${fmt(l.acceptedP99)} ms`, direct ? `direct: ${fmt(direct.acceptedP50)} / ${fmt(direct.acceptedP99)} ms` : '', direct ? `${fmt(l.acceptedP99 - direct.acceptedP99)} ms more (p99)` : '', '—', '']);
+    for (const l of r.latency.filter((x) => x !== direct)) {
+      const dflt = l.label.includes('default');
+      rows.push([`e2e accepted → side effect p50 / p99, ${l.label}`, `${fmt(l.acceptedP50)} / ${fmt(l.acceptedP99)} ms`, direct ? `direct: ${fmt(direct.acceptedP50)} / ${fmt(direct.acceptedP99)} ms` : '', direct ? `${fmt(l.acceptedP99 - direct.acceptedP99)} ms more (p99)` : '', dflt ? 'p99 ≤ 60 ms' : '—', dflt ? mark(l.acceptedP99 <= 60) : '']);
+    }
   } else miss('e2e latency', 'latency');
   if (r.stack) {
     rows.push(['`chaos up`, warm (stack running: a no-op check)', `${fmt(r.stack.warmUpSeconds, 1)} s`, `cold: ${r.stack.cold}`, '', '—', '']);
@@ -72,17 +78,21 @@ export function markdown(r: Results): string {
   if (r.notes.length) out.push('Conditions: ' + r.notes.join(' '), '');
   if (r.relay) {
     out.push(`## outbox-relay sweep (${fmt(r.relay.n)} rows bulk-inserted in one transaction, fresh topic per run, time to backlog 0)`, '');
-    const runs = [...r.relay.runs, ...(r.relay.pipelined ? [r.relay.pipelined] : [])];
+    const runs = r.relay.runs;
     out.push(md(['batch', 'poll ms', 'pipeline', 'relay ev/s', 'raw kafkajs ev/s (same batch)', 'relay / raw'], runs.map((x) => [String(x.batch), String(x.pollMs), x.pipeline ? 'on' : 'off', fmt(x.eventsPerSec) + (x.valid ? '' : ' (rows wiped by a concurrent run)'), fmt(r.relay!.raw[x.batch]), pc(x.eventsPerSec / r.relay!.raw[x.batch])])), '');
-    out.push('Pipeline on (`RELAY_PIPELINE=true`, off by default): the next batch is claimed (SELECT … FOR UPDATE SKIP LOCKED) while the current one is in flight to Kafka, and published after it is marked.', '');
+    out.push('The last three rows: the sweep\'s best setting with the pipeline on, off, on (`RELAY_PIPELINE`): while a batch is in flight to Kafka the relay marks and commits the one before it and claims the one after it; sends stay one at a time, in outbox order (docs/services.md).', '');
     out.push(`Where the box's CPU went (share of all cores' time, per process) — during the best run's drain: ${r.relay.best.cpu}; while the raw producer sent the same messages: ${r.relay.rawCpu}.`, '');
     if (r.relay.profile) out.push('CPU profile of the relay at the best setting: ' + r.relay.profile, '');
     if (r.relay.perf) out.push(`Physical limit: \`${r.relay.perf.command}\` → ${fmt(r.relay.perf.eventsPerSec)} records/s.`, '');
   }
   if (r.consumer) {
-    out.push(`## consumer-service (${fmt(r.consumer.n)} events pre-produced, fresh group, from partition assignment to lag 0)`, '');
-    out.push(md(['mode', 'ev/s', 'mean ms per message (eachMessage: DB tx + offset commit)'], r.consumer.runs.map((x) => [x.mode, fmt(x.eventsPerSec), fmt(x.meanHandleMs, 2)])), '');
-    out.push(`The idempotent consumer's DB transaction alone (BEGIN, 3 statements, COMMIT through the proxy, from the bench): p50 ${fmt(r.consumer.rawTxMs.p50, 2)} ms, mean ${fmt(r.consumer.rawTxMs.mean, 2)} ms — the rest of each message's time is the per-message offset commit to Kafka and kafkajs.`, '');
+    const k = r.consumer;
+    out.push(`## consumer-service (${fmt(k.n)} events pre-produced to one fresh topic, a fresh group per run, from partition assignment to that many committed)`, '');
+    out.push(md(['consumer', 'messages timed', 'ev/s', 'messages per DB transaction', 'mean ms per message'], [
+      ...k.raw.map((x) => [`raw kafkajs eachBatch, ${x.kind === 'no-op' ? 'doing nothing (consume limit)' : 'ledger + read-model write, no dedup (DB limit)'}`, fmt(k.n), fmt(x.eventsPerSec), x.kind === 'no-op' ? '—' : `≤ ${fmt(k.batchSize)}`, '']),
+      ...k.runs.map((x) => [`consumer-service ${x.mode}`, fmt(x.n), fmt(x.eventsPerSec), fmt(x.meanBatch), fmt(x.meanHandleMs, 2)]),
+    ]), '');
+    out.push(`Every batch consumer commits its offsets after each chunk of at most ${fmt(k.batchSize)} messages (\`CONSUMER_BATCH_SIZE\`). The idempotent consumer's transaction adds to the DB-limit one a SELECT of the chunk's event ids in processed_event and a multi-row INSERT into it. naive keeps its per-message shape (E-003 depends on it) and is timed over its first ${fmt(k.runs[1].n)} messages only. "mean ms per message" is the service's lab_consumer_process_duration_seconds (idempotent: the time of the batch a message was in).`, '');
     if (r.consumer.profile) out.push('CPU profile of the idempotent run: ' + r.consumer.profile, '');
   }
   if (r.cache) {
@@ -97,7 +107,7 @@ export function markdown(r: Results): string {
   }
   if (r.latency) {
     out.push('## end-to-end latency (command-service → Kafka → consumer-service ledger row)', '');
-    out.push(md(['mode', 'events', 'accepted→applied p50 / p99 ms', 'sent→applied p50 / p99 ms', 'accepted→published p50 ms', 'published→applied p50 ms', 'not applied in 60 s'], r.latency.map((l) => [l.label, String(l.n), `${fmt(l.acceptedP50)} / ${fmt(l.acceptedP99)}`, `${fmt(l.sentP50)} / ${fmt(l.sentP99)}`, fmt(l.toPublishedP50 ?? NaN), fmt(l.publishedToAppliedP50 ?? NaN), String(l.lost)])), '');
+    out.push(md(['mode', 'events', 'accepted→applied p50 / p99 ms', 'sent→applied p50 / p99 ms', 'accepted→published p50 / p99 ms', 'published→applied p50 / p99 ms', 'not applied in 60 s'], r.latency.map((l) => [l.label, String(l.n), `${fmt(l.acceptedP50)} / ${fmt(l.acceptedP99)}`, `${fmt(l.sentP50)} / ${fmt(l.sentP99)}`, `${fmt(l.toPublishedP50 ?? NaN)} / ${fmt(l.toPublishedP99 ?? NaN)}`, `${fmt(l.publishedToAppliedP50 ?? NaN)} / ${fmt(l.publishedToAppliedP99 ?? NaN)}`, String(l.lost)])), '');
   }
   if (Object.keys(r.errors).length) out.push('## Errors', '', ...Object.entries(r.errors).map(([k, v]) => `- ${k}: ${v}`), '');
   return out.join('\n');

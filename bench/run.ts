@@ -51,7 +51,7 @@ async function main() {
     await section('relay', async () => void (r.relay = await benchRelay(c, kafka, pool, { n: quick ? 2000 : 20_000, batches: [50, 100, 250, 500], polls: [10, 50], profDir })));
     const best = r.relay?.best ?? { batch: 100, pollMs: 50 };
     await section('latency', async () => void (r.latency = await benchLatency(c, kafka, pool, { n: quick ? 40 : 100, rate: 5, best })));
-    await section('consumer', async () => void (r.consumer = await benchConsumer(c, kafka, quick ? 300 : 800, profDir)));
+    await section('consumer', async () => void (r.consumer = await benchConsumer(c, kafka, { n: quick ? 3000 : 20_000, nNaive: quick ? 300 : 800, profDir })));
     await section('cache', async () => void (r.cache = await benchCacheLatency(c, kafka, pool, quick ? 2000 : 5000, profDir)));
     await section('stampede', async () => void (r.stampede = await benchStampede(c, kafka, pool, [100, 1000, 5000])));
     await section('stack', async () => void (r.stack = await stackFigures(c)));

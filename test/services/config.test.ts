@@ -10,7 +10,7 @@ describe('service configs', () => {
   it('default to outbox, idempotent, lab.products, and the seed ports', () => {
     expect(loadCommandConfig({})).to.include({ mode: 'outbox', topic: 'lab.products', port: 18080 });
     expect(loadConsumerConfig({})).to.include({ mode: 'idempotent', group: 'lab-consumer', maxAttempts: 3, port: 18082 });
-    expect(loadRelayConfig({})).to.deep.include({ batchSize: 500, pollMs: 50, shard: { index: 0, count: 1 }, port: 18083 });
+    expect(loadRelayConfig({})).to.deep.include({ batchSize: 500, pollMs: 10, shard: { index: 0, count: 1 }, port: 18083 });
     expect(loadReplayConfig({})).to.include({ topic: 'lab.products', port: 18084 });
   });
 

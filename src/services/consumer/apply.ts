@@ -19,21 +19,30 @@ export class PoisonMessageError extends LabError {
 
 export type ApplyResult = 'applied' | 'duplicate';
 
-/** Writes the side effect and the read model. The read model only moves forward: an older version is ignored. */
-async function sideEffectAndView(conn: PoolConnection, cfg: ConsumerConfig, e: ProductEvent) {
-  await conn.query('INSERT INTO side_effect_ledger (event_id, consumer_group, effect) VALUES (?, ?, ?)', [e.eventId, cfg.group, SIDE_EFFECT]);
+/** Throws for an event CONSUMER_POISON lists: the simulated bug, before any DB work. */
+export function assertNotPoison(cfg: ConsumerConfig, e: ProductEvent) {
+  if (cfg.poison.has(String(e.productId)) || cfg.poison.has(e.eventId)) throw new PoisonMessageError(e);
+}
+
+/**
+ * Writes the side effects and the read model of `events`, one multi-row statement each. The read model only moves
+ * forward: an older version is ignored. MariaDB applies a multi-row upsert row by row, so two versions of one
+ * product in the same statement end at the higher one whatever their order.
+ */
+export async function sideEffectsAndView(conn: PoolConnection, cfg: ConsumerConfig, events: ProductEvent[]) {
+  await conn.query('INSERT INTO side_effect_ledger (event_id, consumer_group, effect) VALUES ?', [events.map((e) => [e.eventId, cfg.group, SIDE_EFFECT])]);
   // `version` is assigned last: MariaDB evaluates SET left to right, so earlier IFs still see the old version.
   await conn.query(
-    `INSERT INTO product_view (product_id, name, price, stock, version) VALUES (?, ?, ?, ?, ?)
+    `INSERT INTO product_view (product_id, name, price, stock, version) VALUES ?
      ON DUPLICATE KEY UPDATE name = IF(VALUES(version) > version, VALUES(name), name), price = IF(VALUES(version) > version, VALUES(price), price),
        stock = IF(VALUES(version) > version, VALUES(stock), stock), version = GREATEST(version, VALUES(version))`,
-    [e.productId, e.name, e.price, e.stock, e.version],
+    [events.map((e) => [e.productId, e.name, e.price, e.stock, e.version])],
   );
 }
 
 /** One attempt at applying an event, in one DB transaction. */
 export async function applyEvent(pool: Pool, cfg: ConsumerConfig, e: ProductEvent): Promise<ApplyResult> {
-  if (cfg.poison.has(String(e.productId)) || cfg.poison.has(e.eventId)) throw new PoisonMessageError(e);
+  assertNotPoison(cfg, e);
   return inTransaction(pool, async (conn) => {
     if (cfg.mode === 'idempotent') {
       try {
@@ -43,7 +52,7 @@ export async function applyEvent(pool: Pool, cfg: ConsumerConfig, e: ProductEven
         throw err;
       }
     }
-    await sideEffectAndView(conn, cfg, e);
+    await sideEffectsAndView(conn, cfg, [e]);
     return 'applied';
   });
 }

@@ -3,8 +3,8 @@ import { READER_SCHEMAS, type ReaderSchema } from '../../lib/avro-events';
 import { parseServiceEnv, topicSchema } from '../common/env';
 
 /**
- * idempotent: processed_event + side effect + read model in one transaction, then commit the offset (exactly-once
- * effects). naive: same without the dedup row (duplicates on redelivery). commit-first: commit the offset, then
+ * idempotent: a batch of messages (kafkajs eachBatch) in one transaction — processed_event + side effects + read
+ * model for the events not processed before — then commit the batch's offsets (exactly-once effects). naive: same without the dedup row (duplicates on redelivery). commit-first: commit the offset, then
  * process (at-most-once: a crash in between loses the event).
  */
 export const CONSUMER_MODES = ['idempotent', 'naive', 'commit-first'] as const;
@@ -24,6 +24,9 @@ const CONSUMER_ENV = {
   CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   CONSUMER_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(100),
   CONSUMER_POISON: listSchema,
+  // idempotent mode: most messages applied in one DB transaction (and one offset commit). A fetch holds up to
+  // 1 MB per partition; it is cut into transactions of this many messages, with a heartbeat between them.
+  CONSUMER_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   // The Avro reader schema this consumer build understands (Avro events only; JSON events need none).
   CONSUMER_SCHEMA: z.enum(Object.keys(READER_SCHEMAS) as [ReaderSchema, ...ReaderSchema[]]).default('v1'),
 };
@@ -39,6 +42,7 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env) {
     mode: c.CONSUMER_MODE,
     maxAttempts: c.CONSUMER_MAX_ATTEMPTS,
     backoffMs: c.CONSUMER_RETRY_BACKOFF_MS,
+    batchSize: c.CONSUMER_BATCH_SIZE,
     poison: new Set(c.CONSUMER_POISON),
     readerSchema: c.CONSUMER_SCHEMA,
     port: c.lab.ports.consumerService,

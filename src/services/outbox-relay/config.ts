@@ -18,19 +18,20 @@ export const shardSchema = z
   .refine((s) => s.count >= 1 && s.index < s.count, 'need 0 <= i < n');
 
 /** The relay's defaults, also the "default" setting the benchmark reports. */
-export const RELAY_DEFAULTS = { batchSize: 500, pollMs: 50 } as const;
+export const RELAY_DEFAULTS = { batchSize: 500, pollMs: 10 } as const;
 
 /** outbox-relay's settings: env variable → its schema. */
 const RELAY_ENV = {
   LAB_TOPIC: topicSchema,
   // 500: the best batch of `npm run bench` in every run (bench/RESULTS.md). Poll 10 vs 50 ms is noise on a backlog
-  // (a full batch goes again at once); 50 keeps an idle relay at 20 polls/s and costs ~20 ms of e2e p50.
+  // (a full batch goes again at once) but half the poll interval is e2e latency: 50 ms gave an e2e p99 of 114 ms,
+  // 10 ms 40 ms. An idle poll is one indexed SELECT without a transaction (claim's probe), 100/s.
   RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(RELAY_DEFAULTS.batchSize),
   RELAY_POLL_MS: z.coerce.number().int().min(1).max(60_000).default(RELAY_DEFAULTS.pollMs),
   RELAY_SHARD: shardSchema,
-  // Claim the next batch while the current one is in flight to Kafka (records still go out in outbox order).
-  // Off by default: `npm run bench` measured −9 … +21 % from it on 2 cores (noise), where MariaDB, the relay and
-  // the brokers already share the CPU; see docs/services.md.
+  // While a batch is in flight to Kafka, mark the one before and claim the one after (sends stay in outbox order).
+  // Off by default: `npm run bench` measured no gain beyond noise on 2 cores shared with other labs, where MariaDB,
+  // the relay and the brokers already share the CPU; see docs/services.md.
   RELAY_PIPELINE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   // json: the outbox payload as is. avro: Confluent wire format, EVENT_SCHEMA registered in the schema registry.
   EVENT_ENCODING: z.enum(['json', 'avro']).default('json'),

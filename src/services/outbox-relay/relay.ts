@@ -45,8 +45,16 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
     rows: OutboxRow[];
   }
 
-  /** Opens a transaction and locks the next unpublished rows nobody else holds; null (and no transaction) if none. */
-  async function claim(): Promise<Claim | null> {
+  /**
+   * Opens a transaction and locks the next unpublished rows nobody else holds; null (and no transaction) if none.
+   * `probe`: first ask, without a transaction or locks, whether there is any row at all. An idle relay polls, and
+   * one indexed read per poll instead of BEGIN + locking SELECT + COMMIT is what makes a short RELAY_POLL_MS cheap.
+   */
+  async function claim(probe: boolean): Promise<Claim | null> {
+    if (probe) {
+      const [any] = await pool.query<RowDataPacket[]>(`SELECT 1 FROM outbox WHERE topic = ? AND published_at IS NULL${shardSql} LIMIT 1`, [cfg.topic, ...shardArgs]);
+      if (!any.length) return null;
+    }
     const conn = await pool.getConnection();
     try {
       await conn.beginTransaction();
@@ -73,32 +81,33 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
     if (attempted) await pool.query('UPDATE outbox SET attempts = attempts + 1 WHERE id IN (?)', [b.rows.map((r) => r.id)]).catch(() => {});
   }
 
-  /** Publishes a claimed batch, then marks its rows published and commits. On failure the claim is released. */
-  async function publish(b: Claim): Promise<void> {
-    const { conn, rows } = b;
-    const t0 = process.hrtime.bigint();
+  /** Sends a claimed batch to Kafka (acks=all). Its rows stay locked and unmarked until mark(). */
+  async function send({ rows }: Claim): Promise<void> {
+    await ctx.failpoints.hit('relay.before-publish');
+    // CAST: selected as is, mysql2 parses a JSON column (MariaDB tags it) and the relay had to re-stringify it,
+    // which rounded numbers past 2^53 and rewrote the text. As CHAR it is the exact text command-service wrote.
+    const values = await Promise.all(rows.map((r) => encodeValue(r.payload)));
+    await producer.send({
+      topic: cfg.topic,
+      acks: -1,
+      messages: rows.map((r, i) => ({ key: String(r.aggregate_id), value: values[i], headers: { [EVENT_ID_HEADER]: r.event_id } })),
+    });
+    await ctx.failpoints.hit('relay.after-publish-before-mark');
+  }
+
+  /** Marks a sent batch published and commits: from then on it is not published again. On failure it is released. */
+  async function mark(b: Claim, t0: bigint): Promise<void> {
     try {
-      await ctx.failpoints.hit('relay.before-publish');
-      // CAST: selected as is, mysql2 parses a JSON column (MariaDB tags it) and the relay had to re-stringify it,
-      // which rounded numbers past 2^53 and rewrote the text. As CHAR it is the exact text command-service wrote.
-      const values = await Promise.all(rows.map((r) => encodeValue(r.payload)));
-      await producer.send({
-        topic: cfg.topic,
-        acks: -1,
-        messages: rows.map((r, i) => ({ key: String(r.aggregate_id), value: values[i], headers: { [EVENT_ID_HEADER]: r.event_id } })),
-      });
-      await ctx.failpoints.hit('relay.after-publish-before-mark');
-      await conn.query('UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3), attempts = attempts + 1 WHERE id IN (?)', [rows.map((r) => r.id)]);
-      await conn.commit();
+      await b.conn.query('UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3), attempts = attempts + 1 WHERE id IN (?)', [b.rows.map((r) => r.id)]);
+      await b.conn.commit();
     } catch (e) {
       m.batches.inc({ result: 'error' });
       await release(b, true);
       throw e;
-    } finally {
-      m.batchDuration.observe(Number(process.hrtime.bigint() - t0) / 1e9);
     }
-    conn.release();
-    m.published.inc(schemaLabel, rows.length);
+    b.conn.release();
+    m.batchDuration.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+    m.published.inc(schemaLabel, b.rows.length);
     m.batches.inc({ result: 'ok' });
     lastBatchAt = new Date().toISOString();
   }
@@ -113,30 +122,43 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
   }
 
   /**
-   * Claim → publish → mark, batch after batch. With RELAY_PIPELINE, a full batch means more rows are waiting, so
-   * the next batch is claimed (SKIP LOCKED: the rows after this one) while this one is in flight to Kafka; it is
-   * published only after this one is marked, so records still reach Kafka in outbox order, and a failure
-   * releases both. The DB round trips then overlap the produce round trip instead of adding to it.
+   * Claim → send → mark, batch after batch. With RELAY_PIPELINE, a full batch means more rows are waiting, so
+   * while it is in flight to Kafka the next batch is claimed (SKIP LOCKED: the rows after it) and the previous one
+   * is marked and committed: the DB's two round trips and its fsync overlap the produce instead of adding to it.
+   * Sends stay one at a time, so records reach Kafka in outbox order; a batch is marked only after the one before
+   * it, and any failure releases every claim still open — those rows are published again, never skipped.
    */
   async function loop() {
     let lastRefresh = 0;
     let cur: Claim | null = null;
+    let marking: Promise<void> = Promise.resolve(); // the previous batch's mark + commit (pipeline: still running)
+    let full = false; // the last batch was full: more rows are likely waiting, claim without probing
     while (running) {
+      let next: Promise<Claim | null> = Promise.resolve(null);
       try {
-        cur ??= await claim();
-        const full: boolean = cur?.rows.length === cfg.batchSize;
+        cur ??= await claim(!full);
+        full = cur?.rows.length === cfg.batchSize;
         if (cur) {
-          const next: Promise<Claim | null> = cfg.pipeline && full ? claim() : Promise.resolve(null);
-          next.catch(() => {}); // awaited below; a rejection meanwhile must not count as unhandled
-          try {
-            await publish(cur);
-          } catch (e) {
-            const claimed = await next.catch(() => null);
-            if (claimed) await release(claimed, false);
-            throw e;
+          if (cfg.pipeline && full) next = claim(false);
+          next.catch(() => {}); // awaited below or released on failure; a rejection meanwhile is not unhandled
+          const t0 = process.hrtime.bigint();
+          const [sent, marked] = await Promise.allSettled([send(cur), marking]);
+          if (sent.status === 'rejected' || marked.status === 'rejected') {
+            // Sent or not, cur is released: the batch before it is not marked, so both go out again in order.
+            if (sent.status === 'rejected') m.batches.inc({ result: 'error' }); // a failed mark counted itself
+            const b: Claim = cur;
+            cur = null;
+            await release(b, true);
+            throw sent.status === 'rejected' ? sent.reason : (marked as PromiseRejectedResult).reason;
           }
+          const b: Claim = cur;
+          cur = null;
+          marking = mark(b, t0);
+          marking.catch(() => {}); // awaited with the next send, or below when no batch follows at once
+          if (!cfg.pipeline) await marking;
           cur = await next;
         }
+        if (!full) await marking; // nothing in flight while idle: a failed mark surfaces now, not at the next batch
         lastError = null;
         if (Date.now() - lastRefresh > 1000) {
           lastRefresh = Date.now();
@@ -144,12 +166,18 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
         }
         if (!full) await sleep(cfg.pollMs); // a full batch means more may be waiting: go again at once
       } catch (e) {
-        cur = null;
+        // Claims never sent go back as they were; a mark still running finishes (or releases its batch) first.
+        if (cur) await release(cur, false);
+        const claimed = await next.catch(() => null);
+        if (claimed && claimed !== cur) await release(claimed, false);
+        await marking.catch(() => {});
+        [cur, marking, full] = [null, Promise.resolve(), false];
         lastError = (e as Error).message;
         ctx.log.warn({ err: lastError }, 'relay batch failed; rows stay unpublished and will be retried');
         await sleep(Math.max(cfg.pollMs, 500));
       }
     }
+    await marking.catch(() => {});
     if (cur) await release(cur, false);
   }
 

@@ -46,7 +46,9 @@ describe('consumer-service', function () {
     expect(await countInTopic(c, topic, events[1].eventId), 'the lost event is in the topic').to.equal(1);
   });
 
-  for (const [mode, expected] of [['naive', 2], ['idempotent', 1]] as const) {
+  // naive goes message by message: the crash redelivers only the 2nd event. idempotent applies the three in one
+  // transaction: the crash at the 2nd comes after it committed and before the batch's offsets, so all three come back.
+  for (const [mode, expected, skipped] of [['naive', 2, 0], ['idempotent', 1, 3]] as const) {
     it(`in ${mode} mode, a crash after the side effect but before the offset commit makes the event applied ${expected === 1 ? 'once' : 'twice'}`, async () => {
       const { topic, events } = await threeEvents(`cons-redeliver-${mode}`);
       const group = freshGroup(mode);
@@ -57,7 +59,7 @@ describe('consumer-service', function () {
       await waitCaughtUp(c, group, topic);
       const applied = await Promise.all(events.map((e) => ledgerCount(pool, e.eventId, group)));
       expect(applied, 'ledger rows per version 1, 2, 3').to.deep.equal([1, expected, 1]);
-      expect(await metric(svc.url, 'lab_consumer_duplicates_skipped_total')).to.equal(mode === 'idempotent' ? 1 : 0);
+      expect(await metric(svc.url, 'lab_consumer_duplicates_skipped_total'), 'redeliveries skipped').to.equal(skipped);
       const [view] = await pool.query('SELECT version FROM product_view WHERE product_id = ?', [events[0].productId]);
       expect((view as { version: number }[])[0].version, 'the read model ends at the last version').to.equal(3);
     });

@@ -175,5 +175,23 @@ describe('outbox-relay', function () {
         expect(versions, `product ${id}`).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       }
     });
+
+    it('after a failure of the 2nd batch, with the 1st still being marked, publishes every row again from the 2nd on, in order', async () => {
+      const topic = await freshTopic(c, 'relay-pipeline-error');
+      const ids = await backlog(topic);
+      // error, not crash: the relay lives on, so the batch before (marking meanwhile) must still be marked, and the
+      // next one (claimed meanwhile) released, not lost.
+      await startTestService(c, 'outbox-relay', { env: { LAB_TOPIC: topic, RELAY_BATCH_SIZE: '10', RELAY_PIPELINE: 'true', LAB_FAILPOINTS: 'relay.after-publish-before-mark=error@2' } });
+      await waitFor('outbox drained', async () => (await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM outbox WHERE topic = ? AND published_at IS NULL', [topic]))[0][0].n === 0, { timeoutMs: 60_000, intervalMs: 200 });
+      await stopTestService(c, 'outbox-relay');
+      const records = await readTopic(c, topic);
+      expect(records, '60 rows, the failed batch of 10 twice').to.have.length(70);
+      const [attempts] = await pool.query<RowDataPacket[]>('SELECT attempts, COUNT(*) AS n FROM outbox WHERE topic = ? GROUP BY attempts ORDER BY attempts', [topic]);
+      expect(attempts.map((r) => [r.attempts, Number(r.n)]), 'rows by publish attempts').to.deep.equal([[1, 50], [2, 10]]);
+      for (const id of ids) {
+        const versions = records.filter((r) => r.key === String(id)).map((r) => JSON.parse(String(r.value)).version as number);
+        expect([...new Set(versions)], `product ${id}, first occurrences`).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      }
+    });
   });
 });
