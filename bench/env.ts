@@ -31,7 +31,11 @@ export async function machine(c: LabConfig, pool: Pool): Promise<Machine> {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     kafka: c.kafkaVersion,
-    kafkajs: (JSON.parse(fs.readFileSync(require.resolve('kafkajs/package.json'), 'utf8')) as { version: string }).version,
+    kafkajs: (
+      JSON.parse(fs.readFileSync(require.resolve('kafkajs/package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version,
     mariadb: String(v[0].v),
     redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
   };
@@ -49,9 +53,15 @@ export async function stackFigures(c: LabConfig): Promise<StackFigures> {
   const t0 = process.hrtime.bigint();
   await run(process.execPath, [bin, 'up'], { cwd: c.root, timeout: 300_000 });
   const warmUpSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const { stdout } = await run(process.execPath, [bin, 'status', '--json'], { cwd: c.root, timeout: 60_000, maxBuffer: 4 << 20 });
+  const { stdout } = await run(process.execPath, [bin, 'status', '--json'], {
+    cwd: c.root,
+    timeout: 60_000,
+    maxBuffer: 4 << 20,
+  });
   const rows = JSON.parse(stdout) as { rssMiB: number | null }[];
   const coldFile = path.join(c.labDir, 'bench-cold-up.txt');
-  const cold = fs.existsSync(coldFile) ? fs.readFileSync(coldFile, 'utf8').trim() : 'not measured in this run';
+  const cold = fs.existsSync(coldFile)
+    ? fs.readFileSync(coldFile, 'utf8').trim()
+    : 'not measured in this run';
   return { warmUpSeconds, cold, rssMiB: rows.reduce((s, r) => s + (r.rssMiB ?? 0), 0) };
 }

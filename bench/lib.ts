@@ -6,7 +6,14 @@ import type { LabConfig } from '../src/lib/config';
 import { dlqTopic, type ProductEvent } from '../src/lib/events';
 import { ensureTopics } from '../src/lib/topics';
 import { isPortFree } from '../src/runtime/ports';
-import { instanceName, startService, stopService, type ServiceName, type StartedService, type StartOptions } from '../src/runtime/services';
+import {
+  instanceName,
+  startService,
+  stopService,
+  type ServiceName,
+  type StartedService,
+  type StartOptions,
+} from '../src/runtime/services';
 import { supervisorFor } from '../src/runtime/stack';
 
 /** Instance 7 on ports 18700-18799: never the default names/ports experiments and tests use. */
@@ -17,7 +24,8 @@ export const PRODUCT_BASE = 10_000_000 + (parseInt(RUN.slice(0, 6), 16) % 1000) 
 /** Every id a run seeds lies in [PRODUCT_BASE, PRODUCT_BASE + PRODUCT_SPAN): cleanup deletes exactly that range. */
 export const PRODUCT_SPAN = 100_000;
 
-export const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+export const log = (msg: string) =>
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 export function pct(xs: number[], p: number): number {
   if (!xs.length) return NaN;
@@ -26,7 +34,10 @@ export function pct(xs: number[], p: number): number {
 }
 export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 export const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
-export const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : 'n/a');
+export const fmt = (n: number, d = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
+    : 'n/a';
 
 const usedPorts = new Set<number>();
 /** A free port in the bench range, never handed out twice in one run (a stopping service may still hold it). */
@@ -43,11 +54,18 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts `<name>-7` on a bench port, runs fn, and always stops exactly that process. */
-export async function withService<T>(c: LabConfig, name: ServiceName, opts: StartOptions, fn: (s: StartedService) => Promise<T>): Promise<T> {
+export async function withService<T>(
+  c: LabConfig,
+  name: ServiceName,
+  opts: StartOptions,
+  fn: (s: StartedService) => Promise<T>,
+): Promise<T> {
   const proc = instanceName(name, INSTANCE);
   running.add(proc);
   try {
-    return await fn(await startService(c, name, { ...opts, instance: INSTANCE, port: await freePort() }));
+    return await fn(
+      await startService(c, name, { ...opts, instance: INSTANCE, port: await freePort() }),
+    );
   } finally {
     await stopService(c, proc);
     running.delete(proc);
@@ -55,7 +73,8 @@ export async function withService<T>(c: LabConfig, name: ServiceName, opts: Star
 }
 /** What withService has running now: stopped on Ctrl-C, when the finally blocks will not run. */
 const running = new Set<string>();
-export const stopRunning = (c: LabConfig) => Promise.all([...running].map((p) => stopService(c, p, 3000)));
+export const stopRunning = (c: LabConfig) =>
+  Promise.all([...running].map((p) => stopService(c, p, 3000)));
 
 /**
  * A concurrent `chaos exp run` stops every service instance (ours too), DELETEs the shared tables and FLUSHDBs
@@ -63,7 +82,11 @@ export const stopRunning = (c: LabConfig) => Promise.all([...running].map((p) =>
  */
 export function deadService(c: LabConfig): Error | undefined {
   const dead = [...running].find((p) => !supervisorFor(c).isAlive(p));
-  return dead ? new Error(`${dead} was stopped by someone else (a concurrent experiment run stops every service instance)`) : undefined;
+  return dead
+    ? new Error(
+        `${dead} was stopped by someone else (a concurrent experiment run stops every service instance)`,
+      )
+    : undefined;
 }
 export function assertRunning(c: LabConfig) {
   const e = deadService(c);
@@ -102,20 +125,46 @@ export async function deleteCreatedTopics(kafka: Kafka) {
 }
 
 export function productEvent(productId: number, version: number): ProductEvent {
-  return { eventId: randomUUID(), type: version === 1 ? 'ProductCreated' : 'ProductUpdated', productId, version, name: `bench product ${productId}`, price: 19.99, stock: version, occurredAt: new Date().toISOString() };
+  return {
+    eventId: randomUUID(),
+    type: version === 1 ? 'ProductCreated' : 'ProductUpdated',
+    productId,
+    version,
+    name: `bench product ${productId}`,
+    price: 19.99,
+    stock: version,
+    occurredAt: new Date().toISOString(),
+  };
 }
 
 /** Keep-alive HTTP: undici's fetch adds ~0.3 ms per call on this box, which would blur a sub-ms cache hit. */
 export const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 64 });
-export function request(method: string, url: string, body?: unknown, agent: http.Agent = keepAlive): Promise<{ status: number; body: string }> {
+export function request(
+  method: string,
+  url: string,
+  body?: unknown,
+  agent: http.Agent = keepAlive,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(url, { method, agent, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      {
+        method,
+        agent,
+        headers: data
+          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) }
+          : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${url} timed out`)));
     req.end(data);
@@ -130,10 +179,14 @@ export function metricSum(text: string, name: string, match: Record<string, stri
     if (!line.startsWith(name)) continue;
     const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
     if (!m || m[1] !== name) continue;
-    if (Object.entries(match).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) sum += Number(m[3]);
+    if (Object.entries(match).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`)))
+      sum += Number(m[3]);
   }
   return sum;
 }
 
 /** Env that makes a started service write a CPU profile on exit (see cpu-prof-preload.ts for why not --cpu-prof). */
-export const profileEnv = (file: string) => ({ NODE_OPTIONS: `--require ${path.join(__dirname, 'cpu-prof-preload.js')}`, BENCH_CPU_PROF_FILE: file });
+export const profileEnv = (file: string) => ({
+  NODE_OPTIONS: `--require ${path.join(__dirname, 'cpu-prof-preload.js')}`,
+  BENCH_CPU_PROF_FILE: file,
+});

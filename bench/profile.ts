@@ -41,10 +41,16 @@ export function summarizeProfile(file: string, top = 8): ProfileSummary {
     const { functionName, url, lineNumber } = n.callFrame;
     const c = category(url, functionName);
     cat.set(c, (cat.get(c) ?? 0) + dt);
-    const f = url ? `${functionName || '(anon)'} ${url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/')}:${lineNumber + 1}` : functionName;
+    const f = url
+      ? `${functionName || '(anon)'} ${url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/')}:${lineNumber + 1}`
+      : functionName;
     fns.set(f, (fns.get(f) ?? 0) + dt);
   });
-  const rank = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, t]) => ({ name, pct: (100 * t) / (total || 1) }));
+  const rank = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, t]) => ({ name, pct: (100 * t) / (total || 1) }));
   return { totalMs: total / 1000, byCategory: rank(cat), topFunctions: rank(fns) };
 }
 
@@ -65,7 +71,13 @@ function processTicks(pid: number): number {
 
 /** Busy and idle ticks of the whole box, from the first line of /proc/stat. */
 function boxTicks(): { busy: number; idle: number } {
-  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const f = fs
+    .readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
   const idle = f[3] + (f[4] ?? 0);
   return { busy: f.reduce((a, b) => a + b, 0) - idle, idle };
 }
@@ -75,18 +87,31 @@ function boxTicks(): { busy: number; idle: number } {
  * bench itself), as shares of the box's total CPU time; "idle" is what nobody used. A process profile alone says
  * only that a service waits; this says on whom.
  */
-export async function boxCpu<T>(pids: () => Record<string, number>, fn: () => Promise<T>): Promise<{ result: T; shares: { name: string; pct: number }[] }> {
+export async function boxCpu<T>(
+  pids: () => Record<string, number>,
+  fn: () => Promise<T>,
+): Promise<{ result: T; shares: { name: string; pct: number }[] }> {
   const named = pids();
-  const before = Object.fromEntries(Object.entries(named).map(([n, pid]) => [n, processTicks(pid)]));
+  const before = Object.fromEntries(
+    Object.entries(named).map(([n, pid]) => [n, processTicks(pid)]),
+  );
   const box0 = boxTicks();
   const result = await fn();
   const after = { ...named, ...pids() }; // the service under test may only have started inside fn
   const box1 = boxTicks();
   const total = box1.busy - box0.busy + (box1.idle - box0.idle);
-  const shares = Object.entries(after).map(([name, pid]) => ({ name, pct: (100 * (processTicks(pid) - (before[name] ?? 0))) / Math.max(1, total) }));
-  const others = 100 * ((box1.busy - box0.busy) / Math.max(1, total)) - shares.reduce((a, s) => a + s.pct, 0);
-  shares.push({ name: 'other processes', pct: Math.max(0, others) }, { name: 'idle', pct: (100 * (box1.idle - box0.idle)) / Math.max(1, total) });
+  const shares = Object.entries(after).map(([name, pid]) => ({
+    name,
+    pct: (100 * (processTicks(pid) - (before[name] ?? 0))) / Math.max(1, total),
+  }));
+  const others =
+    100 * ((box1.busy - box0.busy) / Math.max(1, total)) - shares.reduce((a, s) => a + s.pct, 0);
+  shares.push(
+    { name: 'other processes', pct: Math.max(0, others) },
+    { name: 'idle', pct: (100 * (box1.idle - box0.idle)) / Math.max(1, total) },
+  );
   return { result, shares: shares.filter((s) => s.pct >= 0.5).sort((a, b) => b.pct - a.pct) };
 }
 
-export const sharesText = (shares: { name: string; pct: number }[]) => shares.map((s) => `${s.name} ${s.pct.toFixed(0)} %`).join(', ');
+export const sharesText = (shares: { name: string; pct: number }[]) =>
+  shares.map((s) => `${s.name} ${s.pct.toFixed(0)} %`).join(', ');

@@ -6,7 +6,16 @@ import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { kafkaBootstrap, labPaths, type LabConfig } from '../src/lib/config';
 import { encodeProductEvent, EVENT_ID_HEADER } from '../src/lib/events';
 import { sleep } from '../src/lib/wait';
-import { assertRunning, freshTopic, log, PRODUCT_BASE, productEvent, profileEnv, retry, withService } from './lib';
+import {
+  assertRunning,
+  freshTopic,
+  log,
+  PRODUCT_BASE,
+  productEvent,
+  profileEnv,
+  retry,
+  withService,
+} from './lib';
 import { boxCpu, profileText, sharesText, summarizeProfile } from './profile';
 import { supervisorFor } from '../src/runtime/stack';
 
@@ -34,7 +43,10 @@ export interface RelayResult {
 }
 
 /** The same payloads everywhere (outbox rows, raw producer): 100 products, versions rising — like real commands. */
-const payloads = (n: number) => Array.from({ length: n }, (_, i) => productEvent(PRODUCT_BASE + (i % 100), 1 + Math.floor(i / 100)));
+const payloads = (n: number) =>
+  Array.from({ length: n }, (_, i) =>
+    productEvent(PRODUCT_BASE + (i % 100), 1 + Math.floor(i / 100)),
+  );
 
 async function hwSum(kafka: Kafka, topic: string): Promise<number> {
   const admin = kafka.admin();
@@ -46,59 +58,116 @@ async function hwSum(kafka: Kafka, topic: string): Promise<number> {
   }
 }
 
-const stackPids = (c: LabConfig) => Object.fromEntries(supervisorFor(c).list().map((p) => [p.name, p.pid]));
+const stackPids = (c: LabConfig) =>
+  Object.fromEntries(
+    supervisorFor(c)
+      .list()
+      .map((p) => [p.name, p.pid]),
+  );
 
 /** One relay process on a fresh topic: bulk-insert N rows in ONE transaction (they appear at once), time to backlog 0. */
-async function relayRun(c: LabConfig, kafka: Kafka, pool: Pool, n: number, batch: number, pollMs: number, extraEnv: Record<string, string> = {}, pipeline = false): Promise<RelayRun> {
+async function relayRun(
+  c: LabConfig,
+  kafka: Kafka,
+  pool: Pool,
+  n: number,
+  batch: number,
+  pollMs: number,
+  extraEnv: Record<string, string> = {},
+  pipeline = false,
+): Promise<RelayRun> {
   const topic = await freshTopic(kafka);
-  return withService(c, 'outbox-relay', { env: { LAB_TOPIC: topic, RELAY_BATCH_SIZE: String(batch), RELAY_POLL_MS: String(pollMs), RELAY_PIPELINE: String(pipeline), ...extraEnv } }, async () => {
-    const insert = async (events: ReturnType<typeof payloads>) => {
-      const rows = events.map((e) => [e.eventId, topic, 'product', e.productId, e.type, JSON.stringify(e)]);
-      const conn = await pool.getConnection();
-      try {
-        await conn.beginTransaction();
-        for (let i = 0; i < rows.length; i += 1000) await conn.query('INSERT INTO outbox (event_id, topic, aggregate_type, aggregate_id, event_type, payload) VALUES ?', [rows.slice(i, i + 1000)]);
-        await conn.commit();
-      } finally {
-        conn.release();
-      }
-    };
-    const drained = async () => {
-      const deadline = Date.now() + 120_000;
-      for (;;) {
-        const [r] = await pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM outbox WHERE topic = ? AND published_at IS NULL', [topic]);
-        if (Number(r[0].n) === 0) return;
-        if (Date.now() > deadline) throw new Error(`relay batch=${batch} poll=${pollMs}: backlog not drained in 120 s`);
-        assertRunning(c);
-        await sleep(25); // not faster: each COUNT scans the backlog's index range, on the same 2 cores as the relay's queries
-      }
-    };
-    // Warm-up, untimed, like the raw producer's first batch: the relay's first send fetches the fresh topic's
-    // metadata and connects to its leaders, which cost as much as the 10 batches after it.
-    const all = payloads(n + batch);
-    await insert(all.slice(n));
-    await drained();
-    await insert(all.slice(0, n));
-    const t0 = process.hrtime.bigint();
-    // the stack's pidfiles include the relay under test (outbox-relay-7)
-    const { shares } = await boxCpu(() => ({ ...stackPids(c), 'bench process': process.pid }), drained);
-    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    // An experiment starting meanwhile DELETEs outbox rows: the backlog then hits 0 early. Kafka tells the truth.
-    const published = await hwSum(kafka, topic);
-    return { batch, pollMs, pipeline, eventsPerSec: n / secs, valid: published >= n + batch, cpu: sharesText(shares) };
-  });
+  return withService(
+    c,
+    'outbox-relay',
+    {
+      env: {
+        LAB_TOPIC: topic,
+        RELAY_BATCH_SIZE: String(batch),
+        RELAY_POLL_MS: String(pollMs),
+        RELAY_PIPELINE: String(pipeline),
+        ...extraEnv,
+      },
+    },
+    async () => {
+      const insert = async (events: ReturnType<typeof payloads>) => {
+        const rows = events.map((e) => [
+          e.eventId,
+          topic,
+          'product',
+          e.productId,
+          e.type,
+          JSON.stringify(e),
+        ]);
+        const conn = await pool.getConnection();
+        try {
+          await conn.beginTransaction();
+          for (let i = 0; i < rows.length; i += 1000)
+            await conn.query(
+              'INSERT INTO outbox (event_id, topic, aggregate_type, aggregate_id, event_type, payload) VALUES ?',
+              [rows.slice(i, i + 1000)],
+            );
+          await conn.commit();
+        } finally {
+          conn.release();
+        }
+      };
+      const drained = async () => {
+        const deadline = Date.now() + 120_000;
+        for (;;) {
+          const [r] = await pool.query<RowDataPacket[]>(
+            'SELECT COUNT(*) AS n FROM outbox WHERE topic = ? AND published_at IS NULL',
+            [topic],
+          );
+          if (Number(r[0].n) === 0) return;
+          if (Date.now() > deadline)
+            throw new Error(`relay batch=${batch} poll=${pollMs}: backlog not drained in 120 s`);
+          assertRunning(c);
+          await sleep(25); // not faster: each COUNT scans the backlog's index range, on the same 2 cores as the relay's queries
+        }
+      };
+      // Warm-up, untimed, like the raw producer's first batch: the relay's first send fetches the fresh topic's
+      // metadata and connects to its leaders, which cost as much as the 10 batches after it.
+      const all = payloads(n + batch);
+      await insert(all.slice(n));
+      await drained();
+      await insert(all.slice(0, n));
+      const t0 = process.hrtime.bigint();
+      // the stack's pidfiles include the relay under test (outbox-relay-7)
+      const { shares } = await boxCpu(
+        () => ({ ...stackPids(c), 'bench process': process.pid }),
+        drained,
+      );
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      // An experiment starting meanwhile DELETEs outbox rows: the backlog then hits 0 early. Kafka tells the truth.
+      const published = await hwSum(kafka, topic);
+      return {
+        batch,
+        pollMs,
+        pipeline,
+        eventsPerSec: n / secs,
+        valid: published >= n + batch,
+        cpu: sharesText(shares),
+      };
+    },
+  );
 }
 
 /** The relay's Kafka half alone: the same messages, idempotent, one request in flight, acks=all, same batch size. */
 async function rawProducer(kafka: Kafka, n: number, batch: number): Promise<number> {
   const topic = await freshTopic(kafka);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   try {
     const msgs = payloads(n).map(encodeProductEvent);
     await producer.send({ topic, acks: -1, messages: msgs.slice(0, batch) }); // warm the connections to every leader
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i += batch) await producer.send({ topic, acks: -1, messages: msgs.slice(i, i + batch) });
+    for (let i = 0; i < n; i += batch)
+      await producer.send({ topic, acks: -1, messages: msgs.slice(i, i + batch) });
     return n / (Number(process.hrtime.bigint() - t0) / 1e9);
   } finally {
     await producer.disconnect();
@@ -106,17 +175,53 @@ async function rawProducer(kafka: Kafka, n: number, batch: number): Promise<numb
 }
 
 /** Kafka's own tool, pipelined (5 in flight, linger 5 ms, batches as big as the relay's): what the brokers behind the proxies can take at all. */
-async function producerPerformance(c: LabConfig, kafka: Kafka, records: number, recordSize: number, batchRecords: number) {
+async function producerPerformance(
+  c: LabConfig,
+  kafka: Kafka,
+  records: number,
+  recordSize: number,
+  batchRecords: number,
+) {
   const topic = await freshTopic(kafka);
-  const args = ['-cp', `${labPaths(c).kafkaLibs}/*`, 'org.apache.kafka.tools.ProducerPerformance', '--topic', topic, '--num-records', String(records), '--record-size', String(recordSize), '--throughput', '-1', '--producer-props', `bootstrap.servers=${kafkaBootstrap(c).join(',')}`, 'acks=all', 'enable.idempotence=true', `batch.size=${batchRecords * recordSize}`, 'linger.ms=5'];
-  const { stdout } = await promisify(execFile)('java', args, { timeout: 180_000, maxBuffer: 16 << 20 });
+  const args = [
+    '-cp',
+    `${labPaths(c).kafkaLibs}/*`,
+    'org.apache.kafka.tools.ProducerPerformance',
+    '--topic',
+    topic,
+    '--num-records',
+    String(records),
+    '--record-size',
+    String(recordSize),
+    '--throughput',
+    '-1',
+    '--producer-props',
+    `bootstrap.servers=${kafkaBootstrap(c).join(',')}`,
+    'acks=all',
+    'enable.idempotence=true',
+    `batch.size=${batchRecords * recordSize}`,
+    'linger.ms=5',
+  ];
+  const { stdout } = await promisify(execFile)('java', args, {
+    timeout: 180_000,
+    maxBuffer: 16 << 20,
+  });
   const m = /(\d+) records sent, ([\d.]+) records\/sec/.exec(stdout.trim().split('\n').pop() ?? '');
   if (!m) throw new Error(`ProducerPerformance: unexpected output ${stdout.slice(-300)}`);
-  const command = `java -cp '${path.relative(c.root, labPaths(c).kafkaLibs)}/*' ${args.slice(2).join(' ')}`.replace(topic, 'bench.<uuid>');
+  const command =
+    `java -cp '${path.relative(c.root, labPaths(c).kafkaLibs)}/*' ${args.slice(2).join(' ')}`.replace(
+      topic,
+      'bench.<uuid>',
+    );
   return { records, recordSize, eventsPerSec: Number(m[2]), command };
 }
 
-export async function benchRelay(c: LabConfig, kafka: Kafka, pool: Pool, o: { n: number; batches: number[]; polls: number[]; profDir: string }): Promise<RelayResult> {
+export async function benchRelay(
+  c: LabConfig,
+  kafka: Kafka,
+  pool: Pool,
+  o: { n: number; batches: number[]; polls: number[]; profDir: string },
+): Promise<RelayResult> {
   const runs: RelayRun[] = [];
   const raw: Record<number, number> = {};
   for (const batch of o.batches) {
@@ -125,31 +230,59 @@ export async function benchRelay(c: LabConfig, kafka: Kafka, pool: Pool, o: { n:
       raw[batch] = Math.max(raw[batch] ?? 0, await rawProducer(kafka, o.n, batch));
       const r = await retry(`relay batch=${batch} poll=${pollMs}`, async () => {
         const x = await relayRun(c, kafka, pool, o.n, batch, pollMs);
-        if (!x.valid) throw new Error('outbox rows were deleted during the run (a concurrent experiment reset the tables)');
+        if (!x.valid)
+          throw new Error(
+            'outbox rows were deleted during the run (a concurrent experiment reset the tables)',
+          );
         return x;
       });
       runs.push(r);
-      log(`relay batch=${batch} poll=${pollMs}ms: ${r.eventsPerSec.toFixed(0)} ev/s (raw kafkajs ${raw[batch].toFixed(0)})${r.valid ? '' : ' INVALID: rows wiped'}`);
+      log(
+        `relay batch=${batch} poll=${pollMs}ms: ${r.eventsPerSec.toFixed(0)} ev/s (raw kafkajs ${raw[batch].toFixed(0)})${r.valid ? '' : ' INVALID: rows wiped'}`,
+      );
     }
   }
 
-  const sweepBest = runs.filter((r) => r.valid).sort((a, b) => b.eventsPerSec - a.eventsPerSec)[0] ?? runs[0];
+  const sweepBest =
+    runs.filter((r) => r.valid).sort((a, b) => b.eventsPerSec - a.eventsPerSec)[0] ?? runs[0];
   // The best setting with the pipeline on, off again, on again, a raw run right before each: on a shared box two
   // runs of one setting differ by more than the pipeline's effect, so it is compared best of two against best of two.
   for (const pipeline of [true, false, true]) {
-    raw[sweepBest.batch] = Math.max(raw[sweepBest.batch], await rawProducer(kafka, o.n, sweepBest.batch));
-    const r = await retry(`relay pipeline=${pipeline}`, () => relayRun(c, kafka, pool, o.n, sweepBest.batch, sweepBest.pollMs, {}, pipeline)).catch(() => undefined);
+    raw[sweepBest.batch] = Math.max(
+      raw[sweepBest.batch],
+      await rawProducer(kafka, o.n, sweepBest.batch),
+    );
+    const r = await retry(`relay pipeline=${pipeline}`, () =>
+      relayRun(c, kafka, pool, o.n, sweepBest.batch, sweepBest.pollMs, {}, pipeline),
+    ).catch(() => undefined);
     if (r?.valid) runs.push(r);
-    if (r) log(`relay batch=${r.batch} poll=${r.pollMs}ms RELAY_PIPELINE=${pipeline}: ${r.eventsPerSec.toFixed(0)} ev/s`);
+    if (r)
+      log(
+        `relay batch=${r.batch} poll=${r.pollMs}ms RELAY_PIPELINE=${pipeline}: ${r.eventsPerSec.toFixed(0)} ev/s`,
+      );
   }
-  const bestOf = (xs: RelayRun[]) => xs.filter((r) => r.valid).sort((a, b) => b.eventsPerSec - a.eventsPerSec)[0];
+  const bestOf = (xs: RelayRun[]) =>
+    xs.filter((r) => r.valid).sort((a, b) => b.eventsPerSec - a.eventsPerSec)[0];
   const pipelined = bestOf(runs.filter((r) => r.pipeline));
   const best = bestOf(runs) ?? runs[0];
   // The same question for the raw producer: what its brokers and the proxy use when no DB is in the way.
-  const rawCpu = sharesText((await boxCpu(() => ({ ...stackPids(c), 'bench process (raw producer)': process.pid }), () => rawProducer(kafka, o.n, best.batch))).shares);
+  const rawCpu = sharesText(
+    (
+      await boxCpu(
+        () => ({ ...stackPids(c), 'bench process (raw producer)': process.pid }),
+        () => rawProducer(kafka, o.n, best.batch),
+      )
+    ).shares,
+  );
   log(`box CPU, best relay run: ${best.cpu}`);
   log(`box CPU, raw producer: ${rawCpu}`);
-  const size = Math.round(payloads(100).reduce((s, e) => s + JSON.stringify(e).length + String(e.productId).length + EVENT_ID_HEADER.length + 36, 0) / 100);
+  const size = Math.round(
+    payloads(100).reduce(
+      (s, e) =>
+        s + JSON.stringify(e).length + String(e.productId).length + EVENT_ID_HEADER.length + 36,
+      0,
+    ) / 100,
+  );
   let perf: RelayResult['perf'] = null;
   try {
     perf = await producerPerformance(c, kafka, Math.max(20_000, o.n * 4), size, best.batch); // batches as big as the relay's best
@@ -160,7 +293,18 @@ export async function benchRelay(c: LabConfig, kafka: Kafka, pool: Pool, o: { n:
   let profile: string | undefined;
   if (best.eventsPerSec < 0.75 * raw[best.batch]) {
     const file = path.join(o.profDir, 'relay.cpuprofile');
-    await retry('relay profile', () => relayRun(c, kafka, pool, o.n, best.batch, best.pollMs, { ...profileEnv(file), LAB_LOG_LEVEL: 'warn' }, best.pipeline));
+    await retry('relay profile', () =>
+      relayRun(
+        c,
+        kafka,
+        pool,
+        o.n,
+        best.batch,
+        best.pollMs,
+        { ...profileEnv(file), LAB_LOG_LEVEL: 'warn' },
+        best.pipeline,
+      ),
+    );
     profile = profileText(summarizeProfile(file));
   }
   return { n: o.n, runs, raw, best, pipelined, rawCpu, perf, profile };

@@ -9,7 +9,15 @@ import { benchCacheLatency, benchStampede } from './cache';
 import { benchConsumer } from './consumer';
 import { machine, stackFigures } from './env';
 import { benchLatency } from './latency';
-import { createdTopics, deleteCreatedTopics, log, PRODUCT_BASE, PRODUCT_SPAN, RUN, stopRunning } from './lib';
+import {
+  createdTopics,
+  deleteCreatedTopics,
+  log,
+  PRODUCT_BASE,
+  PRODUCT_SPAN,
+  RUN,
+  stopRunning,
+} from './lib';
 import { benchRelay } from './relay';
 import { markdown, summary, textTable, type Results } from './report';
 
@@ -20,15 +28,34 @@ import { markdown, summary, textTable, type Results } from './report';
 async function main() {
   const c = loadConfig();
   const quick = process.env.BENCH_QUICK === '1';
-  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = process.env.BENCH_ONLY?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const want = (s: string) => !only || only.includes(s);
   const pool = labPool(c, { connectionLimit: 8 });
   const kafka = labKafka(c, `bench-${RUN}`);
   const profDir = path.join(labPaths(c).logs, `bench-${RUN}`);
   fs.mkdirSync(profDir, { recursive: true });
   const t0 = Date.now();
-  const r: Results = { startedAt: new Date().toISOString(), seconds: 0, command: 'npm run bench', errors: {}, notes: [`load average at start: ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} (1/5/15 min) on ${os.cpus().length} cores`] };
-  process.once('SIGINT', () => void stopRunning(c).then(() => cleanup(pool, kafka)).finally(() => process.exit(130)));
+  const r: Results = {
+    startedAt: new Date().toISOString(),
+    seconds: 0,
+    command: 'npm run bench',
+    errors: {},
+    notes: [
+      `load average at start: ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' / ')} (1/5/15 min) on ${os.cpus().length} cores`,
+    ],
+  };
+  process.once(
+    'SIGINT',
+    () =>
+      void stopRunning(c)
+        .then(() => cleanup(pool, kafka))
+        .finally(() => process.exit(130)),
+  );
   await ensureMigrated(c);
 
   // Each section stands alone: one failing (say, a broker fault injected by a concurrent experiment) keeps the rest.
@@ -44,16 +71,51 @@ async function main() {
     }
     // A concurrent experiment may inject faults into the proxies we measure through: say so next to the figures.
     const toxics = [...new Set([...before, ...(await activeToxics(c))])];
-    if (toxics.length) r.notes.push(`${name}: Toxiproxy faults were active at its start or end (${toxics.join(', ')}); its figures include them.`);
+    if (toxics.length)
+      r.notes.push(
+        `${name}: Toxiproxy faults were active at its start or end (${toxics.join(', ')}); its figures include them.`,
+      );
   };
   try {
     await section('machine', async () => void (r.machine = await machine(c, pool)));
-    await section('relay', async () => void (r.relay = await benchRelay(c, kafka, pool, { n: quick ? 2000 : 20_000, batches: [50, 100, 250, 500], polls: [10, 50], profDir })));
+    await section(
+      'relay',
+      async () =>
+        void (r.relay = await benchRelay(c, kafka, pool, {
+          n: quick ? 2000 : 20_000,
+          batches: [50, 100, 250, 500],
+          polls: [10, 50],
+          profDir,
+        })),
+    );
     const best = r.relay?.best ?? { batch: 100, pollMs: 50 };
-    await section('latency', async () => void (r.latency = await benchLatency(c, kafka, pool, { n: quick ? 40 : 100, rate: 5, best })));
-    await section('consumer', async () => void (r.consumer = await benchConsumer(c, kafka, { n: quick ? 3000 : 20_000, nNaive: quick ? 300 : 800, profDir })));
-    await section('cache', async () => void (r.cache = await benchCacheLatency(c, kafka, pool, quick ? 2000 : 5000, profDir)));
-    await section('stampede', async () => void (r.stampede = await benchStampede(c, kafka, pool, [100, 1000, 5000])));
+    await section(
+      'latency',
+      async () =>
+        void (r.latency = await benchLatency(c, kafka, pool, {
+          n: quick ? 40 : 100,
+          rate: 5,
+          best,
+        })),
+    );
+    await section(
+      'consumer',
+      async () =>
+        void (r.consumer = await benchConsumer(c, kafka, {
+          n: quick ? 3000 : 20_000,
+          nNaive: quick ? 300 : 800,
+          profDir,
+        })),
+    );
+    await section(
+      'cache',
+      async () =>
+        void (r.cache = await benchCacheLatency(c, kafka, pool, quick ? 2000 : 5000, profDir)),
+    );
+    await section(
+      'stampede',
+      async () => void (r.stampede = await benchStampede(c, kafka, pool, [100, 1000, 5000])),
+    );
     await section('stack', async () => void (r.stack = await stackFigures(c)));
   } finally {
     await stopRunning(c);
@@ -61,7 +123,12 @@ async function main() {
     await pool.end();
   }
   r.seconds = (Date.now() - t0) / 1000;
-  r.notes.push(`load average at end: ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')}`);
+  r.notes.push(
+    `load average at end: ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' / ')}`,
+  );
   console.log(`\n${textTable(summary(r))}\n`);
   if (only || quick) log('BENCH_ONLY/BENCH_QUICK: bench/RESULTS.md left as it was');
   else {
@@ -73,7 +140,9 @@ async function main() {
 /** "proxy/toxic" for every toxic currently set in Toxiproxy. */
 async function activeToxics(c: ReturnType<typeof loadConfig>): Promise<string[]> {
   try {
-    const res = await fetch(`http://${c.host}:${c.ports.toxiproxy}/proxies`, { signal: AbortSignal.timeout(3000) });
+    const res = await fetch(`http://${c.host}:${c.ports.toxiproxy}/proxies`, {
+      signal: AbortSignal.timeout(3000),
+    });
     const proxies = (await res.json()) as Record<string, { toxics: { name: string }[] }>;
     return Object.entries(proxies).flatMap(([p, v]) => v.toxics.map((t) => `${p}/${t.name}`));
   } catch {
@@ -86,14 +155,30 @@ async function cleanup(pool: ReturnType<typeof labPool>, kafka: ReturnType<typeo
   const topics = createdTopics.filter((t) => !t.endsWith('.DLQ'));
   if (topics.length) {
     // e2e products got their ids from command-service: find them through the command log before deleting it.
-    for (const t of ['product_view', 'product']) await pool.query(`DELETE FROM ${t} WHERE ${t === 'product' ? 'id' : 'product_id'} IN (SELECT product_id FROM command_log WHERE topic IN (?))`, [topics]);
+    for (const t of ['product_view', 'product'])
+      await pool.query(
+        `DELETE FROM ${t} WHERE ${t === 'product' ? 'id' : 'product_id'} IN (SELECT product_id FROM command_log WHERE topic IN (?))`,
+        [topics],
+      );
     await pool.query('DELETE FROM outbox WHERE topic IN (?)', [topics]);
     await pool.query('DELETE FROM command_log WHERE topic IN (?)', [topics]);
   }
-  await pool.query("DELETE FROM processed_event WHERE consumer_group LIKE CONCAT('bench-', ?, '-%')", [RUN]);
-  await pool.query("DELETE FROM side_effect_ledger WHERE consumer_group LIKE CONCAT('bench-', ?, '-%')", [RUN]);
-  await pool.query('DELETE FROM product WHERE id BETWEEN ? AND ?', [PRODUCT_BASE, PRODUCT_BASE + PRODUCT_SPAN - 1]);
-  await pool.query('DELETE FROM product_view WHERE product_id BETWEEN ? AND ?', [PRODUCT_BASE, PRODUCT_BASE + PRODUCT_SPAN - 1]);
+  await pool.query(
+    "DELETE FROM processed_event WHERE consumer_group LIKE CONCAT('bench-', ?, '-%')",
+    [RUN],
+  );
+  await pool.query(
+    "DELETE FROM side_effect_ledger WHERE consumer_group LIKE CONCAT('bench-', ?, '-%')",
+    [RUN],
+  );
+  await pool.query('DELETE FROM product WHERE id BETWEEN ? AND ?', [
+    PRODUCT_BASE,
+    PRODUCT_BASE + PRODUCT_SPAN - 1,
+  ]);
+  await pool.query('DELETE FROM product_view WHERE product_id BETWEEN ? AND ?', [
+    PRODUCT_BASE,
+    PRODUCT_BASE + PRODUCT_SPAN - 1,
+  ]);
   await deleteCreatedTopics(kafka);
 }
 

@@ -8,15 +8,13 @@ describe('failpoint specs (LAB_FAILPOINTS)', () => {
       ' relay.after-publish-before-mark=crash@5 ; query.before-db-load=delay:200@1+;tx.before-commit=error ',
     );
     expect(
-      fp
-        .list()
-        .map(({ name, action, after, delayMs, sticky }) => ({
-          name,
-          action,
-          after,
-          delayMs,
-          sticky,
-        })),
+      fp.list().map(({ name, action, after, delayMs, sticky }) => ({
+        name,
+        action,
+        after,
+        delayMs,
+        sticky,
+      })),
     ).to.deep.equal([
       {
         name: 'relay.after-publish-before-mark',

@@ -13,15 +13,26 @@ import type { ConsumerConfig } from './config';
  * (a zombie after a rebalance) insert one of these ids meanwhile, the INSERT fails with ER_DUP_ENTRY, the
  * transaction rolls back, and the caller redoes the batch message by message, which then sees the duplicate.
  */
-export async function applyBatch(pool: Pool, cfg: ConsumerConfig, events: ProductEvent[]): Promise<ApplyResult[]> {
+export async function applyBatch(
+  pool: Pool,
+  cfg: ConsumerConfig,
+  events: ProductEvent[],
+): Promise<ApplyResult[]> {
   if (!events.length) return [];
   return inTransaction(pool, async (conn) => {
-    const [rows] = await conn.query<RowDataPacket[]>('SELECT event_id FROM processed_event WHERE consumer_group = ? AND event_id IN (?)', [cfg.group, [...new Set(events.map((e) => e.eventId))]]);
+    const [rows] = await conn.query<RowDataPacket[]>(
+      'SELECT event_id FROM processed_event WHERE consumer_group = ? AND event_id IN (?)',
+      [cfg.group, [...new Set(events.map((e) => e.eventId))]],
+    );
     const seen = new Set(rows.map((r) => String(r.event_id)));
-    const results = events.map((e): ApplyResult => (seen.has(e.eventId) ? 'duplicate' : (seen.add(e.eventId), 'applied')));
+    const results = events.map((e): ApplyResult =>
+      seen.has(e.eventId) ? 'duplicate' : (seen.add(e.eventId), 'applied'),
+    );
     const fresh = events.filter((_, i) => results[i] === 'applied');
     if (fresh.length) {
-      await conn.query('INSERT INTO processed_event (consumer_group, event_id) VALUES ?', [fresh.map((e) => [cfg.group, e.eventId])]);
+      await conn.query('INSERT INTO processed_event (consumer_group, event_id) VALUES ?', [
+        fresh.map((e) => [cfg.group, e.eventId]),
+      ]);
       await sideEffectsAndView(conn, cfg, fresh);
     }
     return results;

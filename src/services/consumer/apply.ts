@@ -13,7 +13,10 @@ export const SIDE_EFFECT = 'notification-sent';
  */
 export class PoisonMessageError extends LabError {
   constructor(e: ProductEvent) {
-    super(`event ${e.eventId} (product ${e.productId}) is listed in CONSUMER_POISON, a simulated bug; restart consumer-service without it, then replay the DLQ`, { retriable: true });
+    super(
+      `event ${e.eventId} (product ${e.productId}) is listed in CONSUMER_POISON, a simulated bug; restart consumer-service without it, then replay the DLQ`,
+      { retriable: true },
+    );
   }
 }
 
@@ -21,7 +24,8 @@ export type ApplyResult = 'applied' | 'duplicate';
 
 /** Throws for an event CONSUMER_POISON lists: the simulated bug, before any DB work. */
 export function assertNotPoison(cfg: ConsumerConfig, e: ProductEvent) {
-  if (cfg.poison.has(String(e.productId)) || cfg.poison.has(e.eventId)) throw new PoisonMessageError(e);
+  if (cfg.poison.has(String(e.productId)) || cfg.poison.has(e.eventId))
+    throw new PoisonMessageError(e);
 }
 
 /**
@@ -29,8 +33,14 @@ export function assertNotPoison(cfg: ConsumerConfig, e: ProductEvent) {
  * forward: an older version is ignored. MariaDB applies a multi-row upsert row by row, so two versions of one
  * product in the same statement end at the higher one whatever their order.
  */
-export async function sideEffectsAndView(conn: PoolConnection, cfg: ConsumerConfig, events: ProductEvent[]) {
-  await conn.query('INSERT INTO side_effect_ledger (event_id, consumer_group, effect) VALUES ?', [events.map((e) => [e.eventId, cfg.group, SIDE_EFFECT])]);
+export async function sideEffectsAndView(
+  conn: PoolConnection,
+  cfg: ConsumerConfig,
+  events: ProductEvent[],
+) {
+  await conn.query('INSERT INTO side_effect_ledger (event_id, consumer_group, effect) VALUES ?', [
+    events.map((e) => [e.eventId, cfg.group, SIDE_EFFECT]),
+  ]);
   // `version` is assigned last: MariaDB evaluates SET left to right, so earlier IFs still see the old version.
   await conn.query(
     `INSERT INTO product_view (product_id, name, price, stock, version) VALUES ?
@@ -41,12 +51,19 @@ export async function sideEffectsAndView(conn: PoolConnection, cfg: ConsumerConf
 }
 
 /** One attempt at applying an event, in one DB transaction. */
-export async function applyEvent(pool: Pool, cfg: ConsumerConfig, e: ProductEvent): Promise<ApplyResult> {
+export async function applyEvent(
+  pool: Pool,
+  cfg: ConsumerConfig,
+  e: ProductEvent,
+): Promise<ApplyResult> {
   assertNotPoison(cfg, e);
   return inTransaction(pool, async (conn) => {
     if (cfg.mode === 'idempotent') {
       try {
-        await conn.query('INSERT INTO processed_event (consumer_group, event_id) VALUES (?, ?)', [cfg.group, e.eventId]);
+        await conn.query('INSERT INTO processed_event (consumer_group, event_id) VALUES (?, ?)', [
+          cfg.group,
+          e.eventId,
+        ]);
       } catch (err) {
         if ((err as { code?: string }).code === 'ER_DUP_ENTRY') return 'duplicate';
         throw err;

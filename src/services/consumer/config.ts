@@ -14,7 +14,12 @@ export type ConsumerMode = (typeof CONSUMER_MODES)[number];
 const listSchema = z
   .string()
   .default('')
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 
 /** consumer-service's settings: env variable → its schema. */
 const CONSUMER_ENV = {
@@ -28,7 +33,9 @@ const CONSUMER_ENV = {
   // 1 MB per partition; it is cut into transactions of this many messages, with a heartbeat between them.
   CONSUMER_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   // The Avro reader schema this consumer build understands (Avro events only; JSON events need none).
-  CONSUMER_SCHEMA: z.enum(Object.keys(READER_SCHEMAS) as [ReaderSchema, ...ReaderSchema[]]).default('v1'),
+  CONSUMER_SCHEMA: z
+    .enum(Object.keys(READER_SCHEMAS) as [ReaderSchema, ...ReaderSchema[]])
+    .default('v1'),
 };
 /** The variables consumer-service reads (an experiment's `services.consumer-service.env` may set only these). */
 export const CONSUMER_SETTINGS = Object.keys(CONSUMER_ENV) as (keyof typeof CONSUMER_ENV)[];

@@ -1,7 +1,20 @@
-import type { Consumer, EachBatchPayload, EachMessagePayload, KafkaMessage, Producer } from 'kafkajs';
+import type {
+  Consumer,
+  EachBatchPayload,
+  EachMessagePayload,
+  KafkaMessage,
+  Producer,
+} from 'kafkajs';
 import type { Pool } from 'mysql2/promise';
 import { avroEventDecoder, isConfluentFramed, SchemaMismatchError } from '../../lib/avro-events';
-import { decodeProductEvent, dlqTopic, EventDecodeError, headerStrings, messageEventId, type ProductEvent } from '../../lib/events';
+import {
+  decodeProductEvent,
+  dlqTopic,
+  EventDecodeError,
+  headerStrings,
+  messageEventId,
+  type ProductEvent,
+} from '../../lib/events';
 import { schemaRegistryUrl } from '../../runtime/components/schema-registry';
 import { counter, histogram } from '../../lib/metrics';
 import { sleep } from '../../lib/wait';
@@ -11,7 +24,14 @@ import { applyBatch } from './apply-batch';
 import type { ConsumerConfig } from './config';
 
 /** Headers a DLQ record carries so replay can restore it and an operator can see why it failed. */
-export const DLQ_HEADERS = ['original-topic', 'original-partition', 'original-offset', 'error', 'attempts', 'dedup-key'] as const;
+export const DLQ_HEADERS = [
+  'original-topic',
+  'original-partition',
+  'original-offset',
+  'error',
+  'attempts',
+  'dedup-key',
+] as const;
 
 /** One message as delivered: where it came from is what the DLQ headers and the offset commit need. */
 interface Delivery {
@@ -25,22 +45,75 @@ interface Delivery {
  * their effect" is deterministic — the whole point of the three modes. naive and commit-first go one message at a
  * time; idempotent a batch per transaction, which its dedup makes safe (docs/services.md, "crash mid-batch").
  */
-export function productConsumer(cfg: ConsumerConfig, ctx: ServiceContext, pool: Pool, consumer: Consumer, dlqProducer: Producer) {
+export function productConsumer(
+  cfg: ConsumerConfig,
+  ctx: ServiceContext,
+  pool: Pool,
+  consumer: Consumer,
+  dlqProducer: Producer,
+) {
   const labels = { mode: cfg.mode };
   const m = {
-    messages: counter(ctx.registry, 'lab_consumer_messages_total', 'Messages handled, by mode and result (applied|duplicate|dlq)', ['mode', 'result']),
-    sideEffects: counter(ctx.registry, 'lab_consumer_side_effects_total', 'Side effects performed (ledger rows written)', ['mode']),
-    duplicates: counter(ctx.registry, 'lab_consumer_duplicates_skipped_total', 'Redelivered events skipped thanks to processed_event', ['mode']),
-    dlq: counter(ctx.registry, 'lab_consumer_dlq_total', 'Messages sent to the DLQ after their attempts ran out or a non-retriable error', ['mode']),
-    retries: counter(ctx.registry, 'lab_consumer_retries_total', 'Retries of a failed attempt (attempt 2 and later)', ['mode']),
-    duration: histogram(ctx.registry, 'lab_consumer_process_duration_seconds', 'Handling of one message, retries and offset commit included (idempotent: of the batch it was in)', ['mode']),
-    batchSize: histogram(ctx.registry, 'lab_consumer_batch_size', 'idempotent: messages per DB transaction (one eachBatch chunk)', ['mode'], [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000]),
-    fallbacks: counter(ctx.registry, 'lab_consumer_batch_fallbacks_total', 'idempotent: batch transactions that failed and were redone message by message', ['mode']),
-    undecodable: counter(ctx.registry, 'lab_consumer_deserialization_failures_total', 'Messages sent to the DLQ because they could not be deserialized (bad JSON, or an Avro writer schema the reader schema cannot resolve)', ['mode', 'reader']),
+    messages: counter(
+      ctx.registry,
+      'lab_consumer_messages_total',
+      'Messages handled, by mode and result (applied|duplicate|dlq)',
+      ['mode', 'result'],
+    ),
+    sideEffects: counter(
+      ctx.registry,
+      'lab_consumer_side_effects_total',
+      'Side effects performed (ledger rows written)',
+      ['mode'],
+    ),
+    duplicates: counter(
+      ctx.registry,
+      'lab_consumer_duplicates_skipped_total',
+      'Redelivered events skipped thanks to processed_event',
+      ['mode'],
+    ),
+    dlq: counter(
+      ctx.registry,
+      'lab_consumer_dlq_total',
+      'Messages sent to the DLQ after their attempts ran out or a non-retriable error',
+      ['mode'],
+    ),
+    retries: counter(
+      ctx.registry,
+      'lab_consumer_retries_total',
+      'Retries of a failed attempt (attempt 2 and later)',
+      ['mode'],
+    ),
+    duration: histogram(
+      ctx.registry,
+      'lab_consumer_process_duration_seconds',
+      'Handling of one message, retries and offset commit included (idempotent: of the batch it was in)',
+      ['mode'],
+    ),
+    batchSize: histogram(
+      ctx.registry,
+      'lab_consumer_batch_size',
+      'idempotent: messages per DB transaction (one eachBatch chunk)',
+      ['mode'],
+      [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000],
+    ),
+    fallbacks: counter(
+      ctx.registry,
+      'lab_consumer_batch_fallbacks_total',
+      'idempotent: batch transactions that failed and were redone message by message',
+      ['mode'],
+    ),
+    undecodable: counter(
+      ctx.registry,
+      'lab_consumer_deserialization_failures_total',
+      'Messages sent to the DLQ because they could not be deserialized (bad JSON, or an Avro writer schema the reader schema cannot resolve)',
+      ['mode', 'reader'],
+    ),
   };
   const avro = avroEventDecoder(schemaRegistryUrl(cfg.lab), cfg.lab.root, cfg.readerSchema);
   /** Avro (Confluent framing) or JSON, told apart by the first byte. */
-  const decode = (value: Buffer | null): Promise<ProductEvent> | ProductEvent => (isConfluentFramed(value) ? avro.decode(value) : decodeProductEvent(value));
+  const decode = (value: Buffer | null): Promise<ProductEvent> | ProductEvent =>
+    isConfluentFramed(value) ? avro.decode(value) : decodeProductEvent(value);
   let assigned: unknown = null;
   let lastError: string | null = null;
 
@@ -52,14 +125,27 @@ export function productConsumer(cfg: ConsumerConfig, ctx: ServiceContext, pool: 
     await dlqProducer.send({
       topic: dlqTopic(cfg.topic),
       acks: -1,
-      messages: [{
-        key: message.key,
-        value: message.value,
-        headers: { ...headerStrings(message.headers), 'original-topic': topic, 'original-partition': String(partition), 'original-offset': message.offset, error: err.message.slice(0, 1000), attempts: String(attempts), 'dedup-key': dedupKey },
-      }],
+      messages: [
+        {
+          key: message.key,
+          value: message.value,
+          headers: {
+            ...headerStrings(message.headers),
+            'original-topic': topic,
+            'original-partition': String(partition),
+            'original-offset': message.offset,
+            error: err.message.slice(0, 1000),
+            attempts: String(attempts),
+            'dedup-key': dedupKey,
+          },
+        },
+      ],
     });
     m.dlq.inc(labels);
-    ctx.log.warn({ partition, offset: message.offset, dedupKey, attempts, err: err.message }, 'sent to DLQ');
+    ctx.log.warn(
+      { partition, offset: message.offset, dedupKey, attempts, err: err.message },
+      'sent to DLQ',
+    );
   }
 
   /** Tries `attempt` up to maxAttempts with exponential backoff; a non-retriable error goes to the DLQ at once. */
@@ -71,7 +157,8 @@ export function productConsumer(cfg: ConsumerConfig, ctx: ServiceContext, pool: 
         lastError = (e as Error).message;
         if (!isRetriable(e) || n >= cfg.maxAttempts) {
           await toDlq(d, e as Error, n);
-          if (e instanceof SchemaMismatchError || e instanceof EventDecodeError) m.undecodable.inc({ ...labels, reader: cfg.readerSchema });
+          if (e instanceof SchemaMismatchError || e instanceof EventDecodeError)
+            m.undecodable.inc({ ...labels, reader: cfg.readerSchema });
           return 'dlq';
         }
         m.retries.inc(labels);
@@ -88,7 +175,9 @@ export function productConsumer(cfg: ConsumerConfig, ctx: ServiceContext, pool: 
       if (result === 'duplicate') m.duplicates.inc(labels);
     }
     if (cfg.mode === 'commit-first') return;
-    for (const result of results) if (result === 'applied') await ctx.failpoints.hit('consumer.after-side-effect-before-commit');
+    for (const result of results)
+      if (result === 'applied')
+        await ctx.failpoints.hit('consumer.after-side-effect-before-commit');
   }
 
   /** naive and commit-first: one message, one transaction, one offset commit — the shapes E-003/E-004 reproduce. */
@@ -98,7 +187,11 @@ export function productConsumer(cfg: ConsumerConfig, ctx: ServiceContext, pool: 
       await commit(topic, partition, message.offset);
       await ctx.failpoints.hit('consumer.after-commit-before-process');
     }
-    await account([await withRetry({ topic, partition, message }, async () => applyEvent(pool, cfg, await decode(message.value)))]);
+    await account([
+      await withRetry({ topic, partition, message }, async () =>
+        applyEvent(pool, cfg, await decode(message.value)),
+      ),
+    ]);
     if (cfg.mode !== 'commit-first') await commit(topic, partition, message.offset);
     end();
   }
@@ -115,27 +208,43 @@ export function productConsumer(cfg: ConsumerConfig, ctx: ServiceContext, pool: 
     const results: (ApplyResult | 'dlq')[] = [];
     const events: (ProductEvent | 'dlq')[] = [];
     for (const d of deliveries) {
-      events.push(await withRetry(d, async () => {
-        const e = await decode(d.message.value);
-        assertNotPoison(cfg, e);
-        return e;
-      }));
+      events.push(
+        await withRetry(d, async () => {
+          const e = await decode(d.message.value);
+          assertNotPoison(cfg, e);
+          return e;
+        }),
+      );
     }
     const ok = events.flatMap((e, i) => (e === 'dlq' ? [] : [{ e, i }]));
     try {
-      const applied = await applyBatch(pool, cfg, ok.map((x) => x.e));
+      const applied = await applyBatch(
+        pool,
+        cfg,
+        ok.map((x) => x.e),
+      );
       ok.forEach((x, j) => (results[x.i] = applied[j]));
     } catch (e) {
       lastError = (e as Error).message;
       m.fallbacks.inc(labels);
-      ctx.log.warn({ partition, from: messages[0].offset, n: ok.length, err: lastError }, 'batch transaction failed; applying its messages one by one');
-      for (const x of ok) results[x.i] = await withRetry(deliveries[x.i], () => applyEvent(pool, cfg, x.e));
+      ctx.log.warn(
+        { partition, from: messages[0].offset, n: ok.length, err: lastError },
+        'batch transaction failed; applying its messages one by one',
+      );
+      for (const x of ok)
+        results[x.i] = await withRetry(deliveries[x.i], () => applyEvent(pool, cfg, x.e));
     }
     events.forEach((e, i) => e === 'dlq' && (results[i] = 'dlq'));
     await account(results);
   }
 
-  async function eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
+  async function eachBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload) {
     const { topic, partition } = batch;
     for (let i = 0; i < batch.messages.length && isRunning() && !isStale(); i += cfg.batchSize) {
       const chunk = batch.messages.slice(i, i + cfg.batchSize);
@@ -157,14 +266,28 @@ export function productConsumer(cfg: ConsumerConfig, ctx: ServiceContext, pool: 
       consumer.on(consumer.events.GROUP_JOIN, (e) => (assigned = e.payload.memberAssignment));
       // kafkajs gives up on some errors without restarting; exit so `chaos services status` shows it dead.
       consumer.on(consumer.events.CRASH, (e) => {
-        ctx.log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed');
+        ctx.log.error(
+          { err: e.payload.error.message, restart: e.payload.restart },
+          'consumer crashed',
+        );
         if (!e.payload.restart) process.exit(3);
       });
       await consumer.subscribe({ topic: cfg.topic, fromBeginning: true });
       // If eachMessage/eachBatch throws (e.g. DLQ unreachable) kafkajs retries from the last resolved offset: nothing is skipped.
-      if (cfg.mode === 'idempotent') await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+      if (cfg.mode === 'idempotent')
+        await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
       else await consumer.run({ autoCommit: false, eachMessage });
     },
-    health: async () => ({ mode: cfg.mode, group: cfg.group, topic: cfg.topic, poison: [...cfg.poison], maxAttempts: cfg.maxAttempts, batchSize: cfg.mode === 'idempotent' ? cfg.batchSize : 1, readerSchema: cfg.readerSchema, assigned, lastError }),
+    health: async () => ({
+      mode: cfg.mode,
+      group: cfg.group,
+      topic: cfg.topic,
+      poison: [...cfg.poison],
+      maxAttempts: cfg.maxAttempts,
+      batchSize: cfg.mode === 'idempotent' ? cfg.batchSize : 1,
+      readerSchema: cfg.readerSchema,
+      assigned,
+      lastError,
+    }),
   };
 }

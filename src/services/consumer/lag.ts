@@ -9,8 +9,18 @@ import type { ConsumerConfig } from './config';
  * It is measured from the broker's offsets, not from what this process believes, and it keeps moving while
  * eachMessage is stuck in retries — exactly when it matters.
  */
-export function groupLag(cfg: ConsumerConfig, ctx: ServiceContext, kafka: Kafka, intervalMs = 1000) {
-  const g = gauge(ctx.registry, 'lab_consumer_lag_messages', "This group's lag on its topic (log-end minus committed offset, summed over partitions), refreshed every second", ['mode']);
+export function groupLag(
+  cfg: ConsumerConfig,
+  ctx: ServiceContext,
+  kafka: Kafka,
+  intervalMs = 1000,
+) {
+  const g = gauge(
+    ctx.registry,
+    'lab_consumer_lag_messages',
+    "This group's lag on its topic (log-end minus committed offset, summed over partitions), refreshed every second",
+    ['mode'],
+  );
   const admin = kafka.admin();
   let timer: NodeJS.Timeout | undefined;
   let busy = false;
@@ -19,9 +29,20 @@ export function groupLag(cfg: ConsumerConfig, ctx: ServiceContext, kafka: Kafka,
     if (busy) return;
     busy = true;
     try {
-      const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(cfg.topic), admin.fetchOffsets({ groupId: cfg.group, topics: [cfg.topic] })]);
-      const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
-      g.set({ mode: cfg.mode }, ends.reduce((a, p) => a + Math.max(0, Number(p.high) - Math.max(0, done.get(p.partition) ?? 0)), 0));
+      const [ends, committed] = await Promise.all([
+        admin.fetchTopicOffsets(cfg.topic),
+        admin.fetchOffsets({ groupId: cfg.group, topics: [cfg.topic] }),
+      ]);
+      const done = new Map(
+        committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? [],
+      );
+      g.set(
+        { mode: cfg.mode },
+        ends.reduce(
+          (a, p) => a + Math.max(0, Number(p.high) - Math.max(0, done.get(p.partition) ?? 0)),
+          0,
+        ),
+      );
     } catch (e) {
       ctx.log.debug({ err: (e as Error).message }, 'lag refresh failed; keeping the last value');
     } finally {

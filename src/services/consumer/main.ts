@@ -14,11 +14,23 @@ async function main() {
   const pool = labPool(cfg.lab, { connectionLimit: 4 });
   const kafka = labKafka(cfg.lab, `consumer-service-${cfg.group}`);
   let health = async (): Promise<Record<string, unknown>> => ({});
-  const ctx = serviceContext('consumer-service', serviceRegistry('consumer-service'), () => health());
+  const ctx = serviceContext('consumer-service', serviceRegistry('consumer-service'), () =>
+    health(),
+  );
   await ensureTopics(kafka, [cfg.topic, dlqTopic(cfg.topic)]);
   // Short session: after a crash (SIGKILL) the group rebalances in ~6 s instead of 30, so restarts are quick.
-  const consumer = kafka.consumer({ groupId: cfg.group, sessionTimeout: 6000, heartbeatInterval: 1000, rebalanceTimeout: 10_000, allowAutoTopicCreation: false });
-  const dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({
+    groupId: cfg.group,
+    sessionTimeout: 6000,
+    heartbeatInterval: 1000,
+    rebalanceTimeout: 10_000,
+    allowAutoTopicCreation: false,
+  });
+  const dlqProducer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
   await Promise.all([consumer.connect(), dlqProducer.connect()]);
   const svc = productConsumer(cfg, ctx, pool, consumer, dlqProducer);
   health = svc.health;

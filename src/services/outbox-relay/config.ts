@@ -32,7 +32,10 @@ const RELAY_ENV = {
   // While a batch is in flight to Kafka, mark the one before and claim the one after (sends stay in outbox order).
   // Off by default: `npm run bench` measured no gain beyond noise on 2 cores shared with other labs, where MariaDB,
   // the relay and the brokers already share the CPU; see docs/services.md.
-  RELAY_PIPELINE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  RELAY_PIPELINE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   // json: the outbox payload as is. avro: Confluent wire format, EVENT_SCHEMA registered in the schema registry.
   EVENT_ENCODING: z.enum(['json', 'avro']).default('json'),
   EVENT_SCHEMA: z.enum(WRITER_SCHEMAS).default('v1'),
@@ -43,8 +46,15 @@ export const RELAY_SETTINGS = Object.keys(RELAY_ENV) as (keyof typeof RELAY_ENV)
 export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env) {
   const c = parseServiceEnv('outbox-relay', RELAY_ENV, env);
   return {
-    lab: c.lab, topic: c.LAB_TOPIC, batchSize: c.RELAY_BATCH_SIZE, pollMs: c.RELAY_POLL_MS, shard: c.RELAY_SHARD, pipeline: c.RELAY_PIPELINE, port: c.lab.ports.outboxRelay,
-    encoding: c.EVENT_ENCODING, schema: c.EVENT_SCHEMA,
+    lab: c.lab,
+    topic: c.LAB_TOPIC,
+    batchSize: c.RELAY_BATCH_SIZE,
+    pollMs: c.RELAY_POLL_MS,
+    shard: c.RELAY_SHARD,
+    pipeline: c.RELAY_PIPELINE,
+    port: c.lab.ports.outboxRelay,
+    encoding: c.EVENT_ENCODING,
+    schema: c.EVENT_SCHEMA,
   };
 }
 export type RelayConfig = ReturnType<typeof loadRelayConfig>;

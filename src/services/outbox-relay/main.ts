@@ -18,7 +18,11 @@ async function main() {
   const ctx = serviceContext('outbox-relay', serviceRegistry('outbox-relay'), () => health());
   await ensureTopics(kafka, [cfg.topic, dlqTopic(cfg.topic)]);
   // Idempotent with one request in flight: broker-side retries neither duplicate nor reorder within a batch.
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   let encode: EncodeValue | undefined;
   if (cfg.encoding === 'avro') {
@@ -27,7 +31,7 @@ async function main() {
   }
   const relay = outboxRelay(cfg, ctx, pool, producer, encode);
   health = relay.health;
-  relay.start();
+  void relay.start(); // the loop runs until stop(), which awaits it
   serve(ctx, serviceApp(ctx), cfg.port, async () => {
     await relay.stop();
     await producer.disconnect();

@@ -22,15 +22,43 @@ interface OutboxRow extends RowDataPacket {
 export type EncodeValue = (payload: string) => Promise<string | Buffer>;
 const asIs: EncodeValue = async (payload) => payload;
 
-export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, producer: Producer, encodeValue: EncodeValue = asIs) {
+export function outboxRelay(
+  cfg: RelayConfig,
+  ctx: ServiceContext,
+  pool: Pool,
+  producer: Producer,
+  encodeValue: EncodeValue = asIs,
+) {
   // `schema`: json, or the Avro schema the records were written with — so a verdict can count what a deploy shipped.
   const schemaLabel = { schema: cfg.encoding === 'avro' ? cfg.schema : 'json' };
   const m = {
-    published: counter(ctx.registry, 'lab_outbox_relay_published_total', 'Outbox rows published to Kafka (a re-published row counts again), by value schema', ['schema']),
-    batches: counter(ctx.registry, 'lab_outbox_relay_batches_total', 'Batches claimed and published, by result', ['result']),
-    backlog: gauge(ctx.registry, 'lab_outbox_backlog', 'Unpublished outbox rows of this relay (topic and shard)'),
-    oldestAge: gauge(ctx.registry, 'lab_outbox_oldest_unpublished_age_seconds', 'Age of the oldest unpublished outbox row of this relay, 0 when none'),
-    batchDuration: histogram(ctx.registry, 'lab_outbox_relay_batch_duration_seconds', 'Publish + mark + commit of one claimed batch (empty polls are not batches)'),
+    published: counter(
+      ctx.registry,
+      'lab_outbox_relay_published_total',
+      'Outbox rows published to Kafka (a re-published row counts again), by value schema',
+      ['schema'],
+    ),
+    batches: counter(
+      ctx.registry,
+      'lab_outbox_relay_batches_total',
+      'Batches claimed and published, by result',
+      ['result'],
+    ),
+    backlog: gauge(
+      ctx.registry,
+      'lab_outbox_backlog',
+      'Unpublished outbox rows of this relay (topic and shard)',
+    ),
+    oldestAge: gauge(
+      ctx.registry,
+      'lab_outbox_oldest_unpublished_age_seconds',
+      'Age of the oldest unpublished outbox row of this relay, 0 when none',
+    ),
+    batchDuration: histogram(
+      ctx.registry,
+      'lab_outbox_relay_batch_duration_seconds',
+      'Publish + mark + commit of one claimed batch (empty polls are not batches)',
+    ),
   };
   const { index, count } = cfg.shard;
   const shardSql = count > 1 ? ' AND MOD(aggregate_id, ?) = ?' : '';
@@ -52,7 +80,10 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
    */
   async function claim(probe: boolean): Promise<Claim | null> {
     if (probe) {
-      const [any] = await pool.query<RowDataPacket[]>(`SELECT 1 FROM outbox WHERE topic = ? AND published_at IS NULL${shardSql} LIMIT 1`, [cfg.topic, ...shardArgs]);
+      const [any] = await pool.query<RowDataPacket[]>(
+        `SELECT 1 FROM outbox WHERE topic = ? AND published_at IS NULL${shardSql} LIMIT 1`,
+        [cfg.topic, ...shardArgs],
+      );
       if (!any.length) return null;
     }
     const conn = await pool.getConnection();
@@ -78,7 +109,12 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
     await b.conn.rollback().catch(() => {});
     b.conn.release();
     // Outside the rolled-back transaction, so the attempt count survives.
-    if (attempted) await pool.query('UPDATE outbox SET attempts = attempts + 1 WHERE id IN (?)', [b.rows.map((r) => r.id)]).catch(() => {});
+    if (attempted)
+      await pool
+        .query('UPDATE outbox SET attempts = attempts + 1 WHERE id IN (?)', [
+          b.rows.map((r) => r.id),
+        ])
+        .catch(() => {});
   }
 
   /** Sends a claimed batch to Kafka (acks=all). Its rows stay locked and unmarked until mark(). */
@@ -90,7 +126,11 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
     await producer.send({
       topic: cfg.topic,
       acks: -1,
-      messages: rows.map((r, i) => ({ key: String(r.aggregate_id), value: values[i], headers: { [EVENT_ID_HEADER]: r.event_id } })),
+      messages: rows.map((r, i) => ({
+        key: String(r.aggregate_id),
+        value: values[i],
+        headers: { [EVENT_ID_HEADER]: r.event_id },
+      })),
     });
     await ctx.failpoints.hit('relay.after-publish-before-mark');
   }
@@ -98,7 +138,10 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
   /** Marks a sent batch published and commits: from then on it is not published again. On failure it is released. */
   async function mark(b: Claim, t0: bigint): Promise<void> {
     try {
-      await b.conn.query('UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3), attempts = attempts + 1 WHERE id IN (?)', [b.rows.map((r) => r.id)]);
+      await b.conn.query(
+        'UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3), attempts = attempts + 1 WHERE id IN (?)',
+        [b.rows.map((r) => r.id)],
+      );
       await b.conn.commit();
     } catch (e) {
       m.batches.inc({ result: 'error' });
@@ -149,7 +192,9 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
             const b: Claim = cur;
             cur = null;
             await release(b, true);
-            throw sent.status === 'rejected' ? sent.reason : (marked as PromiseRejectedResult).reason;
+            throw sent.status === 'rejected'
+              ? sent.reason
+              : (marked as PromiseRejectedResult).reason;
           }
           const b: Claim = cur;
           cur = null;
@@ -173,7 +218,10 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
         await marking.catch(() => {});
         [cur, marking, full] = [null, Promise.resolve(), false];
         lastError = (e as Error).message;
-        ctx.log.warn({ err: lastError }, 'relay batch failed; rows stay unpublished and will be retried');
+        ctx.log.warn(
+          { err: lastError },
+          'relay batch failed; rows stay unpublished and will be retried',
+        );
         await sleep(Math.max(cfg.pollMs, 500));
       }
     }
@@ -188,6 +236,15 @@ export function outboxRelay(cfg: RelayConfig, ctx: ServiceContext, pool: Pool, p
       running = false;
       await done;
     },
-    health: async () => ({ topic: cfg.topic, shard: `${index}/${count}`, batchSize: cfg.batchSize, pipeline: cfg.pipeline, encoding: cfg.encoding, schema: schemaLabel.schema, lastBatchAt, lastError }),
+    health: async () => ({
+      topic: cfg.topic,
+      shard: `${index}/${count}`,
+      batchSize: cfg.batchSize,
+      pipeline: cfg.pipeline,
+      encoding: cfg.encoding,
+      schema: schemaLabel.schema,
+      lastBatchAt,
+      lastError,
+    }),
   };
 }
