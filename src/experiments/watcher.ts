@@ -1,4 +1,5 @@
 import type { LabConfig } from '../lib/config';
+import { ComponentStartError } from '../lib/errors';
 import { SERVICE_NAMES, startService, stopService } from '../runtime/services';
 import { supervisorFor } from '../runtime/stack';
 import type { Experiment, Step } from './schema';
@@ -150,12 +151,27 @@ export class ServiceWatcher {
         // /health, and a late arm lets it drain the topic unarmed (E-003 then saw 2 crashes of 3).
         const rearm = (this.rearm.get(service) ?? []).filter((r) => r.left > 0);
         for (const r of rearm) r.left--;
-        await this.start(
-          service,
-          undefined,
-          false,
-          rearm.map((r) => failpointSpec(r.fault)).join(';') || undefined,
-        );
+        try {
+          await this.start(
+            service,
+            undefined,
+            false,
+            rearm.map((r) => failpointSpec(r.fault)).join(';') || undefined,
+          );
+        } catch (err) {
+          // A failpoint re-armed at boot can fire before /health answers (a consumer drains its backlog first):
+          // that process died too, and is a crash of the run like any other.
+          const dead = supervisorFor(this.c).read(service)?.pid;
+          if (!(err instanceof ComponentStartError) || dead === undefined || this.counted.has(dead))
+            throw err;
+          this.counted.add(dead);
+          this.raise('crashes');
+          this.crashes++;
+          this.note(
+            `${service} died during its restart (crash #${this.crashes}); restarting it again`,
+          );
+          continue;
+        }
         this.raise('restarts');
         for (const r of rearm)
           this.note(

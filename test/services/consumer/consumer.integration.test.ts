@@ -32,6 +32,10 @@ describe('consumer-service', function () {
     pool = testPool(c);
     await resetTables(c, pool);
   });
+  // A failed test must not leave its instance running for the next one (same name, same port).
+  afterEach(async () => {
+    if (c) await stopTestServices(c);
+  });
   after(async () => {
     if (c) await stopTestServices(c);
     await pool?.end();
