@@ -31,12 +31,14 @@ async function main() {
   }
   const relay = outboxRelay(cfg, ctx, pool, producer, encode);
   health = relay.health;
-  void relay.start(); // the loop runs until stop(), which awaits it
   serve(ctx, serviceApp(ctx), cfg.port, async () => {
     await relay.stop();
     await producer.disconnect();
     await pool.end();
   });
+  // Serving first: a failpoint armed at boot (LAB_FAILPOINTS) that fires on the first batch then crashes a process
+  // that was already up, not one that "exited during start" (the 10 ms poll reaches it before /health otherwise).
+  void relay.start(); // the loop runs until stop(), which awaits it
 }
 
 main().catch((e) => {
