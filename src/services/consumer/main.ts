@@ -34,15 +34,17 @@ async function main() {
   await Promise.all([consumer.connect(), dlqProducer.connect()]);
   const svc = productConsumer(cfg, ctx, pool, consumer, dlqProducer);
   health = svc.health;
-  await svc.start();
   const lag = groupLag(cfg, ctx, kafka);
-  await lag.start();
+  // Serving first: a failpoint armed at boot (LAB_FAILPOINTS) that fires on the backlog then crashes a process that
+  // was up — not one that "exited during start", which its supervisor (the engine, a test) cannot tell from a bug.
   serve(ctx, serviceApp(ctx), cfg.port, async () => {
     await lag.stop();
     await consumer.disconnect();
     await dlqProducer.disconnect();
     await pool.end();
   });
+  await svc.start();
+  await lag.start();
 }
 
 main().catch((e) => {
