@@ -145,7 +145,7 @@ export async function startService(c: LabConfig, name: string, opts: StartOption
 }
 
 /** Did the latest run in this log (after its last "=== … starting" marker) fire a crash failpoint? */
-function firedCrash(tail: string): boolean {
+export function firedCrash(tail: string): boolean {
   const last = tail.slice(tail.lastIndexOf('\n=== '));
   return /"action":"crash"[^\n]*"msg":"failpoint fired"/.test(last);
 }

@@ -52,10 +52,16 @@ export function serviceContext(
     labelNames: ['failpoint', 'action'],
     registers: [registry],
   });
+  // A crash's line is the supervisor's only way to tell "killed at a failpoint" from "failed to start" (the process
+  // is SIGKILLed, so an async log never flushes it), hence written synchronously and at any LAB_LOG_LEVEL.
+  const crashMark = pino({ name, level: 'warn' }, pino.destination({ fd: 1, sync: true }));
   const failpoints = new Failpoints(
     (fp, a) => {
       fired.inc({ failpoint: fp, action: a.action });
-      log.warn({ failpoint: fp, action: a.action }, 'failpoint fired');
+      (a.action === 'crash' ? crashMark : log).warn(
+        { failpoint: fp, action: a.action },
+        'failpoint fired',
+      );
     },
     async () => {
       frozen.value = true;

@@ -28,8 +28,13 @@ describe('fault rollbacks', () => {
     let server: Server;
     let url: string;
     before(async () => {
-      process.env.LAB_LOG_LEVEL ??= 'silent';
-      const app = serviceApp(serviceContext('outbox-relay', new Registry()));
+      // Quiet for this in-process app only: every service the suite starts later inherits process.env.
+      const level = process.env.LAB_LOG_LEVEL;
+      process.env.LAB_LOG_LEVEL = 'silent';
+      const context = serviceContext('outbox-relay', new Registry());
+      if (level === undefined) delete process.env.LAB_LOG_LEVEL;
+      else process.env.LAB_LOG_LEVEL = level;
+      const app = serviceApp(context);
       server = await new Promise<Server>((resolve) => {
         const s = app.listen(0, '127.0.0.1', () => resolve(s));
       });
