@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LabError } from '../../lib/errors';
 import { audit } from '../audit';
 import { waitQuiescence } from '../quiescence';
 import { runWorkload, type CommandStreamSpec } from '../runner';
@@ -100,18 +101,43 @@ const settle = (ctx: WorkloadContext<unknown>) =>
     ctx.progress,
   );
 
-async function readThroughQueryService(
+/** The final read-back could not read a product: the run cannot say whether what it served was stale. */
+export class ReadBackError extends LabError {
+  constructor(productId: number, url: string, reason: string, cause?: unknown) {
+    super(
+      `the read-back of product ${productId} through query-service (${url}) failed: ${reason}. Without that read the run ` +
+        'cannot judge staleReads; check `chaos services status` and .lab/logs/query-service.log, then run it again',
+      { cause },
+    );
+  }
+}
+
+/**
+ * Every product once through query-service, after quiescence: what `staleReads` judges. A 404 is a read (it served
+ * "no such product": version 0, stale when the database has one); anything else that is not an answer aborts the
+ * run — a skipped read would be counted as a fresh one.
+ */
+export async function readThroughQueryService(
   url: string,
   products: number,
 ): Promise<{ productId: number; version: number }[]> {
   const out: { productId: number; version: number }[] = [];
   for (let id = 1; id <= products; id++) {
     const res = await fetch(`${url}/products/${id}`, { signal: AbortSignal.timeout(5000) }).catch(
-      () => undefined,
+      (err: unknown) => {
+        throw new ReadBackError(id, url, (err as Error).message, err);
+      },
     );
-    if (!res?.ok) continue;
+    if (res.status === 404) {
+      out.push({ productId: id, version: 0 });
+      continue;
+    }
+    if (!res.ok) throw new ReadBackError(id, url, `HTTP ${res.status} ${await res.text()}`);
     const body = (await res.json()) as { version?: number; product?: { version?: number } };
-    out.push({ productId: id, version: Number(body.version ?? body.product?.version ?? 0) });
+    const version = Number(body.version ?? body.product?.version);
+    if (!Number.isInteger(version))
+      throw new ReadBackError(id, url, `the answer has no version: ${JSON.stringify(body)}`);
+    out.push({ productId: id, version });
   }
   return out;
 }

@@ -8,6 +8,8 @@ import { finished, type WorkloadKind } from './types';
 const FIGURES = [
   'cells',
   'acked',
+  'sent',
+  'sentMissing',
   'rejected',
   'failed',
   'lost',
@@ -52,6 +54,8 @@ export const durabilityMatrix: WorkloadKind<typeof DurabilityParams> = {
     const figures: Record<(typeof FIGURES)[number], number> = {
       cells: results.length,
       acked: sum((r) => r.audit.acked),
+      sent: sum((r) => r.audit.sent),
+      sentMissing: sum((r) => r.audit.sentMissing),
       rejected: sum((r) => r.audit.rejected),
       failed: sum((r) => r.audit.failed),
       lost: sum((r) => r.audit.lost.length),
@@ -78,10 +82,10 @@ export const durabilityMatrix: WorkloadKind<typeof DurabilityParams> = {
   },
 };
 
-/** config → acked / rejected / failed / lost / duplicated, with the lost sequence numbers and their acked offsets. */
+/** config → acked (or sent) / rejected / failed / lost / duplicated, with the lost sequence numbers and their acked offsets. */
 export function jepsenTable(results: CellResult[]): string {
   const head =
-    '| fault | config | acked | rejected | failed (indeterminate) | **lost** | duplicated | unacked but present | leader → after fault (ISR at fault) | lost writes: seq@acked offset |';
+    '| fault | config | acked | sent, no answer (missing) | rejected | failed (indeterminate) | **lost** | duplicated | unacked but present | leader → after fault (ISR at fault) | lost writes: seq@acked offset |';
   const rows = results.map((r) => {
     const a = r.audit;
     const lost = a.lost.map((l) => `${l.seq}@${l.ackedOffset ?? '?'}`);
@@ -90,13 +94,13 @@ export function jepsenTable(results: CellResult[]): string {
         ? `${lost.slice(0, 25).join(', ')} … (+${lost.length - 25})`
         : lost.join(', ');
     const election = `${r.leaderBefore} → ${r.leaderAfter < 0 ? 'offline' : r.leaderAfter}${r.uncleanElection ? (r.cell.unclean ? ' (unclean)' : ' (outside the ISR: ELR)') : ''} ([${r.isrAtFault.join(',')}])`;
-    return `| ${r.fault} | ${r.label} | ${a.acked} | ${a.rejected} | ${a.failed} | **${a.lost.length}** | ${a.duplicated.length} | ${a.unackedPresent} | ${election} | ${shown || '—'} |`;
+    return `| ${r.fault} | ${r.label} | ${a.acked} | ${a.sent ? `${a.sent} (${a.sentMissing})` : '—'} | ${a.rejected} | ${a.failed} | **${a.lost.length}** | ${a.duplicated.length} | ${a.unackedPresent} | ${election} | ${shown || '—'} |`;
   });
   return [
     head,
-    `|${'---|'.repeat(10)}`,
+    `|${'---|'.repeat(11)}`,
     ...rows,
     '',
-    'acks=0 counts a write as acked once sent (the broker never answers); its lost writes have no offset (`?`).',
+    'acks=0 writes are `sent`, never `acked`: no broker answers them, so the ones missing after the failover are what acks=0 gives up, not acknowledged writes lost.',
   ].join('\n');
 }

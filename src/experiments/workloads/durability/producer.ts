@@ -6,11 +6,11 @@ import { sleep } from '../../../lib/wait';
 import { ackValue, type Acks } from './params';
 
 /**
- * What the producer was told about one write. `acked`: the broker acknowledged it (for acks=0 "sent" — there is no
- * answer). `rejected`: the broker refused it before writing (NOT_ENOUGH_REPLICAS). `failed`: anything else (timeout,
+ * What the producer was told about one write. `acked`: the broker acknowledged it. `sent`: acks=0 — it left the
+ * client and no broker answers, so nothing was promised and its absence is no loss of an acknowledged write. `rejected`: the broker refused it before writing (NOT_ENOUGH_REPLICAS). `failed`: anything else (timeout,
  * leader gone, NOT_ENOUGH_REPLICAS_AFTER_APPEND): the write may or may not be in the log.
  */
-export type WriteOutcome = 'acked' | 'rejected' | 'failed';
+export type WriteOutcome = 'acked' | 'sent' | 'rejected' | 'failed';
 
 export interface Write {
   seq: number;
@@ -85,7 +85,7 @@ export class CellProducer {
         });
         this.writes.push({
           seq,
-          outcome: 'acked',
+          outcome: this.o.acks === 0 ? 'sent' : 'acked',
           offset: this.o.acks === 0 ? null : (md[0]?.baseOffset ?? null),
           atMs,
         });

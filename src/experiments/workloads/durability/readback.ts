@@ -79,13 +79,17 @@ export async function readCells(
 
 export interface CellAudit {
   acked: number;
+  /** acks=0 writes that left the client (no broker answered them) */
+  sent: number;
+  /** of those, how many are not in the log: what acks=0 gives up, never counted as `lost` (nothing was promised) */
+  sentMissing: number;
   rejected: number;
   failed: number;
   /** acknowledged, and not in the log after failover and recovery */
   lost: { seq: number; ackedOffset: string | null }[];
   /** seqs present more than once (a producer retry of a write that had landed) */
   duplicated: number[];
-  /** not acknowledged (failed/rejected) but in the log anyway: not a loss, an indeterminate write that landed */
+  /** neither acknowledged nor sent (failed/rejected) but in the log anyway: not a loss, an indeterminate write that landed */
   unackedPresent: number;
   records: number;
 }
@@ -95,15 +99,20 @@ export function auditCell(writes: Write[], found: Found[]): CellAudit {
   const count = new Map<number, number>();
   for (const f of found) count.set(f.seq, (count.get(f.seq) ?? 0) + 1);
   const acked = writes.filter((w) => w.outcome === 'acked');
+  const sent = writes.filter((w) => w.outcome === 'sent');
   return {
     acked: acked.length,
+    sent: sent.length,
+    sentMissing: sent.filter((w) => !count.has(w.seq)).length,
     rejected: writes.filter((w) => w.outcome === 'rejected').length,
     failed: writes.filter((w) => w.outcome === 'failed').length,
     lost: acked
       .filter((w) => !count.has(w.seq))
       .map((w) => ({ seq: w.seq, ackedOffset: w.offset })),
     duplicated: [...count].filter(([, n]) => n > 1).map(([seq]) => seq),
-    unackedPresent: writes.filter((w) => w.outcome !== 'acked' && count.has(w.seq)).length,
+    unackedPresent: writes.filter(
+      (w) => (w.outcome === 'rejected' || w.outcome === 'failed') && count.has(w.seq),
+    ).length,
     records: found.length,
   };
 }
