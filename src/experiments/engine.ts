@@ -9,7 +9,7 @@ import { InvalidExperimentError, type LoadedExperiment } from './loader';
 import { preflight } from './preflight';
 import { Interrupted } from './quiescence';
 import type { WorkloadStats } from './runner';
-import type { Experiment, Step } from './schema';
+import type { Experiment, SideName, Step } from './schema';
 import { evaluateProbes, type ProbeResult } from './verdict';
 import { workloadParams } from './workloads';
 import type { FiredStep, WorkloadRun } from './workloads/types';
@@ -55,6 +55,8 @@ export interface RollbackRecord {
 
 export interface RunResult {
   id: string;
+  /** the side this run showed, when the experiment declares both (`side` / `pair`) */
+  side?: SideName;
   title: string;
   runId: string;
   seed: number;
@@ -110,11 +112,14 @@ class RunRecord {
     seed: number,
     private readonly deps: Pick<EngineDeps, 'clock'>,
     private readonly progress: Progress,
+    side?: SideName,
   ) {
     this.t0 = deps.clock.now();
-    const runId = `${e.id.toLowerCase()}-s${seed}-${randomBytes(3).toString('hex')}`;
+    const tag = side ? `-${side === 'pattern' ? 'pat' : 'anti'}` : '';
+    const runId = `${e.id.toLowerCase()}-s${seed}${tag}-${randomBytes(3).toString('hex')}`;
     this.result = {
       id: e.id,
+      ...(side ? { side } : {}),
       title: e.title,
       runId,
       seed,
@@ -231,7 +236,7 @@ export async function runExperiment(
     throw new InvalidExperimentError(loaded.file, [
       `workload.kind: "${e.workload.kind}" is not a registered workload kind`,
     ]);
-  const run = new RunRecord(e, opts.seed, deps, opts.progress);
+  const run = new RunRecord(e, opts.seed, deps, opts.progress, loaded.side);
   const { result } = run;
   await deps.stack.up(opts.progress);
   await preflight(loaded, deps.prometheus, kind, deps.documentedMetrics);

@@ -6,7 +6,7 @@ import { LabError } from '../lib/errors';
 import { FACT_NAMES } from './facts';
 import { allowedServiceEnv, checkServiceEnv } from './service-env';
 import { SERVICE_NAMES } from '../runtime/services';
-import { ExperimentSchema, type Experiment } from './schema';
+import { ExperimentSchema, type Experiment, type SideName } from './schema';
 import { WORKLOAD_KINDS, workloadKind } from './workloads';
 
 export class InvalidExperimentError extends LabError {
@@ -36,6 +36,8 @@ export interface LoadedExperiment {
   file: string;
   /** values of `configuration`, after env overrides */
   config: Record<string, number | string | boolean>;
+  /** the side loaded (anti-pattern / pattern), when the file declares sides */
+  side?: SideName;
 }
 
 export const experimentsDir = (root: string) => path.join(root, 'experiments');
@@ -83,6 +85,7 @@ export function findExperiment(
 export function loadExperimentFile(
   file: string,
   env: NodeJS.ProcessEnv = process.env,
+  wanted?: SideName,
 ): LoadedExperiment {
   const rel = path.relative(process.cwd(), file) || file;
   const text = fs.readFileSync(file, 'utf8');
@@ -99,16 +102,22 @@ export function loadExperimentFile(
     throw new InvalidExperimentError(rel, ['the file is empty or not a mapping']);
   const problems: string[] = [];
   const config = resolveConfiguration(raw.configuration, env, problems);
-  applyVariant(raw, config, env, problems);
+  const side = applySide(raw, config, env, wanted, problems);
   const substituted = substitute(raw, config, problems) as Record<string, unknown>;
   const parsed = ExperimentSchema.safeParse(substituted);
   if (!parsed.success)
     for (const issue of parsed.error.issues) problems.push(describe(issue, doc, lc));
-  if (parsed.success)
+  if (parsed.success) {
+    const hypothesis = parsed.data['steady-state-hypothesis'];
+    if (!side && hypothesis.probes.some((p) => p.side))
+      problems.push('a probe names a `side:`, but the file declares none (`side:` / `pair:`)');
+    // This side's probes: the shared ones and its own.
+    hypothesis.probes = hypothesis.probes.filter((p) => !p.side || p.side === side);
     problems.push(...semanticProblems(parsed.data, path.basename(path.dirname(file))));
+  }
   if (problems.length) throw new InvalidExperimentError(rel, problems);
   if (!parsed.success) throw new InvalidExperimentError(rel, ['the file did not validate']);
-  return { experiment: parsed.data, dir: path.dirname(file), file, config };
+  return { experiment: parsed.data, dir: path.dirname(file), file, config, side };
 }
 
 function resolveConfiguration(
@@ -135,59 +144,56 @@ function resolveConfiguration(
 }
 
 /**
- * `variants: { by: order, cases: { consumer-first: { expected, configuration } } }`: when the configuration value
- * named by `by` (after env overrides) names a case, that case's values replace the defaults — except values the
- * environment set explicitly — and its `expected` replaces the file's. The file's own values are the default case.
+ * `side` + `pair`: the file's own values show `side`; loading `pair.side` replaces the values `pair.configuration`
+ * names — except those the environment set explicitly — and the title and expected outcome. Returns the side loaded.
  */
-function applyVariant(
+function applySide(
   raw: Record<string, unknown>,
   config: Record<string, number | string | boolean>,
   env: NodeJS.ProcessEnv,
+  wanted: SideName | undefined,
   problems: string[],
-) {
-  const v = raw.variants as
+): SideName | undefined {
+  const own = typeof raw.side === 'string' ? (raw.side as SideName) : undefined;
+  const pair = raw.pair as
     | {
-        by?: string;
-        cases?: Record<string, { expected?: string; configuration?: Record<string, unknown> }>;
+        side?: unknown;
+        title?: unknown;
+        expected?: unknown;
+        configuration?: Record<string, unknown>;
       }
     | undefined;
-  if (
-    !v ||
-    typeof v !== 'object' ||
-    typeof v.by !== 'string' ||
-    !v.cases ||
-    typeof v.cases !== 'object'
-  )
-    return; // the schema reports the shape
-  if (!(v.by in config))
-    return void problems.push(`variants.by: ${v.by} is not defined in configuration`);
-  const chosen = String(config[v.by]);
-  const declared = (raw.configuration as Record<string, unknown>)[v.by];
-  const fileDefault = String(
-    declared && typeof declared === 'object' && 'value' in declared
-      ? (declared as { value: unknown }).value
-      : declared,
-  );
-  const c = v.cases[chosen];
-  if (!c) {
-    if (chosen !== fileDefault)
-      problems.push(
-        `configuration.${v.by}: "${chosen}" is not a variant; expected one of ${[fileDefault, ...Object.keys(v.cases)].join(', ')}`,
-      );
-    return;
+  if (pair && typeof pair === 'object' && !own)
+    problems.push("pair: needs `side:` at the top level (which side the file's own values show)");
+  if (pair && typeof pair === 'object' && pair.side === own)
+    problems.push(`pair.side: "${String(own)}" is the file's own side; the pair is the other one`);
+  if (wanted === undefined || wanted === own) return own;
+  if (!pair || typeof pair !== 'object' || pair.side !== wanted) {
+    problems.push(
+      `--side ${wanted}: this experiment shows ${[own, pair?.side].filter(Boolean).join(' and ') || 'one side only'}`,
+    );
+    return wanted;
   }
-  for (const [k, value] of Object.entries(c.configuration ?? {})) {
-    if (!(k in config))
-      problems.push(`variants.cases.${chosen}.configuration.${k} is not defined in configuration`);
+  for (const [k, value] of Object.entries(pair.configuration ?? {})) {
+    if (!(k in config)) problems.push(`pair.configuration.${k} is not defined in configuration`);
     const entry = (raw.configuration as Record<string, unknown>)[k];
     const envName =
       entry && typeof entry === 'object' && 'env' in entry
         ? String((entry as { env: unknown }).env)
         : undefined;
-    if (envName && env[envName] !== undefined) continue; // an explicit override wins over the variant
+    if (envName && env[envName] !== undefined) continue; // an explicit override wins over the side
     config[k] = value as number | string | boolean;
   }
-  if (c.expected) raw.expected = c.expected;
+  if (typeof pair.expected === 'string') raw.expected = pair.expected;
+  if (typeof pair.title === 'string') raw.title = pair.title;
+  return wanted;
+}
+
+/** The sides a file shows, its own first: what `chaos exp run` runs when no `--side` is given. */
+export function sidesOf(file: string): (SideName | undefined)[] {
+  const raw = parseDocument(fs.readFileSync(file, 'utf8')).toJS() as Record<string, unknown> | null;
+  const pair = raw?.pair as { side?: SideName } | undefined;
+  return [raw?.side as SideName | undefined, ...(pair?.side ? [pair.side] : [])];
 }
 
 /** `${name}` alone keeps the configuration value's type; inside a longer string it is interpolated. */

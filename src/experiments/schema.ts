@@ -54,6 +54,14 @@ const Ref = z.union([
     ),
 ]);
 
+/** The two ways an experiment shows its standard: not applied (❌ it loses, duplicates…) and applied (✅). */
+export const SIDES = ['anti-pattern', 'pattern'] as const;
+export const SideName = z.enum(SIDES);
+export type SideName = z.infer<typeof SideName>;
+
+/** A probe with `side` is judged on that side only; without, on both. */
+const OnSide = SideName.optional();
+
 export const ToleranceSchema = z.union([
   z.object({ eq: Ref }).strict(),
   z.object({ gt: Ref }).strict(),
@@ -68,6 +76,7 @@ const PromProbe = z
   .object({
     name: z.string().min(1),
     type: z.literal('promql'),
+    side: OnSide,
     /** PromQL; `$RUN` is the run id label, `$WINDOW` the run's duration as a range (e.g. 73s). */
     query: z.string().min(1),
     tolerance: ToleranceSchema,
@@ -99,6 +108,7 @@ const AuditProbe = z
   .object({
     name: z.string().min(1),
     type: z.literal('audit'),
+    side: OnSide,
     /** one of AUDIT_FIGURES, or of the scenario's figures (checked by the loader) */
     figure: z.string().min(1),
     tolerance: ToleranceSchema,
@@ -163,18 +173,18 @@ export const ExperimentSchema = z
           .strict(),
       )
       .optional(),
-    /** named sets of configuration values picked by one configuration entry (`by`), e.g. E-006's rollout order */
-    variants: z
+    /** which side the file's own values show; `pair` declares the other one */
+    side: SideName.optional(),
+    /**
+     * The other side: the same workload, seed and fault schedule, with only these configuration values changed
+     * (the pattern switched on or off), its own title and expected outcome. Probes with `side:` apply to one side.
+     */
+    pair: z
       .object({
-        by: z.string().min(1),
-        cases: z.record(
-          z
-            .object({
-              expected: z.enum(['controlled', 'reproduced']).optional(),
-              configuration: z.record(z.union([z.number(), z.string(), z.boolean()])).default({}),
-            })
-            .strict(),
-        ),
+        side: SideName,
+        title: z.string().min(5),
+        expected: z.enum(['controlled', 'reproduced']),
+        configuration: z.record(z.union([z.number(), z.string(), z.boolean()])).default({}),
       })
       .strict()
       .optional(),

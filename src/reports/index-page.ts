@@ -1,4 +1,5 @@
 import type { RunResult } from '../experiments/engine';
+import { sideLabel } from '../experiments/pair';
 import { escapeXml as h } from './escape';
 import { alertState } from './alerts';
 import { fmtSec, page } from './html-page';
@@ -52,11 +53,11 @@ export function indexHtml(entries: IndexEntry[], generatedAt = new Date().toISOS
     const alerts = byName.length
       ? byName.map((a) => `<span class="sev-${h(a.severity ?? '')}">${h(a.alertname)}</span> ${h(alertState(a))} ${h(fmtSec(a.firingAtSec ?? a.pendingAtSec))}`).join('<br>')
       : `<span class="muted">${e.obs.errors.length ? 'unknown (no Prometheus data)' : 'none'}</span>`;
-    return `<tr><td><a href="${h(e.href)}"><strong>${h(r.id)}</strong></a><br><span class="muted small">${h(r.title)}</span></td><td>${expected}</td><td>${outcome}${failing ? `<ul class="small">${failing}</ul>` : ''}<br><span class="muted small">${h(r.probes.filter((p) => p.ok).length)}/${h(r.probes.length)} probes · ${h(r.durationSec.toFixed(0))} s · seed ${h(r.seed)}</span></td><td class="small">${figures || '<span class="muted">no audit</span>'}</td><td class="small">${alerts}</td><td>${spark(e)}</td></tr>`;
+    return `<tr><td><a href="${h(e.href)}"><strong>${h(r.id)}</strong></a>${r.side ? ` ${h(sideLabel(r.side))}` : ''}<br><span class="muted small">${h(r.title)}</span></td><td>${expected}</td><td>${outcome}${failing ? `<ul class="small">${failing}</ul>` : ''}<br><span class="muted small">${h(r.probes.filter((p) => p.ok).length)}/${h(r.probes.length)} probes · ${h(r.durationSec.toFixed(0))} s · seed ${h(r.seed)}</span></td><td class="small">${figures || '<span class="muted">no audit</span>'}</td><td class="small">${alerts}</td><td>${spark(e)}</td></tr>`;
   });
   const body = [
     '<h1>Reliability Lab — experiment runs</h1>',
-    `<div class="verdict ${asExpected === entries.length ? 'ok' : 'bad'}">${asExpected}/${entries.length} experiments showed their expected outcome</div>`,
+    `<div class="verdict ${asExpected === entries.length ? 'ok' : 'bad'}">${asExpected}/${entries.length} runs showed their expected outcome</div>`,
     `<p class="meta">generated ${h(generatedAt)}. ✅ controlled: the pattern keeps loss, duplicates and staleness at zero under the fault. ❌ reproduced: the anti-pattern really loses or duplicates data, and the figures say how much. Either way "as expected" means the hypothesis in the experiment file was observed.</p>`,
     '<table class="index"><thead><tr><th>experiment</th><th>expected</th><th>outcome</th><th>key figures (audit)</th><th>alerts pending/firing</th><th>key series</th></tr></thead><tbody>',
     ...rows,

@@ -21,7 +21,7 @@ export function junitXml(runs: RunResult[]): string {
 }
 
 function suite(r: RunResult) {
-  const cls = `experiments.${r.id}`;
+  const cls = `experiments.${r.id}${r.side ? `.${r.side}` : ''}`;
   const cases = r.probes.map((p) => {
     const observed = p.observed === null ? 'error' : String(p.observed);
     const cross = p.crossCheck && !p.crossCheck.ok ? `; disagrees with audit.${p.crossCheck.audit} = ${p.crossCheck.auditValue} (within ${p.crossCheck.within})` : '';
@@ -33,9 +33,9 @@ function suite(r: RunResult) {
   const aborted = r.outcome === 'aborted' || r.outcome === 'interrupted' || r.outcome === 'failed' || !!r.error;
   if (aborted) cases.push(`    <testcase classname="${x(cls)}" name="run" time="${r.durationSec.toFixed(3)}">\n      <error message="${x(`${r.outcome}: ${r.error ?? 'no reason recorded'}`)}" type="${x(r.outcome)}"/>\n    </testcase>`);
   const failures = r.probes.filter((p) => !p.ok).length;
-  const props = { runId: r.runId, seed: r.seed, expected: r.expected, outcome: r.outcome, topic: r.topic };
+  const props = { runId: r.runId, seed: r.seed, side: r.side ?? '', expected: r.expected, outcome: r.outcome, topic: r.topic };
   const xml = [
-    `  <testsuite name="${x(`${r.id} — ${r.title}`)}" tests="${cases.length}" failures="${failures}" errors="${aborted ? 1 : 0}" time="${r.durationSec.toFixed(3)}" timestamp="${x(r.startedAt.replace(/Z$/, ''))}">`,
+    `  <testsuite name="${x(`${r.id}${r.side ? ` (${r.side})` : ''} — ${r.title}`)}" tests="${cases.length}" failures="${failures}" errors="${aborted ? 1 : 0}" time="${r.durationSec.toFixed(3)}" timestamp="${x(r.startedAt.replace(/Z$/, ''))}">`,
     `    <properties>${Object.entries(props).map(([k, v]) => `<property name="${k}" value="${x(v)}"/>`).join('')}</properties>`,
     ...cases,
     `    <system-out>${x(headline(r))}</system-out>`,

@@ -267,4 +267,96 @@ describe('experiment loader', () => {
       );
     });
   });
+
+  describe('with two sides (side + pair)', () => {
+    const PAIRED = VALID.replace(
+      'expected: reproduced\n',
+      `expected: reproduced
+side: anti-pattern
+pair:
+  side: pattern
+  title: The pattern side of the test experiment
+  expected: controlled
+  configuration: { mode: outbox }
+`,
+    )
+      .replace('configuration:\n', 'configuration:\n  mode: { value: direct, env: LAB_T_MODE }\n')
+      .replace('COMMAND_MODE: direct', 'COMMAND_MODE: "${mode}"')
+      .replace(
+        '    - { name: lost, type: audit, figure: lostBeforeTopic, tolerance: { gt: 0 } }',
+        `    - { name: lost, side: anti-pattern, type: audit, figure: lostBeforeTopic, tolerance: { gt: 0 } }
+    - { name: none lost, side: pattern, type: audit, figure: lostBeforeTopic, tolerance: { lt: facts.failpointsFired } }
+    - { name: applied, type: audit, figure: applied, tolerance: { eq: audit.committed } }`,
+      );
+
+    it("loads the file's own side by default, and the pair's values, title and expectation with --side", () => {
+      const file = write(PAIRED);
+      const own = loadExperimentFile(file, {});
+      expect(own.side).to.equal('anti-pattern');
+      expect(own.experiment.expected).to.equal('reproduced');
+      expect(own.experiment.services['command-service']?.modes).to.deep.equal({
+        COMMAND_MODE: 'direct',
+      });
+      const other = loadExperimentFile(file, {}, 'pattern');
+      expect(other.side).to.equal('pattern');
+      expect(other.experiment.expected).to.equal('controlled');
+      expect(other.experiment.title).to.equal('The pattern side of the test experiment');
+      expect(other.experiment.services['command-service']?.modes).to.deep.equal({
+        COMMAND_MODE: 'outbox',
+      });
+      expect(other.experiment.workload.commands, 'the same workload').to.equal(
+        own.experiment.workload.commands,
+      );
+      expect(other.experiment.method, 'the same fault schedule').to.deep.equal(
+        own.experiment.method,
+      );
+    });
+
+    it('judges each side by the shared probes and its own', () => {
+      const names = (side: 'anti-pattern' | 'pattern') =>
+        loadExperimentFile(write(PAIRED), {}, side).experiment[
+          'steady-state-hypothesis'
+        ].probes.map((p) => p.name);
+      expect(names('anti-pattern')).to.deep.equal(['lost', 'applied']);
+      expect(names('pattern')).to.deep.equal(['none lost', 'applied']);
+    });
+
+    it('lets an explicit environment value win over the side', () => {
+      const other = loadExperimentFile(write(PAIRED), { LAB_T_MODE: 'direct' }, 'pattern');
+      expect(other.experiment.services['command-service']?.modes).to.deep.equal({
+        COMMAND_MODE: 'direct',
+      });
+    });
+
+    it('refuses a side the file does not show, and a pair value not in configuration', () => {
+      const file = write(VALID);
+      expect(() => loadExperimentFile(file, {}, 'pattern')).to.throw(
+        /--side pattern: this experiment shows one side only/,
+      );
+      const p = (() => {
+        try {
+          loadExperimentFile(
+            write(PAIRED.replace('{ mode: outbox }', '{ mdoe: outbox }')),
+            {},
+            'pattern',
+          );
+        } catch (e) {
+          return (e as InvalidExperimentError).problems;
+        }
+        return [];
+      })();
+      expect(p.join('\n')).to.match(/pair\.configuration\.mdoe is not defined in configuration/);
+    });
+
+    it('refuses a probe with a side in a file without sides, and a pair without its own side', () => {
+      expect(
+        problemsOf(
+          VALID.replace('{ name: lost, type: audit', '{ name: lost, side: pattern, type: audit'),
+        ).join('\n'),
+      ).to.match(/a probe names a `side:`, but the file declares none/);
+      expect(problemsOf(PAIRED.replace('side: anti-pattern\npair:', 'pair:')).join('\n')).to.match(
+        /pair: needs `side:` at the top level/,
+      );
+    });
+  });
 });

@@ -1,17 +1,44 @@
 import { expect } from 'chai';
-import { expectOutcome, runById, SEEDS } from './support';
+import { expectOutcome, expectSabotageCaught, runPair, SEEDS, sideOf } from './support';
 
-describe('E-002 direct produce + crash after commit', function () {
-  this.timeout(240_000);
+describe('E-002 a crash right after the DB commit, both ways', function () {
+  this.timeout(360_000);
   for (const seed of SEEDS) {
-    it(`loses exactly one committed event per crash, and names them (seed ${seed})`, async () => {
-      const r = await runById('E-002', seed);
-      expectOutcome(r, 'completed');
-      const a = r.audit!;
-      expect(r.facts.crashes).to.equal(3);
-      expect(a.figures.lostBeforeTopic).to.equal(r.facts.crashes);
-      expect(a.ids.lostBeforeTopic).to.have.length(r.facts.crashes);
-      expect(a.figures.committed).to.equal(a.figures.published + a.figures.lostBeforeTopic);
+    it(`loses one committed event per crash with direct produce, and none with the outbox under the same crashes (seed ${seed})`, async () => {
+      const pair = await runPair('E-002', seed);
+      const direct = sideOf(pair, 'anti-pattern');
+      const outbox = sideOf(pair, 'pattern');
+      expectOutcome(direct, 'completed');
+      expectOutcome(outbox, 'completed');
+      expect(pair.scheduleDifferences, 'the same fault schedule on both sides').to.deep.equal([]);
+      expect(pair.outcome).to.equal('completed');
+
+      expect(direct.facts.crashes).to.equal(3);
+      const lost = direct.audit!;
+      expect(lost.figures.lostBeforeTopic).to.equal(direct.facts.crashes);
+      expect(lost.ids.lostBeforeTopic).to.have.length(direct.facts.crashes);
+      expect(lost.figures.committed).to.equal(
+        lost.figures.published + lost.figures.lostBeforeTopic,
+      );
+
+      expect(outbox.facts.crashes, 'the same crashes on the outbox side').to.equal(3);
+      expect(outbox.facts.failpointsFired).to.equal(direct.facts.failpointsFired);
+      const kept = outbox.audit!;
+      expect(kept.figures.lostBeforeTopic).to.equal(0);
+      expect(kept.ids.lostBeforeTopic).to.deep.equal([]);
+      expect(kept.figures.applied).to.equal(kept.figures.committed);
     });
   }
+
+  it('catches the pattern side sabotaged: the outbox switched off (direct mode) under the same crashes deviates', async () => {
+    const r = await expectSabotageCaught(
+      'E-002',
+      SEEDS[0],
+      (e) => {
+        e.services['command-service']!.modes.COMMAND_MODE = 'direct';
+      },
+      '✅ no committed event lost (audit)',
+    );
+    expect(r.audit!.figures.lostBeforeTopic).to.equal(r.facts.crashes);
+  });
 });

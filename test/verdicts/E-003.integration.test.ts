@@ -1,23 +1,33 @@
 import { expect } from 'chai';
-import { expectOutcome, runById, SEEDS } from './support';
+import { expectOutcome, expectSabotageCaught, runPair, SEEDS, sideOf } from './support';
 
-describe('E-003 naive consumer + redelivery', function () {
-  this.timeout(240_000);
+describe('E-003 a consumer crash between side effect and offset commit, both ways', function () {
+  this.timeout(480_000);
   for (const seed of SEEDS) {
-    it(`performs the side effect twice for every redelivered message (seed ${seed})`, async () => {
-      const r = await runById('E-003', seed);
-      expectOutcome(r, 'completed');
-      expect(r.facts.crashes).to.equal(3);
-      expect(r.audit!.figures.duplicateEffects).to.equal(r.facts.crashes);
+    it(`performs the side effect twice per redelivery without processed_event, once with it, under the same crashes (seed ${seed})`, async () => {
+      const pair = await runPair('E-003', seed);
+      const naive = sideOf(pair, 'anti-pattern');
+      const idempotent = sideOf(pair, 'pattern');
+      expectOutcome(naive, 'completed');
+      expectOutcome(idempotent, 'completed');
+      expect(pair.scheduleDifferences, 'the same fault schedule on both sides').to.deep.equal([]);
+      expect(naive.facts.crashes).to.equal(3);
+      expect(naive.audit!.figures.duplicateEffects).to.equal(naive.facts.crashes);
+      expect(idempotent.facts.crashes).to.equal(3);
+      expect(idempotent.audit!.figures.duplicateEffects).to.equal(0);
+      expect(idempotent.audit!.figures.applied).to.equal(idempotent.audit!.figures.committed);
     });
   }
 
-  it('performs no duplicate side effect with the same timeline in idempotent mode', async () => {
-    const r = await runById('E-003', SEEDS[0], { LAB_E003_CONSUMER_MODE: 'idempotent' });
-    // The file's hypothesis promises duplicates; with processed_event there are none, so it deviates.
-    expectOutcome(r, 'deviated');
-    expect(r.facts.crashes).to.equal(3);
-    expect(r.audit!.figures.duplicateEffects).to.equal(0);
-    expect(r.audit!.figures.applied).to.equal(r.audit!.figures.committed);
+  it('catches the pattern side sabotaged: processed_event switched off (naive mode) under the same crashes deviates', async () => {
+    const r = await expectSabotageCaught(
+      'E-003',
+      SEEDS[0],
+      (e) => {
+        e.services['consumer-service']!.modes.CONSUMER_MODE = 'naive';
+      },
+      '✅ no duplicate side effect (audit)',
+    );
+    expect(r.audit!.figures.duplicateEffects).to.be.greaterThan(0);
   });
 });

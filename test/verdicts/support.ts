@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import type { LabConfig } from '../../src/lib/config';
 import { runExperiment, type RunResult } from '../../src/experiments/engine';
-import { findExperiment, loadExperimentFile } from '../../src/experiments/loader';
+import { findExperiment, loadExperimentFile, sidesOf } from '../../src/experiments/loader';
+import { pairOf, type PairResult } from '../../src/experiments/pair';
+import type { Experiment, SideName } from '../../src/experiments/schema';
+import { writePair } from '../../src/reports/pair-page';
 import { writeReport } from '../../src/experiments/report';
 import * as path from 'node:path';
 import { silentProgress, stderrProgress } from '../../src/runtime/progress';
@@ -14,14 +17,24 @@ export const SEEDS = (
   .split(',')
   .map(Number);
 
-/** Runs an experiment exactly as `chaos exp run` does, with optional env overrides of its configuration. */
+/**
+ * Runs an experiment exactly as `chaos exp run --side` does, with optional env overrides of its configuration; with
+ * no side, the file's own (or its only) one.
+ */
 export async function runById(
   id: string,
   seed: number,
   env: Record<string, string> = {},
+  side?: SideName,
+  sabotage?: (e: Experiment) => void,
 ): Promise<RunResult> {
   const c: LabConfig = await ensureLab();
-  const loaded = loadExperimentFile(findExperiment(c.root, id).file, { ...process.env, ...env });
+  const loaded = loadExperimentFile(
+    findExperiment(c.root, id).file,
+    { ...process.env, ...env },
+    side,
+  );
+  sabotage?.(loaded.experiment);
   const r = await runExperiment(c, loaded, {
     seed,
     progress: process.env.LAB_TEST_VERBOSE ? stderrProgress() : silentProgress,
@@ -29,6 +42,47 @@ export async function runById(
   // Kept for whoever has to read a failing run: test-output/verdicts/<run id>/report.md
   writeReport(path.join(c.root, 'test-output', 'verdicts', r.runId), r);
   return r;
+}
+
+/** Runs both sides of an experiment, its own first, as `chaos exp run` does; keeps pair.md beside the sides' reports. */
+export async function runPair(id: string, seed: number): Promise<PairResult> {
+  const c: LabConfig = await ensureLab();
+  const sides = sidesOf(findExperiment(c.root, id).file);
+  expect(sides, `${id} declares two sides`).to.have.length(2);
+  const runs: RunResult[] = [];
+  for (const side of sides) runs.push(await runById(id, seed, {}, side));
+  const pair = pairOf(runs);
+  writePair(
+    path.join(c.root, 'test-output', 'verdicts', `${id.toLowerCase()}-s${seed}-pair`),
+    pair,
+  );
+  return pair;
+}
+
+/**
+ * A ✅ side with its pattern switched off behind its back (same file, same probes, same fault schedule): it must
+ * come out `deviated`, caught by `caughtBy` — a ✅ that survives its sabotage has probes that cannot fail.
+ */
+export async function expectSabotageCaught(
+  id: string,
+  seed: number,
+  sabotage: (e: Experiment) => void,
+  caughtBy: string,
+): Promise<RunResult> {
+  const r = await runById(id, seed, {}, 'pattern', sabotage);
+  const failing = r.probes.filter((p) => !p.ok).map((p) => p.name);
+  expect(r.outcome, `${id} sabotaged: ${failing.join('; ') || 'every probe passed'}`).to.equal(
+    'deviated',
+  );
+  expect(failing, 'the probe that caught the sabotage').to.include(caughtBy);
+  return r;
+}
+
+/** The run of one side of a pair. */
+export function sideOf(p: PairResult, side: SideName): RunResult {
+  const run = p.sides.find((s) => s.side === side);
+  if (!run) throw new Error(`${p.id} has no ${side} run`);
+  return run;
 }
 
 export function expectOutcome(r: RunResult, outcome: RunResult['outcome']) {

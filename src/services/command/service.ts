@@ -106,11 +106,15 @@ export function commandService(
     await ctx.failpoints.hit('tx.before-commit');
   }
 
-  /** Direct mode only: the dual write. A crash or a broker error here leaves a committed row with no event. */
+  /**
+   * After the commit. Direct mode: the dual write — a crash or a broker error here leaves a committed row with no
+   * event. The failpoint is passed in both modes at the same count, so outbox mode meets the very same crashes
+   * (E-002's pattern side): its event is already in the committed outbox row, for the relay.
+   */
   async function publish(e: ProductEvent) {
     m.commits.inc({ mode: cfg.mode });
-    if (cfg.mode !== 'direct') return;
     await ctx.failpoints.hit('command.after-commit-before-produce');
+    if (cfg.mode !== 'direct') return;
     try {
       await producer.send({ topic: cfg.topic, acks: -1, messages: [encodeProductEvent(e)] });
       m.produced.inc({ mode: cfg.mode });

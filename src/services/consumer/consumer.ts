@@ -167,7 +167,11 @@ export function productConsumer(
     }
   }
 
-  /** Counts what happened to each message, then passes the failpoint once per event applied (not for duplicates or the DLQ). */
+  /**
+   * Counts what happened to each message, then passes the failpoint once per event handled — applied, or skipped as
+   * a duplicate (not for the DLQ): `crash@N` then counts the same deliveries whatever the mode, so naive and
+   * idempotent meet the same number of crashes from one stream (E-003's two sides), redeliveries included.
+   */
   async function account(results: (ApplyResult | 'dlq')[]) {
     for (const result of results) {
       m.messages.inc({ ...labels, result });
@@ -176,7 +180,7 @@ export function productConsumer(
     }
     if (cfg.mode === 'commit-first') return;
     for (const result of results)
-      if (result === 'applied')
+      if (result === 'applied' || result === 'duplicate')
         await ctx.failpoints.hit('consumer.after-side-effect-before-commit');
   }
 

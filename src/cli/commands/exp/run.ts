@@ -14,7 +14,12 @@ import {
   findExperiment,
   listExperimentFiles,
   loadExperimentFile,
+  sidesOf,
+  type LoadedExperiment,
 } from '../../../experiments/loader';
+import { pairMarkdown, pairOf, type PairResult } from '../../../experiments/pair';
+import { SIDES, type SideName } from '../../../experiments/schema';
+import { writePair } from '../../../reports/pair-page';
 import { headline, verdictTable, writeReport } from '../../../experiments/report';
 import { prometheusClient } from '../../../runtime/stack';
 import { writeIndex, writeRunReport } from '../../../reports/write';
@@ -26,6 +31,7 @@ export default class ExpRun extends LabCommand {
     'Run an experiment (or all) and print its verdict; exit 0 only if the expected outcome was observed.';
   static override examples = [
     '<%= config.bin %> exp run E-002',
+    '<%= config.bin %> exp run E-002 --side pattern',
     '<%= config.bin %> exp run E-003 --seed 7 --report reports/e003',
     '<%= config.bin %> exp run all --json',
   ];
@@ -42,6 +48,11 @@ export default class ExpRun extends LabCommand {
         "a scenario's long version (E-009: the whole acks × min.insync × unclean matrix, more messages)",
       default: false,
     }),
+    side: Flags.string({
+      description:
+        'run one side only: anti-pattern (the standard not applied) or pattern (applied); default both, when the experiment declares them',
+      options: [...SIDES],
+    }),
     report: Flags.string({
       description:
         'directory for report.html, junit.xml, journal.json, report.md (default reports/<run id>; with "all": DIR/<id>/ each and DIR/index.html, default reports/all-<time>)',
@@ -56,7 +67,16 @@ export default class ExpRun extends LabCommand {
       args.id.toLowerCase() === 'all'
         ? listExperimentFiles(c.root)
         : [findExperiment(c.root, args.id)];
-    const loaded = files.map((f) => loadExperimentFile(f.file));
+    const only = flags.side as SideName | undefined;
+    // One group per experiment: its sides (the file's own first), or its one run. With `all --side X`, the
+    // experiments that do not show X are left out; a single one that does not is an error (exit 2).
+    const groups: LoadedExperiment[][] = files
+      .map((f) => {
+        const sides = only ? [only] : sidesOf(f.file);
+        if (only && files.length > 1 && !sidesOf(f.file).includes(only)) return [];
+        return sides.map((side) => loadExperimentFile(f.file, process.env, side));
+      })
+      .filter((g) => g.length);
     const abort = new AbortController();
     const onSigint = () => {
       this.logToStderr('\ninterrupted: rolling back faults and stopping services…');
@@ -64,55 +84,89 @@ export default class ExpRun extends LabCommand {
     };
     process.once('SIGINT', onSigint);
     const results: RunResult[] = [];
-    // Several runs share a report root holding index.html; a single run writes into its own directory.
+    const pairs: PairResult[] = [];
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const paired = groups.some((g) => g.length > 1);
+    // Several runs share a report root holding index.html (and, per experiment, pair.html and a directory per side);
+    // a single one-sided run writes into its own directory.
     const root =
-      files.length > 1
+      groups.length > 1 || paired
         ? (flags.report ??
-          path.join(c.root, 'reports', `all-${new Date().toISOString().replace(/[:.]/g, '-')}`))
+          path.join(
+            c.root,
+            'reports',
+            groups.length > 1
+              ? `all-${stamp}`
+              : `${groups[0][0].experiment.id.toLowerCase()}-s${flags.seed}-${stamp}`,
+          ))
         : undefined;
-    const reportDir = (r: RunResult) =>
-      root ? path.join(root, r.id) : (flags.report ?? path.join(c.root, 'reports', r.runId));
+    const experimentDir = (id: string) => (root && groups.length > 1 ? path.join(root, id) : root);
+    const reportDir = (r: RunResult) => {
+      const dir = experimentDir(r.id);
+      if (!dir) return flags.report ?? path.join(c.root, 'reports', r.runId);
+      return r.side && paired ? path.join(dir, r.side) : dir;
+    };
     const reported: { dir: string; result: RunResult; obs: Observations }[] = [];
     const prom = prometheusClient(c);
     try {
       // Checks that need the stack (PromQL, modes), for every selected experiment, before the first one runs.
       await up(c, stderrProgress());
       const deps = liveEngineDeps(c);
-      for (const l of loaded) {
+      for (const l of groups.flat()) {
         const kind = workloadKind(l.experiment.workload.kind);
         if (kind) await preflight(l, deps.prometheus, kind, deps.documentedMetrics);
       }
-      for (const l of loaded) {
-        this.logToStderr(`▶ ${l.experiment.id} — ${l.experiment.title} (seed ${flags.seed})`);
-        const r = await runExperiment(
-          c,
-          l,
-          { seed: flags.seed, full: flags.full, progress: stderrProgress(), signal: abort.signal },
-          deps,
-        );
-        if (r.outcome === 'aborted' || r.outcome === 'interrupted') {
-          // It still leaves its journal: what ran, which faults, which rollbacks, and how it ended.
-          results.push(r);
+      runs: for (const group of groups) {
+        const sides: RunResult[] = [];
+        for (const l of group) {
+          const side = l.side && group.length > 1 ? ` [${l.side}]` : '';
           this.logToStderr(
-            `${r.id} ${r.outcome}: ${r.error ?? ''}\npartial report: ${path.relative(process.cwd(), writeReport(reportDir(r), r).markdown)}`,
+            `▶ ${l.experiment.id}${side} — ${l.experiment.title} (seed ${flags.seed})`,
           );
-          break;
+          const r = await runExperiment(
+            c,
+            l,
+            {
+              seed: flags.seed,
+              full: flags.full,
+              progress: stderrProgress(),
+              signal: abort.signal,
+            },
+            deps,
+          );
+          results.push(r);
+          if (r.outcome === 'aborted' || r.outcome === 'interrupted') {
+            // It still leaves its journal: what ran, which faults, which rollbacks, and how it ended.
+            this.logToStderr(
+              `${r.id}${side} ${r.outcome}: ${r.error ?? ''}\npartial report: ${path.relative(process.cwd(), writeReport(reportDir(r), r).markdown)}`,
+            );
+            break runs;
+          }
+          const { files: out, obs } = await writeRunReport(prom, reportDir(r), r);
+          sides.push(r);
+          reported.push({ dir: out.dir, result: r, obs });
+          const fired =
+            obs.alerts
+              .map((a) => `${a.alertname} (${a.firingAtSec !== undefined ? 'firing' : 'pending'})`)
+              .join(', ') || 'none';
+          if (!this.jsonEnabled())
+            this.log(
+              `\n${verdictTable(r)}\n\n${headline(r)}\nalerts during the run: ${fired}\nreport: ${path.relative(process.cwd(), out.html)} (also report.md, junit.xml)\n`,
+            );
+          // A failed rollback left something on the machine: the next run would start on it.
+          if (r.outcome === 'failed') {
+            this.logToStderr(`${r.id}${side}: ${r.error}`);
+            break runs;
+          }
         }
-        const { files: out, obs } = await writeRunReport(prom, reportDir(r), r);
-        results.push(r);
-        reported.push({ dir: out.dir, result: r, obs });
-        const fired =
-          obs.alerts
-            .map((a) => `${a.alertname} (${a.firingAtSec !== undefined ? 'firing' : 'pending'})`)
-            .join(', ') || 'none';
-        if (!this.jsonEnabled())
-          this.log(
-            `\n${verdictTable(r)}\n\n${headline(r)}\nalerts during the run: ${fired}\nreport: ${path.relative(process.cwd(), out.html)} (also report.md, junit.xml)\n`,
-          );
-        // A failed rollback left something on the machine: the next experiment would run on it.
-        if (r.outcome === 'failed') {
-          this.logToStderr(`${r.id}: ${r.error}`);
-          break;
+        if (sides.length > 1) {
+          const pair = pairOf(sides);
+          pairs.push(pair);
+          const written = writePair(experimentDir(pair.id) ?? reportDir(sides[0]), pair);
+          if (!this.jsonEnabled())
+            this.log(
+              `${pairMarkdown(pair)}\npair report: ${path.relative(process.cwd(), written.html)}\n`,
+            );
         }
       }
     } finally {
@@ -124,10 +178,23 @@ export default class ExpRun extends LabCommand {
       process.removeListener('SIGINT', onSigint);
     }
     // The worst outcome decides: interrupted (130) > rollback failed (4) > aborted (3) > deviated (1) > completed (0).
-    const code = Math.max(0, ...results.map((r) => OUTCOME_EXIT_CODES[r.outcome]));
+    // A pair whose sides saw different fault schedules deviates, though each side may have completed.
+    const code = Math.max(
+      0,
+      ...results.map((r) => OUTCOME_EXIT_CODES[r.outcome]),
+      ...pairs.map((p) => OUTCOME_EXIT_CODES[p.outcome]),
+    );
     if (this.jsonEnabled()) {
       if (code) process.exitCode = code;
-      return results.length === 1 ? results[0] : results;
+      // One run: its result; one experiment both ways: the pair (its sides inside); several: a list of either.
+      const items = groups
+        .map(
+          (g) =>
+            pairs.find((p) => p.id === g[0].experiment.id) ??
+            results.find((r) => r.id === g[0].experiment.id),
+        )
+        .filter(Boolean);
+      return items.length === 1 ? items[0] : items;
     }
     if (code) this.exit(code);
     return results;

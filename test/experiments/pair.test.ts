@@ -1,0 +1,84 @@
+import { expect } from 'chai';
+import type { RunResult } from '../../src/experiments/engine';
+import { emptyFacts } from '../../src/experiments/facts';
+import { figureRows, pairMarkdown, pairOf } from '../../src/experiments/pair';
+
+function run(side: 'anti-pattern' | 'pattern', over: Partial<RunResult> = {}): RunResult {
+  return {
+    id: 'E-002',
+    side,
+    title: `${side} side`,
+    runId: `e-002-s42-${side}`,
+    seed: 42,
+    expected: side === 'pattern' ? 'controlled' : 'reproduced',
+    outcome: 'completed',
+    startedAt: new Date(0).toISOString(),
+    durationSec: 20,
+    topic: 't',
+    consumerGroup: 'g',
+    workloadKind: 'commands',
+    workload: { sent: 60, ok: 60, failed: 0, retried: 0, latenciesMs: [], failures: [] },
+    facts: { ...emptyFacts(), commandsSent: 60, crashes: 3, failpointsFired: 3 },
+    probes: [],
+    audit: null,
+    timeline: [
+      { tMs: 10, what: 'crash after commit, before produce: armed crash', kind: 'fault' },
+      { tMs: 900, what: 'command-service died (crash #1); restarting it' },
+    ],
+    rollbacks: [],
+    window: { startSec: 0, endSec: 20 },
+    ...over,
+  };
+}
+const audit = (lost: string[], committed: number): RunResult['audit'] => ({
+  figures: { committed, lostBeforeTopic: lost.length },
+  ids: {
+    lostBeforeTopic: lost,
+    notApplied: [],
+    duplicateEffects: [],
+    topicDuplicates: [],
+    staleReads: [],
+  },
+});
+
+describe('a pair of runs, one per side', () => {
+  it('completes when each side showed its own outcome under the same fault schedule', () => {
+    const p = pairOf([run('anti-pattern'), run('pattern')]);
+    expect(p.sameSchedule).to.equal(true);
+    expect(p.outcome).to.equal('completed');
+  });
+
+  it('deviates when the sides saw different crashes, though each side completed, and says which fact differs', () => {
+    const other = run('pattern', {
+      facts: { ...emptyFacts(), commandsSent: 60, crashes: 2, failpointsFired: 2 },
+    });
+    const p = pairOf([run('anti-pattern'), other]);
+    expect(p.outcome).to.equal('deviated');
+    expect(p.scheduleDifferences).to.include('crashes: 3 (anti-pattern) ≠ 2 (pattern)');
+  });
+
+  it('deviates when the fault steps differ, and takes the worst side outcome otherwise', () => {
+    const other = run('pattern', { timeline: [] });
+    expect(pairOf([run('anti-pattern'), other]).scheduleDifferences.join()).to.match(/fault steps/);
+    const failedSide = run('pattern', { outcome: 'failed' });
+    expect(pairOf([run('anti-pattern', { outcome: 'deviated' }), failedSide]).outcome).to.equal(
+      'failed',
+    );
+  });
+
+  it('shows figure × side with the difference, and the lost ids of each side', () => {
+    const p = pairOf([
+      run('anti-pattern', { audit: audit(['e1', 'e2', 'e3'], 60) }),
+      run('pattern', { audit: audit([], 60) }),
+    ]);
+    const lost = figureRows(p).find((r) => r.figure === 'lostBeforeTopic');
+    expect(lost).to.deep.equal({ figure: 'lostBeforeTopic', values: [3, 0], difference: -3 });
+    const md = pairMarkdown(p);
+    expect(md).to.contain('| lostBeforeTopic | 3 | 0 | -3 |');
+    expect(md).to.contain('❌ anti-pattern lostBeforeTopic: e1, e2, e3');
+    expect(md).to.contain(
+      'Same fault schedule on both sides: commandsSent 60, crashes 3, failpointsFired 3',
+    );
+    expect(md).to.contain('command-service died (crash #1)');
+  });
+});
