@@ -109,6 +109,18 @@ export function loadExperimentFile(
     for (const issue of parsed.error.issues) problems.push(describe(issue, doc, lc));
   if (parsed.success) {
     const hypothesis = parsed.data['steady-state-hypothesis'];
+    for (const c of parsed.data.pair?.compare ?? []) {
+      const probe = c.probe && hypothesis.probes.find((p) => p.name === c.probe);
+      if (c.probe && (!probe || probe.side))
+        problems.push(
+          `pair.compare "${c.name}": probe "${c.probe}" is not a probe of both sides (a shared one, without \`side:\`)`,
+        );
+      const figures = workloadKind(parsed.data.workload.kind)?.figures ?? [];
+      if (c.figure && !figures.includes(c.figure))
+        problems.push(
+          `pair.compare "${c.name}": ${c.figure} is not an audit figure (${figures.join(', ')})`,
+        );
+    }
     if (!side && hypothesis.probes.some((p) => p.side))
       problems.push('a probe names a `side:`, but the file declares none (`side:` / `pair:`)');
     // This side's probes: the shared ones and its own.

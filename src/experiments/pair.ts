@@ -1,7 +1,7 @@
 import type { Outcome, RunResult } from './engine';
 import { OUTCOME_EXIT_CODES } from './engine';
 import type { FactName } from './facts';
-import type { SideName } from './schema';
+import type { Compare, SideName } from './schema';
 
 /**
  * What "the same fault schedule" means between two sides: the same steps fired in the same order, and the same
@@ -16,6 +16,15 @@ export const SCHEDULE_FACTS: readonly FactName[] = [
   'replays',
 ];
 
+/** One `pair.compare` relation as judged: the pattern side's value against the anti-pattern side's. */
+export interface Comparison {
+  name: string;
+  relation: Compare['pattern'];
+  pattern: number | null;
+  antiPattern: number | null;
+  ok: boolean;
+}
+
 export interface PairResult {
   id: string;
   seed: number;
@@ -24,6 +33,8 @@ export interface PairResult {
   /** both sides saw the same fault schedule (see SCHEDULE_FACTS) */
   sameSchedule: boolean;
   scheduleDifferences: string[];
+  /** the file's `pair.compare` relations (a missing value fails) */
+  comparisons: Comparison[];
   /** each side its own expected outcome, on the same schedule: completed; else the worst side's outcome */
   outcome: Outcome;
 }
@@ -32,8 +43,39 @@ export interface PairResult {
 export const faultSteps = (r: RunResult) =>
   r.timeline.filter((t) => t.kind === 'fault').map((t) => t.what.split(':')[0]);
 
-/** Joins the sides of one experiment and seed: both must show their own outcome, under one fault schedule. */
-export function pairOf(sides: RunResult[]): PairResult {
+const RELATIONS: Record<Compare['pattern'], (a: number, b: number) => boolean> = {
+  lt: (a, b) => a < b,
+  le: (a, b) => a <= b,
+  eq: (a, b) => a === b,
+  ge: (a, b) => a >= b,
+  gt: (a, b) => a > b,
+};
+
+/** A side's value for a comparison: its audit figure, or what its probe of that name observed. */
+function valueOf(run: RunResult | undefined, c: Compare): number | null {
+  if (!run) return null;
+  if (c.figure !== undefined) return run.audit?.figures[c.figure] ?? null;
+  return run.probes.find((p) => p.name === c.probe)?.observed ?? null;
+}
+
+function judge(sides: RunResult[], c: Compare): Comparison {
+  const pattern = valueOf(
+    sides.find((s) => s.side === 'pattern'),
+    c,
+  );
+  const antiPattern = valueOf(
+    sides.find((s) => s.side === 'anti-pattern'),
+    c,
+  );
+  const ok = pattern !== null && antiPattern !== null && RELATIONS[c.pattern](pattern, antiPattern);
+  return { name: c.name, relation: c.pattern, pattern, antiPattern, ok };
+}
+
+/**
+ * Joins the sides of one experiment and seed: both must show their own outcome, under one fault schedule, and the
+ * file's `pair.compare` relations must hold between them.
+ */
+export function pairOf(sides: RunResult[], compare: Compare[] = []): PairResult {
   const [first, ...rest] = sides;
   const differences: string[] = [];
   for (const other of rest) {
@@ -51,14 +93,20 @@ export function pairOf(sides: RunResult[]): PairResult {
   const worst = sides
     .map((s) => s.outcome)
     .reduce((w, o) => (OUTCOME_EXIT_CODES[o] > OUTCOME_EXIT_CODES[w] ? o : w), 'completed');
-  // Two outcomes on different schedules prove nothing about the pattern: the pair deviates.
-  const outcome = worst === 'completed' && differences.length ? 'deviated' : worst;
+  const comparisons = compare.map((c) => judge(sides, c));
+  // Two outcomes on different schedules prove nothing about the pattern: the pair deviates; so does a relation
+  // between the sides that does not hold.
+  const outcome =
+    worst === 'completed' && (differences.length || comparisons.some((c) => !c.ok))
+      ? 'deviated'
+      : worst;
   return {
     id: first.id,
     seed: first.seed,
     sides,
     sameSchedule: differences.length === 0,
     scheduleDifferences: differences,
+    comparisons,
     outcome,
   };
 }
@@ -96,6 +144,14 @@ function withDifference(figure: string, values: (number | undefined)[]): FigureR
   };
 }
 
+export const SYMBOL: Record<Compare['pattern'], string> = {
+  lt: '<',
+  le: '≤',
+  eq: '=',
+  ge: '≥',
+  gt: '>',
+};
+
 export const sideLabel = (side: SideName | undefined) =>
   side === 'pattern' ? '✅ pattern' : side === 'anti-pattern' ? '❌ anti-pattern' : 'run';
 
@@ -127,10 +183,15 @@ export function pairMarkdown(p: PairResult): string {
           `- ${sideLabel(s.side)} ${name}: ${(list as unknown[]).map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ')}`,
       ),
   );
+  const relations = p.comparisons.map(
+    (c) =>
+      `- ${c.ok ? '✅' : '❌'} ${c.name}: pattern ${c.pattern ?? 'no data'} ${SYMBOL[c.relation]} anti-pattern ${c.antiPattern ?? 'no data'}`,
+  );
   return [
     `# ${p.id} both ways (seed ${p.seed}): ${p.outcome === 'completed' ? 'each side as expected' : p.outcome}`,
     '',
     ...outcomes,
+    ...(relations.length ? ['', 'Between the sides:', '', ...relations] : []),
     '',
     p.sameSchedule
       ? `Same fault schedule on both sides: ${SCHEDULE_FACTS.map((f) => `${f} ${p.sides[0].facts[f]}`).join(', ')}; the same steps in the same order.`

@@ -72,6 +72,23 @@ export const ToleranceSchema = z.union([
 ]);
 export type Tolerance = z.infer<typeof ToleranceSchema>;
 
+/**
+ * `pattern: lt` — the pattern side's value is below the anti-pattern side's. The value is an audit figure
+ * (`figure`) or what a probe observed (`probe`, by name), on each side.
+ */
+export const CompareSchema = z
+  .object({
+    name: z.string().min(1),
+    figure: z.string().min(1).optional(),
+    probe: z.string().min(1).optional(),
+    pattern: z.enum(['lt', 'le', 'eq', 'ge', 'gt']),
+  })
+  .strict()
+  .refine((c) => (c.figure === undefined) !== (c.probe === undefined), {
+    message: 'a comparison names either a `figure` or a `probe`',
+  });
+export type Compare = z.infer<typeof CompareSchema>;
+
 const PromProbe = z
   .object({
     name: z.string().min(1),
@@ -185,6 +202,8 @@ export const ExperimentSchema = z
         title: z.string().min(5),
         expected: z.enum(['controlled', 'reproduced']),
         configuration: z.record(z.union([z.number(), z.string(), z.boolean()])).default({}),
+        /** relations between the sides' results, judged when both ran: bounds taken from the run, not a constant */
+        compare: z.array(CompareSchema).default([]),
       })
       .strict()
       .optional(),

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { figureRows, pairMarkdown, SCHEDULE_FACTS, sideLabel, type PairResult } from '../experiments/pair';
+import { figureRows, pairMarkdown, SCHEDULE_FACTS, sideLabel, SYMBOL, type PairResult } from '../experiments/pair';
 import { escapeXml as h } from './escape';
 import { page } from './html-page';
 
@@ -28,6 +28,9 @@ export function pairHtml(p: PairResult): string {
     `<h1>${h(p.id)} both ways — seed ${h(p.seed)}</h1>`,
     `<div class="verdict ${ok ? 'ok' : 'bad'}">${ok ? 'each side showed its expected outcome, under the same fault schedule' : h(p.outcome.toUpperCase())}</div>`,
     `<ul>${sides.join('')}</ul>`,
+    ...(p.comparisons.length
+      ? [`<h2>Between the sides</h2><ul>${p.comparisons.map((c) => `<li>${c.ok ? '<span class="pass">✓</span>' : '<span class="fail">✗</span>'} ${h(c.name)}: pattern ${h(c.pattern ?? 'no data')} ${h(SYMBOL[c.relation])} anti-pattern ${h(c.antiPattern ?? 'no data')}</li>`).join('')}</ul>`]
+      : []),
     p.sameSchedule
       ? `<p class="meta">Same fault schedule: ${h(SCHEDULE_FACTS.map((f) => `${f} ${p.sides[0].facts[f]}`).join(', '))}; the same steps in the same order. Only the pattern differs.</p>`
       : `<p class="fail">The sides saw different fault schedules — the comparison proves nothing: ${h(p.scheduleDifferences.join('; '))}</p>`,

@@ -81,4 +81,22 @@ describe('a pair of runs, one per side', () => {
     );
     expect(md).to.contain('command-service died (crash #1)');
   });
+
+  it("judges the file's relations between the sides, and fails one without data", () => {
+    const sides = [
+      run('anti-pattern', { audit: audit(['e1', 'e2'], 60) }),
+      run('pattern', { audit: audit([], 60) }),
+    ];
+    const fewer = { name: 'fewer lost', figure: 'lostBeforeTopic', pattern: 'lt' as const };
+    expect(pairOf(sides, [fewer]).comparisons).to.deep.equal([
+      { name: 'fewer lost', relation: 'lt', pattern: 0, antiPattern: 2, ok: true },
+    ]);
+    const more = { ...fewer, name: 'more lost', pattern: 'gt' as const };
+    expect(pairOf(sides, [more]).outcome).to.equal('deviated');
+    const missing = { name: 'lag', probe: 'no such probe', pattern: 'lt' as const };
+    const judged = pairOf(sides, [missing]);
+    expect(judged.comparisons[0].ok).to.equal(false);
+    expect(judged.outcome).to.equal('deviated');
+    expect(pairMarkdown(judged)).to.contain('❌ lag: pattern no data < anti-pattern no data');
+  });
 });

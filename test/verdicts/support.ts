@@ -47,11 +47,12 @@ export async function runById(
 /** Runs both sides of an experiment, its own first, as `chaos exp run` does; keeps pair.md beside the sides' reports. */
 export async function runPair(id: string, seed: number): Promise<PairResult> {
   const c: LabConfig = await ensureLab();
-  const sides = sidesOf(findExperiment(c.root, id).file);
+  const file = findExperiment(c.root, id).file;
+  const sides = sidesOf(file);
   expect(sides, `${id} declares two sides`).to.have.length(2);
   const runs: RunResult[] = [];
   for (const side of sides) runs.push(await runById(id, seed, {}, side));
-  const pair = pairOf(runs);
+  const pair = pairOf(runs, loadExperimentFile(file, process.env).experiment.pair?.compare);
   writePair(
     path.join(c.root, 'test-output', 'verdicts', `${id.toLowerCase()}-s${seed}-pair`),
     pair,

@@ -160,7 +160,7 @@ export default class ExpRun extends LabCommand {
           }
         }
         if (sides.length > 1) {
-          const pair = pairOf(sides);
+          const pair = pairOf(sides, group[0].experiment.pair?.compare);
           pairs.push(pair);
           const written = writePair(experimentDir(pair.id) ?? reportDir(sides[0]), pair);
           if (!this.jsonEnabled())
