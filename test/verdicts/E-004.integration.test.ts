@@ -1,15 +1,36 @@
 import { expect } from 'chai';
-import { expectOutcome, runById, SEEDS } from './support';
+import { expectOutcome, expectSabotageCaught, runPair, SEEDS, sideOf } from './support';
 
-describe('E-004 commit-first consumer + crash', function () {
-  this.timeout(240_000);
+describe('E-004 a consumer crash between receiving a message and processing it, both ways', function () {
+  this.timeout(480_000);
   for (const seed of SEEDS) {
-    it(`never applies the events whose offsets were committed before the crash (seed ${seed})`, async () => {
-      const r = await runById('E-004', seed);
-      expectOutcome(r, 'completed');
-      const a = r.audit!;
-      expect(a.figures.notApplied).to.equal(r.facts.crashes).and.to.be.greaterThan(0);
+    it(`never applies the events commit-first committed before the crash, and loses none processing first (seed ${seed})`, async () => {
+      const pair = await runPair('E-004', seed);
+      const commitFirst = sideOf(pair, 'anti-pattern');
+      const processFirst = sideOf(pair, 'pattern');
+      expectOutcome(commitFirst, 'completed');
+      expectOutcome(processFirst, 'completed');
+      expect(pair.scheduleDifferences, 'the same fault schedule on both sides').to.deep.equal([]);
+      const a = commitFirst.audit!;
+      expect(a.figures.notApplied).to.equal(commitFirst.facts.crashes).and.to.be.greaterThan(0);
       expect(a.figures.lostBeforeTopic).to.equal(0); // present in the topic, yet never applied
+      expect(processFirst.facts.crashes).to.equal(commitFirst.facts.crashes);
+      const b = processFirst.audit!;
+      expect(b.figures.notApplied).to.equal(0);
+      expect(b.figures.duplicateEffects).to.equal(0);
+      expect(b.figures.applied).to.equal(b.figures.committed);
     });
   }
+
+  it('catches the pattern side sabotaged: commit-first behind its back under the same crashes deviates', async () => {
+    const r = await expectSabotageCaught(
+      'E-004',
+      SEEDS[0],
+      (e) => {
+        e.services['consumer-service']!.modes.CONSUMER_MODE = 'commit-first';
+      },
+      '✅ no event left unapplied (audit)',
+    );
+    expect(r.audit!.figures.notApplied).to.be.greaterThan(0);
+  });
 });

@@ -187,10 +187,9 @@ export function productConsumer(
   /** naive and commit-first: one message, one transaction, one offset commit — the shapes E-003/E-004 reproduce. */
   async function eachMessage({ topic, partition, message }: EachMessagePayload) {
     const end = m.duration.startTimer(labels);
-    if (cfg.mode === 'commit-first') {
-      await commit(topic, partition, message.offset);
-      await ctx.failpoints.hit('consumer.after-commit-before-process');
-    }
+    if (cfg.mode === 'commit-first') await commit(topic, partition, message.offset);
+    // commit-first passes it after its offset commit; naive at the same point of each delivery, with nothing committed.
+    await ctx.failpoints.hit('consumer.after-commit-before-process');
     await account([
       await withRetry({ topic, partition, message }, async () =>
         applyEvent(pool, cfg, await decode(message.value)),
@@ -208,6 +207,10 @@ export function productConsumer(
    * committed and the offsets not, and the redelivered messages are then skipped as duplicates.
    */
   async function applyChunk(topic: string, partition: number, messages: KafkaMessage[]) {
+    // Once per delivery, where commit-first would have committed its offset: a crash here, with nothing committed,
+    // redelivers the chunk (E-004's pattern side meets commit-first's crashes at the same counts).
+    for (let k = 0; k < messages.length; k++)
+      await ctx.failpoints.hit('consumer.after-commit-before-process');
     const deliveries = messages.map((message) => ({ topic, partition, message }));
     const results: (ApplyResult | 'dlq')[] = [];
     const events: (ProductEvent | 'dlq')[] = [];
