@@ -100,11 +100,12 @@ describe('interrupting an experiment', function () {
   });
 
   /** Ctrl-C in the middle of a real experiment: exit 130, `interrupted`, every fault's rollback recorded, nothing left. */
-  async function interruptRealRun(id: string, underWay: () => Promise<boolean>) {
+  async function interruptRealRun(id: string, side: string, underWay: () => Promise<boolean>) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `lab-int-${id}-`));
+    // One side, so the run writes its report straight into DIR.
     const child = spawn(
       process.execPath,
-      [path.join(c.root, 'bin/run.js'), 'exp', 'run', id, '--report', dir],
+      [path.join(c.root, 'bin/run.js'), 'exp', 'run', id, '--side', side, '--report', dir],
       { cwd: c.root, stdio: 'ignore' },
     );
     await waitFor(`${id} to be under way`, underWay, { timeoutMs: 150_000, intervalMs: 300 });
@@ -127,6 +128,7 @@ describe('interrupting an experiment', function () {
   it('interrupts E-001 mid-workload: exit 130, outcome interrupted, its failpoint disarmed and services stopped on the record', async () => {
     const { code, journal } = await interruptRealRun(
       'E-001',
+      'pattern',
       async () =>
         (await running()).includes('outbox-relay') &&
         (await running()).includes('consumer-service'),
@@ -141,6 +143,7 @@ describe('interrupting an experiment', function () {
   it('interrupts E-008 during a storm: exit 130, outcome interrupted, the latency toxic removed on the record', async () => {
     const { code, journal } = await interruptRealRun(
       'E-008',
+      'anti-pattern',
       async () => (await mysqlToxics()) > 0,
     );
     expect(code).to.equal(130);

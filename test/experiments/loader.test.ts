@@ -134,7 +134,7 @@ describe('experiment loader', () => {
       .replace('expected: reproduced', 'expected: controlled')
       .replace(
         'figure: lostBeforeTopic, tolerance: { gt: 0 }',
-        'figure: appliedReadCommitted, tolerance: { eq: audit.committedEvents }',
+        'figure: appliedEvents, tolerance: { eq: audit.committedEvents }',
       )
       .replace(
         'probes:\n',
@@ -163,7 +163,7 @@ describe('experiment loader', () => {
         ).join('\n'),
       ).to.match(/unknown field\(s\) committedTransaction/);
       expect(
-        problemsOf(TRANSACTIONS.replace('figure: appliedReadCommitted', 'figure: committed')).join(
+        problemsOf(TRANSACTIONS.replace('figure: appliedEvents', 'figure: committed')).join(
           '\n',
         ),
       ).to.match(/figure committed is not a known audit figure of workload transactions/);

@@ -1,19 +1,42 @@
 import { expect } from 'chai';
-import { expectOutcome, runById, SEEDS } from './support';
+import { expectOutcome, expectSabotageCaught, runPair, SEEDS, sideOf } from './support';
 
-describe('E-001 outbox + relay + idempotent consumer + cache invalidation', function () {
-  this.timeout(240_000);
+describe('E-001 outbox + relay + idempotent consumer + cache invalidation, both ways', function () {
+  this.timeout(480_000);
   for (const seed of SEEDS) {
-    it(`loses nothing and applies nothing twice although the relay crash duplicated records (seed ${seed})`, async () => {
-      const r = await runById('E-001', seed);
-      expectOutcome(r, 'completed');
-      const a = r.audit!.figures;
+    it(`loses nothing and applies nothing twice although the relay crash duplicated records, and applies each duplicate twice without processed_event (seed ${seed})`, async () => {
+      const pair = await runPair('E-001', seed);
+      const idempotent = sideOf(pair, 'pattern');
+      const naive = sideOf(pair, 'anti-pattern');
+      expectOutcome(idempotent, 'completed');
+      expectOutcome(naive, 'completed');
+      expect(pair.scheduleDifferences, 'the same fault schedule on both sides').to.deep.equal([]);
+      const a = idempotent.audit!.figures;
+      expect(idempotent.facts.crashes).to.equal(1);
       expect(a.lostBeforeTopic).to.equal(0);
       expect(a.topicDuplicates).to.be.greaterThan(0);
       expect(a.duplicateEffects).to.equal(0);
       expect(a.applied).to.equal(a.committed);
       expect(a.staleReads).to.equal(0);
-      expect(r.facts.crashes).to.be.at.least(1);
+      const n = naive.audit!.figures;
+      expect(naive.facts.crashes).to.equal(1);
+      expect(n.topicDuplicates).to.be.greaterThan(0);
+      expect(n.duplicateEffects, 'one extra side effect per duplicate record').to.equal(
+        n.topicDuplicates,
+      );
+      expect(n.applied).to.equal(n.committed);
     });
   }
+
+  it('catches the pattern side sabotaged: processed_event switched off behind its back deviates', async () => {
+    const r = await expectSabotageCaught(
+      'E-001',
+      SEEDS[0],
+      (e) => {
+        e.services['consumer-service']!.modes.CONSUMER_MODE = 'naive';
+      },
+      '✅ no side effect performed twice',
+    );
+    expect(r.audit!.figures.duplicateEffects).to.be.greaterThan(0);
+  });
 });

@@ -1,17 +1,37 @@
 import { expect } from 'chai';
-import { expectOutcome, runById, SEEDS } from './support';
+import { expectOutcome, expectSabotageCaught, runPair, SEEDS, sideOf } from './support';
 
-describe('E-005 retry → DLQ → replay', function () {
-  this.timeout(240_000);
+describe('E-005 retry → DLQ → replay, both ways', function () {
+  this.timeout(480_000);
   for (const seed of SEEDS) {
-    it(`routes poison messages to the DLQ and applies each replayed event once, even replayed twice (seed ${seed})`, async () => {
-      const r = await runById('E-005', seed);
-      expectOutcome(r, 'completed');
-      const a = r.audit!.figures;
-      expect(a.dlqRecords).to.be.greaterThan(0);
-      expect(a.applied).to.equal(a.committed);
-      expect(a.duplicateEffects).to.equal(0);
-      expect(r.facts.replays).to.equal(2);
+    it(`routes poison messages to the DLQ and applies each replayed event once with dedup, once per replay without it (seed ${seed})`, async () => {
+      const pair = await runPair('E-005', seed);
+      const dedup = sideOf(pair, 'pattern');
+      const naive = sideOf(pair, 'anti-pattern');
+      expectOutcome(dedup, 'completed');
+      expectOutcome(naive, 'completed');
+      expect(pair.scheduleDifferences, 'the same fault schedule on both sides').to.deep.equal([]);
+      for (const run of [dedup, naive]) {
+        expect(run.facts.replays).to.equal(2);
+        expect(run.audit!.figures.dlqRecords).to.be.greaterThan(0);
+        expect(run.audit!.figures.applied).to.equal(run.audit!.figures.committed);
+      }
+      expect(dedup.audit!.figures.duplicateEffects).to.equal(0);
+      expect(naive.audit!.figures.duplicateEffects, 'the second replay, applied again').to.equal(
+        naive.audit!.figures.dlqRecords,
+      );
     });
   }
+
+  it('catches the pattern side sabotaged: the consumer the replays reach has no dedup', async () => {
+    const r = await expectSabotageCaught(
+      'E-005',
+      SEEDS[0],
+      (e) => {
+        e.services['consumer-service']!.modes.CONSUMER_MODE = 'naive';
+      },
+      '✅ replaying twice applied nothing twice',
+    );
+    expect(r.audit!.figures.duplicateEffects).to.be.greaterThan(0);
+  });
 });

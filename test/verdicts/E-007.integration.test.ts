@@ -1,27 +1,45 @@
 import { expect } from 'chai';
-import { expectOutcome, runById, SEEDS } from './support';
+import { expectOutcome, expectSabotageCaught, runPair, SEEDS, sideOf } from './support';
 
-describe('E-007 Kafka transactions and the LSO', function () {
-  this.timeout(240_000);
+describe('E-007 Kafka transactions and the LSO, both ways', function () {
+  this.timeout(480_000);
   for (const seed of SEEDS) {
-    it(`keeps read_committed at the LSO and away from the aborted transaction, while read_uncommitted applies it (seed ${seed})`, async () => {
-      const r = await runById('E-007', seed);
-      expectOutcome(r, 'completed');
-      const f = r.audit!.figures;
-      expect(
-        f.hwMinusLsoWhileOpen,
-        "HW − LSO while open = the open transaction's records",
-      ).to.equal(f.openEvents);
-      expect(f.visibleCommittedWhileOpen).to.equal(0);
-      expect(f.uncommittedSeenWhileOpen).to.equal(f.openEvents);
-      expect(f.appliedReadCommitted).to.equal(f.committedEvents);
-      expect(f.abortedVisibleToReadCommitted).to.equal(0);
-      expect(f.abortedVisibleToReadUncommitted, 'effects of events that never happened').to.equal(
-        f.abortedEvents,
-      );
-      expect(f.appliedReadUncommitted).to.equal(f.committedEvents + f.abortedEvents);
-      expect(f.hwMinusLsoAfterAbort, 'LSO reached HW once the abort ended').to.equal(0);
-      expect(f.hwMinusLsoAfterEnd, 'LSO reached HW once the held transaction ended').to.equal(0);
+    it(`keeps read_committed at the LSO and away from the aborted transaction, while read_uncommitted reads past it and applies it (seed ${seed})`, async () => {
+      const pair = await runPair('E-007', seed);
+      const committed = sideOf(pair, 'pattern');
+      const uncommitted = sideOf(pair, 'anti-pattern');
+      expectOutcome(committed, 'completed');
+      expectOutcome(uncommitted, 'completed');
+      for (const run of [committed, uncommitted]) {
+        const f = run.audit!.figures;
+        expect(
+          f.hwMinusLsoWhileOpen,
+          "HW − LSO while open = the open transaction's records",
+        ).to.equal(f.openEvents);
+        expect(f.hwMinusLsoAfterAbort, 'LSO reached HW once the abort ended').to.equal(0);
+        expect(f.hwMinusLsoAfterEnd, 'LSO reached HW once the held transaction ended').to.equal(0);
+        expect(f.committedMissing).to.equal(0);
+      }
+      const rc = committed.audit!.figures;
+      expect(rc.receivedPastLsoWhileOpen).to.equal(0);
+      expect(rc.appliedEvents).to.equal(rc.committedEvents);
+      expect(rc.abortedApplied).to.equal(0);
+      const ru = uncommitted.audit!.figures;
+      expect(ru.receivedPastLsoWhileOpen).to.equal(ru.openEvents);
+      expect(ru.abortedApplied, 'effects of events that never happened').to.equal(ru.abortedEvents);
+      expect(ru.appliedEvents).to.equal(ru.committedEvents + ru.abortedEvents);
     });
   }
+
+  it('catches the pattern side sabotaged: read_committed switched off behind its back deviates', async () => {
+    const r = await expectSabotageCaught(
+      'E-007',
+      SEEDS[0],
+      (e) => {
+        if (e.workload.kind === 'transactions') e.workload.isolation = 'read_uncommitted';
+      },
+      '✅ read_committed applied no event of the aborted transaction',
+    );
+    expect(r.audit!.figures.abortedApplied).to.be.greaterThan(0);
+  });
 });

@@ -25,6 +25,8 @@ const Params = z
     holdOpenMs: z.number().int().min(0).max(120_000).default(4000),
     /** bound on every wait: consumers catching up, Prometheus scraping the open transaction, LSO reaching the HW */
     waitMs: z.number().int().min(1000).max(300_000).default(45_000),
+    /** the consumer's isolation level: read_committed (the pattern) or read_uncommitted (the anti-pattern) */
+    isolation: z.enum(['read_committed', 'read_uncommitted']).default('read_committed'),
   })
   .strict();
 type Params = z.infer<typeof Params>;
@@ -46,16 +48,13 @@ const FIGURES = [
   'hwMinusLsoAfterAbort',
   'redeliveries',
   'hwMinusLsoWhileOpen',
-  'visibleCommittedWhileOpen',
-  'uncommittedSeenWhileOpen',
+  'receivedPastLsoWhileOpen',
   'prometheusSawOpen',
   'hwMinusLsoAfterEnd',
   'hwAtEnd',
-  'appliedReadCommitted',
-  'committedMissingReadCommitted',
-  'abortedVisibleToReadCommitted',
-  'appliedReadUncommitted',
-  'abortedVisibleToReadUncommitted',
+  'appliedEvents',
+  'committedMissing',
+  'abortedApplied',
 ] as const;
 
 /** Seeded UUID-shaped event ids (side_effect_ledger.event_id is CHAR(36)). */
@@ -120,14 +119,15 @@ const stable = (parts: Offsets[]) => parts.every((p) => p.lso === p.hw);
 
 /**
  * E-007: a transactional producer writes K committed transactions, one it aborts, and one it holds open at its
- * before-commit point; a read_committed and a read_uncommitted consumer apply what they receive (one
- * side_effect_ledger row per event, the real consequence). Figures come from the brokers (ListOffsets per
- * isolation level), from the ledger in MariaDB, and from Prometheus (the kafka-offsets-exporter's gauges).
+ * before-commit point; a consumer at the `isolation` level of this side applies what it receives (one
+ * side_effect_ledger row per event, the real consequence). Both sides see the same transactions; only the isolation
+ * differs. Figures come from the brokers (ListOffsets per isolation level), from the ledger in MariaDB, and from
+ * Prometheus (the kafka-offsets-exporter's gauges).
  */
 export const transactionsScenario: WorkloadKind<typeof Params> = {
   kind: 'transactions',
   summary:
-    'committed, aborted and held-open Kafka transactions read by a read_committed and a read_uncommitted consumer',
+    'committed, aborted and held-open Kafka transactions read by a read_committed or a read_uncommitted consumer',
   params: Params,
   figures: FIGURES,
   facts: [],
@@ -154,11 +154,9 @@ export const transactionsScenario: WorkloadKind<typeof Params> = {
     };
     const f: Record<string, number> = Object.fromEntries(FIGURES.map((k) => [k, 0]));
     let phase: Phase = 'committed';
-    const groups = {
-      rc: `${ctx.consumerGroup}-read-committed`,
-      ru: `${ctx.consumerGroup}-read-uncommitted`,
-    };
-    const seen = { rc: [] as Delivery[], ru: [] as Delivery[] };
+    const readUncommitted = p.isolation === 'read_uncommitted';
+    const group = `${ctx.consumerGroup}-${p.isolation.replace('_', '-')}`;
+    const seen: Delivery[] = [];
     const consumers: Consumer[] = [];
     const offsets = await offsetsReader(kafka, ctx.topic);
     // Until LSO = HW on every partition (the transaction markers are written), bounded: the last reading is returned
@@ -177,12 +175,11 @@ export const transactionsScenario: WorkloadKind<typeof Params> = {
       maxInFlightRequests: 1,
     });
     try {
-      const [rc, ru] = await Promise.all([
-        applier(kafka, ctx, groups.rc, false, (d) => seen.rc.push({ ...d, phase })),
-        applier(kafka, ctx, groups.ru, true, (d) => seen.ru.push({ ...d, phase })),
+      const [consumer] = await Promise.all([
+        applier(kafka, ctx, group, readUncommitted, (d) => seen.push({ ...d, phase })),
         producer.connect(),
       ]);
-      consumers.push(rc, ru);
+      consumers.push(consumer);
 
       for (let t = 1; t <= p.committedTransactions; t++) {
         const msgs = batch(`committed-${t}`);
@@ -218,12 +215,13 @@ export const transactionsScenario: WorkloadKind<typeof Params> = {
       const whileOpen = await offsets.read();
       f.partitions = whileOpen.length;
       f.hwMinusLsoWhileOpen = gap(whileOpen);
-      // Hold until both consumers read everything they are allowed to, and Prometheus scraped the open state.
+      // Hold until the consumer read everything it is allowed to (read_committed: up to the LSO; read_uncommitted: up
+      // to the HW, the aborted and open records included), and Prometheus scraped the open state.
       const before = p.committedTransactions * p.messagesPerTransaction;
+      const allowed = readUncommitted ? before + 2 * p.messagesPerTransaction : before;
       await waitFor(
-        'read_committed to catch up to the LSO and read_uncommitted to the HW',
-        async () =>
-          distinct(seen.rc) >= before && distinct(seen.ru) >= before + 2 * p.messagesPerTransaction,
+        `${p.isolation} to catch up to the ${readUncommitted ? 'HW' : 'LSO'}`,
+        async () => distinct(seen) >= allowed,
         { timeoutMs: p.waitMs, intervalMs: 200 },
       );
       const promGap = `sum(lab_kafka_partition_hw{topic="${ctx.topic}"} - lab_kafka_partition_lso{topic="${ctx.topic}"})`;
@@ -234,14 +232,11 @@ export const transactionsScenario: WorkloadKind<typeof Params> = {
       ).catch(() => 0);
       await sleep(Math.max(0, heldAt + p.holdOpenMs - Date.now()));
       const lso = new Map(whileOpen.map((x) => [x.partition, x.lso]));
-      f.visibleCommittedWhileOpen = seen.rc.filter(
-        (d) => d.offset >= (lso.get(d.partition) ?? 0n),
-      ).length;
-      f.uncommittedSeenWhileOpen = new Set(
-        seen.ru.filter((d) => ids.open.has(d.eventId)).map((d) => d.eventId),
-      ).size;
+      f.receivedPastLsoWhileOpen = distinct(
+        seen.filter((d) => d.offset >= (lso.get(d.partition) ?? 0n)),
+      );
       ctx.note(
-        `held ${Date.now() - heldAt} ms: HW − LSO = ${f.hwMinusLsoWhileOpen}; read_committed past the LSO ${f.visibleCommittedWhileOpen}, read_uncommitted saw ${f.uncommittedSeenWhileOpen} open records`,
+        `held ${Date.now() - heldAt} ms: HW − LSO = ${f.hwMinusLsoWhileOpen}; ${p.isolation} received ${f.receivedPastLsoWhileOpen} records past the LSO`,
       );
 
       phase = 'after';
@@ -251,15 +246,14 @@ export const transactionsScenario: WorkloadKind<typeof Params> = {
       f.hwMinusLsoAfterEnd = gap(end);
       f.hwAtEnd = end.reduce((a, x) => a + Number(x.hw), 0);
       await waitFor(
-        'both consumers to read the committed transaction',
+        `${p.isolation} to read the committed transaction`,
         async () =>
-          distinct(seen.rc) >= ids.committed.size &&
-          distinct(seen.ru) >= ids.committed.size + ids.aborted.size,
+          distinct(seen) >= ids.committed.size + (readUncommitted ? ids.aborted.size : 0),
         { timeoutMs: p.waitMs, intervalMs: 200 },
       );
-      f.redeliveries = seen.rc.length - distinct(seen.rc) + seen.ru.length - distinct(seen.ru);
+      f.redeliveries = seen.length - distinct(seen);
       ctx.note(
-        `held transaction committed: HW − LSO = ${f.hwMinusLsoAfterEnd} over every partition, read_committed applied it`,
+        `held transaction committed: HW − LSO = ${f.hwMinusLsoAfterEnd} over every partition, ${p.isolation} applied it`,
       );
     } finally {
       await Promise.all(
@@ -270,38 +264,32 @@ export const transactionsScenario: WorkloadKind<typeof Params> = {
       await offsets.close();
     }
 
-    // The audit: what each consumer really applied, from the ledger in MariaDB, against what the producer committed.
+    // The audit: what the consumer really applied, from the ledger in MariaDB, against what the producer committed.
     const [rows] = await ctx.pool.query<RowDataPacket[]>(
-      'SELECT DISTINCT consumer_group, event_id FROM side_effect_ledger WHERE consumer_group IN (?, ?)',
-      [groups.rc, groups.ru],
+      'SELECT DISTINCT event_id FROM side_effect_ledger WHERE consumer_group = ?',
+      [group],
     );
-    const applied = (g: string) =>
-      new Set(rows.filter((r) => r.consumer_group === g).map((r) => String(r.event_id)));
-    const rc = applied(groups.rc);
-    const ru = applied(groups.ru);
-    const count = (s: Set<string>, of: Set<string>) => [...of].filter((id) => s.has(id)).length;
+    const applied = new Set(rows.map((r) => String(r.event_id)));
+    const count = (of: Set<string>) => [...of].filter((id) => applied.has(id)).length;
     Object.assign(f, {
       committedEvents: ids.committed.size,
       abortedEvents: ids.aborted.size,
       openEvents: ids.open.size,
-      appliedReadCommitted: rc.size,
-      committedMissingReadCommitted: ids.committed.size - count(rc, ids.committed),
-      abortedVisibleToReadCommitted: count(rc, ids.aborted),
-      appliedReadUncommitted: ru.size,
-      abortedVisibleToReadUncommitted: count(ru, ids.aborted),
+      appliedEvents: applied.size,
+      committedMissing: ids.committed.size - count(ids.committed),
+      abortedApplied: count(ids.aborted),
     });
     const table = [
       '| consumer | applied | committed events applied | aborted events applied |',
       '|---|---|---|---|',
-      `| read_committed (✅) | ${rc.size} | ${count(rc, ids.committed)} / ${ids.committed.size} | ${count(rc, ids.aborted)} |`,
-      `| read_uncommitted (❌) | ${ru.size} | ${count(ru, ids.committed)} / ${ids.committed.size} | ${count(ru, ids.aborted)} / ${ids.aborted.size} |`,
+      `| ${p.isolation} | ${applied.size} | ${count(ids.committed)} / ${ids.committed.size} | ${count(ids.aborted)} / ${ids.aborted.size} |`,
     ].join('\n');
     return finished({
       figures: f,
-      sections: [{ title: 'What each consumer applied (side_effect_ledger)', markdown: table }],
+      sections: [{ title: 'What the consumer applied (side_effect_ledger)', markdown: table }],
       data: {
-        abortedApplied: [...ids.aborted].filter((id) => ru.has(id)),
-        deliveries: { readCommitted: seen.rc.length, readUncommitted: seen.ru.length },
+        abortedApplied: [...ids.aborted].filter((id) => applied.has(id)),
+        deliveries: seen.length,
       },
     });
   },
