@@ -1,11 +1,12 @@
 import { expect } from 'chai';
+import type { RunResult } from '../../src/experiments/engine';
 import type { CellResult } from '../../src/experiments/workloads/durability/phase';
-import { expectOutcome, runById, SEEDS } from './support';
+import { expectOutcome, expectSabotageCaught, runPair, SEEDS, sideOf } from './support';
 
 /**
- * E-009 kills a broker twice per run and waits for it to come back each time (~3–5 min per seed on the shared
- * 2-core box), so CI runs one seed (42) to stay within its 6-minute budget; LAB_E009_SEEDS=11,23,42 runs all three
- * (so does `./scripts/exp run E-009 --seed N`).
+ * E-009 kills a broker twice per side and waits for it to come back each time (~1.5 min per side on the shared
+ * 2-core box), so CI runs one seed (42) to stay within its budget; LAB_E009_SEEDS=11,23,42 runs all three (so does
+ * `./scripts/exp run E-009 --seed N`).
  */
 const E009_SEEDS = (
   process.env.LAB_E009_SEEDS ?? (process.env.CI === 'true' ? '42' : SEEDS.join(','))
@@ -13,22 +14,40 @@ const E009_SEEDS = (
   .split(',')
   .map(Number);
 
-describe('E-009 acks × min.insync.replicas × unclean election under a leader failover', function () {
-  this.timeout(600_000);
-  for (const seed of E009_SEEDS) {
-    it(`keeps every write acks=all + min.insync=2 acknowledged, and loses acknowledged acks=1 writes, naming them (seed ${seed})`, async () => {
-      const r = await runById('E-009', seed);
-      expectOutcome(r, 'completed');
-      const f = r.audit!.figures;
-      const cells = (r.audit!.data as { cells: CellResult[] }).cells;
-      const cell = (fault: string, label: string) =>
-        cells.find((c) => c.fault === fault && c.label === label)!;
+const cellsOf = (r: RunResult) => (r.audit!.data as { cells: CellResult[] }).cells;
+const cell = (r: RunResult, fault: string, label: string) => {
+  const found = cellsOf(r).find((c) => c.fault === fault && c.label === label);
+  if (!found) throw new Error(`${r.side} has no cell ${label} in ${fault}`);
+  return found;
+};
 
-      expect(f.safeLost).to.equal(0);
-      for (const c of cells.filter((x) => x.cell.acks === 'all' && x.cell.minInsync === 2))
-        expect(c.audit.lost, c.label).to.be.empty;
-      // acks=1: the leader acknowledged writes its followers never fetched; the follower elected from the ISR lacks them.
-      const acks1 = cell('lagging-followers-kill', 'acks=1 min.insync=2 unclean=off');
+describe('E-009 acks × min.insync.replicas × unclean election under a leader failover, both ways', function () {
+  this.timeout(900_000);
+  for (const seed of E009_SEEDS) {
+    it(`keeps every write acks=all + min.insync=2 acknowledged, and loses acknowledged acks=1 writes through the same failovers, naming them (seed ${seed})`, async () => {
+      const pair = await runPair('E-009', seed);
+      const weaker = sideOf(pair, 'anti-pattern');
+      const safe = sideOf(pair, 'pattern');
+      expectOutcome(weaker, 'completed');
+      expectOutcome(safe, 'completed');
+      expect(pair.scheduleDifferences, 'the same fault schedule on both sides').to.deep.equal([]);
+
+      // ✅ only the safe cell, in every phase: nothing acknowledged is lost, and the shrunk ISR refused writes.
+      expect([...new Set(cellsOf(safe).map((c) => c.label))]).to.deep.equal([
+        'acks=all min.insync=2 unclean=off',
+      ]);
+      expect(safe.audit!.figures.safeAcked).to.be.greaterThan(0);
+      for (const c of cellsOf(safe)) expect(c.audit.lost, `${c.fault} ${c.label}`).to.be.empty;
+      expect(
+        cell(safe, 'isr-shrunk-kill', 'acks=all min.insync=2 unclean=off').audit.rejected,
+        'NOT_ENOUGH_REPLICAS rather than an acknowledgement by the leader alone',
+      ).to.be.greaterThan(0);
+
+      // ❌ acks=1: the leader acknowledged writes its followers never fetched; the follower elected from the ISR lacks them.
+      expect(cellsOf(weaker).some((c) => c.cell.acks === 'all' && c.cell.minInsync === 2)).to.equal(
+        false,
+      );
+      const acks1 = cell(weaker, 'lagging-followers-kill', 'acks=1 min.insync=2 unclean=off');
       expect(acks1.audit.lost.length, 'acks=1 lost writes').to.be.greaterThan(0);
       expect(
         acks1.audit.lost.every((l) => l.ackedOffset !== null),
@@ -39,12 +58,26 @@ describe('E-009 acks × min.insync.replicas × unclean election under a leader f
         'a clean election (the follower was in the ISR) still loses them',
       ).to.equal(false);
       // With the ISR shrunk to the leader alone, only an unclean election can lose writes acks=all + min.insync=1 acknowledged.
-      expect(cell('isr-shrunk-kill', 'acks=all min.insync=1 unclean=off').audit.lost).to.be.empty;
-      // The safe cell refused writes (NOT_ENOUGH_REPLICAS) rather than acknowledging them on the leader alone.
-      expect(
-        cell('isr-shrunk-kill', 'acks=all min.insync=2 unclean=off').audit.rejected,
-      ).to.be.greaterThan(0);
-      expect(f.lost).to.equal(cells.reduce((a, c) => a + c.audit.lost.length, 0));
+      expect(cell(weaker, 'isr-shrunk-kill', 'acks=all min.insync=1 unclean=off').audit.lost).to.be
+        .empty;
+      expect(weaker.audit!.figures.lost).to.equal(
+        cellsOf(weaker).reduce((a, c) => a + c.audit.lost.length, 0),
+      );
     });
   }
+
+  it('catches the pattern side sabotaged: its cell produced with acks=1 behind its back loses acknowledged writes', async () => {
+    const r = await expectSabotageCaught(
+      'E-009',
+      E009_SEEDS[0],
+      (e) => {
+        if (e.workload.kind === 'durability-matrix') {
+          e.workload.cells = [{ acks: 1, minInsync: 2, unclean: false }];
+          e.workload.only = 'every';
+        }
+      },
+      '✅ no acknowledged write lost (every cell of this side is acks=all + min.insync=2)',
+    );
+    expect(r.audit!.figures.lost).to.be.greaterThan(0);
+  });
 });

@@ -16,9 +16,12 @@ const Params = z
     /** concurrent readers per expiry round, split across query-service and query-service-2 */
     ...Storm,
     hotKeys: z.number().int().min(1).max(100),
+    /** the modes this side stormed, in order; a comma-separated string too (a side's configuration value is scalar) */
     modes: z
-      .array(z.enum(STAMPEDE_MODES))
-      .min(1)
+      .preprocess(
+        (v) => (typeof v === 'string' ? v.split(',').map((m) => m.trim()) : v),
+        z.array(z.enum(STAMPEDE_MODES)).min(1),
+      )
       .default([...STAMPEDE_MODES]),
     /** the latency of the file's `storm` step (a toxic on `mysql`), for the report and the figures: every DB answer arrives this late */
     dbLatencyMs: z.number().int().min(10).max(10_000),
@@ -49,10 +52,13 @@ const PER_MODE = [
   'Errors',
   'PeakSelectQps',
 ] as const;
+/** The worst of the modes this run stormed: what one side of the pair is compared on against the other. */
+const WORST = ['worstDbLoadsPerKey', 'worstPeakSelectQps'] as const;
 const FIGURES = [
   'keyExpiries',
   'readers',
   'dbLatencyMs',
+  ...WORST,
   ...STAMPEDE_MODES.flatMap((m) => PER_MODE.map((f) => `${MODE_KEY[m]}${f}`)),
 ];
 
@@ -141,6 +147,10 @@ export const stampedeScenario: WorkloadKind<typeof Params> = {
     };
     for (const f of FIGURES) if (!(f in figures)) figures[f] = NaN; // a mode left out of `modes`: its probes fail, visibly
     for (const r of results) Object.assign(figures, figuresOf(r, p.dbLatencyMs));
+    const worst = (f: (typeof PER_MODE)[number]) =>
+      Math.max(...results.map((r) => figures[`${MODE_KEY[r.mode]}${f}`]));
+    figures.worstDbLoadsPerKey = worst('DbLoadsPerKey');
+    figures.worstPeakSelectQps = worst('PeakSelectQps');
     const plots: Plot[] = [
       {
         title: 'DB product reads per second during the storm (MariaDB, every 250 ms)',

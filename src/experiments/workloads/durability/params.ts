@@ -1,3 +1,4 @@
+import { ConfigError } from '../../../lib/errors';
 import { z } from 'zod';
 
 /**
@@ -61,16 +62,30 @@ const Size = z
 export type Size = z.infer<typeof Size>;
 
 export const DurabilityParams = Size.extend({
+  /**
+   * One side of the pair: only the cell Kafka promises to keep (`safe`: acks=all + min.insync=2), or only the weaker
+   * ones (`weaker`); default every cell of `cells`. Both sides meet the same faults at the same moments.
+   */
+  only: z.enum(['safe', 'weaker', 'every']).default('every'),
   /** `chaos exp run --full`: overrides of the CI-sized run (the whole matrix, more messages) */
   full: Size.partial().default({}),
 }).strict();
 export type DurabilityParams = z.infer<typeof DurabilityParams>;
 
-/** The run's size: the CI one, or with `--full` its overrides applied. */
+/** The run's size: the CI one, or with `--full` its overrides applied; its cells those of the side (`only`). */
 export function sizeFor(p: DurabilityParams, full: boolean): Size {
-  const { full: overrides, ...base } = p;
-  return full ? { ...base, ...overrides } : base;
+  const { full: overrides, only, ...base } = p;
+  const size = full ? { ...base, ...overrides } : base;
+  const cells = size.cells.filter((c) => keeps(only, c));
+  if (!cells.length)
+    throw new ConfigError(
+      `durability-matrix: no cell of \`cells\` is ${only} (only: ${only}); add one, or change \`only\``,
+    );
+  return { ...size, cells };
 }
+
+const keeps = (only: DurabilityParams['only'], c: Cell) =>
+  only === 'every' || isSafe(c) === (only === 'safe');
 
 export const cellId = (c: Cell) => `a${c.acks}-m${c.minInsync}-u${c.unclean ? 1 : 0}`;
 export const cellLabel = (c: Cell) =>
