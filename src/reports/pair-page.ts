@@ -1,14 +1,35 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { figureRows, pairMarkdown, SCHEDULE_FACTS, sideLabel, SYMBOL, type PairResult } from '../experiments/pair';
+import type { RunResult } from '../experiments/engine';
 import { escapeXml as h } from './escape';
 import { page } from './html-page';
+import { svgPlot } from './svg-plot';
+import type { Observations, Plot } from './types';
+
+/**
+ * One plot per title either side drew, both sides' series on the same axes (x: seconds since that side's own start,
+ * so the same fault schedule lines up), each series named by its side. A title only one side has is kept: its
+ * absence on the other side is part of the comparison.
+ */
+export function pairPlots(sides: { run: RunResult; plots: Plot[] }[]): Plot[] {
+  const byTitle = new Map<string, Plot>();
+  for (const { run, plots } of sides)
+    for (const plot of plots) {
+      const merged = byTitle.get(plot.title) ?? { title: plot.title, unit: plot.unit, series: [] };
+      merged.series.push(
+        ...plot.series.map((x) => ({ name: `${sideLabel(run.side)}: ${x.name}`, points: x.points })),
+      );
+      byTitle.set(plot.title, merged);
+    }
+  return [...byTitle.values()].filter((p) => p.series.length);
+}
 
 /**
  * pair.html of one experiment run both ways: each side's outcome (linking to its report.html in `<side>/`), one
  * table figure × side with the difference, and both fault schedules, which must match for the comparison to count.
  */
-export function pairHtml(p: PairResult): string {
+export function pairHtml(p: PairResult, observations: (Observations | undefined)[] = []): string {
   const ok = p.outcome === 'completed';
   const cell = (v: number | undefined) => (v === undefined ? '<span class="muted">—</span>' : h(v));
   const rows = figureRows(p).map((r) => {
@@ -24,6 +45,14 @@ export function pairHtml(p: PairResult): string {
     const entries = s.timeline.filter((t) => t.kind === 'fault' || /died \(crash #/.test(t.what));
     return `<td><ul class="small">${entries.map((t) => `<li>${h((t.tMs / 1000).toFixed(1))} s ${h(t.what)}</li>`).join('') || '<li class="muted">no fault fired</li>'}</ul></td>`;
   });
+  // What Prometheus saw (when the sides were observed), then the workloads' own measurements, both sides per plot.
+  const prometheusPlots = pairPlots(p.sides.map((run, i) => ({ run, plots: observations[i]?.plots ?? [] })));
+  const workloadPlots = pairPlots(p.sides.map((run) => ({ run, plots: run.audit?.plots ?? [] })));
+  const xDomain: [number, number] = [0, Math.max(1, ...p.sides.map((s) => s.durationSec))];
+  const plots = [
+    ...prometheusPlots.map((x) => svgPlot(x, { xDomain })),
+    ...workloadPlots.map((x) => svgPlot(x)),
+  ];
   const body = [
     `<h1>${h(p.id)} both ways — seed ${h(p.seed)}</h1>`,
     `<div class="verdict ${ok ? 'ok' : 'bad'}">${ok ? 'each side showed its expected outcome, under the same fault schedule' : h(p.outcome.toUpperCase())}</div>`,
@@ -39,15 +68,22 @@ export function pairHtml(p: PairResult): string {
     '</tbody></table>',
     '<h2>Fault schedules</h2>',
     `<table><thead><tr>${p.sides.map((s) => `<th>${h(sideLabel(s.side))}</th>`).join('')}</tr></thead><tbody><tr>${schedules.join('')}</tr></tbody></table>`,
+    '<h2>Both sides on the same axes</h2>',
+    '<p class="muted">x: seconds since each side started (the same fault schedule, so the faults line up); each series is named by its side. Each side\'s report.html has the same plots with its fault markers.</p>',
+    ...(plots.length ? plots : ['<p class="muted">No series was recorded for these runs.</p>']),
   ];
   return page(`${p.id} both ways`, body.join('\n'));
 }
 
 /** pair.html, pair.md and pair.json beside the sides' directories. */
-export function writePair(dir: string, p: PairResult): { html: string; markdown: string; json: string } {
+export function writePair(
+  dir: string,
+  p: PairResult,
+  observations: (Observations | undefined)[] = [],
+): { html: string; markdown: string; json: string } {
   fs.mkdirSync(dir, { recursive: true });
   const files = { html: path.join(dir, 'pair.html'), markdown: path.join(dir, 'pair.md'), json: path.join(dir, 'pair.json') };
-  fs.writeFileSync(files.html, pairHtml(p));
+  fs.writeFileSync(files.html, pairHtml(p, observations));
   fs.writeFileSync(files.markdown, pairMarkdown(p));
   fs.writeFileSync(files.json, JSON.stringify({ ...p, sides: p.sides.map((s) => ({ side: s.side, runId: s.runId, outcome: s.outcome })) }, null, 2));
   return files;

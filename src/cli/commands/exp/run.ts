@@ -162,7 +162,8 @@ export default class ExpRun extends LabCommand {
         if (sides.length > 1) {
           const pair = pairOf(sides, group[0].experiment.pair?.compare);
           pairs.push(pair);
-          const written = writePair(experimentDir(pair.id) ?? reportDir(sides[0]), pair);
+          const observed = sides.map((run) => reported.find((x) => x.result === run)?.obs);
+          const written = writePair(experimentDir(pair.id) ?? reportDir(sides[0]), pair, observed);
           if (!this.jsonEnabled())
             this.log(
               `${pairMarkdown(pair)}\npair report: ${path.relative(process.cwd(), written.html)}\n`,
