@@ -32,8 +32,11 @@ interface Journal {
   probes?: { ok: boolean }[];
 }
 
-/** journal.json files at most two levels below `dir` (reports/<runId>/ and `--report DIR` with `all`: DIR/<id>/). */
-function journals(dir: string, depth = 2): string[] {
+/**
+ * journal.json files at most three levels below `dir`: reports/<runId>/, a pair's reports/<id>-s<seed>-…/<side>/, and
+ * `all`'s DIR/<id>/ or DIR/<id>/<side>/.
+ */
+function journals(dir: string, depth = 3): string[] {
   if (depth < 0 || !fs.existsSync(dir)) return [];
   const out: string[] = [];
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
