@@ -1,16 +1,11 @@
 import { expect } from 'chai';
-import { expectOutcome, expectSabotageCaught, runPair, SEEDS, sideOf } from './support';
+import { consumerMode, expectSabotageCaught, runBothWays, SEEDS } from './support';
 
 describe('E-001 outbox + relay + idempotent consumer + cache invalidation, both ways', function () {
   this.timeout(480_000);
   for (const seed of SEEDS) {
     it(`loses nothing and applies nothing twice although the relay crash duplicated records, and applies each duplicate twice without processed_event (seed ${seed})`, async () => {
-      const pair = await runPair('E-001', seed);
-      const idempotent = sideOf(pair, 'pattern');
-      const naive = sideOf(pair, 'anti-pattern');
-      expectOutcome(idempotent, 'completed');
-      expectOutcome(naive, 'completed');
-      expect(pair.scheduleDifferences, 'the same fault schedule on both sides').to.deep.equal([]);
+      const { antiPattern: naive, pattern: idempotent } = await runBothWays('E-001', seed);
       const a = idempotent.audit!.figures;
       expect(idempotent.facts.crashes).to.equal(1);
       expect(a.lostBeforeTopic).to.equal(0);
@@ -32,9 +27,7 @@ describe('E-001 outbox + relay + idempotent consumer + cache invalidation, both 
     const r = await expectSabotageCaught(
       'E-001',
       SEEDS[0],
-      (e) => {
-        e.services['consumer-service']!.modes.CONSUMER_MODE = 'naive';
-      },
+      consumerMode('naive'),
       '✅ no side effect performed twice',
     );
     expect(r.audit!.figures.duplicateEffects).to.be.greaterThan(0);

@@ -1,17 +1,11 @@
 import { expect } from 'chai';
-import { expectOutcome, expectSabotageCaught, runPair, SEEDS, sideOf } from './support';
+import { expectSabotageCaught, runBothWays, SEEDS } from './support';
 
 describe('E-002 a crash right after the DB commit, both ways', function () {
   this.timeout(360_000);
   for (const seed of SEEDS) {
     it(`loses one committed event per crash with direct produce, and none with the outbox under the same crashes (seed ${seed})`, async () => {
-      const pair = await runPair('E-002', seed);
-      const direct = sideOf(pair, 'anti-pattern');
-      const outbox = sideOf(pair, 'pattern');
-      expectOutcome(direct, 'completed');
-      expectOutcome(outbox, 'completed');
-      expect(pair.scheduleDifferences, 'the same fault schedule on both sides').to.deep.equal([]);
-      expect(pair.outcome).to.equal('completed');
+      const { antiPattern: direct, pattern: outbox } = await runBothWays('E-002', seed);
 
       expect(direct.facts.crashes).to.equal(3);
       const lost = direct.audit!;

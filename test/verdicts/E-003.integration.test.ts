@@ -1,16 +1,11 @@
 import { expect } from 'chai';
-import { expectOutcome, expectSabotageCaught, runPair, SEEDS, sideOf } from './support';
+import { consumerMode, expectSabotageCaught, runBothWays, SEEDS } from './support';
 
 describe('E-003 a consumer crash between side effect and offset commit, both ways', function () {
   this.timeout(480_000);
   for (const seed of SEEDS) {
     it(`performs the side effect twice per redelivery without processed_event, once with it, under the same crashes (seed ${seed})`, async () => {
-      const pair = await runPair('E-003', seed);
-      const naive = sideOf(pair, 'anti-pattern');
-      const idempotent = sideOf(pair, 'pattern');
-      expectOutcome(naive, 'completed');
-      expectOutcome(idempotent, 'completed');
-      expect(pair.scheduleDifferences, 'the same fault schedule on both sides').to.deep.equal([]);
+      const { antiPattern: naive, pattern: idempotent } = await runBothWays('E-003', seed);
       expect(naive.facts.crashes).to.equal(3);
       expect(naive.audit!.figures.duplicateEffects).to.equal(naive.facts.crashes);
       expect(idempotent.facts.crashes).to.equal(3);
@@ -23,9 +18,7 @@ describe('E-003 a consumer crash between side effect and offset commit, both way
     const r = await expectSabotageCaught(
       'E-003',
       SEEDS[0],
-      (e) => {
-        e.services['consumer-service']!.modes.CONSUMER_MODE = 'naive';
-      },
+      consumerMode('naive'),
       '✅ no duplicate side effect (audit)',
     );
     expect(r.audit!.figures.duplicateEffects).to.be.greaterThan(0);

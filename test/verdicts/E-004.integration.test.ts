@@ -1,16 +1,11 @@
 import { expect } from 'chai';
-import { expectOutcome, expectSabotageCaught, runPair, SEEDS, sideOf } from './support';
+import { consumerMode, expectSabotageCaught, runBothWays, SEEDS } from './support';
 
 describe('E-004 a consumer crash between receiving a message and processing it, both ways', function () {
   this.timeout(480_000);
   for (const seed of SEEDS) {
     it(`never applies the events commit-first committed before the crash, and loses none processing first (seed ${seed})`, async () => {
-      const pair = await runPair('E-004', seed);
-      const commitFirst = sideOf(pair, 'anti-pattern');
-      const processFirst = sideOf(pair, 'pattern');
-      expectOutcome(commitFirst, 'completed');
-      expectOutcome(processFirst, 'completed');
-      expect(pair.scheduleDifferences, 'the same fault schedule on both sides').to.deep.equal([]);
+      const { antiPattern: commitFirst, pattern: processFirst } = await runBothWays('E-004', seed);
       const a = commitFirst.audit!;
       expect(a.figures.notApplied).to.equal(commitFirst.facts.crashes).and.to.be.greaterThan(0);
       expect(a.figures.lostBeforeTopic).to.equal(0); // present in the topic, yet never applied
@@ -26,9 +21,7 @@ describe('E-004 a consumer crash between receiving a message and processing it, 
     const r = await expectSabotageCaught(
       'E-004',
       SEEDS[0],
-      (e) => {
-        e.services['consumer-service']!.modes.CONSUMER_MODE = 'commit-first';
-      },
+      consumerMode('commit-first'),
       '✅ no event left unapplied (audit)',
     );
     expect(r.audit!.figures.notApplied).to.be.greaterThan(0);

@@ -1,16 +1,11 @@
 import { expect } from 'chai';
-import { expectOutcome, expectSabotageCaught, runPair, SEEDS, sideOf } from './support';
+import { consumerMode, expectSabotageCaught, runBothWays, SEEDS } from './support';
 
 describe('E-005 retry → DLQ → replay, both ways', function () {
   this.timeout(480_000);
   for (const seed of SEEDS) {
     it(`routes poison messages to the DLQ and applies each replayed event once with dedup, once per replay without it (seed ${seed})`, async () => {
-      const pair = await runPair('E-005', seed);
-      const dedup = sideOf(pair, 'pattern');
-      const naive = sideOf(pair, 'anti-pattern');
-      expectOutcome(dedup, 'completed');
-      expectOutcome(naive, 'completed');
-      expect(pair.scheduleDifferences, 'the same fault schedule on both sides').to.deep.equal([]);
+      const { antiPattern: naive, pattern: dedup } = await runBothWays('E-005', seed);
       for (const run of [dedup, naive]) {
         expect(run.facts.replays).to.equal(2);
         expect(run.audit!.figures.dlqRecords).to.be.greaterThan(0);
@@ -27,9 +22,7 @@ describe('E-005 retry → DLQ → replay, both ways', function () {
     const r = await expectSabotageCaught(
       'E-005',
       SEEDS[0],
-      (e) => {
-        e.services['consumer-service']!.modes.CONSUMER_MODE = 'naive';
-      },
+      consumerMode('naive'),
       '✅ replaying twice applied nothing twice',
     );
     expect(r.audit!.figures.duplicateEffects).to.be.greaterThan(0);

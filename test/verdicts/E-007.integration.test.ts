@@ -1,15 +1,11 @@
 import { expect } from 'chai';
-import { expectOutcome, expectSabotageCaught, runPair, SEEDS, sideOf } from './support';
+import { expectSabotageCaught, runBothWays, SEEDS } from './support';
 
 describe('E-007 Kafka transactions and the LSO, both ways', function () {
   this.timeout(480_000);
   for (const seed of SEEDS) {
     it(`keeps read_committed at the LSO and away from the aborted transaction, while read_uncommitted reads past it and applies it (seed ${seed})`, async () => {
-      const pair = await runPair('E-007', seed);
-      const committed = sideOf(pair, 'pattern');
-      const uncommitted = sideOf(pair, 'anti-pattern');
-      expectOutcome(committed, 'completed');
-      expectOutcome(uncommitted, 'completed');
+      const { antiPattern: uncommitted, pattern: committed } = await runBothWays('E-007', seed);
       for (const run of [committed, uncommitted]) {
         const f = run.audit!.figures;
         expect(

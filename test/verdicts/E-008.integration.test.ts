@@ -1,17 +1,12 @@
 import { expect } from 'chai';
-import { expectOutcome, expectSabotageCaught, runPair, SEEDS, sideOf } from './support';
+import { expectSabotageCaught, runBothWays, SEEDS } from './support';
 
 describe('E-008 cache stampede at expiry with a slow DB, both ways', function () {
   // The pattern side restarts both query-services twice; on a loaded 2-core box a start alone can take 20-30 s.
   this.timeout(600_000);
   for (const seed of SEEDS) {
     it(`none loads the DB once per concurrent miss; singleflight and soft-ttl once per key per expiry in the same storm, and soft-ttl blocks no reader (seed ${seed})`, async () => {
-      const pair = await runPair('E-008', seed);
-      const none = sideOf(pair, 'anti-pattern');
-      const protectedModes = sideOf(pair, 'pattern');
-      expectOutcome(none, 'completed');
-      expectOutcome(protectedModes, 'completed');
-      expect(pair.scheduleDifferences, 'the same fault schedule on both sides').to.deep.equal([]);
+      const { antiPattern: none, pattern: protectedModes } = await runBothWays('E-008', seed);
       const n = none.audit!.figures;
       expect(n.keyExpiries, 'every round asked for at least one hot key').to.be.greaterThan(0);
       // The stampede: most of a round's readers miss together and each runs the same SELECT.
@@ -36,7 +31,8 @@ describe('E-008 cache stampede at expiry with a slow DB, both ways', function ()
       expect(series(none).map((s) => s.name)).to.deep.equal(['none']);
       expect(series(protectedModes).map((s) => s.name)).to.deep.equal(['singleflight', 'soft-ttl']);
       const peak = (s: { points: [number, number][] }) => Math.max(...s.points.map((p) => p[1]));
-      for (const s of series(protectedModes)) expect(peak(series(none)[0])).to.be.greaterThan(peak(s));
+      for (const s of series(protectedModes))
+        expect(peak(series(none)[0])).to.be.greaterThan(peak(s));
     });
   }
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { RunResult } from '../../src/experiments/engine';
 import type { CellResult } from '../../src/experiments/workloads/durability/phase';
-import { expectOutcome, expectSabotageCaught, runPair, SEEDS, sideOf } from './support';
+import { expectSabotageCaught, runBothWays, SEEDS } from './support';
 
 /**
  * E-009 kills a broker twice per side and waits for it to come back each time (~1.5 min per side on the shared
@@ -25,12 +25,7 @@ describe('E-009 acks × min.insync.replicas × unclean election under a leader f
   this.timeout(900_000);
   for (const seed of E009_SEEDS) {
     it(`keeps every write acks=all + min.insync=2 acknowledged, and loses acknowledged acks=1 writes through the same failovers, naming them (seed ${seed})`, async () => {
-      const pair = await runPair('E-009', seed);
-      const weaker = sideOf(pair, 'anti-pattern');
-      const safe = sideOf(pair, 'pattern');
-      expectOutcome(weaker, 'completed');
-      expectOutcome(safe, 'completed');
-      expect(pair.scheduleDifferences, 'the same fault schedule on both sides').to.deep.equal([]);
+      const { antiPattern: weaker, pattern: safe } = await runBothWays('E-009', seed);
 
       // ✅ only the safe cell, in every phase: nothing acknowledged is lost, and the shrunk ISR refused writes.
       expect([...new Set(cellsOf(safe).map((c) => c.label))]).to.deep.equal([

@@ -79,6 +79,33 @@ export async function expectSabotageCaught(
   return r;
 }
 
+/**
+ * Runs both sides and asserts what every pair must show before its own figures: each side its expected outcome,
+ * the same fault schedule on both, and the file's relations between them.
+ */
+export async function runBothWays(
+  id: string,
+  seed: number,
+): Promise<{ antiPattern: RunResult; pattern: RunResult; pair: PairResult }> {
+  const pair = await runPair(id, seed);
+  const antiPattern = sideOf(pair, 'anti-pattern');
+  const pattern = sideOf(pair, 'pattern');
+  expectOutcome(antiPattern, 'completed');
+  expectOutcome(pattern, 'completed');
+  expect(pair.scheduleDifferences, 'the same fault schedule on both sides').to.deep.equal([]);
+  const failed = pair.comparisons.filter((c) => !c.ok);
+  expect(failed, 'pair.compare relations between the sides').to.deep.equal([]);
+  expect(pair.outcome).to.equal('completed');
+  return { antiPattern, pattern, pair };
+}
+
+/** A sabotage: consumer-service switched to another mode behind the side's back. */
+export const consumerMode =
+  (mode: 'naive' | 'commit-first' | 'idempotent') =>
+  (e: Experiment): void => {
+    e.services['consumer-service']!.modes.CONSUMER_MODE = mode;
+  };
+
 /** The run of one side of a pair. */
 export function sideOf(p: PairResult, side: SideName): RunResult {
   const run = p.sides.find((s) => s.side === side);
