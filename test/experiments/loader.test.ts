@@ -163,9 +163,7 @@ describe('experiment loader', () => {
         ).join('\n'),
       ).to.match(/unknown field\(s\) committedTransaction/);
       expect(
-        problemsOf(TRANSACTIONS.replace('figure: appliedEvents', 'figure: committed')).join(
-          '\n',
-        ),
+        problemsOf(TRANSACTIONS.replace('figure: appliedEvents', 'figure: committed')).join('\n'),
       ).to.match(/figure committed is not a known audit figure of workload transactions/);
     });
 

@@ -45,7 +45,18 @@ describe('experiment reports and dashboard queries against a real run', function
   before(async () => {
     await ensureLab();
     // One side: a single run writes its report straight into DIR.
-    const out = await chaos(['exp', 'run', 'E-001', '--side', 'pattern', '--seed', '11', '--report', dir, '--json']);
+    const out = await chaos([
+      'exp',
+      'run',
+      'E-001',
+      '--side',
+      'pattern',
+      '--seed',
+      '11',
+      '--report',
+      dir,
+      '--json',
+    ]);
     expect(out.code, out.stderr.slice(-2000)).to.equal(0);
     r = JSON.parse(out.stdout) as RunResult;
   });

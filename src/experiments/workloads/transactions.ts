@@ -248,8 +248,7 @@ export const transactionsScenario: WorkloadKind<typeof Params> = {
       f.hwAtEnd = end.reduce((a, x) => a + Number(x.hw), 0);
       await waitFor(
         `${p.isolation} to read the committed transaction`,
-        async () =>
-          distinct(seen) >= ids.committed.size + (readUncommitted ? ids.aborted.size : 0),
+        async () => distinct(seen) >= ids.committed.size + (readUncommitted ? ids.aborted.size : 0),
         { timeoutMs: p.waitMs, intervalMs: 200 },
       );
       f.redeliveries = seen.length - distinct(seen);
