@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { LabConfig } from '../lib/config';
 import type { Progress } from '../runtime/progress';
 import type { AppliedFault, FaultEnv, Rollback } from '../chaos/faults/types';
+import type { RunAlert } from '../reports/types';
+import { hasAlertJudgement, judgeAlerts, watchAlerts } from './alert-verdict';
 import type { AuditResult } from './audit';
 import { liveEngineDeps, type EngineDeps, type RunServices } from './engine-deps';
 import { emptyFacts, type FactName, type RunFacts } from './facts';
@@ -9,7 +11,7 @@ import { InvalidExperimentError, type LoadedExperiment } from './loader';
 import { preflight } from './preflight';
 import { Interrupted } from './quiescence';
 import type { WorkloadStats } from './runner';
-import type { Experiment, SideName, Step } from './schema';
+import type { AlertExpectation, Experiment, SideName, Step } from './schema';
 import { evaluateProbes, type ProbeResult } from './verdict';
 import { workloadParams } from './workloads';
 import type { FiredStep, WorkloadRun } from './workloads/types';
@@ -69,7 +71,12 @@ export interface RunResult {
   workloadKind: string;
   workload: WorkloadStats;
   facts: RunFacts;
+  /** the hypothesis' probes, then the alert judgements (type `alert`) */
   probes: ProbeResult[];
+  /** the alert instances that count for this run, each with its state and what the expectations make of it */
+  alerts: RunAlert[];
+  /** this side's `alerts:` expectations, when the file declares them */
+  alertExpectations?: AlertExpectation;
   audit: AuditResult | null;
   timeline: TimelineEntry[];
   rollbacks: RollbackRecord[];
@@ -133,6 +140,7 @@ class RunRecord {
       workload: { ...EMPTY_STATS },
       facts: emptyFacts(),
       probes: [],
+      alerts: [],
       audit: null,
       timeline: [],
       rollbacks: [],
@@ -388,6 +396,29 @@ async function judge(
     facts: result.facts,
     labels: kind.labels,
   });
+  await judgeRunAlerts(e, run, deps);
+}
+
+/**
+ * The side's alert expectations against the alerts that count for this run, while its services still run (an
+ * expected alert not firing yet is waited for, up to `quiescence.alertWaitMs`): judgements added as probes.
+ */
+async function judgeRunAlerts(e: Experiment, run: RunRecord, deps: EngineDeps) {
+  const { result } = run;
+  const x = e.alerts?.[result.side ?? 'run'];
+  if (x) result.alertExpectations = x;
+  const judged = hasAlertJudgement(x, e.expected);
+  const seen = await watchAlerts(deps.prometheus, deps.clock, {
+    runId: result.runId,
+    startSec: run.startMs / 1000,
+    waitMs: judged ? e.quiescence.alertWaitMs : 0,
+    firing: x?.firing ?? [],
+  });
+  // A ❌ side that names no alert has nothing to judge: the alerts are only recorded, when Prometheus answers.
+  if ('error' in seen && !judged) return run.note(`alerts not read from Prometheus: ${seen.error}`);
+  const { probes, alerts } = judgeAlerts(x, e.expected, seen);
+  result.probes.push(...probes);
+  result.alerts = alerts;
 }
 
 /** The file's declared rollbacks, then the engine's own (toxics off, the experiment's services stopped): all recorded. */

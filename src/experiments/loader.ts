@@ -2,11 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { ZodIssue } from 'zod';
+import { findRoot } from '../lib/config';
 import { LabError } from '../lib/errors';
+import { alertProblems } from './alert-rules';
 import { FACT_NAMES } from './facts';
 import { allowedServiceEnv, checkServiceEnv } from './service-env';
 import { SERVICE_NAMES } from '../runtime/services';
-import { ExperimentSchema, type Experiment, type SideName } from './schema';
+import { ExperimentSchema, type AlertKey, type Experiment, type SideName } from './schema';
 import { WORKLOAD_KINDS, workloadKind } from './workloads';
 
 export class InvalidExperimentError extends LabError {
@@ -81,11 +83,15 @@ export function findExperiment(
   return hit;
 }
 
-/** Parse and validate a whole file before anything runs; every problem is reported, each with its line. */
+/**
+ * Parse and validate a whole file before anything runs; every problem is reported, each with its line. `root`
+ * holds prometheus/rules/*.yml, against which the `alerts:` block is checked.
+ */
 export function loadExperimentFile(
   file: string,
   env: NodeJS.ProcessEnv = process.env,
   wanted?: SideName,
+  root: string = findRoot(),
 ): LoadedExperiment {
   const rel = path.relative(process.cwd(), file) || file;
   const text = fs.readFileSync(file, 'utf8');
@@ -102,6 +108,7 @@ export function loadExperimentFile(
     throw new InvalidExperimentError(rel, ['the file is empty or not a mapping']);
   const problems: string[] = [];
   const config = resolveConfiguration(raw.configuration, env, problems);
+  const expectedOf = expectedBySide(raw); // before applySide replaces `expected` with the loaded side's
   const side = applySide(raw, config, env, wanted, problems);
   const substituted = substitute(raw, config, problems) as Record<string, unknown>;
   const parsed = ExperimentSchema.safeParse(substituted);
@@ -123,8 +130,13 @@ export function loadExperimentFile(
     }
     if (!side && hypothesis.probes.some((p) => p.side))
       problems.push('a probe names a `side:`, but the file declares none (`side:` / `pair:`)');
-    // This side's probes: the shared ones and its own.
+    // This side's probes: the shared ones and its own; its alert expectations only.
     hypothesis.probes = hypothesis.probes.filter((p) => !p.side || p.side === side);
+    const at = (p: (string | number)[]) => lineOf(doc, lc, p);
+    problems.push(...alertProblems(parsed.data.alerts, expectedOf, root, at));
+    const key: AlertKey = side ?? 'run';
+    const own = parsed.data.alerts?.[key];
+    parsed.data.alerts = own ? { [key]: own } : undefined;
     problems.push(...semanticProblems(parsed.data, path.basename(path.dirname(file))));
   }
   if (problems.length) throw new InvalidExperimentError(rel, problems);
@@ -201,6 +213,18 @@ function applySide(
   return wanted;
 }
 
+/** Each side's expected outcome as the file states it (`run` in a file without sides). */
+function expectedBySide(
+  raw: Record<string, unknown>,
+): Partial<Record<AlertKey, Experiment['expected']>> {
+  const pair = raw.pair as { side?: unknown; expected?: unknown } | undefined;
+  const own = typeof raw.side === 'string' ? raw.side : 'run';
+  const out: Record<string, Experiment['expected']> = { [own]: raw.expected as Experiment['expected'] };
+  if (pair && typeof pair === 'object' && typeof pair.side === 'string')
+    out[pair.side] = pair.expected as Experiment['expected'];
+  return out;
+}
+
 /** The sides a file shows, its own first: what `chaos exp run` runs when no `--side` is given. */
 export function sidesOf(file: string): (SideName | undefined)[] {
   const raw = parseDocument(fs.readFileSync(file, 'utf8')).toJS() as Record<string, unknown> | null;
@@ -235,14 +259,18 @@ function substitute(
   return node;
 }
 
+/** `line N: ` of the node at `at` (or of its nearest ancestor in the file), or nothing. */
+function lineOf(doc: Document, lc: LineCounter, at: (string | number)[]): string {
+  for (let n = at.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(at.slice(0, n), true);
+    const range = (node as { range?: [number, number, number] } | undefined)?.range;
+    if (range && (isMap(node) || isSeq(node) || node)) return `line ${lc.linePos(range[0]).line}: `;
+  }
+  return '';
+}
+
 function describe(issue: ZodIssue, doc: Document, lc: LineCounter): string {
   const at = issue.path.join('.') || '(top level)';
-  let line: number | undefined;
-  for (let n = issue.path.length; n >= 0 && line === undefined; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(issue.path.slice(0, n), true);
-    const range = (node as { range?: [number, number, number] } | undefined)?.range;
-    if (range && (isMap(node) || isSeq(node) || node)) line = lc.linePos(range[0]).line;
-  }
   let msg = issue.message;
   if (issue.code === 'invalid_union_discriminator')
     msg = `unknown ${issue.path[issue.path.length - 1] === 'kind' ? 'workload kind' : 'type'}; expected one of ${issue.options.join(', ')}`;
@@ -250,7 +278,7 @@ function describe(issue: ZodIssue, doc: Document, lc: LineCounter): string {
     msg = `"${String(issue.received)}" is not valid; expected one of ${issue.options.join(', ')}`;
   if (issue.code === 'unrecognized_keys') msg = `unknown field(s) ${issue.keys.join(', ')}`;
   if (issue.code === 'invalid_type' && issue.received === 'undefined') msg = 'is required';
-  return `${line ? `line ${line}: ` : ''}${at}: ${msg}`;
+  return `${lineOf(doc, lc, issue.path)}${at}: ${msg}`;
 }
 
 const ANY_SERVICE_SETTING = new Set(

@@ -135,6 +135,23 @@ const AuditProbe = z
 export const ProbeSchema = z.discriminatedUnion('type', [PromProbe, AuditProbe]);
 export type Probe = z.infer<typeof ProbeSchema>;
 
+/**
+ * What the alert rules (prometheus/rules/*.yml) must show during one side's run, by alert name: `firing` must fire,
+ * `silent` must not, `tolerated` may (the fault's own symptom: neither required nor noise).
+ */
+export const AlertExpectationSchema = z
+  .object({
+    firing: z.array(z.string().min(1)).default([]),
+    silent: z.array(z.string().min(1)).default([]),
+    tolerated: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+export type AlertExpectation = z.infer<typeof AlertExpectationSchema>;
+
+/** The key of a side's alert expectations: its side, or `run` in a file without sides. */
+export const ALERT_KEYS = [...SIDES, 'run'] as const;
+export type AlertKey = (typeof ALERT_KEYS)[number];
+
 const ServiceSetup = z
   .object({
     modes: z.record(z.string()).default({}),
@@ -190,6 +207,15 @@ export const ExperimentSchema = z
           .strict(),
       )
       .optional(),
+    /** per side (`run` without sides): the alerts that must fire, stay silent or may fire during its run */
+    alerts: z
+      .object({
+        'anti-pattern': AlertExpectationSchema.optional(),
+        pattern: AlertExpectationSchema.optional(),
+        run: AlertExpectationSchema.optional(),
+      })
+      .strict()
+      .optional(),
     /** which side the file's own values show; `pair` declares the other one */
     side: SideName.optional(),
     /**
@@ -211,6 +237,8 @@ export const ExperimentSchema = z
       .object({
         timeoutMs: z.number().int().positive().default(60_000),
         settleMs: z.number().int().min(0).default(6000),
+        /** how long, after the run, an expected alert not yet firing is waited for (polled every 2 s) */
+        alertWaitMs: z.number().int().min(0).default(30_000),
       })
       .strict()
       .default({}),

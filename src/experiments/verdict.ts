@@ -7,7 +7,8 @@ export type { RunFacts } from './facts';
 
 export interface ProbeResult {
   name: string;
-  type: Probe['type'];
+  /** a probe of the hypothesis, or an alert judgement (the side's `alerts:`, src/experiments/alert-verdict.ts) */
+  type: Probe['type'] | 'alert';
   expected: string;
   observed: number | null;
   ok: boolean;

@@ -34,7 +34,7 @@ export function summariseAlerts(alerts: Series[], runStartSec: number, activeSin
 }
 
 /** Alerts pending or firing at any evaluation within [startSec, endSec] (rules are evaluated every second). */
-export async function alertsDuring(prom: PrometheusClient, startSec: number, endSec: number): Promise<FiredAlert[]> {
+export async function alertsDuring(prom: Pick<PrometheusClient, 'range'>, startSec: number, endSec: number): Promise<FiredAlert[]> {
   const step = Math.max(1, Math.ceil((endSec - startSec) / 10_000)); // stay under Prometheus' 11,000 points per series
   const [alerts, since] = await Promise.all([
     prom.range('ALERTS', startSec, endSec, step),

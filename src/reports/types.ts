@@ -17,6 +17,17 @@ export interface FiredAlert {
   activeSinceEpochSec?: number;
 }
 
+/**
+ * An alert instance counted for a run (labelled with its run id or topic, or active since its start: see
+ * countsForRun), with the state it reached and what the side's `alerts:` expectations make of it: `expected`
+ * (listed in `firing`), `tolerated`, `unexpected` (listed in `silent`, or unlisted at warning or above on a ✅
+ * side: it fails the run) or `unlisted` (anything else: judged by nothing).
+ */
+export interface RunAlert extends FiredAlert {
+  state: 'firing' | 'pending';
+  expectation: 'expected' | 'tolerated' | 'unexpected' | 'unlisted';
+}
+
 /** What Prometheus saw during a run, saved beside journal.json so a report can be re-rendered without the stack. */
 export interface Observations {
   version: 1;

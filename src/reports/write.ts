@@ -61,7 +61,7 @@ export function loadRun(dir: string): RunResult {
   const file = path.join(dir, 'journal.json');
   if (!fs.existsSync(file)) throw new ReportNotFoundError(`${file} does not exist: give a directory written by \`chaos exp run --report DIR\` (or reports/<run id>)`);
   const j = JSON.parse(fs.readFileSync(file, 'utf8')) as RunResult;
-  return { ...j, workload: { ...j.workload, latenciesMs: j.workload.latenciesMs ?? [] } };
+  return { ...j, alerts: j.alerts ?? [], workload: { ...j.workload, latenciesMs: j.workload.latenciesMs ?? [] } };
 }
 
 export function loadObservations(dir: string): Observations | undefined {

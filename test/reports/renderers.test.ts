@@ -20,6 +20,7 @@ function run(over: Partial<RunResult> = {}): RunResult {
     startedAt: new Date(t0 * 1000).toISOString(), durationSec: 40, topic: 'lab.exp.e-002-s42-abc', consumerGroup: 'exp-e-002-s42-abc',
     workloadKind: 'commands',
     rollbacks: [],
+    alerts: [],
     workload: { sent: 60, ok: 57, failed: 3, retried: 2, latenciesMs: [], failures: [] },
     facts: { crashes: 3, failpointsFired: 3, restarts: 3, commandsSent: 60, commandsFailed: 3, brokerKills: 0, toxicsAdded: 0, replays: 0, schemaRejected: 0 },
     probes: [

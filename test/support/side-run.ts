@@ -22,6 +22,7 @@ export function sideRun(
     workload: { sent: 60, ok: 60, failed: 0, retried: 0, latenciesMs: [], failures: [] },
     facts: { ...emptyFacts(), commandsSent: 60, crashes: 3, failpointsFired: 3 },
     probes: [],
+    alerts: [],
     audit: null,
     timeline: [
       { tMs: 10, what: 'crash after commit, before produce: armed crash', kind: 'fault' },

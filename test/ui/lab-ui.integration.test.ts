@@ -49,6 +49,7 @@ function journalFixture(runId: string): RunResult {
       schemaRejected: 0,
     },
     probes: [],
+    alerts: [],
     audit: {
       figures: { lostBeforeTopic: 3, notApplied: 0, duplicateEffects: 0, staleReads: 0 },
       ids: {
