@@ -219,7 +219,9 @@ function expectedBySide(
 ): Partial<Record<AlertKey, Experiment['expected']>> {
   const pair = raw.pair as { side?: unknown; expected?: unknown } | undefined;
   const own = typeof raw.side === 'string' ? raw.side : 'run';
-  const out: Record<string, Experiment['expected']> = { [own]: raw.expected as Experiment['expected'] };
+  const out: Record<string, Experiment['expected']> = {
+    [own]: raw.expected as Experiment['expected'],
+  };
   if (pair && typeof pair === 'object' && typeof pair.side === 'string')
     out[pair.side] = pair.expected as Experiment['expected'];
   return out;

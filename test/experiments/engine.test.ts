@@ -294,4 +294,215 @@ describe('experiment engine (fakes, no stack)', () => {
     expect(f.undone).to.deep.equal(['storm']);
     expect(r.rollbacks.filter((x) => x.name === 'undo storm')).to.have.length(1);
   });
+
+  describe('alert expectations (ALERTS from a fake Prometheus, a fake clock)', () => {
+    interface FakeAlert {
+      name: string;
+      severity?: string;
+      labels?: Record<string, string>;
+      /** seconds after the run start: first pending, first firing (if it fires) */
+      pendingAt: number;
+      firingAt?: number;
+      /** ALERTS_FOR_STATE's value (epoch seconds), relative to the run start */
+      activeAt?: number;
+    }
+
+    /** Prometheus' ALERTS and ALERTS_FOR_STATE for these alerts, as far as the range's end has reached them. */
+    function withAlerts(f: Fakes, alerts: FakeAlert[]) {
+      const queries: string[] = [];
+      let startSec = 0;
+      f.deps.prometheus.range = async (q, start, end) => {
+        queries.push(q);
+        startSec = start;
+        const metric = (a: FakeAlert) => ({
+          alertname: a.name,
+          severity: a.severity ?? 'critical',
+          ...a.labels,
+        });
+        const seen = alerts.filter((a) => start + a.pendingAt <= end);
+        if (q === 'ALERTS')
+          return seen.flatMap((a) => [
+            { metric: { ...metric(a), alertstate: 'pending' }, values: [[start + a.pendingAt, 1]] },
+            ...(a.firingAt !== undefined && start + a.firingAt <= end
+              ? [
+                  {
+                    metric: { ...metric(a), alertstate: 'firing' },
+                    values: [[start + a.firingAt, 1]],
+                  },
+                ]
+              : []),
+          ]) as never;
+        if (q === 'ALERTS_FOR_STATE')
+          return seen
+            .filter((a) => a.activeAt !== undefined)
+            .map((a) => ({
+              metric: metric(a),
+              values: [[start + a.pendingAt, start + a.activeAt!]],
+            })) as never;
+        return [];
+      };
+      return { queries, startSec: () => startSec };
+    }
+
+    /** The file's `alerts: { run: … }`; the settle pause puts the judgement 10 s after the start. */
+    const alerting = (expected: string, alerts?: Record<string, unknown>, quiescence = {}) =>
+      experiment({
+        expected,
+        ...(alerts ? { alerts: { run: alerts } } : {}),
+        'steady-state-hypothesis': {
+          title: 't',
+          probes: [{ name: 'counted', type: 'audit', figure: 'events', tolerance: { eq: 3 } }],
+        },
+        quiescence: { settleMs: 10_000, ...quiescence },
+      });
+
+    it('passes when the expected alert fires, without waiting', async () => {
+      const f = fakes();
+      const sleeps: number[] = [];
+      const sleep = f.deps.clock.sleep;
+      f.deps.clock.sleep = async (ms) => (sleeps.push(ms), sleep(ms));
+      const prom = withAlerts(f, [
+        { name: 'LabEventsNotPublished', pendingAt: 2, firingAt: 4, labels: {} },
+      ]);
+      const r = await run(alerting('reproduced', { firing: ['LabEventsNotPublished'] }), f.deps);
+      expect(r.outcome).to.equal('completed');
+      const probe = r.probes.find((p) => p.type === 'alert');
+      expect(probe).to.deep.include({
+        name: 'alert LabEventsNotPublished fires',
+        expected: 'firing',
+        observed: 1,
+        ok: true,
+      });
+      expect(probe?.detail).to.equal('firing at +4.0 s after the run start');
+      expect(prom.startSec()).to.equal(Date.parse(r.startedAt) / 1000); // from the run's start
+      expect(sleeps.filter((ms) => ms === 2000)).to.deep.equal([]);
+      expect(r.alerts).to.have.length(1);
+      expect(r.alerts[0]).to.deep.include({
+        alertname: 'LabEventsNotPublished',
+        state: 'firing',
+        expectation: 'expected',
+      });
+      expect(r.alertExpectations?.firing).to.deep.equal(['LabEventsNotPublished']);
+    });
+
+    it('waits for an expected alert up to alertWaitMs, then deviates', async () => {
+      const f = fakes();
+      const prom = withAlerts(f, [{ name: 'LabEventsNotPublished', pendingAt: 1 }]); // pending, never firing
+      const r = await run(
+        alerting('reproduced', { firing: ['LabEventsNotPublished'] }, { alertWaitMs: 10_000 }),
+        f.deps,
+      );
+      expect(r.outcome).to.equal('deviated');
+      const probe = r.probes.find((p) => p.type === 'alert');
+      expect(probe).to.deep.include({ observed: 0, ok: false });
+      expect(probe?.detail).to.match(
+        /^not firing by \+\d+\.\d s after the run start \(pending at \+1\.0 s\)$/,
+      );
+      // Read once, then every 2 s for 10 s: six reads of ALERTS.
+      expect(prom.queries.filter((q) => q === 'ALERTS')).to.have.length(6);
+    });
+
+    it('counts a detection that comes during the wait', async () => {
+      const f = fakes();
+      // The alerts are first read 10 s after the start: firing at +15 s, during the wait.
+      withAlerts(f, [{ name: 'LabEventsNotPublished', pendingAt: 0, firingAt: 15 }]);
+      const r = await run(alerting('reproduced', { firing: ['LabEventsNotPublished'] }), f.deps);
+      expect(r.outcome).to.equal('completed');
+    });
+
+    it('does not count an alert left over from another run (its run label, or unlabelled and active before the start)', async () => {
+      const f = fakes();
+      withAlerts(f, [
+        {
+          name: 'LabEventsNotPublished',
+          pendingAt: 0,
+          firingAt: 0,
+          labels: { run: 'e-950-s1-0a0b0c' },
+        },
+        { name: 'LabEventsNotPublished', pendingAt: 0, firingAt: 0, activeAt: -300 },
+        {
+          name: 'LabDlqGrowing',
+          severity: 'warning',
+          pendingAt: 0,
+          firingAt: 0,
+          labels: { topic: 'lab.exp.e-950-s1-0a0b0c.DLQ' },
+        },
+      ]);
+      const r = await run(
+        alerting('controlled', { firing: ['LabEventsNotPublished'] }, { alertWaitMs: 0 }),
+        f.deps,
+      );
+      expect(r.outcome).to.equal('deviated');
+      expect(r.probes.find((p) => p.name === 'alert LabEventsNotPublished fires')).to.deep.include({
+        ok: false,
+        observed: 0,
+      });
+      expect(
+        r.probes.find((p) => p.name === 'no unexpected alert at warning or above')?.ok,
+      ).to.equal(true);
+      expect(r.alerts).to.deep.equal([]);
+    });
+
+    it('fails a ✅ side on an unexpected warning, naming it; a tolerated one passes', async () => {
+      const f = fakes();
+      withAlerts(f, [
+        {
+          name: 'LabKafkaIsrShrinks',
+          severity: 'warning',
+          pendingAt: 3,
+          firingAt: 3,
+          labels: { broker: '2' },
+          activeAt: 3,
+        },
+        {
+          name: 'LabKafkaUnderReplicatedPartitions',
+          severity: 'warning',
+          pendingAt: 3,
+          firingAt: 8,
+          labels: { broker: '1' },
+          activeAt: 3,
+        },
+      ]);
+      const noisy = await run(
+        alerting('controlled', { tolerated: ['LabKafkaUnderReplicatedPartitions'] }),
+        f.deps,
+      );
+      expect(noisy.outcome).to.equal('deviated');
+      const probe = noisy.probes.find((p) => p.type === 'alert');
+      expect(probe).to.deep.include({
+        name: 'no unexpected alert at warning or above',
+        observed: 1,
+        ok: false,
+      });
+      expect(probe?.detail).to.equal('unexpected: LabKafkaIsrShrinks (warning, firing at +3.0 s)');
+      const quiet = await run(
+        alerting('controlled', {
+          tolerated: ['LabKafkaUnderReplicatedPartitions', 'LabKafkaIsrShrinks'],
+        }),
+        f.deps,
+      );
+      expect(quiet.outcome).to.equal('completed');
+      expect(quiet.alerts.map((a) => a.expectation)).to.deep.equal(['tolerated', 'tolerated']);
+    });
+
+    it('fails the alert judgements when Prometheus cannot be queried for ALERTS', async () => {
+      const f = fakes();
+      f.deps.prometheus.range = async () => {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:19090');
+      };
+      const r = await run(alerting('controlled', {}), f.deps);
+      expect(r.outcome).to.equal('deviated');
+      expect(r.probes.find((p) => p.type === 'alert')).to.deep.include({
+        observed: null,
+        ok: false,
+        detail: 'ALERTS not read from Prometheus: connect ECONNREFUSED 127.0.0.1:19090',
+      });
+      // A ❌ side that names no alert has nothing to judge: the same error only goes to the timeline.
+      const bare = await run(alerting('reproduced'), f.deps);
+      expect(bare.outcome).to.equal('completed');
+      expect(bare.timeline.map((t) => t.what)).to.include(
+        'alerts not read from Prometheus: connect ECONNREFUSED 127.0.0.1:19090',
+      );
+    });
+  });
 });

@@ -356,5 +356,113 @@ pair:
         /pair: needs `side:` at the top level/,
       );
     });
+
+    describe('alerts:', () => {
+      /** A repository root whose prometheus/rules/ holds these alerts (name → severity). */
+      function rulesRoot(alerts: Record<string, string>): string {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-rules-'));
+        fs.mkdirSync(path.join(root, 'prometheus', 'rules'), { recursive: true });
+        const rules = Object.entries(alerts)
+          .map(
+            ([name, severity]) =>
+              `      - alert: ${name}\n        expr: vector(1)\n        labels: { severity: ${severity} }`,
+          )
+          .join('\n');
+        fs.writeFileSync(
+          path.join(root, 'prometheus', 'rules', 'lab.yml'),
+          `groups:\n  - name: g\n    rules:\n${rules}\n`,
+        );
+        return root;
+      }
+      const ROOT = rulesRoot({
+        LabEventsNotPublished: 'critical',
+        LabKafkaIsrShrinks: 'warning',
+        LabConsumerRedeliveries: 'info',
+      });
+      const withAlerts = (base: string, block: string) => `${base}alerts:\n${block}`;
+      const problems = (text: string, side?: 'anti-pattern' | 'pattern') => {
+        try {
+          loadExperimentFile(write(text), {}, side, ROOT);
+        } catch (e) {
+          expect(e).to.be.instanceOf(InvalidExperimentError);
+          expect((e as InvalidExperimentError).exitCode).to.equal(2);
+          return (e as InvalidExperimentError).problems;
+        }
+        throw new Error('expected the file to be rejected');
+      };
+      const SIDED = withAlerts(
+        PAIRED,
+        `  anti-pattern:
+    firing: [LabEventsNotPublished]
+  pattern:
+    silent: [LabEventsNotPublished]
+    tolerated: [LabKafkaIsrShrinks]
+`,
+      );
+
+      it("keeps the loaded side's expectations only, the lists defaulting to []", () => {
+        const anti = loadExperimentFile(write(SIDED), {}, undefined, ROOT).experiment.alerts;
+        expect(anti).to.deep.equal({
+          'anti-pattern': { firing: ['LabEventsNotPublished'], silent: [], tolerated: [] },
+        });
+        const pat = loadExperimentFile(write(SIDED), {}, 'pattern', ROOT).experiment.alerts;
+        expect(pat).to.deep.equal({
+          pattern: {
+            firing: [],
+            silent: ['LabEventsNotPublished'],
+            tolerated: ['LabKafkaIsrShrinks'],
+          },
+        });
+        const run = withAlerts(VALID, '  run: { firing: [LabEventsNotPublished] }\n');
+        expect(
+          loadExperimentFile(write(run), {}, undefined, ROOT).experiment.alerts?.run?.firing,
+        ).to.deep.equal(['LabEventsNotPublished']);
+      });
+
+      it('refuses an alert no rule defines, with its line and the valid names', () => {
+        const p = problems(
+          SIDED.replace('tolerated: [LabKafkaIsrShrinks]', 'tolerated: [LabKafkaIsrShrink]'),
+        );
+        expect(p).to.have.length(1);
+        expect(p[0]).to.match(
+          /^line \d+: alerts\.pattern\.tolerated: "LabKafkaIsrShrink" is not an alert of prometheus\/rules\/\*\.yml; valid: LabConsumerRedeliveries, LabEventsNotPublished, LabKafkaIsrShrinks$/,
+        );
+      });
+
+      it('requires a ❌ side to be caught by a `firing` alert at warning or above', () => {
+        const info = SIDED.replace(
+          'firing: [LabEventsNotPublished]',
+          'firing: [LabConsumerRedeliveries]',
+        );
+        expect(problems(info).join('\n')).to.match(
+          /alerts\.anti-pattern\.firing: a ❌ side must be caught by an alert at warning or above — name one it fires \(LabEventsNotPublished, LabKafkaIsrShrinks\)/,
+        );
+        // Whichever side is loaded: the whole file is checked.
+        const missing = withAlerts(PAIRED, '  pattern: { tolerated: [LabKafkaIsrShrinks] }\n');
+        expect(problems(missing, 'pattern').join('\n')).to.match(
+          /alerts\.anti-pattern\.firing: a ❌ side must be caught/,
+        );
+      });
+
+      it('refuses a key that is not a side of the file, and a name in two lists', () => {
+        expect(
+          problems(withAlerts(VALID, '  pattern: { firing: [LabEventsNotPublished] }\n')).join(
+            '\n',
+          ),
+        ).to.match(/alerts\.pattern: this file shows run \(no sides: the key is `run`\)/);
+        const twice = SIDED.replace(
+          'tolerated: [LabKafkaIsrShrinks]',
+          'tolerated: [LabEventsNotPublished]',
+        );
+        expect(problems(twice).join('\n')).to.match(
+          /alerts\.pattern: "LabEventsNotPublished" is both silent and tolerated/,
+        );
+        expect(
+          problems(
+            withAlerts(VALID, '  run: { firing: [LabEventsNotPublished], flaky: [] }\n'),
+          ).join('\n'),
+        ).to.match(/alerts\.run: unknown field\(s\) flaky/);
+      });
+    });
   });
 });

@@ -1,0 +1,177 @@
+import type { PrometheusClient } from '../lib/prometheus';
+import { alertsDuring, alertState } from '../reports/alerts';
+import type { FiredAlert, RunAlert } from '../reports/types';
+import { atWarningOrAbove } from './alert-rules';
+import type { AlertExpectation, Experiment } from './schema';
+import type { ProbeResult } from './verdict';
+
+/** How often an expected alert that is not firing yet is looked for again. */
+export const ALERT_POLL_MS = 2000;
+
+/** A topic that belongs to a run: lab.exp.<run id>, its DLQ… */
+const RUN_TOPIC = /^lab\.exp\./;
+
+/**
+ * Whether an alert instance belongs to this run. Labelled with `run`: only if it is this run's id. With a `topic`
+ * label: if the topic holds this run's id; a run topic of another run never counts. Neither (a broker alert, say):
+ * only if it became active at or after the run's start — ALERTS_FOR_STATE's activeAt, else its first pending
+ * sample — so an alert left firing by an earlier run does not count for this one. activeAt is whole seconds,
+ * hence the start rounded down.
+ */
+export function countsForRun(a: FiredAlert, runId: string, runStartSec: number): boolean {
+  const { run, topic } = a.labels;
+  if (run !== undefined) return run === runId;
+  if (topic?.includes(runId)) return true;
+  if (topic !== undefined && RUN_TOPIC.test(topic)) return false;
+  const since =
+    a.activeSinceEpochSec ??
+    (a.pendingAtSec === undefined ? undefined : runStartSec + a.pendingAtSec);
+  return since !== undefined && since >= Math.floor(runStartSec);
+}
+
+/** A side has something to judge when it names alerts that must fire or stay silent, or when it is ✅ (no noise). */
+export const hasAlertJudgement = (
+  x: AlertExpectation | undefined,
+  expected: Experiment['expected'],
+) => expected === 'controlled' || !!x?.firing.length || !!x?.silent.length;
+
+const fmt = (s: number | undefined) => (s === undefined ? '?' : `+${s.toFixed(1)} s`);
+const firing = (alerts: FiredAlert[], name?: string) =>
+  alerts.filter((a) => a.firingAtSec !== undefined && (name === undefined || a.alertname === name));
+const earliest = (alerts: FiredAlert[], at: (a: FiredAlert) => number | undefined) =>
+  Math.min(...alerts.map((a) => at(a) ?? Infinity));
+
+/** What the side's expectations make of one counted alert instance. */
+function expectation(
+  a: FiredAlert,
+  x: AlertExpectation | undefined,
+  expected: Experiment['expected'],
+): RunAlert['expectation'] {
+  if (x?.firing.includes(a.alertname)) return 'expected';
+  if (x?.tolerated.includes(a.alertname)) return 'tolerated';
+  if (x?.silent.includes(a.alertname)) return 'unexpected';
+  return expected === 'controlled' && atWarningOrAbove(a.severity) ? 'unexpected' : 'unlisted';
+}
+
+/**
+ * The alert judgements of one side, shown as probes (type `alert`): each `firing` name fired (≥ 1 counted
+ * instance in state firing), each `silent` name did not, and on a ✅ side no unlisted alert at warning or above
+ * fired. `counted`: the run's alert instances (countsForRun), read up to `judgedAtSec` after the run's start — or
+ * the error that kept Prometheus from answering, which fails every judgement (no data is not a pass).
+ */
+export function judgeAlerts(
+  x: AlertExpectation | undefined,
+  expected: Experiment['expected'],
+  counted: { alerts: FiredAlert[]; judgedAtSec: number } | { error: string },
+): { probes: ProbeResult[]; alerts: RunAlert[] } {
+  const names = [
+    ...(x?.firing ?? []).map((name) => ({ name: `alert ${name} fires`, expected: 'firing' })),
+    ...(x?.silent ?? []).map((name) => ({
+      name: `alert ${name} stays silent`,
+      expected: 'silent',
+    })),
+    ...(expected === 'controlled'
+      ? [{ name: 'no unexpected alert at warning or above', expected: 'silent' }]
+      : []),
+  ];
+  if ('error' in counted) {
+    const detail = `ALERTS not read from Prometheus: ${counted.error}`;
+    const probes = names.map((p) => ({
+      ...p,
+      type: 'alert' as const,
+      observed: null,
+      ok: false,
+      detail,
+    }));
+    return { probes, alerts: [] };
+  }
+  const { alerts, judgedAtSec } = counted;
+  const probes: ProbeResult[] = [];
+  for (const name of x?.firing ?? []) {
+    const fired = firing(alerts, name);
+    const pending = alerts.filter((a) => a.alertname === name);
+    probes.push({
+      name: `alert ${name} fires`,
+      type: 'alert',
+      expected: 'firing',
+      observed: fired.length,
+      ok: fired.length > 0,
+      detail: fired.length
+        ? `firing at ${fmt(earliest(fired, (a) => a.firingAtSec))} after the run start`
+        : `not firing by ${fmt(judgedAtSec)} after the run start${pending.length ? ` (pending at ${fmt(earliest(pending, (a) => a.pendingAtSec))})` : ' (never pending)'}`,
+    });
+  }
+  for (const name of x?.silent ?? []) {
+    const fired = firing(alerts, name);
+    probes.push({
+      name: `alert ${name} stays silent`,
+      type: 'alert',
+      expected: 'silent',
+      observed: fired.length,
+      ok: fired.length === 0,
+      detail: fired.length
+        ? `firing at ${fmt(earliest(fired, (a) => a.firingAtSec))} after the run start`
+        : `not firing by ${fmt(judgedAtSec)} after the run start`,
+    });
+  }
+  const runAlerts: RunAlert[] = alerts.map((a) => ({
+    ...a,
+    state: alertState(a),
+    expectation: expectation(a, x, expected),
+  }));
+  if (expected === 'controlled') probes.push(noiseProbe(runAlerts, x));
+  return { probes, alerts: runAlerts };
+}
+
+/** ✅: no alert at warning or above fired that the side does not list (those in `silent` have their own probe). */
+function noiseProbe(alerts: RunAlert[], x: AlertExpectation | undefined): ProbeResult {
+  const noise = alerts.filter(
+    (a) =>
+      a.state === 'firing' && a.expectation === 'unexpected' && !x?.silent.includes(a.alertname),
+  );
+  const allowed = [
+    ...new Set(
+      alerts
+        .filter((a) => a.state === 'firing' && a.expectation !== 'unexpected')
+        .map((a) => a.alertname),
+    ),
+  ];
+  return {
+    name: 'no unexpected alert at warning or above',
+    type: 'alert',
+    expected: 'silent',
+    observed: noise.length,
+    ok: noise.length === 0,
+    detail: noise.length
+      ? `unexpected: ${noise.map((a) => `${a.alertname} (${a.severity}, firing at ${fmt(a.firingAtSec)})`).join(', ')}`
+      : `none${allowed.length ? `; declared or below warning: ${allowed.join(', ')}` : ''}`,
+  };
+}
+
+/**
+ * Reads the run's alerts from Prometheus (ALERTS and ALERTS_FOR_STATE, from the run's start to now), keeping the
+ * instances that count for it; while a `firing` expectation is not met, reads again every ALERT_POLL_MS up to
+ * `waitMs`, so a detection that comes a little after the run still counts. Never waits once everything is decided.
+ */
+export async function watchAlerts(
+  prom: Pick<PrometheusClient, 'range'>,
+  clock: { now(): number; sleep(ms: number): Promise<void> },
+  run: { runId: string; startSec: number; waitMs: number; firing: string[] },
+): Promise<{ alerts: FiredAlert[]; judgedAtSec: number } | { error: string }> {
+  const deadline = clock.now() + run.waitMs;
+  for (;;) {
+    const nowSec = clock.now() / 1000;
+    let alerts: FiredAlert[];
+    try {
+      alerts = (await alertsDuring(prom, run.startSec, nowSec)).filter((a) =>
+        countsForRun(a, run.runId, run.startSec),
+      );
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+    const missing = run.firing.filter((name) => !firing(alerts, name).length);
+    const left = deadline - clock.now();
+    if (!missing.length || left <= 0) return { alerts, judgedAtSec: nowSec - run.startSec };
+    await clock.sleep(Math.min(ALERT_POLL_MS, left));
+  }
+}
