@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunResult } from './engine';
+import { alertsJudged, countedAs } from '../reports/alerts';
 import type { FiredAlert } from '../reports/types';
+import type { ProbeResult } from './verdict';
 
 const mark = (ok: boolean) => (ok ? '✅' : '❌');
 
@@ -30,6 +32,9 @@ export function headline(r: RunResult): string {
   return `${r.id} ${verdict} — ${figures}`;
 }
 
+/** An alert judgement's when or which (`firing at +12.0 s…`, the unexpected alerts), for the last column. */
+const alertDetail = (p: ProbeResult) => (p.type === 'alert' ? (p.detail ?? '') : '');
+
 export function verdictTable(r: RunResult): string {
   const rows = r.probes.map((p) => [
     mark(p.ok),
@@ -39,9 +44,9 @@ export function verdictTable(r: RunResult): string {
     p.observed === null ? 'error' : String(p.observed),
     p.crossCheck
       ? `${p.crossCheck.ok ? 'agrees' : 'DISAGREES'} with audit.${p.crossCheck.audit}=${p.crossCheck.auditValue}`
-      : '',
+      : alertDetail(p),
   ]);
-  const head = ['', 'probe', 'source', 'expected', 'observed', 'cross-check'];
+  const head = ['', 'probe', 'source', 'expected', 'observed', 'cross-check / alert'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) =>
     cells
@@ -63,18 +68,22 @@ export function markdownReport(r: RunResult, alerts?: FiredAlert[]): string {
     '',
     '## Verdict',
     '',
-    '| | probe | source | expected | observed | cross-check |',
+    '| | probe | source | expected | observed | cross-check / alert |',
     '|---|---|---|---|---|---|',
     ...r.probes.map(
       (p) =>
-        `| ${mark(p.ok)} | ${p.name} | ${p.type} | ${p.expected} | ${p.observed ?? 'error'} | ${p.crossCheck ? `${p.crossCheck.ok ? 'agrees' : '**disagrees**'} with audit.${p.crossCheck.audit} = ${p.crossCheck.auditValue}` : ''} |`,
+        `| ${mark(p.ok)} | ${p.name} | ${p.type} | ${p.expected} | ${p.observed ?? 'error'} | ${p.crossCheck ? `${p.crossCheck.ok ? 'agrees' : '**disagrees**'} with audit.${p.crossCheck.audit} = ${p.crossCheck.auditValue}` : alertDetail(p).replace(/\|/g, '\\|')} |`,
     ),
     '',
     ...(alerts
       ? [
           '## Alerts during the run',
           '',
-          ...(alerts.length ? alerts.map(alertLine) : ['- none pending or firing']),
+          ...(alerts.length
+            ? alerts.map(
+                (x) => `${alertLine(x)}${alertsJudged(r) ? ` — ${countedAs(x, r.alerts)}` : ''}`,
+              )
+            : ['- none pending or firing']),
           '',
         ]
       : []),

@@ -1,5 +1,5 @@
 import type { PrometheusClient, Series } from '../lib/prometheus';
-import type { FiredAlert } from './types';
+import type { FiredAlert, RunAlert } from './types';
 
 const IDENTITY_SKIP = new Set(['__name__', 'alertname', 'alertstate', 'severity']);
 const identity = (m: Record<string, string>) =>
@@ -44,3 +44,17 @@ export async function alertsDuring(prom: Pick<PrometheusClient, 'range'>, startS
 }
 
 export const alertState = (a: FiredAlert) => (a.firingAtSec !== undefined ? 'firing' : 'pending');
+
+const sameInstance = (a: FiredAlert, b: FiredAlert) =>
+  a.alertname === b.alertname && JSON.stringify(Object.entries(a.labels).sort()) === JSON.stringify(Object.entries(b.labels).sort());
+
+/**
+ * What a run's judgement made of an alert seen in its window: expected, tolerated, unexpected, unlisted — or
+ * `not counted` (another run's, or active before this run started: see countsForRun).
+ */
+export const countedAs = (a: FiredAlert, counted: RunAlert[]): string =>
+  counted.find((c) => sameInstance(a, c))?.expectation ?? 'not counted';
+
+/** Whether a run's alerts were judged (journals from before alert expectations have neither). */
+export const alertsJudged = (r: { alerts?: RunAlert[]; probes: { type: string }[] }) =>
+  !!r.alerts?.length || r.probes.some((p) => p.type === 'alert');

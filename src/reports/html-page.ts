@@ -1,11 +1,11 @@
 import type { RunResult } from '../experiments/engine';
 import { headline, rollbackLines } from '../experiments/report';
 import { escapeXml as h } from './escape';
-import { alertState } from './alerts';
+import { alertsJudged, alertState, countedAs } from './alerts';
 import { markdownToHtml } from './markdown';
 import { svgPlot } from './svg-plot';
 import { timelineMarkers } from './timeline';
-import type { FiredAlert, Observations } from './types';
+import type { FiredAlert, Observations, RunAlert } from './types';
 
 /** The page's whole style: the report is one file, mailed or archived by CI, with no external asset. */
 export const REPORT_CSS = `
@@ -25,20 +25,24 @@ ol.timeline li.fault{color:#c62828}ol.timeline li.crash{color:#7b1fa2}ol.timelin
 
 export const fmtSec = (s: number | undefined) => (s === undefined ? '' : `${s < 0 ? '−' : '+'}${Math.abs(s).toFixed(1)} s`);
 
-export function alertsTable(alerts: FiredAlert[]): string {
+const COUNTED_CLASS: Record<string, string> = { expected: 'pass', unexpected: 'fail', 'not counted': 'muted' };
+
+/** `counted`: the run's judged alerts (RunResult.alerts), for a column saying what each row counted as. */
+export function alertsTable(alerts: FiredAlert[], counted?: RunAlert[]): string {
   if (!alerts.length) return '<p class="muted">No alert was pending or firing during the run.</p>';
   const rows = alerts.map((a) => {
     const labels = Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(', ');
     const before = a.activeSinceEpochSec !== undefined && (a.pendingAtSec ?? 0) <= 0 ? ' (already active when the run started)' : '';
-    return `<tr><td><strong>${h(a.alertname)}</strong></td><td class="sev-${h(a.severity ?? '')}">${h(a.severity ?? '')}</td><td>${h(alertState(a))}</td><td>${h(fmtSec(a.pendingAtSec))}${h(before)}</td><td>${h(fmtSec(a.firingAtSec))}</td><td>${h(fmtSec(a.lastSeenSec))}</td><td>${h(labels)}</td></tr>`;
+    const as = counted && countedAs(a, counted);
+    return `<tr><td><strong>${h(a.alertname)}</strong></td><td class="sev-${h(a.severity ?? '')}">${h(a.severity ?? '')}</td><td>${h(alertState(a))}</td><td>${h(fmtSec(a.pendingAtSec))}${h(before)}</td><td>${h(fmtSec(a.firingAtSec))}</td><td>${h(fmtSec(a.lastSeenSec))}</td><td>${h(labels)}</td>${as ? `<td class="${COUNTED_CLASS[as] ?? ''}">${h(as)}</td>` : ''}</tr>`;
   });
-  return `<table><thead><tr><th>alert</th><th>severity</th><th>reached</th><th>pending at</th><th>firing at</th><th>last active</th><th>labels</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table><thead><tr><th>alert</th><th>severity</th><th>reached</th><th>pending at</th><th>firing at</th><th>last active</th><th>labels</th>${counted ? '<th>for this run</th>' : ''}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function verdictRows(r: RunResult): string {
   return r.probes.map((p) => {
     const cross = p.crossCheck ? `${p.crossCheck.ok ? 'agrees' : '<span class="fail">disagrees</span>'} with audit.${h(p.crossCheck.audit)} = ${h(p.crossCheck.auditValue)}` : '';
-    return `<tr><td class="${p.ok ? 'pass' : 'fail'}">${p.ok ? '✅' : '❌'}</td><td>${h(p.name)}</td><td>${h(p.type)}</td><td>${h(p.expected)}</td><td class="num">${p.observed === null ? '<span class="fail">error</span>' : h(p.observed)}</td><td>${cross}</td><td class="q"><code>${h(p.detail ?? '')}</code></td></tr>`;
+    return `<tr><td class="${p.ok ? 'pass' : 'fail'}">${p.ok ? '✅' : '❌'}</td><td>${h(p.name)}</td><td>${h(p.type)}</td><td>${h(p.expected)}</td><td class="num">${p.observed === null ? '<span class="fail">error</span>' : h(p.observed)}</td><td>${cross}</td>${p.type === 'alert' ? `<td>${h(p.detail ?? '')}</td>` : `<td class="q"><code>${h(p.detail ?? '')}</code></td>`}</tr>`;
   }).join('');
 }
 
@@ -75,10 +79,10 @@ export function htmlReport(r: RunResult, obs: Observations): string {
     `<p class="meta">run <code>${h(r.runId)}</code> · seed ${h(r.seed)} · started ${h(r.startedAt)} · ${h(r.durationSec.toFixed(1))} s · outcome <strong>${h(r.outcome)}</strong> · topic <code>${h(r.topic)}</code> · group <code>${h(r.consumerGroup)}</code></p>`,
     ...(r.error ? [`<p class="fail">Error: ${h(r.error)}</p>`] : []),
     '<h2>Verdict</h2>',
-    `<table><thead><tr><th></th><th>probe</th><th>source</th><th>expected</th><th>observed</th><th>cross-check</th><th>query / figure</th></tr></thead><tbody>${verdictRows(r)}</tbody></table>`,
+    `<table><thead><tr><th></th><th>probe</th><th>source</th><th>expected</th><th>observed</th><th>cross-check</th><th>query, figure or alert detail</th></tr></thead><tbody>${verdictRows(r)}</tbody></table>`,
     '<h2>Alerts during the run</h2>',
-    alertsTable(obs.alerts),
-    '<p class="muted">From Prometheus <code>ALERTS</code> / <code>ALERTS_FOR_STATE</code> over the run window (rules in prometheus/rules/lab-alerts.yml, evaluated every second); times are since the run started.</p>',
+    alertsTable(obs.alerts, alertsJudged(r) ? r.alerts : undefined),
+    '<p class="muted">From Prometheus <code>ALERTS</code> / <code>ALERTS_FOR_STATE</code> over the run window (rules in prometheus/rules/*.yml, evaluated every second); times are since the run started. An alert counts for the run when labelled with its run id or topic, or when it became active during the run; the verdict table judges the counted ones against the side\'s <code>alerts:</code>.</p>',
     '<h2>What Prometheus saw</h2>',
     '<p class="muted">Dashed lines are the numbered timeline entries below (red: fault, purple: crash, green: rollback, grey: phase); the shaded band is the verdict window.</p>',
     ...(plots.length ? plots : ['<p class="muted">No series was recorded for this run.</p>']),

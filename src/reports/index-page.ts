@@ -1,6 +1,7 @@
 import type { RunResult } from '../experiments/engine';
 import { sideLabel } from '../experiments/pair';
 import { escapeXml as h } from './escape';
+import { alertMatrix, alertMatrixHtml } from './alert-matrix';
 import { alertState } from './alerts';
 import { fmtSec, page } from './html-page';
 import { svgPlot } from './svg-plot';
@@ -63,6 +64,9 @@ export function indexHtml(entries: IndexEntry[], generatedAt = new Date().toISOS
     ...rows,
     '</tbody></table>',
     '<p class="muted">Each row links to its report.html (verdict, plots with the fault timeline, alerts, audit). junit.xml beside this page holds every probe as a test case.</p>',
+    '<h2>Alert matrix</h2>',
+    '<p class="meta">Each experiment side (its latest run) against every alert a side declares in its <code>alerts:</code> or that fired: a reproduced side must be caught by an alert that pages (warning or above), a controlled side must page nobody. Only the alerts that count for a run are shown: labelled with its run id or topic, or active since its start.</p>',
+    alertMatrixHtml(alertMatrix(entries.map((e) => e.result))),
   ];
-  return page('Reliability Lab — experiment runs', body.join('\n')).replace('</style>', '.small{font-size:12px}table.index td{min-width:80px}</style>');
+  return page('Reliability Lab — experiment runs', body.join('\n')).replace('</style>', '.small{font-size:12px}table.index td{min-width:80px}table.matrix td.side{white-space:nowrap}table.matrix th{min-width:70px}</style>');
 }
