@@ -64,63 +64,52 @@ export function judgeAlerts(
   expected: Experiment['expected'],
   counted: { alerts: FiredAlert[]; judgedAtSec: number } | { error: string },
 ): { probes: ProbeResult[]; alerts: RunAlert[] } {
-  const names = [
-    ...(x?.firing ?? []).map((name) => ({ name: `alert ${name} fires`, expected: 'firing' })),
-    ...(x?.silent ?? []).map((name) => ({
-      name: `alert ${name} stays silent`,
-      expected: 'silent',
-    })),
-    ...(expected === 'controlled'
-      ? [{ name: 'no unexpected alert at warning or above', expected: 'silent' }]
-      : []),
-  ];
-  if ('error' in counted) {
-    const detail = `ALERTS not read from Prometheus: ${counted.error}`;
-    const probes = names.map((p) => ({
-      ...p,
-      type: 'alert' as const,
-      observed: null,
-      ok: false,
-      detail,
-    }));
-    return { probes, alerts: [] };
-  }
-  const { alerts, judgedAtSec } = counted;
-  const probes: ProbeResult[] = [];
-  for (const name of x?.firing ?? []) {
-    const fired = firing(alerts, name);
-    const pending = alerts.filter((a) => a.alertname === name);
-    probes.push({
-      name: `alert ${name} fires`,
-      type: 'alert',
-      expected: 'firing',
-      observed: fired.length,
-      ok: fired.length > 0,
-      detail: fired.length
-        ? `firing at ${fmt(earliest(fired, (a) => a.firingAtSec))} after the run start`
-        : `not firing by ${fmt(judgedAtSec)} after the run start${pending.length ? ` (pending at ${fmt(earliest(pending, (a) => a.pendingAtSec))})` : ' (never pending)'}`,
-    });
-  }
-  for (const name of x?.silent ?? []) {
-    const fired = firing(alerts, name);
-    probes.push({
-      name: `alert ${name} stays silent`,
-      type: 'alert',
-      expected: 'silent',
-      observed: fired.length,
-      ok: fired.length === 0,
-      detail: fired.length
-        ? `firing at ${fmt(earliest(fired, (a) => a.firingAtSec))} after the run start`
-        : `not firing by ${fmt(judgedAtSec)} after the run start`,
-    });
-  }
+  const { alerts, judgedAtSec } = 'error' in counted ? { alerts: [], judgedAtSec: 0 } : counted;
   const runAlerts: RunAlert[] = alerts.map((a) => ({
     ...a,
     state: alertState(a),
     expectation: expectation(a, x, expected),
   }));
-  if (expected === 'controlled') probes.push(noiseProbe(runAlerts, x));
-  return { probes, alerts: runAlerts };
+  const probes = [
+    ...(x?.firing ?? []).map((name) => firesProbe(name, alerts, judgedAtSec)),
+    ...(x?.silent ?? []).map((name) => silentProbe(name, alerts, judgedAtSec)),
+    ...(expected === 'controlled' ? [noiseProbe(runAlerts, x)] : []),
+  ];
+  if (!('error' in counted)) return { probes, alerts: runAlerts };
+  const detail = `ALERTS not read from Prometheus: ${counted.error}`;
+  return { probes: probes.map((p) => ({ ...p, observed: null, ok: false, detail })), alerts: [] };
+}
+
+function firesProbe(name: string, alerts: FiredAlert[], judgedAtSec: number): ProbeResult {
+  const fired = firing(alerts, name);
+  const pending = alerts.filter((a) => a.alertname === name);
+  const since = pending.length
+    ? ` (pending at ${fmt(earliest(pending, (a) => a.pendingAtSec))})`
+    : ' (never pending)';
+  return {
+    name: `alert ${name} fires`,
+    type: 'alert',
+    expected: 'firing',
+    observed: fired.length,
+    ok: fired.length > 0,
+    detail: fired.length
+      ? `firing at ${fmt(earliest(fired, (a) => a.firingAtSec))} after the run start`
+      : `not firing by ${fmt(judgedAtSec)} after the run start${since}`,
+  };
+}
+
+function silentProbe(name: string, alerts: FiredAlert[], judgedAtSec: number): ProbeResult {
+  const fired = firing(alerts, name);
+  return {
+    name: `alert ${name} stays silent`,
+    type: 'alert',
+    expected: 'silent',
+    observed: fired.length,
+    ok: fired.length === 0,
+    detail: fired.length
+      ? `firing at ${fmt(earliest(fired, (a) => a.firingAtSec))} after the run start`
+      : `not firing by ${fmt(judgedAtSec)} after the run start`,
+  };
 }
 
 /** ✅: no alert at warning or above fired that the side does not list (those in `silent` have their own probe). */
