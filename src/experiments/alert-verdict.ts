@@ -8,12 +8,9 @@ import type { ProbeResult } from './verdict';
 /** How often an expected alert that is not firing yet is looked for again. */
 export const ALERT_POLL_MS = 2000;
 
-/** A topic that belongs to a run: lab.exp.<run id>, its DLQ… */
-const RUN_TOPIC = /^lab\.exp\./;
-
 /**
  * Whether an alert instance belongs to this run. Labelled with `run`: only if it is this run's id. With a `topic`
- * label: if the topic holds this run's id; a run topic of another run never counts. Neither (a broker alert, say):
+ * label: only if the topic holds this run's id (another run's, a test's or the services' own topic never counts). Neither (a broker alert, say):
  * only if it became active at or after the run's start — ALERTS_FOR_STATE's activeAt, else its first pending
  * sample — so an alert left firing by an earlier run does not count for this one. activeAt is whole seconds,
  * hence the start rounded down.
@@ -22,7 +19,8 @@ export function countsForRun(a: FiredAlert, runId: string, runStartSec: number):
   const { run, topic } = a.labels;
   if (run !== undefined) return run === runId;
   if (topic?.includes(runId)) return true;
-  if (topic !== undefined && RUN_TOPIC.test(topic)) return false;
+  // a topic is this run's (lab.exp.<run id>…) or someone else's (another run, a test, the services' own topic)
+  if (topic !== undefined) return false;
   const since =
     a.activeSinceEpochSec ??
     (a.pendingAtSec === undefined ? undefined : runStartSec + a.pendingAtSec);

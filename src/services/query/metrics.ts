@@ -9,6 +9,7 @@ import { counter, histogram } from '../../lib/metrics';
 export class QueryMetrics {
   readonly dbQueries: Counter;
   readonly dbQueriesByKey: Counter;
+  readonly concurrentLoads: Counter;
   readonly cacheHits: Counter;
   readonly cacheMisses: Counter;
   readonly staleServes: Counter;
@@ -42,6 +43,10 @@ export class QueryMetrics {
       'db_queries_by_key',
       'Product loads per product id; experiments use few keys, do not use in production.',
       ['key'],
+    );
+    this.concurrentLoads = c(
+      'db_loads_concurrent',
+      'Product loads started while another load of the same product was in flight in this process: what singleflight would have coalesced (a stampede).',
     );
     this.cacheHits = c('cache_hits', 'Requests answered from a fresh cache entry.');
     this.cacheMisses = c('cache_misses', 'Requests that found no usable cache entry.');
@@ -103,6 +108,7 @@ export class QueryMetrics {
     for (const v of (await this.invalidations.get()).values) inv[String(v.labels.mode)] = v.value;
     return {
       dbQueries: await t(this.dbQueries),
+      concurrentLoads: await t(this.concurrentLoads),
       cacheHits: await t(this.cacheHits),
       cacheMisses: await t(this.cacheMisses),
       staleServes: await t(this.staleServes),

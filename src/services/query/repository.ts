@@ -20,6 +20,9 @@ export interface Loaded {
 
 /** Source of truth reads. Every load is counted here, so "DB queries" means exactly the SELECTs sent. */
 export class ProductRepository {
+  /** Loads in flight per product id in this process: a second one started meanwhile is a stampede's signature. */
+  private readonly inFlight = new Map<string, number>();
+
   constructor(
     private readonly pool: Pool,
     private readonly failpoints: Failpoints,
@@ -32,10 +35,19 @@ export class ProductRepository {
     await this.failpoints.hit('query.before-db-load');
     this.metrics.dbQueries.inc({ instance: this.metrics.instance });
     this.metrics.dbQueriesByKey.inc({ instance: this.metrics.instance, key: id });
-    const [rows] = await this.pool.query<RowDataPacket[]>(
-      'SELECT id, name, price, stock, version, updated_at FROM product WHERE id = ?',
-      [id],
-    );
+    const already = this.inFlight.get(id) ?? 0;
+    if (already > 0) this.metrics.concurrentLoads.inc({ instance: this.metrics.instance });
+    this.inFlight.set(id, already + 1);
+    const [rows] = await this.pool
+      .query<RowDataPacket[]>(
+        'SELECT id, name, price, stock, version, updated_at FROM product WHERE id = ?',
+        [id],
+      )
+      .finally(() => {
+        const left = (this.inFlight.get(id) ?? 1) - 1;
+        if (left > 0) this.inFlight.set(id, left);
+        else this.inFlight.delete(id);
+      });
     const r = rows[0];
     const product = r
       ? {

@@ -108,6 +108,8 @@ describe('query-service stampede protection (real stack)', function () {
     // running (load average up to 20 while other suites ran), arrival spread to ~400 ms and n dropped to 175
     // with a 300 ms delay, hence DB_DELAY_MS = 1000.
     expect(n).to.be.at.least(150);
+    // The stampede's signature as query-service itself sees it: loads of a key started while one was in flight.
+    expect((await svc.stats()).concurrentLoads).to.be.at.least(100);
   });
 
   it(`STAMPEDE=singleflight: ${N} concurrent misses hit the DB once (assert ≤ 2)`, async () => {
@@ -128,6 +130,7 @@ describe('query-service stampede protection (real stack)', function () {
     // Most callers joined the in-process flight; the rest arrived after the fill and hit the cache (on a loaded
     // box the burst spreads out) — either way they did not reach the DB, which is what `n` checks.
     expect(st.singleflightCoalesced).to.be.at.least(N / 2);
+    expect(st.concurrentLoads, 'loads of the key in flight at once').to.equal(0);
   });
 
   it(`STAMPEDE=singleflight, two instances: ${N} concurrent misses split across both still hit the DB once (assert ≤ 2)`, async () => {

@@ -222,6 +222,7 @@ export class QueryService {
   async stats() {
     return this.json<{
       dbQueries: number;
+      concurrentLoads: number;
       dbQueriesByKey: Record<string, number>;
       refreshes: number;
       staleServes: number;
