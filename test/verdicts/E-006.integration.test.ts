@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { expectOutcome, expectSabotageCaught, runPair, SEEDS, sideOf } from './support';
+import {
+  expectAlerting,
+  expectOutcome,
+  expectSabotageCaught,
+  runPair,
+  SEEDS,
+  sideOf,
+} from './support';
 
 describe('E-006 schema evolution through the schema registry, both orders', function () {
   // ~60 s a side on a quiet machine; several minutes on a 2-core box shared with other labs.
@@ -21,6 +28,7 @@ describe('E-006 schema evolution through the schema registry, both orders', func
         'the bounds taken from the producer-first side',
       ).to.deep.equal([]);
       expect(pair.outcome).to.equal('completed');
+      expectAlerting(producerFirst, consumerFirst);
 
       const f = producerFirst.audit!.figures;
       expect(f.dlqRecords, 'events in the DLQ').to.be.greaterThan(0);

@@ -96,7 +96,30 @@ export async function runBothWays(
   const failed = pair.comparisons.filter((c) => !c.ok);
   expect(failed, 'pair.compare relations between the sides').to.deep.equal([]);
   expect(pair.outcome).to.equal('completed');
+  expectAlerting(antiPattern, pattern);
   return { antiPattern, pattern, pair };
+}
+
+/**
+ * What alerting would have told an SRE: the ❌ side is caught by an alert it declares, at warning or above, and the
+ * ✅ side has no alert firing at warning or above that it does not expect (no noise). The engine judges both as
+ * part of each side's outcome; this says it in the suite's own words, with the alerts named.
+ */
+export function expectAlerting(antiPattern: RunResult, pattern: RunResult) {
+  const atWarningOrAbove = (a: RunResult['alerts'][number]) =>
+    a.state === 'firing' && (a.severity === 'warning' || a.severity === 'critical');
+  const caught = antiPattern.alerts.filter(
+    (a) => atWarningOrAbove(a) && a.expectation === 'expected',
+  );
+  expect(
+    caught.map((a) => a.alertname),
+    `${antiPattern.id} seed ${antiPattern.seed}: the ❌ side caught by a declared alert (fired: ${antiPattern.alerts.map((a) => `${a.alertname} ${a.state}`).join(', ') || 'none'})`,
+  ).to.not.be.empty;
+  const noise = pattern.alerts.filter((a) => atWarningOrAbove(a) && a.expectation === 'unexpected');
+  expect(
+    noise.map((a) => a.alertname),
+    `${pattern.id} seed ${pattern.seed}: unexpected alerts on the ✅ side`,
+  ).to.deep.equal([]);
 }
 
 /** A sabotage: consumer-service switched to another mode behind the side's back. */
