@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Records the series a detection alert reads during real experiment runs into a promtool unit test.
+
+    python3 prometheus/rules/tests/record.py http://127.0.0.1:19090 OUT.yml ALERT:JOURNAL:fires|quiet ...
+
+For each case it reads the run's window from its journal.json (reports/<run id>/ or test-output/verdicts/<run id>/),
+fetches every series the alert reads for that run (selected by its run label, or its topic) at the lab's 1 s
+resolution from the given Prometheus, and writes them as input_series: `fires` asserts the alert is firing (labels
+and annotations as Prometheus rendered them) one second after the recording shows it fire, `quiet` asserts it never
+fires over the whole window, every 5 s. Series are recorded as they were, run ids included, so a test names the run
+it came from. Needs PyYAML and promtool on PATH; run it while the runs' data is still in Prometheus (2 days).
+"""
+import datetime
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+import urllib.request
+
+import yaml
+
+RULES = 'prometheus/rules/lab-alerts.yml'
+# What each detection alert reads, per run: `{run}` becomes the run id.
+SELECTORS = {
+    'LabEventsNotPublished': [
+        'lab_command_commits_total{run="{run}"}',
+        'lab_command_events_produced_total{run="{run}"}',
+        'lab_command_outbox_writes_total{run="{run}"}',
+    ],
+    'LabDuplicateSideEffects': [
+        'lab_consumer_side_effects_total{run="{run}"}',
+        'lab_command_commits_total{run="{run}"}',
+    ],
+    'LabEventsNotApplied': [
+        'lab_kafka_partition_hw{topic="lab.exp.{run}"}',
+        'lab_consumer_messages_total{run="{run}"}',
+        'lab_consumer_lag_messages{run="{run}"}',
+    ],
+    'LabConsumerDeserializationFailures': [
+        'lab_consumer_deserialization_failures_total{run="{run}"}',
+        'lab_consumer_messages_total{run="{run}"}',
+    ],
+    'LabKafkaLastStableOffsetStuck': [
+        'lab_kafka_partition_hw{topic="lab.exp.{run}"}',
+        'lab_kafka_partition_lso{topic="lab.exp.{run}"}',
+    ],
+    'LabCacheStampede': ['lab_query_db_loads_concurrent_total{run="{run}"}'],
+}
+# After the run's window: the engine waits this long for an expected alert (quiescence.alertWaitMs).
+TAIL_SEC = 40
+
+
+def query_range(prom, expr, start, end):
+    q = urllib.parse.urlencode({'query': expr, 'start': start, 'end': end, 'step': '1'})
+    with urllib.request.urlopen(f'{prom}/api/v1/query_range?{q}', timeout=60) as r:
+        return json.load(r)['data']['result']
+
+
+def duration_sec(text):
+    m = re.fullmatch(r'(\d+)(ms|s|m)', text or '0s')
+    return int(m.group(1)) * {'ms': 0.001, 's': 1, 'm': 60}[m.group(2)]
+
+
+def series_line(metric):
+    name = metric['__name__']
+    labels = ','.join(f'{k}="{v}"' for k, v in sorted(metric.items()) if k != '__name__')
+    return f'{name}{{{labels}}}'
+
+
+def first_firing(rule, prom, run_id, start, end):
+    """When the recorded data makes the rule fire for this run (seconds after start), with its output labels."""
+    for s in query_range(prom, rule['expr'], start, end):
+        labels = s['metric']
+        if labels.get('run', run_id) != run_id or run_id not in labels.get('topic', run_id):
+            continue
+        held_from, last = None, None
+        for t, _ in s['values']:
+            t = float(t)
+            held_from = t if last is None or t - last > 1.5 else held_from
+            last = t
+            if t - held_from >= duration_sec(rule.get('for')):
+                return t - start, labels
+    return None, None
+
+
+def case(prom, rules, spec):
+    alert, journal, want = spec.rsplit(':', 2)
+    run = json.load(open(journal))
+    run_id = run['runId']
+    start = int(datetime.datetime.fromisoformat(run['startedAt'].replace('Z', '+00:00')).timestamp())
+    end = int(run['window']['endSec']) + TAIL_SEC
+    rule = rules[alert]
+    inputs = []
+    for selector in SELECTORS[alert]:
+        for s in query_range(prom, selector.replace('{run}', run_id), start, end):
+            at = {int(float(t)) - start: v for t, v in s['values']}
+            values = ' '.join(at.get(i, '_') for i in range(end - start + 1))
+            inputs.append({'series': series_line(s['metric']), 'values': values})
+    if not inputs:
+        sys.exit(f'{alert}: no series recorded for {run_id} (is its data still in {prom}?)')
+    title = f"{run['id']} {run.get('side', '')} seed {run['seed']} ({run_id}), recorded"
+    if want == 'quiet':
+        tests = [{'eval_time': f'{t}s', 'alertname': alert, 'exp_alerts': []}
+                 for t in range(0, end - start + 1, 5)]
+        return {'name': f'{title}: {alert} stays quiet', 'interval': '1s', 'input_series': inputs,
+                'alert_rule_test': tests}
+    at, labels = first_firing(rule, prom, run_id, start, end)
+    if at is None:
+        sys.exit(f'{alert} does not fire on {run_id}: record it as quiet, or fix the rule')
+    exp_labels = {k: v for k, v in labels.items() if k != '__name__'}
+    exp_labels['severity'] = rule['labels']['severity']
+    return {'name': f'{title}: {alert} fires', 'interval': '1s', 'input_series': inputs,
+            'alert_rule_test': [{'eval_time': f'{int(at) + 1}s', 'alertname': alert,
+                                 'exp_alerts': [{'exp_labels': exp_labels}]}]}
+
+
+def fill_annotations(doc, out):
+    """promtool prints what it got: take each firing alert's rendered annotations from there."""
+    with tempfile.NamedTemporaryFile('w', suffix='.yml', dir='prometheus/rules/tests', delete=False) as f:
+        yaml.safe_dump(doc, f, sort_keys=False, width=10_000)
+    got = subprocess.run(['promtool', 'test', 'rules', f.name], capture_output=True, text=True)
+    got = got.stdout + got.stderr
+    subprocess.run(['rm', f.name])
+    for test in doc['tests']:
+        for t in test['alert_rule_test']:
+            if not t['exp_alerts']:
+                continue
+            block = got[got.index(f"name: {test['name']},"):]
+            ann = re.search(r'got:\[\s*0:\s*Labels:\{[^\n]*\}\s*Annotations:\{(.*)\}\n', block).group(1)
+            t['exp_alerts'][0]['exp_annotations'] = {
+                k: json.loads(f'"{v}"') for k, v in re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', ann)}
+    with open(out, 'w') as f:
+        f.write('# Series recorded from real experiment runs (prometheus/rules/tests/record.py): each detection alert\n'
+                '# fires on the run of the side it must catch and stays quiet on the run of the side it must not.\n')
+        yaml.safe_dump(doc, f, sort_keys=False, width=10_000, allow_unicode=True)
+
+
+def main():
+    prom, out, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
+    rules = {r['alert']: r for g in yaml.safe_load(open(RULES))['groups'] for r in g['rules'] if 'alert' in r}
+    doc = {'rule_files': ['../lab-alerts.yml'], 'evaluation_interval': '1s',
+           'tests': [case(prom, rules, spec) for spec in specs]}
+    fill_annotations(doc, out)
+
+
+if __name__ == '__main__':
+    main()
