@@ -96,7 +96,10 @@ def case(prom, rules, spec):
     for selector in SELECTORS[alert]:
         for s in query_range(prom, selector.replace('{run}', run_id), start, end):
             at = {int(float(t)) - start: v for t, v in s['values']}
-            values = ' '.join(at.get(i, '_') for i in range(end - start + 1))
+            # A range query fills every step within the lookback, so a gap is a staleness marker (the process
+            # stopped or died): written as `stale`, else promtool would carry the last value on for 5 minutes.
+            values = ' '.join(
+                at[i] if i in at else 'stale' if i - 1 in at else '_' for i in range(end - start + 1))
             inputs.append({'series': series_line(s['metric']), 'values': values})
     if not inputs:
         sys.exit(f'{alert}: no series recorded for {run_id} (is its data still in {prom}?)')
@@ -128,7 +131,11 @@ def fill_annotations(doc, out):
             if not t['exp_alerts']:
                 continue
             block = got[got.index(f"name: {test['name']},"):]
-            ann = re.search(r'got:\[\s*0:\s*Labels:\{[^\n]*\}\s*Annotations:\{(.*)\}\n', block).group(1)
+            block = block[:block.find('\n    name: ', 1) if '\n    name: ' in block[1:] else len(block)]
+            found = re.search(r'got:\[\s*0:\s*Labels:\{[^\n]*\}\s*Annotations:\{(.*)\}\n', block)
+            if not found:
+                sys.exit(f"{test['name']}: promtool does not see it fire on the recorded series:\n{block}")
+            ann = found.group(1)
             t['exp_alerts'][0]['exp_annotations'] = {
                 k: json.loads(f'"{v}"') for k, v in re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', ann)}
     with open(out, 'w') as f:
