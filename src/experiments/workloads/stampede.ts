@@ -4,7 +4,7 @@ import { STAMPEDE_MODES, type StampedeMode } from '../../services/query/config';
 import { ProductReads } from './stampede/db-reads';
 import { keyRegex, runMode, type ModeResult, type StormParams } from './stampede/mode-run';
 import { percentile } from './stampede/readers';
-import { finished, type Plot, type WorkloadKind } from './types';
+import { finished, type FiredStep, type Plot, type WorkloadKind } from './types';
 
 const Storm = {
   readers: z.number().int().min(1).max(20_000),
@@ -129,14 +129,25 @@ export const stampedeScenario: WorkloadKind<typeof Params> = {
     const redis = labRedis(ctx.c);
     const reads = await ProductReads.open(ctx.c);
     const results: ModeResult[] = [];
+    // The file's `storm` steps (the slow DB), fired through the engine once, before the side's first storm, and kept
+    // through every mode it storms: both sides of the pair then see the same fault schedule, one slow DB each,
+    // however many modes a side compares (the next mode's warm-up reads run slow too; they are not counted).
+    const storm: FiredStep[] = [];
+    const slowDb = async () => {
+      if (storm.length) return;
+      for (const step of ctx.steps.filter(
+        (s) => typeof s.at === 'object' && 'moment' in s.at && s.at.moment === 'storm',
+      ))
+        storm.push(await ctx.fire(step));
+    };
     try {
       const initial = ctx.experiment.services['query-service']?.modes.STAMPEDE ?? 'none';
       for (const [i, mode] of ctx.params.modes.entries()) {
-        results.push(
-          await runMode(ctx, mode, p, { redis, reads, restart: !(i === 0 && mode === initial) }),
-        );
+        const restart = !(i === 0 && mode === initial);
+        results.push(await runMode(ctx, mode, p, { redis, reads, restart, slowDb }));
       }
     } finally {
+      for (const fired of storm) await fired.undo();
       redis.disconnect();
       await reads.close();
     }

@@ -3,7 +3,7 @@ import { sleep } from '../../../lib/wait';
 import type { StampedeMode } from '../../../services/query/config';
 import { Interrupted } from '../../quiescence';
 import { EXP_CACHE_PREFIX } from '../../watcher';
-import type { FiredStep, WorkloadContext } from '../types';
+import type { WorkloadContext } from '../types';
 import type { ProductReads } from './db-reads';
 import { hardExpire, softExpire, waitFilledSince } from './expiry';
 import { burst, planReaders, type ReaderResult } from './readers';
@@ -56,15 +56,15 @@ export function keyExpiries(seed: number, p: StormParams): number {
 
 /**
  * One mode's storm: both query-service instances restarted in the mode, its hot keys seeded and warmed (each
- * read once, fast DB), then the DB made slow (the file's `storm` steps: a latency toxic on `mysql`) and, `rounds` times:
- * expire every hot key at once, fire the seeded readers through both instances, wait for the answers (and, with
- * soft-ttl, for the background refresh). The slow DB is the file's `storm` steps, undone in `finally`.
+ * read once), then the DB made slow (`slowDb`: the file's `storm` steps, a latency toxic on `mysql`, fired once per
+ * side and kept through its modes) and, `rounds` times: expire every hot key at once, fire the seeded readers through
+ * both instances, wait for the answers (and, with soft-ttl, for the background refresh).
  */
 export async function runMode(
   ctx: WorkloadContext<unknown>,
   mode: StampedeMode,
   p: StormParams,
-  deps: { redis: Redis; reads: ProductReads; restart: boolean },
+  deps: { redis: Redis; reads: ProductReads; restart: boolean; slowDb: () => Promise<void> },
 ): Promise<ModeResult> {
   const { redis, reads } = deps;
   const ids = modeIds(mode, p.hotKeys);
@@ -87,63 +87,46 @@ export async function runMode(
       );
   }
 
-  // The file's `storm` steps (the slow DB): fired through the engine for this mode's rounds, undone after them.
-  const storm: FiredStep[] = [];
-  for (const step of ctx.steps.filter(
-    (s) => typeof s.at === 'object' && 'moment' in s.at && s.at.moment === 'storm',
-  ))
-    storm.push(await ctx.fire(step));
+  await deps.slowDb();
   ctx.note(
     `${mode}: ${p.rounds} rounds of ${p.readers} readers on ${p.hotKeys} hot keys, DB ${p.dbLatencyMs} ms late`,
   );
   const results: ReaderResult[] = [];
   let series: [number, number][] = [];
   const t0 = Date.now();
-  let before = 0;
-  let after = 0;
+  const before = await reads.count();
+  const sampler = reads.sample(250);
   try {
-    before = await reads.count();
-    const sampler = reads.sample(250);
-    try {
-      for (let round = 1; round <= p.rounds; round++) {
-        if (ctx.signal?.aborted) throw new Interrupted();
-        const plan = planReaders(ctx.seed, round, { ...p, instances: urls.length });
-        const asked = [...new Set(plan.map((r) => ids[r.keyIndex]))];
-        if (mode === 'soft-ttl') await softExpire(redis, EXP_CACHE_PREFIX, ids);
-        else await hardExpire(redis, EXP_CACHE_PREFIX, ids);
-        const since = Date.now();
-        const rs = await burst(
-          plan,
-          (r) => `${urls[r.instance]}/products/${ids[r.keyIndex]}`,
-          60_000 + 20 * p.dbLatencyMs,
-        );
-        results.push(...rs);
-        // soft-ttl answers before its refresh ends; count the round only once the refresh has landed.
-        if (
-          mode === 'soft-ttl' &&
-          !(await waitFilledSince(
-            redis,
-            EXP_CACHE_PREFIX,
-            asked,
-            since,
-            10 * p.dbLatencyMs + 10_000,
-          ))
-        ) {
-          ctx.note(`${mode}: round ${round}: the background refresh did not land in time`);
-        }
-        const byKey = rs.filter((r) => r.source === 'db').length;
-        ctx.note(
-          `${mode}: round ${round}: ${rs.length} readers, ${byKey} answered by their own DB load, slowest ${Math.round(Math.max(...rs.map((r) => r.ms)))} ms`,
-        );
+    for (let round = 1; round <= p.rounds; round++) {
+      if (ctx.signal?.aborted) throw new Interrupted();
+      const plan = planReaders(ctx.seed, round, { ...p, instances: urls.length });
+      const asked = [...new Set(plan.map((r) => ids[r.keyIndex]))];
+      if (mode === 'soft-ttl') await softExpire(redis, EXP_CACHE_PREFIX, ids);
+      else await hardExpire(redis, EXP_CACHE_PREFIX, ids);
+      const since = Date.now();
+      const rs = await burst(
+        plan,
+        (r) => `${urls[r.instance]}/products/${ids[r.keyIndex]}`,
+        60_000 + 20 * p.dbLatencyMs,
+      );
+      results.push(...rs);
+      // soft-ttl answers before its refresh ends; count the round only once the refresh has landed.
+      if (
+        mode === 'soft-ttl' &&
+        !(await waitFilledSince(redis, EXP_CACHE_PREFIX, asked, since, 10 * p.dbLatencyMs + 10_000))
+      ) {
+        ctx.note(`${mode}: round ${round}: the background refresh did not land in time`);
       }
-      await sleep(300); // one more sample after the last load
-    } finally {
-      series = await sampler.stop();
+      const byKey = rs.filter((r) => r.source === 'db').length;
+      ctx.note(
+        `${mode}: round ${round}: ${rs.length} readers, ${byKey} answered by their own DB load, slowest ${Math.round(Math.max(...rs.map((r) => r.ms)))} ms`,
+      );
     }
-    after = await reads.count();
+    await sleep(300); // one more sample after the last load
   } finally {
-    for (const fired of storm) await fired.undo();
+    series = await sampler.stop();
   }
+  const after = await reads.count();
   const seconds = (Date.now() - t0) / 1000;
   const dbLoadsByService = (await scrapedLoads(ctx, mode, urls, ids)) - ids.length;
   const peakSelectQps = await ctx.prom
