@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Records the series a detection alert reads during real experiment runs into a promtool unit test.
 
-    python3 prometheus/rules/tests/record.py http://127.0.0.1:19090 OUT.yml ALERT:JOURNAL:fires|quiet ...
+    python3 prometheus/rules/tests/record.py http://127.0.0.1:19090 OUT.yml ALERT:JOURNAL:fires|quiet[@PROM] ...
 
 For each case it reads the run's window from its journal.json (reports/<run id>/ or test-output/verdicts/<run id>/),
 fetches every series the alert reads for that run (selected by its run label, or its topic) at the lab's 1 s
 resolution from the given Prometheus, and writes them as input_series: `fires` asserts the alert is firing (labels
 and annotations as Prometheus rendered them) one second after the recording shows it fire, `quiet` asserts it never
 fires over the whole window, every 5 s. Series are recorded as they were, run ids included, so a test names the run
-it came from. Needs PyYAML and promtool on PATH; run it while the runs' data is still in Prometheus (2 days).
+it came from; `@PROM` reads that case from another Prometheus (e.g. one started on a CI run's data dir). Needs PyYAML and promtool on PATH; run it while the runs' data is still in Prometheus (2 days).
 """
 import datetime
 import json
@@ -69,23 +69,33 @@ def series_line(metric):
     return f'{name}{{{labels}}}'
 
 
-def first_firing(rule, prom, run_id, start, end):
-    """When the recorded data makes the rule fire for this run (seconds after start), with its output labels."""
+def firing_instances(rule, prom, run_id, start, end):
+    """When the recorded data first makes the rule fire for this run (seconds after start), and the output labels
+    of every instance firing one second later."""
+    since = {}
     for s in query_range(prom, rule['expr'], start, end):
         labels = s['metric']
         if labels.get('run', run_id) != run_id or run_id not in labels.get('topic', run_id):
             continue
-        held_from, last = None, None
+        held_from, last, stretches = None, None, []
         for t, _ in s['values']:
             t = float(t)
-            held_from = t if last is None or t - last > 1.5 else held_from
-            last = t
-            if t - held_from >= duration_sec(rule.get('for')):
-                return t - start, labels
-    return None, None
+            if last is None or t - last > 1.5:
+                held_from = t
+                stretches.append([t, t])
+            stretches[-1][1] = last = t
+        fires = [(a + duration_sec(rule.get('for')), b) for a, b in stretches]
+        since[json.dumps(labels, sort_keys=True)] = [(a, b) for a, b in fires if a <= b]
+    starts = [a for spans in since.values() for a, _ in spans]
+    if not starts:
+        return None, []
+    at = min(starts) + 1
+    return at - start, [json.loads(k) for k, spans in since.items() if any(a <= at <= b for a, b in spans)]
 
 
 def case(prom, rules, spec):
+    spec, _, other = spec.partition('@')
+    prom = other or prom
     alert, journal, want = spec.rsplit(':', 2)
     run = json.load(open(journal))
     run_id = run['runId']
@@ -109,14 +119,18 @@ def case(prom, rules, spec):
                  for t in range(0, end - start + 1, 5)]
         return {'name': f'{title}: {alert} stays quiet', 'interval': '1s', 'input_series': inputs,
                 'alert_rule_test': tests}
-    at, labels = first_firing(rule, prom, run_id, start, end)
+    at, instances = firing_instances(rule, prom, run_id, start, end)
     if at is None:
         sys.exit(f'{alert} does not fire on {run_id}: record it as quiet, or fix the rule')
-    exp_labels = {k: v for k, v in labels.items() if k != '__name__'}
-    exp_labels['severity'] = rule['labels']['severity']
+    exp = [{'exp_labels': {**{k: v for k, v in labels.items() if k != '__name__'},
+                           'severity': rule['labels']['severity']}} for labels in instances]
     return {'name': f'{title}: {alert} fires', 'interval': '1s', 'input_series': inputs,
-            'alert_rule_test': [{'eval_time': f'{int(at) + 1}s', 'alertname': alert,
-                                 'exp_alerts': [{'exp_labels': exp_labels}]}]}
+            'alert_rule_test': [{'eval_time': f'{int(at)}s', 'alertname': alert, 'exp_alerts': exp}]}
+
+
+def label_pairs(text):
+    """`a="x", b="y"` as promtool prints labels and annotations (Go-quoted values)."""
+    return {k: json.loads(f'"{v}"') for k, v in re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', text)}
 
 
 def fill_annotations(doc, out):
@@ -132,12 +146,16 @@ def fill_annotations(doc, out):
                 continue
             block = got[got.index(f"name: {test['name']},"):]
             block = block[:block.find('\n    name: ', 1) if '\n    name: ' in block[1:] else len(block)]
-            found = re.search(r'got:\[\s*0:\s*Labels:\{[^\n]*\}\s*Annotations:\{(.*)\}\n', block)
-            if not found:
-                sys.exit(f"{test['name']}: promtool does not see it fire on the recorded series:\n{block}")
-            ann = found.group(1)
-            t['exp_alerts'][0]['exp_annotations'] = {
-                k: json.loads(f'"{v}"') for k, v in re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', ann)}
+            got_part = block[block.find('got:['):]
+            rendered = {}
+            for labels, ann in re.findall(r'Labels:\{([^\n]*)\}\s*Annotations:\{(.*)\}', got_part):
+                key = {k: v for k, v in label_pairs(labels).items() if k != 'alertname'}
+                rendered[json.dumps(key, sort_keys=True)] = label_pairs(ann)
+            for e in t['exp_alerts']:
+                key = json.dumps(e['exp_labels'], sort_keys=True)
+                if key not in rendered:
+                    sys.exit(f"{test['name']}: promtool does not see {key} fire on the recorded series:\n{block}")
+                e['exp_annotations'] = rendered[key]
     with open(out, 'w') as f:
         f.write('# Series recorded from real experiment runs (prometheus/rules/tests/record.py): each detection alert\n'
                 '# fires on the run of the side it must catch and stays quiet on the run of the side it must not.\n')
