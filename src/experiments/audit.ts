@@ -25,6 +25,37 @@ export interface AuditIds {
   duplicateEffects: { eventId: string; applied: number }[];
   topicDuplicates: { eventId: string; records: number }[];
   staleReads: { productId: number; served: number; committed: number }[];
+  /** events whose first record came after a record of a newer version of the same product */
+  reordered?: { eventId: string; productId: number; version: number; after: number }[];
+  /** each time the read model's version went down (the database's own record, product_view_regression) */
+  viewBackwards?: { productId: number; from: number; to: number }[];
+}
+
+/** One record's place in per-key order: its event and the product version it carries. */
+export interface KeyedRecord {
+  eventId: string;
+  productId: number;
+  version: number;
+}
+
+/**
+ * Per-key order of a topic read in offset order (one product's records share a partition): an event whose first
+ * record comes after a record of a higher version of its product is `reordered` — a consumer applying records as
+ * they come moves that product backwards. Redelivered copies are left to topicDuplicates.
+ */
+export function reorderedEvents(records: KeyedRecord[]): NonNullable<AuditIds['reordered']> {
+  const newest = new Map<number, number>();
+  const seen = new Set<string>();
+  const out: NonNullable<AuditIds['reordered']> = [];
+  for (const r of records) {
+    if (seen.has(r.eventId)) continue;
+    seen.add(r.eventId);
+    const after = newest.get(r.productId);
+    if (after !== undefined && r.version < after)
+      out.push({ eventId: r.eventId, productId: r.productId, version: r.version, after });
+    else newest.set(r.productId, r.version);
+  }
+  return out;
 }
 
 export interface AuditInput {
@@ -48,10 +79,21 @@ export async function audit(c: LabConfig, pool: Pool, input: AuditInput): Promis
 
   const records = await readTopic(c, input.topic);
   const inTopic = new Map<string, number>();
+  // Versions from command_log, by event id: they hold for any encoding (JSON or Avro) of the record.
+  const logged = new Map(
+    committedRows.map((r) => [
+      String(r.event_id),
+      { productId: Number(r.product_id), version: Number(r.version) },
+    ]),
+  );
+  const keyed: KeyedRecord[] = [];
   for (const r of records) {
     const id = messageEventId({ headers: r.headers as never, value: r.value });
     if (id) inTopic.set(id, (inTopic.get(id) ?? 0) + 1);
+    const event = id ? logged.get(id) : undefined;
+    if (id && event) keyed.push({ eventId: id, ...event });
   }
+  const reordered = reorderedEvents(keyed);
   const dlq = await readTopic(c, dlqTopic(input.topic)).catch(() => []);
   const inDlq = new Set(
     dlq
@@ -68,6 +110,15 @@ export async function audit(c: LabConfig, pool: Pool, input: AuditInput): Promis
     'SELECT COUNT(*) AS n FROM processed_event WHERE consumer_group = ?',
     [input.consumerGroup],
   );
+  const [regressionRows] = await pool.query<RowDataPacket[]>(
+    'SELECT product_id, from_version, to_version FROM product_view_regression WHERE product_id IN (SELECT product_id FROM command_log WHERE topic = ?) ORDER BY id',
+    [input.topic],
+  );
+  const viewBackwards = regressionRows.map((r) => ({
+    productId: Number(r.product_id),
+    from: Number(r.from_version),
+    to: Number(r.to_version),
+  }));
   const [behindRows] = await pool.query<RowDataPacket[]>(
     'SELECT COUNT(*) AS n FROM product p LEFT JOIN product_view v ON v.product_id = p.id WHERE (v.version IS NULL OR v.version < p.version) AND p.id IN (SELECT product_id FROM command_log WHERE topic = ?)',
     [input.topic],
@@ -113,6 +164,8 @@ export async function audit(c: LabConfig, pool: Pool, input: AuditInput): Promis
     unseen: [...applied.keys()].filter((id) => !committed.has(id)).length,
     staleReads: stale.length,
     readModelBehind: Number(behindRows[0].n),
+    reordered: reordered.length,
+    viewBackwards: viewBackwards.length,
   };
   const cap = <T>(xs: T[]) => xs.slice(0, 50);
   return {
@@ -123,6 +176,8 @@ export async function audit(c: LabConfig, pool: Pool, input: AuditInput): Promis
       duplicateEffects: cap(dupEffects),
       topicDuplicates: cap(topicDups),
       staleReads: cap(stale),
+      reordered: cap(reordered),
+      viewBackwards: cap(viewBackwards),
     },
   };
 }

@@ -47,7 +47,8 @@ export interface RunServices {
 export interface EngineDeps {
   clock: { now(): number; sleep(ms: number): Promise<void> };
   stack: {
-    up(progress: Progress): Promise<void>;
+    /** `redisCluster`: the workload runs on the Redis Cluster, which plain `up` does not start */
+    up(progress: Progress, opts?: { redisCluster: boolean }): Promise<void>;
     heal(): Promise<void>;
     healToxics(): Promise<void>;
   };
@@ -96,6 +97,7 @@ const RESET_SQL = [
   "DELETE FROM outbox WHERE topic LIKE 'lab.exp.%'",
   "DELETE FROM command_log WHERE topic LIKE 'lab.exp.%'",
   `DELETE FROM product_view WHERE product_id < ${EXP_MAX_PRODUCT_ID}`,
+  `DELETE FROM product_view_regression WHERE product_id < ${EXP_MAX_PRODUCT_ID}`,
   `DELETE FROM product WHERE id < ${EXP_MAX_PRODUCT_ID}`,
 ];
 
@@ -104,7 +106,8 @@ export function liveEngineDeps(c: LabConfig): EngineDeps {
   return {
     clock: { now: () => Date.now(), sleep },
     stack: {
-      up: async (progress) => void (await up(c, progress)),
+      up: async (progress, opts) =>
+        void (await up(c, progress, opts?.redisCluster ? { redis: 'cluster' } : {})),
       heal: async () => void (await heal(c)),
       healToxics: async () => {
         if (!(await healToxics(c)))

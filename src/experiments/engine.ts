@@ -159,7 +159,7 @@ class RunRecord {
       ...(kind ? { kind } : {}),
       ...(data ? { data } : {}),
     });
-    this.progress.step(what);
+    this.progress.step(what, kind);
   };
 
   raise = (fact: FactName, by = 1) => {
@@ -246,7 +246,7 @@ export async function runExperiment(
     ]);
   const run = new RunRecord(e, opts.seed, deps, opts.progress, loaded.side);
   const { result } = run;
-  await deps.stack.up(opts.progress);
+  await deps.stack.up(opts.progress, { redisCluster: kind.needsRedisCluster ?? false });
   await preflight(loaded, deps.prometheus, kind, deps.documentedMetrics);
   const metrics = await deps.runMetrics(e, result.runId, opts.seed);
   if (metrics.problem) run.note(metrics.problem);

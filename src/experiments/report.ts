@@ -16,7 +16,7 @@ export function headline(r: RunResult): string {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')
     : a
-      ? `committed ${a.committed}, lost before topic ${a.lostBeforeTopic}, topic duplicates ${a.topicDuplicates}, not applied ${a.notApplied}, duplicate side effects ${a.duplicateEffects}, DLQ ${a.dlqRecords}, stale reads ${a.staleReads}`
+      ? `committed ${a.committed}, lost before topic ${a.lostBeforeTopic}, topic duplicates ${a.topicDuplicates}, not applied ${a.notApplied}, duplicate side effects ${a.duplicateEffects}, DLQ ${a.dlqRecords}, stale reads ${a.staleReads}${a.reordered ? `, reordered ${a.reordered}` : ''}${a.viewBackwards ? `, read model backwards ${a.viewBackwards}` : ''}`
       : 'no audit';
   const word = r.expected === 'controlled' ? '✅ controlled' : '❌ reproduced';
   const verdict =

@@ -15,6 +15,7 @@ export const DECLARED_ROLLBACKS = ['heal', 'disarm-failpoints', 'stop-services']
 export const ServiceName = z.enum([
   'command-service',
   'outbox-relay',
+  'outbox-relay-2',
   'consumer-service',
   'query-service',
   'query-service-2',
@@ -152,10 +153,13 @@ export type AlertExpectation = z.infer<typeof AlertExpectationSchema>;
 export const ALERT_KEYS = [...SIDES, 'run'] as const;
 export type AlertKey = (typeof ALERT_KEYS)[number];
 
+/** An env value; a number or boolean (e.g. a `${name}` from `configuration`) is the text a process would read. */
+const EnvValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
 const ServiceSetup = z
   .object({
     modes: z.record(z.string()).default({}),
-    env: z.record(z.string()).default({}),
+    env: z.record(EnvValue).default({}),
     /** restart it when it dies (as an orchestrator would), with the same modes and env */
     restartOnCrash: z.boolean().default(true),
   })

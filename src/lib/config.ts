@@ -32,10 +32,22 @@ export const PORT_DEFAULTS = {
   outboxRelay: 18083,
   replayWorker: 18084,
   queryService2: 18085,
+  /** a second outbox relay (E-011: two relays claiming one outbox) */
+  outboxRelay2: 18087,
   /** the experiment engine's /metrics (verdicts for dashboards), served only while a run lasts */
   experimentMetrics: 18086,
-  labUi: 18090,
+  /** not 18090: LAB_PORT_OFFSET moves in steps of 1000, and 18090 + 1000 is another lab's Prometheus (19090) */
+  labUi: 18099,
   schemaRegistry: 18091,
+  /**
+   * Redis Cluster (only with `chaos up --redis cluster`): node i (1..6) is reached by clients at
+   * redisClusterProxy+i-1 (a proxy, the address it announces), listens at redisClusterNode+i-1 and gossips on
+   * redisClusterBus+i-1 (direct, announced as is).
+   */
+  redisClusterProxy: 17000,
+  redisClusterNode: 27000,
+  redisClusterBus: 28000,
+  redisClusterExporter: 19122,
 } as const;
 export type PortName = keyof typeof PORT_DEFAULTS;
 
@@ -133,7 +145,7 @@ function findDuplicatePorts(ports: Record<PortName, number>): string[] {
   const used = new Map<number, string>();
   const out: string[] = [];
   for (const [name, base] of Object.entries(ports) as [PortName, number][]) {
-    const span = name.startsWith('kafka') ? 3 : 1;
+    const span = portSpan(name);
     for (let i = 0; i < span; i++) {
       const p = base + i;
       const other = used.get(p);
@@ -143,6 +155,10 @@ function findDuplicatePorts(ports: Record<PortName, number>): string[] {
   }
   return out;
 }
+
+/** How many consecutive ports a name covers: one per broker, one per cluster node, one otherwise. */
+const portSpan = (name: PortName) =>
+  name.startsWith('kafka') ? 3 : /^redisCluster(Proxy|Node|Bus)$/.test(name) ? 6 : 1;
 
 export const brokerIds = (c: LabConfig) => Array.from({ length: c.brokerCount }, (_, i) => i + 1);
 /** The bootstrap list clients use: every broker's Toxiproxy listener. */

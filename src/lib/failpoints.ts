@@ -13,6 +13,7 @@ export const FAILPOINT_NAMES = [
   'consumer.after-side-effect-before-commit',
   'consumer.after-commit-before-process',
   'query.before-db-load',
+  'query.after-db-load-before-fill',
   'replay.before-publish',
   'tx.before-commit',
 ] as const;
@@ -26,6 +27,11 @@ export const FailpointActionSchema = z.object({
   delayMs: z.number().int().min(0).max(600_000).default(0),
   /** Fire on every pass from `after` on, instead of once. */
   sticky: z.boolean().default(false),
+  /**
+   * Count only the passes that concern this key (a product id, an outbox row's aggregate): a run then holds the one
+   * reader or the one relay batch it means, whatever else passes the same point meanwhile.
+   */
+  key: z.string().min(1).max(64).optional(),
 });
 export type FailpointAction = z.infer<typeof FailpointActionSchema>;
 
@@ -77,6 +83,7 @@ export class Failpoints {
       after: a.after,
       delayMs: a.delayMs,
       sticky: a.sticky,
+      ...(a.key !== undefined ? { key: a.key } : {}),
       passes: a.passes,
       fired: a.fired,
     }));
@@ -103,10 +110,14 @@ export class Failpoints {
     }
   }
 
-  /** Mark a pass through `name`; fires the armed action when its count is reached. */
-  async hit(name: FailpointName): Promise<void> {
+  /**
+   * Mark a pass through `name`; fires the armed action when its count is reached. `keys`: what this pass concerns
+   * (a product id, a batch's aggregates); a failpoint armed for a key counts only the passes that include it.
+   */
+  async hit(name: FailpointName, keys?: readonly string[]): Promise<void> {
     const a = this.armed.get(name);
     if (!a) return;
+    if (a.key !== undefined && !keys?.includes(a.key)) return;
     a.passes++;
     const due = a.sticky ? a.passes >= a.after : a.passes === a.after;
     if (!due) return;

@@ -1,3 +1,4 @@
+import { badgeIcon } from './badge';
 import { atWarningOrAbove } from '../experiments/alert-rules';
 import type { RunResult } from '../experiments/engine';
 import { escapeXml as h } from './escape';
@@ -94,10 +95,10 @@ export function alertMatrix(results: RunResult[]): AlertMatrix {
   };
 }
 
-/** Words first, a symbol beside them: headless browsers without an emoji font still read each cell. */
+/** Words first, an inline SVG mark beside them: no font is needed to read a cell. */
 const CELL_HTML: Record<MatrixCell, string> = {
-  caught: '<span class="pass">expected ✔ fired</span>',
-  missed: '<span class="fail">expected ✘ silent</span>',
+  caught: `<span class="pass">expected ${badgeIcon('pass', 'fired')} fired</span>`,
+  missed: `<span class="fail">expected ${badgeIcon('fail', 'silent')} silent</span>`,
   noise: '<span class="fail">fired (unexpected)</span>',
   tolerated: '<span class="muted">fired (tolerated)</span>',
   unlisted: '<span class="muted">fired (not declared)</span>',

@@ -2,6 +2,8 @@ import type { RunResult } from '../experiments/engine';
 import { headline, rollbackLines } from '../experiments/report';
 import { escapeXml as h } from './escape';
 import { alertsJudged, alertState, countedAs } from './alerts';
+import { badge, badgeIcon, BADGE_CSS, expectedBadge, markEmoji } from './badge';
+import { figureTableHtml, groupFigures } from './figure-groups';
 import { markdownToHtml } from './markdown';
 import { svgPlot } from './svg-plot';
 import { timelineMarkers } from './timeline';
@@ -21,6 +23,8 @@ svg.plot{display:block;margin:6px 0 14px;max-width:100%;height:auto}
 svg .pt{font-size:13px;font-weight:600;fill:#222}svg .pa,svg .pl{font-size:10px;fill:#555}svg .pm{font-size:9px;font-weight:700}
 svg .pe{font-size:12px;fill:#999}svg .pf{fill:#fcfcfc;stroke:#ddd}svg .pg{stroke:#eee}svg .pb{fill:#e3f2fd;opacity:.6}
 ol.timeline li.fault{color:#c62828}ol.timeline li.crash{color:#7b1fa2}ol.timeline li.heal{color:#2e7d32}
+table.figures td:first-child{white-space:nowrap}
+${BADGE_CSS}
 `;
 
 export const fmtSec = (s: number | undefined) => (s === undefined ? '' : `${s < 0 ? '−' : '+'}${Math.abs(s).toFixed(1)} s`);
@@ -42,21 +46,49 @@ export function alertsTable(alerts: FiredAlert[], counted?: RunAlert[]): string 
 function verdictRows(r: RunResult): string {
   return r.probes.map((p) => {
     const cross = p.crossCheck ? `${p.crossCheck.ok ? 'agrees' : '<span class="fail">disagrees</span>'} with audit.${h(p.crossCheck.audit)} = ${h(p.crossCheck.auditValue)}` : '';
-    return `<tr><td class="${p.ok ? 'pass' : 'fail'}">${p.ok ? '✅' : '❌'}</td><td>${h(p.name)}</td><td>${h(p.type)}</td><td>${h(p.expected)}</td><td class="num">${p.observed === null ? '<span class="fail">error</span>' : h(p.observed)}</td><td>${cross}</td>${p.type === 'alert' ? `<td>${h(p.detail ?? '')}</td>` : `<td class="q"><code>${h(p.detail ?? '')}</code></td>`}</tr>`;
+    return `<tr><td class="${p.ok ? 'pass' : 'fail'}">${badgeIcon(p.ok ? 'pass' : 'fail')}</td><td>${h(p.name)}</td><td>${h(p.type)}</td><td>${h(p.expected)}</td><td class="num">${p.observed === null ? '<span class="fail">error</span>' : h(p.observed)}</td><td>${cross}</td>${p.type === 'alert' ? `<td>${h(p.detail ?? '')}</td>` : `<td class="q"><code>${h(p.detail ?? '')}</code></td>`}</tr>`;
   }).join('');
 }
 
 function auditBlock(r: RunResult): string {
   const a = r.audit;
   if (!a) return '<p class="muted">The audit did not run.</p>';
-  const figures = `<table><tbody>${Object.entries(a.figures).map(([k, v]) => `<tr><td>${h(k)}</td><td class="num">${h(v)}</td></tr>`).join('')}</tbody></table>`;
+  // A scenario's per-mode figures as one table mode × figure, the others as name/value rows.
+  const grouped = groupFigures(a.figures);
+  const figures = `${grouped.table ? figureTableHtml(grouped.table) : ''}<table><tbody>${grouped.rest.map(([k, v]) => `<tr><td>${h(k)}</td><td class="num">${h(v)}</td></tr>`).join('')}</tbody></table>`;
   const ids = a.ids ?? { lostBeforeTopic: [], notApplied: [], duplicateEffects: [], topicDuplicates: [], staleReads: [] };
   const list = (title: string, items: string[]) => (items.length ? `<h4>${h(title)}</h4><ul>${items.map((x) => `<li><code>${h(x)}</code></li>`).join('')}</ul>` : '');
   return figures
     + list('Lost event ids (committed, never in the topic)', ids.lostBeforeTopic)
     + list('Event ids in the topic but never applied', ids.notApplied)
     + list('Event ids applied more than once', ids.duplicateEffects.map((d) => `${d.eventId} × ${d.applied}`))
-    + list('Stale reads (product: served / committed version)', ids.staleReads.map((s) => `${s.productId}: ${s.served} / ${s.committed}`));
+    + list('Stale reads (product: served / committed version)', ids.staleReads.map((s) => `${s.productId}: ${s.served} / ${s.committed}`))
+    + list('Events out of per-key order (product: version, after version)', (ids.reordered ?? []).map((r) => `${r.eventId} — ${r.productId}: v${r.version} after v${r.after}`))
+    + list('Read model went backwards (product: from → to version)', (ids.viewBackwards ?? []).map((r) => `${r.productId}: v${r.from} → v${r.to}`));
+}
+
+/** Of a per-mode table, the columns a reader looks at first (all of them in the audit section). */
+export const KEY_MODE_COLUMNS = ['DbLoadsPerKey', 'P50Ms', 'P99Ms', 'StaleAnswers', 'Errors'];
+
+/**
+ * The verdict line: the outcome and the expected outcome as badges, then the figures — the headline of report.md
+ * without its emoji, and for a scenario measured per mode its table instead of every `<mode><Figure>` name.
+ */
+export function verdictHtml(r: RunResult): string {
+  const ok = r.outcome === 'completed';
+  const outcome = badge(ok ? 'pass' : 'fail', ok ? 'as expected' : r.outcome);
+  const [verdict, ...figures] = headline(r)
+    .replace(/[✅❌] ?/gu, '')
+    .replace(/^\S+ /, '')
+    .split(' — ');
+  const grouped =
+    r.audit && !('committed' in r.audit.figures) ? groupFigures(r.audit.figures) : undefined;
+  const figureText = grouped?.table
+    ? grouped.rest.map(([k, v]) => `${k} ${v}`).join(', ')
+    : figures.join(' — ');
+  // The badges say the verdict when it is the expected one; otherwise its words carry the detail (what was left).
+  const text = ok ? figureText : `${verdict} — ${figureText}`;
+  return `<div class="verdict ${ok ? 'ok' : 'bad'}">${h(r.id)} ${outcome} ${expectedBadge(r.expected)} — ${h(text)}${grouped?.table ? figureTableHtml(grouped.table, KEY_MODE_COLUMNS) : ''}</div>`;
 }
 
 /**
@@ -75,7 +107,7 @@ export function htmlReport(r: RunResult, obs: Observations): string {
   const plots = obs.plots.filter((p) => p.series.length).map((p) => svgPlot(p, { xDomain, markers, band }));
   const body = [
     `<h1>${h(r.id)} — ${h(r.title)}</h1>`,
-    `<div class="verdict ${ok ? 'ok' : 'bad'}">${h(headline(r))}</div>`,
+    verdictHtml(r),
     `<p class="meta">run <code>${h(r.runId)}</code> · seed ${h(r.seed)} · started ${h(r.startedAt)} · ${h(r.durationSec.toFixed(1))} s · outcome <strong>${h(r.outcome)}</strong> · topic <code>${h(r.topic)}</code> · group <code>${h(r.consumerGroup)}</code></p>`,
     ...(r.error ? [`<p class="fail">Error: ${h(r.error)}</p>`] : []),
     '<h2>Verdict</h2>',
@@ -101,9 +133,10 @@ export function htmlReport(r: RunResult, obs: Observations): string {
     `<ol class="timeline">${r.timeline.map((t, i) => `<li class="${markers.find((m) => m.n === i + 1)?.kind ?? ''}">+${h((t.tMs / 1000).toFixed(1))} s — ${h(t.what)}</li>`).join('')}</ol>`,
     '<p class="muted">Files beside this page: journal.json (the run), prometheus.json (the series above), junit.xml, report.md. Re-render with <code>chaos report &lt;dir&gt;</code>.</p>',
   ];
-  return page(`${r.id} ${ok ? '✔' : '✘'} — ${r.title}`, body.join('\n'));
+  return page(`${r.id} ${ok ? 'as expected' : r.outcome} — ${r.title}`, body.join('\n'));
 }
 
 export function page(title: string, body: string): string {
-  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${h(title)}</title><style>${REPORT_CSS}</style></head><body>\n${body}\n</body></html>\n`;
+  // Marks that came with the data (experiment files' probe names, report.md's rollback lines) as SVG, too.
+  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${h(title)}</title><style>${REPORT_CSS}</style></head><body>\n${markEmoji(body)}\n</body></html>\n`;
 }

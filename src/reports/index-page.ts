@@ -1,9 +1,10 @@
 import type { RunResult } from '../experiments/engine';
-import { sideLabel } from '../experiments/pair';
 import { escapeXml as h } from './escape';
 import { alertMatrix, alertMatrixHtml } from './alert-matrix';
 import { alertState } from './alerts';
-import { fmtSec, page } from './html-page';
+import { badge, expectedBadge, sideBadge } from './badge';
+import { figureTableHtml, groupFigures } from './figure-groups';
+import { fmtSec, KEY_MODE_COLUMNS, page } from './html-page';
 import { svgPlot } from './svg-plot';
 import { timelineMarkers } from './timeline';
 import type { Observations } from './types';
@@ -20,12 +21,22 @@ const KEY_FIGURES = ['committed', 'lostBeforeTopic', 'notApplied', 'duplicateEff
 /** The plot drawn small in each row: the first of these with samples. */
 const SPARK_PREFERENCE = ['Consumer lag', 'Events into the topic', 'Database', 'Cache'];
 
-export function keyFigures(r: RunResult): [string, number][] {
+export function keyFigures(r: RunResult): [string, number | null][] {
   const f = r.audit?.figures;
   if (!f) return [];
   // A scenario's figures are its own (no `committed`): show them all.
   if (!('committed' in f)) return Object.entries(f);
   return KEY_FIGURES.filter((k) => k in f).map((k) => [k, f[k]]);
+}
+
+/** A figure that is not zero is bold (loss, duplicates); a scenario's per-mode figures are a small table mode × figure. */
+function figuresHtml(r: RunResult): string {
+  const f = r.audit?.figures;
+  const grouped = f && !('committed' in f) ? groupFigures(f) : undefined;
+  const lines = (grouped?.table ? grouped.rest : keyFigures(r))
+    .map(([k, v]) => (v !== 0 && k !== 'committed' ? `<strong>${h(k)} ${h(v)}</strong>` : `${h(k)} ${h(v)}`))
+    .join('<br>');
+  return grouped?.table ? `${figureTableHtml(grouped.table, KEY_MODE_COLUMNS)}${lines}` : lines;
 }
 
 function spark(e: IndexEntry): string {
@@ -37,7 +48,7 @@ function spark(e: IndexEntry): string {
 }
 
 /**
- * index.html of `chaos exp run all`: one row per experiment, the ✅ (pattern holds) and ❌ (anti-pattern
+ * index.html of `chaos exp run all`: one row per experiment, the controlled (pattern holds) and reproduced (anti-pattern
  * reproduced) runs side by side — expected outcome, what was observed, key figures, the alerts that fired and a
  * sparkline with the faults marked — each linking to its full report.
  */
@@ -45,21 +56,21 @@ export function indexHtml(entries: IndexEntry[], generatedAt = new Date().toISOS
   const asExpected = entries.filter((e) => e.result.outcome === 'completed').length;
   const rows = entries.map((e) => {
     const r = e.result;
-    const expected = r.expected === 'controlled' ? '✅ controlled' : '❌ reproduced';
-    const outcome = r.outcome === 'completed' ? '<span class="pass">as expected</span>' : `<span class="fail">${h(r.outcome.toUpperCase())}</span>`;
+    const expected = expectedBadge(r.expected);
+    const outcome = r.outcome === 'completed' ? badge('pass', 'as expected') : badge('fail', r.outcome.toUpperCase());
     const failing = r.probes.filter((p) => !p.ok).map((p) => `<li>${h(p.name)}: expected ${h(p.expected)}, observed ${h(p.observed ?? 'error')}</li>`).join('');
-    const figures = keyFigures(r).map(([k, v]) => `${v !== 0 && k !== 'committed' ? `<strong>${h(k)} ${h(v)}</strong>` : `${h(k)} ${h(v)}`}`).join('<br>');
+    const figures = figuresHtml(r);
     // One line per alert name (an alert may fire for several label sets, e.g. per DLQ topic): its earliest time.
     const byName = [...new Map([...e.obs.alerts].reverse().map((a) => [a.alertname, a])).values()].reverse();
     const alerts = byName.length
       ? byName.map((a) => `<span class="sev-${h(a.severity ?? '')}">${h(a.alertname)}</span> ${h(alertState(a))} ${h(fmtSec(a.firingAtSec ?? a.pendingAtSec))}`).join('<br>')
       : `<span class="muted">${e.obs.errors.length ? 'unknown (no Prometheus data)' : 'none'}</span>`;
-    return `<tr><td><a href="${h(e.href)}"><strong>${h(r.id)}</strong></a>${r.side ? ` ${h(sideLabel(r.side))}` : ''}<br><span class="muted small">${h(r.title)}</span></td><td>${expected}</td><td>${outcome}${failing ? `<ul class="small">${failing}</ul>` : ''}<br><span class="muted small">${h(r.probes.filter((p) => p.ok).length)}/${h(r.probes.length)} probes · ${h(r.durationSec.toFixed(0))} s · seed ${h(r.seed)}</span></td><td class="small">${figures || '<span class="muted">no audit</span>'}</td><td class="small">${alerts}</td><td>${spark(e)}</td></tr>`;
+    return `<tr><td><a href="${h(e.href)}"><strong>${h(r.id)}</strong></a>${r.side ? ` ${sideBadge(r.side)}` : ''}<br><span class="muted small">${h(r.title)}</span></td><td>${expected}</td><td>${outcome}${failing ? `<ul class="small">${failing}</ul>` : ''}<br><span class="muted small">${h(r.probes.filter((p) => p.ok).length)}/${h(r.probes.length)} probes · ${h(r.durationSec.toFixed(0))} s · seed ${h(r.seed)}</span></td><td class="small">${figures || '<span class="muted">no audit</span>'}</td><td class="small">${alerts}</td><td>${spark(e)}</td></tr>`;
   });
   const body = [
     '<h1>Reliability Lab — experiment runs</h1>',
     `<div class="verdict ${asExpected === entries.length ? 'ok' : 'bad'}">${asExpected}/${entries.length} runs showed their expected outcome</div>`,
-    `<p class="meta">generated ${h(generatedAt)}. ✅ controlled: the pattern keeps loss, duplicates and staleness at zero under the fault. ❌ reproduced: the anti-pattern really loses or duplicates data, and the figures say how much. Either way "as expected" means the hypothesis in the experiment file was observed.</p>`,
+    `<p class="meta">generated ${h(generatedAt)}. ${expectedBadge('controlled')}: the pattern keeps loss, duplicates and staleness at zero under the fault. ${expectedBadge('reproduced')}: the anti-pattern really loses or duplicates data, and the figures say how much. Either way "as expected" means the hypothesis in the experiment file was observed.</p>`,
     '<table class="index"><thead><tr><th>experiment</th><th>expected</th><th>outcome</th><th>key figures (audit)</th><th>alerts pending/firing</th><th>key series</th></tr></thead><tbody>',
     ...rows,
     '</tbody></table>',

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { figureRows, pairMarkdown, SCHEDULE_FACTS, sideLabel, SYMBOL, type PairResult } from '../experiments/pair';
+import { figureRows, pairMarkdown, SCHEDULE_FACTS, SYMBOL, type PairResult } from '../experiments/pair';
 import type { RunResult } from '../experiments/engine';
+import { badge, badgeIcon, sideBadge, sideText } from './badge';
 import { escapeXml as h } from './escape';
 import { page } from './html-page';
 import { svgPlot } from './svg-plot';
@@ -18,7 +19,7 @@ export function pairPlots(sides: { run: RunResult; plots: Plot[] }[]): Plot[] {
     for (const plot of plots) {
       const merged = byTitle.get(plot.title) ?? { title: plot.title, unit: plot.unit, series: [] };
       merged.series.push(
-        ...plot.series.map((x) => ({ name: `${sideLabel(run.side)}: ${x.name}`, points: x.points })),
+        ...plot.series.map((x) => ({ name: `${sideText(run.side)}: ${x.name}`, points: x.points })),
       );
       byTitle.set(plot.title, merged);
     }
@@ -37,9 +38,9 @@ export function pairHtml(p: PairResult, observations: (Observations | undefined)
     return `<tr><td>${h(r.figure)}</td>${r.values.map((v) => `<td>${cell(v)}</td>`).join('')}<td>${diff ? `<strong>${h(diff)}</strong>` : ''}</td></tr>`;
   });
   const sides = p.sides.map((s) => {
-    const outcome = s.outcome === 'completed' ? '<span class="pass">as expected</span>' : `<span class="fail">${h(s.outcome.toUpperCase())}</span>`;
+    const outcome = s.outcome === 'completed' ? badge('pass', 'as expected') : badge('fail', s.outcome.toUpperCase());
     const href = s.side ? `${s.side}/report.html` : 'report.html';
-    return `<li><a href="${h(href)}"><strong>${h(sideLabel(s.side))}</strong></a> — ${h(s.title)}: expected ${h(s.expected)}, ${outcome} · ${h(s.probes.filter((x) => x.ok).length)}/${h(s.probes.length)} probes · ${h(s.durationSec.toFixed(0))} s</li>`;
+    return `<li><a href="${h(href)}">${sideBadge(s.side)}</a> — ${h(s.title)}: expected ${h(s.expected)}, ${outcome} · ${h(s.probes.filter((x) => x.ok).length)}/${h(s.probes.length)} probes · ${h(s.durationSec.toFixed(0))} s</li>`;
   });
   const schedules = p.sides.map((s) => {
     const entries = s.timeline.filter((t) => t.kind === 'fault' || /died \(crash #/.test(t.what));
@@ -58,16 +59,16 @@ export function pairHtml(p: PairResult, observations: (Observations | undefined)
     `<div class="verdict ${ok ? 'ok' : 'bad'}">${ok ? 'each side showed its expected outcome, under the same fault schedule' : h(p.outcome.toUpperCase())}</div>`,
     `<ul>${sides.join('')}</ul>`,
     ...(p.comparisons.length
-      ? [`<h2>Between the sides</h2><ul>${p.comparisons.map((c) => `<li>${c.ok ? '<span class="pass">✓</span>' : '<span class="fail">✗</span>'} ${h(c.name)}: pattern ${h(c.pattern ?? 'no data')} ${h(SYMBOL[c.relation])} anti-pattern ${h(c.antiPattern ?? 'no data')}</li>`).join('')}</ul>`]
+      ? [`<h2>Between the sides</h2><ul>${p.comparisons.map((c) => `<li>${badgeIcon(c.ok ? 'pass' : 'fail', c.ok ? 'holds' : 'does not hold')} ${h(c.name)}: pattern ${h(c.pattern ?? 'no data')} ${h(SYMBOL[c.relation])} anti-pattern ${h(c.antiPattern ?? 'no data')}</li>`).join('')}</ul>`]
       : []),
     p.sameSchedule
       ? `<p class="meta">Same fault schedule: ${h(SCHEDULE_FACTS.map((f) => `${f} ${p.sides[0].facts[f]}`).join(', '))}; the same steps in the same order. Only the pattern differs.</p>`
       : `<p class="fail">The sides saw different fault schedules — the comparison proves nothing: ${h(p.scheduleDifferences.join('; '))}</p>`,
-    `<table><thead><tr><th>figure</th>${p.sides.map((s) => `<th>${h(sideLabel(s.side))}</th>`).join('')}<th>difference</th></tr></thead><tbody>`,
+    `<table><thead><tr><th>figure</th>${p.sides.map((s) => `<th>${sideBadge(s.side)}</th>`).join('')}<th>difference</th></tr></thead><tbody>`,
     ...rows,
     '</tbody></table>',
     '<h2>Fault schedules</h2>',
-    `<table><thead><tr>${p.sides.map((s) => `<th>${h(sideLabel(s.side))}</th>`).join('')}</tr></thead><tbody><tr>${schedules.join('')}</tr></tbody></table>`,
+    `<table><thead><tr>${p.sides.map((s) => `<th>${sideBadge(s.side)}</th>`).join('')}</tr></thead><tbody><tr>${schedules.join('')}</tr></tbody></table>`,
     '<h2>Both sides on the same axes</h2>',
     '<p class="muted">x: seconds since each side started (the same fault schedule, so the faults line up); each series is named by its side. Each side\'s report.html has the same plots with its fault markers.</p>',
     ...(plots.length ? plots : ['<p class="muted">No series was recorded for these runs.</p>']),

@@ -1,6 +1,7 @@
 /** Progress lines with timings on stderr, so `--json` output on stdout stays clean. */
 export interface Progress {
-  step(message: string): void;
+  /** `kind`: what the engine's timeline calls the entry (fault, crash, heal, phase), for sinks that sort them */
+  step(message: string, kind?: string): void;
   done(message: string, startedAt: number): void;
 }
 

@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LabConfig } from '../lib/config';
-import { ensureMigrated, serviceDef, SERVICE_NAMES, SERVICES, startService, stopService, validateModes, type ServiceName, type StartedService } from './services';
+import { ensureMigrated, SECOND_INSTANCES, serviceDef, SERVICE_NAMES, SERVICES, startService, stopService, validateModes, type ServiceName, type StartedService } from './services';
 import { supervisorFor } from './stack';
 
-/** query-service-2 is the second copy for cross-instance cache experiments: started only when asked for. */
-export const DEFAULT_SERVICES = SERVICE_NAMES.filter((s) => s !== 'query-service-2');
+/** The second copies (query-service-2, outbox-relay-2) start only when asked for. */
+export const DEFAULT_SERVICES = SERVICE_NAMES.filter((s) => !SECOND_INSTANCES.includes(s));
 
 export interface ServicesUpOptions {
   only?: string[];

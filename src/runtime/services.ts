@@ -6,7 +6,7 @@ import { FAILPOINT_NAMES, type FailpointName } from '../lib/failpoints';
 import { migrate } from '../lib/migrations';
 import { sleep, waitFor } from '../lib/wait';
 import { COMMAND_MODES } from '../services/command/config';
-import { CONSUMER_MODES } from '../services/consumer/config';
+import { CONSUMER_MODES, VIEW_ORDERS } from '../services/consumer/config';
 import { isPortFree, portHolder } from './ports';
 import { supervisorFor } from './stack';
 import { rssKiB } from './supervisor';
@@ -14,6 +14,8 @@ import { rssKiB } from './supervisor';
 /** Query-service modes: the contract with src/services/query (built separately). */
 export const CACHE_INVALIDATION_MODES = ['del', 'versioned'] as const;
 export const STAMPEDE_MODES = ['none', 'singleflight', 'soft-ttl'] as const;
+/** `cluster` reads and fills through the Redis Cluster of `chaos up --redis cluster` (ioredis Cluster). */
+export const REDIS_MODES = ['standalone', 'cluster'] as const;
 
 export interface ServiceDef {
   /** dist/src/services/<entry>/main.js */
@@ -28,13 +30,16 @@ export interface ServiceDef {
 export const SERVICES = {
   'command-service': { entry: 'command', portKey: 'commandService', modes: { COMMAND_MODE: COMMAND_MODES }, failpoints: ['command.after-commit-before-produce', 'tx.before-commit'] },
   'outbox-relay': { entry: 'outbox-relay', portKey: 'outboxRelay', modes: {}, failpoints: ['relay.before-publish', 'relay.after-publish-before-mark'] },
-  'consumer-service': { entry: 'consumer', portKey: 'consumerService', modes: { CONSUMER_MODE: CONSUMER_MODES }, failpoints: ['consumer.after-side-effect-before-commit', 'consumer.after-commit-before-process'] },
-  'query-service': { entry: 'query', portKey: 'queryService', modes: { CACHE_INVALIDATION: CACHE_INVALIDATION_MODES, STAMPEDE: STAMPEDE_MODES }, failpoints: ['query.before-db-load'] },
-  'query-service-2': { entry: 'query', portKey: 'queryService2', modes: { CACHE_INVALIDATION: CACHE_INVALIDATION_MODES, STAMPEDE: STAMPEDE_MODES }, failpoints: ['query.before-db-load'] },
+  'outbox-relay-2': { entry: 'outbox-relay', portKey: 'outboxRelay2', modes: {}, failpoints: ['relay.before-publish', 'relay.after-publish-before-mark'] },
+  'consumer-service': { entry: 'consumer', portKey: 'consumerService', modes: { CONSUMER_MODE: CONSUMER_MODES, CONSUMER_VIEW_ORDER: VIEW_ORDERS }, failpoints: ['consumer.after-side-effect-before-commit', 'consumer.after-commit-before-process'] },
+  'query-service': { entry: 'query', portKey: 'queryService', modes: { CACHE_INVALIDATION: CACHE_INVALIDATION_MODES, STAMPEDE: STAMPEDE_MODES, REDIS_MODE: REDIS_MODES }, failpoints: ['query.before-db-load', 'query.after-db-load-before-fill'] },
+  'query-service-2': { entry: 'query', portKey: 'queryService2', modes: { CACHE_INVALIDATION: CACHE_INVALIDATION_MODES, STAMPEDE: STAMPEDE_MODES, REDIS_MODE: REDIS_MODES }, failpoints: ['query.before-db-load', 'query.after-db-load-before-fill'] },
   'replay-worker': { entry: 'replay-worker', portKey: 'replayWorker', modes: {}, failpoints: ['replay.before-publish'] },
 } as const satisfies Record<string, ServiceDef>;
 export type ServiceName = keyof typeof SERVICES;
 export const SERVICE_NAMES = Object.keys(SERVICES) as ServiceName[];
+/** Second copies for experiments that need two instances (E-008's caches, E-011's relays): started only when asked for. */
+export const SECOND_INSTANCES: readonly ServiceName[] = ['query-service-2', 'outbox-relay-2'];
 
 /** Env the services read that must not leak from the caller's environment into a fresh start. */
 const RESET_ENV = ['LAB_FAILPOINTS', 'CONSUMER_POISON'];

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import Redis from 'ioredis';
 import * as mysql from 'mysql2/promise';
 import { Toxiproxy } from 'toxiproxy-node-client';
-import { labPaths, portEnvVar, type LabConfig } from '../lib/config';
-import { ComponentStartError, PortInUseError } from '../lib/errors';
+import { labPaths, type LabConfig } from '../lib/config';
 import { labKafka } from '../lib/kafka';
 import { PrometheusClient } from '../lib/prometheus';
 import { waitFor } from '../lib/wait';
@@ -14,14 +14,17 @@ import { kafkaOffsetsExporterComponent } from './components/kafka-offsets-export
 import { DB_NAME, DB_PASSWORD, DB_USER, mariadbComponent } from './components/mariadb';
 import { INFRA_JOBS, prometheusComponent } from './components/prometheus';
 import { redisComponent } from './components/redis';
+import { clusterDir, redisClusterComponents, redisClusterExporterComponent } from './components/redis-cluster';
 import { schemaRegistryComponent } from './components/schema-registry';
 import { toxiproxyComponent, toxiproxyUrl } from './components/toxiproxy';
 import { withStackLock } from './lock';
-import { isPortFree, portHolder } from './ports';
+import { isPortFree } from './ports';
 import type { Progress } from './progress';
 import { ensureKafkaDist } from './provision/kafka-dist';
 import { checkToolchain, ensureSystemPackages } from './provision/system-packages';
 import { ensureToxiproxy, toxiproxyBinary } from './provision/toxiproxy-build';
+import { upRedisCluster } from './redis-cluster-up';
+import { gate, startGroup, type StartLog } from './start';
 import { rssKiB, Supervisor } from './supervisor';
 
 export const PROBE_TOPIC = 'lab.probe';
@@ -42,11 +45,18 @@ export interface UpResult {
 }
 
 /** Provision what is missing, start what is not running, and return only when the whole stack is healthy. */
-export async function up(c: LabConfig, progress: Progress): Promise<UpResult> {
-  return withStackLock(labPaths(c).run, 'up', () => upLocked(c, progress));
+export async function up(c: LabConfig, progress: Progress, opts: UpOptions = {}): Promise<UpResult> {
+  return withStackLock(labPaths(c).run, 'up', () => upLocked(c, progress, opts));
 }
 
-async function upLocked(c: LabConfig, progress: Progress): Promise<UpResult> {
+/** `standalone` (the default) is the one Redis behind one proxy; `cluster` adds the 6-node Redis Cluster. */
+export const REDIS_TOPOLOGIES = ['standalone', 'cluster'] as const;
+export type RedisTopology = (typeof REDIS_TOPOLOGIES)[number];
+export interface UpOptions {
+  redis?: RedisTopology;
+}
+
+async function upLocked(c: LabConfig, progress: Progress, opts: UpOptions): Promise<UpResult> {
   const t0 = Date.now();
   checkToolchain();
   await ensureSystemPackages(c.isRoot, progress);
@@ -55,8 +65,8 @@ async function upLocked(c: LabConfig, progress: Progress): Promise<UpResult> {
 
   const sup = supervisorFor(c);
   const comps = infraComponents(c);
-  const started: string[] = [];
-  const alreadyRunning: string[] = [];
+  const log: StartLog = { started: [], alreadyRunning: [] };
+  const { started, alreadyRunning } = log;
   try {
     // Kafka nodes need each other for a quorum: start the three, then wait for all of them.
     const groups: Component[][] = [];
@@ -65,33 +75,15 @@ async function upLocked(c: LabConfig, progress: Progress): Promise<UpResult> {
       if (comp.name.startsWith('kafka-') && last?.[0]?.name.startsWith('kafka-')) last.push(comp);
       else groups.push([comp]);
     }
-    for (const group of groups) {
-      const toWait: Component[] = [];
-      for (const comp of group) {
-        if (sup.isAlive(comp.name)) {
-          alreadyRunning.push(comp.name);
-          continue;
-        }
-        await sup.stop(comp.name); // clears a stale pidfile
-        for (const { key, port } of comp.ports) {
-          if (!(await isPortFree(port))) throw new PortInUseError(port, comp.name, portHolder(port), portEnvVar(key));
-        }
-        await comp.prepare();
-        sup.start(comp.spec());
-        started.push(comp.name);
-        toWait.push(comp);
-      }
-      for (const comp of toWait) {
-        const ts = Date.now();
-        await waitHealthy(sup, comp);
-        await comp.afterStart?.();
-        progress.done(`${comp.name} healthy`, ts);
-      }
-    }
+    for (const group of groups) await startGroup(sup, group, progress, log);
     await gate('kafka cluster', progress, () => kafkaClusterHealthy(c));
     await gate('mysql through toxiproxy', progress, () => mysqlThroughProxy(c));
     await gate('redis through toxiproxy', progress, () => redisThroughProxy(c));
     await gate('prometheus targets', progress, () => infraTargetsUp(c));
+    if (opts.redis === 'cluster') {
+      await upRedisCluster(c, sup, progress, log);
+      await reloadPrometheusConfig(c, sup, comps);
+    }
   } catch (e) {
     // Nothing half-started is left behind: stop what this call started, newest first.
     for (const name of [...started].reverse()) await sup.stop(name);
@@ -102,27 +94,17 @@ async function upLocked(c: LabConfig, progress: Progress): Promise<UpResult> {
 
 
 
-async function waitHealthy(sup: Supervisor, comp: Component) {
-  try {
-    await waitFor(`${comp.name} health`, () => comp.healthy(), {
-      timeoutMs: comp.startTimeoutMs,
-      intervalMs: 300,
-      abortIf: () => (sup.isAlive(comp.name) ? undefined : new ComponentStartError(comp.name, 'the process exited during start', sup.logFile(comp.name), sup.logTail(comp.name))),
-    });
-  } catch (e) {
-    if (e instanceof ComponentStartError) throw e;
-    throw new ComponentStartError(comp.name, (e as Error).message, sup.logFile(comp.name), sup.logTail(comp.name));
-  }
-}
-
-async function gate(what: string, progress: Progress, probe: () => Promise<boolean>, timeoutMs = 120_000) {
-  const t = Date.now();
-  try {
-    await waitFor(what, probe, { timeoutMs, intervalMs: 500 });
-  } catch (e) {
-    throw new ComponentStartError(what, (e as Error).message);
-  }
-  progress.done(what, t);
+/**
+ * A Prometheus started by an older lab may lack a job the current config has (e.g. redis-cluster): rewrite its
+ * file and send SIGHUP (a reload, not a restart) when the file changed.
+ */
+async function reloadPrometheusConfig(c: LabConfig, sup: Supervisor, comps: Component[]) {
+  const prom = comps.find((x) => x.name === 'prometheus');
+  const file = path.join(labPaths(c).conf, 'prometheus.yml');
+  const read = () => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '');
+  const before = read();
+  await prom?.prepare();
+  if (read() !== before) sup.signal('prometheus', 'SIGHUP');
 }
 
 /** 3 brokers registered and a probe topic with RF=3 fully in sync, all through the proxies. */
@@ -204,14 +186,17 @@ export async function down(c: LabConfig, opts: { purge?: boolean } = {}): Promis
 async function downLocked(c: LabConfig, { purge = false }: { purge?: boolean }): Promise<DownResult> {
   const toxicsRemoved = await healToxics(c);
   const sup = supervisorFor(c);
-  const order = infraComponents(c).map((x) => x.name);
+  // The cluster's nodes stop before the infrastructure they sit on (their proxies are in Toxiproxy).
+  const order = [...infraComponents(c), ...redisClusterComponents(c), redisClusterExporterComponent(c)].map((x) => x.name);
   const recs = sup.list().sort((a, b) => rank(order, b.name) - rank(order, a.name));
   const stopped: string[] = [];
   for (const rec of recs) if (await sup.stop(rec.name)) stopped.push(rec.name);
   // A process is gone before all of its threads are: its sockets can outlive it by a moment. `down` returns
   // only once every port of ours is free again (bounded), so an `up` right after it never finds one busy.
-  const ports = infraComponents(c).flatMap((comp) => comp.ports.map((p) => p.port));
+  const ports = [...infraComponents(c), ...redisClusterComponents(c), redisClusterExporterComponent(c)].flatMap((comp) => comp.ports.map((p) => p.port));
   await waitFor('ports to be released', async () => (await Promise.all(ports.map((p) => isPortFree(p)))).every(Boolean), { timeoutMs: 10_000, intervalMs: 100 }).catch(() => {});
+  // A cluster's nodes.conf describes nodes that no longer run: the next `up --redis cluster` creates a new one.
+  fs.rmSync(clusterDir(c), { recursive: true, force: true });
   if (purge) {
     const p = labPaths(c);
     for (const d of [p.data, p.logs, p.conf]) fs.rmSync(d, { recursive: true, force: true });
@@ -234,7 +219,10 @@ export interface ComponentStatus {
 export async function status(c: LabConfig): Promise<ComponentStatus[]> {
   const sup = supervisorFor(c);
   const out: ComponentStatus[] = [];
-  for (const comp of infraComponents(c)) {
+  // The cluster's nodes are listed once any of them has a pidfile (started by `up --redis cluster`).
+  const cluster = [...redisClusterComponents(c), redisClusterExporterComponent(c)];
+  const withCluster = cluster.some((x) => sup.read(x.name));
+  for (const comp of [...infraComponents(c), ...(withCluster ? cluster : [])]) {
     const rec = sup.read(comp.name);
     const running = sup.isAlive(comp.name);
     let healthy = false;

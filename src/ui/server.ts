@@ -6,8 +6,13 @@ import type { LabConfig } from '../lib/config';
 import { httpGuard } from '../lib/http-guard';
 import { labKafka } from '../lib/kafka';
 import { infraComponents, supervisorFor } from '../runtime/stack';
+import { LabError } from '../lib/errors';
+import { prometheusClient } from '../runtime/stack';
+import { loadDashboards, PanelDataRequest, panelData } from './dashboards';
 import { experimentRows } from './experiments';
+import { BadRequestError, catalog, healFromUi, injectFromUi, removeFromUi } from './faults';
 import { chaosState, serviceStatus, topicRows } from './live';
+import { RunControl, RunRequestError } from './runs';
 
 export interface UiOptions {
   /** where `chaos exp run` wrote its journals (default <root>/reports) */
@@ -79,6 +84,7 @@ export function uiApp(
       }
     };
   app.get('/api/health', (_req, res) => void res.json({ status: 'ok', pid: process.pid }));
+  mountCockpit(app, c, o);
   app.get(
     '/api/experiments',
     json(async () => ({
@@ -108,7 +114,124 @@ export function uiApp(
   return { app, close: async () => void (await admin?.disconnect().catch(() => {})) };
 }
 
-/** Listens on 127.0.0.1 only: the UI can arm nothing, but it shows the lab's internals. */
+/** The HTTP status of a refused or failed request: the client's mistake (400), a wait (409), or ours (500). */
+function statusOf(e: unknown): number {
+  if (e instanceof RunRequestError) return e.status;
+  if (e instanceof BadRequestError) return 400;
+  return e instanceof LabError ? 502 : 500;
+}
+
+const answer =
+  (fn: (req: express.Request) => Promise<unknown> | unknown, ok = 200) =>
+  async (req: express.Request, res: express.Response) => {
+    try {
+      res.status(ok).json(await fn(req));
+    } catch (e) {
+      res.status(statusOf(e)).json({ error: (e as Error).message, status: statusOf(e) });
+    }
+  };
+
+/**
+ * Run and watch, inject and heal, live panels. State-changing routes are POSTs with JSON bodies: the guard in
+ * front of every route refuses them from another site (403) and as forms (415).
+ */
+function mountCockpit(app: express.Express, c: LabConfig, o: UiOptions) {
+  const runs = new RunControl(c, o.reportsDir);
+  const prom = prometheusClient(c);
+  const dashboards = loadDashboards(c.root);
+  const reportUrl = (file: string) => {
+    const rel = path.relative(o.reportsDir, file);
+    return rel.startsWith('..') || path.isAbsolute(rel)
+      ? null
+      : `/reports/${rel.split(path.sep).join('/')}`;
+  };
+  app.use(express.json({ limit: '64kb' }));
+  app.get(
+    '/api/runs/current',
+    answer(() => runs.state()),
+  );
+  app.post(
+    '/api/runs',
+    answer((req) => runs.start(req.body), 202),
+  );
+  app.post(
+    '/api/runs/stop',
+    answer(() => runs.stop(), 202),
+  );
+  // Server-Sent Events: the progress journal from its start (the current or last run), then every new line.
+  app.get('/api/runs/events', (req, res) => {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    let offset = 0;
+    let lastState = '';
+    const send = (event: string, data: unknown) =>
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const tick = () => {
+      const r = runs.events(offset);
+      if (r.reset) send('reset', {});
+      offset = r.offset;
+      for (const e of r.events)
+        send(
+          'run',
+          'report' in e && e.report
+            ? { ...e, url: reportUrl(e.report) }
+            : e.type === 'end'
+              ? { ...e, urls: e.reports.map(reportUrl) }
+              : e,
+        );
+      const state = JSON.stringify(runs.state());
+      if (state !== lastState) send('state', JSON.parse(state));
+      lastState = state;
+    };
+    tick();
+    const timer = setInterval(tick, 500);
+    req.on('close', () => clearInterval(timer));
+  });
+  app.get(
+    '/api/catalog',
+    answer(() => ({ faults: catalog() })),
+  );
+  app.post(
+    '/api/inject',
+    answer((req) => injectFromUi(c, req.body)),
+  );
+  app.post(
+    '/api/faults/remove',
+    answer((req) => removeFromUi(c, req.body)),
+  );
+  app.post(
+    '/api/heal',
+    answer(() => healFromUi(c)),
+  );
+  app.get(
+    '/api/dashboards',
+    answer(() => ({ dashboards })),
+  );
+  app.get(
+    '/api/panel-data',
+    answer(async (req) => {
+      const q = PanelDataRequest.safeParse(req.query);
+      if (!q.success)
+        throw new BadRequestError(
+          q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        );
+      try {
+        return await panelData(prom, dashboards, q.data);
+      } catch (e) {
+        // an unknown dashboard or panel is the request's fault; Prometheus down is ours
+        if (e instanceof LabError && /^(unknown dashboard|dashboard )/.test(e.message))
+          throw new BadRequestError(e.message);
+        throw e;
+      }
+    }),
+  );
+  app.use('/vendor/uplot', express.static(path.join(c.root, 'node_modules', 'uplot', 'dist')));
+}
+
+/** Listens on 127.0.0.1 only: the UI can run experiments and inject faults, so no other host may reach it. */
 export async function serveUi(
   c: LabConfig,
   o: UiOptions,

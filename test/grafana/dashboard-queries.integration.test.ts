@@ -63,7 +63,11 @@ describe('experiment reports and dashboard queries against a real run', function
 
   it('writes a self-contained report.html with the verdict, plots and alerts, junit.xml and prometheus.json', () => {
     const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
-    expect(html).to.include(r.runId).and.include('as expected: ✅ controlled').and.include('<svg');
+    expect(html)
+      .to.include(r.runId)
+      .and.include('>as expected</span>')
+      .and.include('>controlled</span>')
+      .and.include('<svg');
     expect(html).to.not.match(/<script|<link|src=/);
     const obs = JSON.parse(
       fs.readFileSync(path.join(dir, 'prometheus.json'), 'utf8'),

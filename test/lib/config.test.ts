@@ -9,7 +9,7 @@ describe('lab config', () => {
       redis: 16379,
       commandService: 18080,
       queryService: 18081,
-      labUi: 18090,
+      labUi: 18099,
       schemaRegistry: 18091,
     });
     expect(kafkaBootstrap(c)).to.deep.equal([

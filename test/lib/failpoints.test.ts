@@ -84,3 +84,18 @@ describe('failpoint specs (LAB_FAILPOINTS)', () => {
     expect(Date.now() - t0).to.be.within(70, 1000);
   });
 });
+
+describe('a failpoint armed for a key', () => {
+  it('counts only the passes that concern its key, and fires on the after-th of those', async () => {
+    const fp = new Failpoints();
+    fp.arm('relay.before-publish', { action: 'error', after: 2, key: '7' });
+    await fp.hit('relay.before-publish', ['1', '2']);
+    await fp.hit('relay.before-publish');
+    await fp.hit('relay.before-publish', ['7']);
+    expect(fp.list()[0]).to.include({ key: '7', passes: 1, fired: 0 });
+    let thrown: unknown;
+    await fp.hit('relay.before-publish', ['3', '7']).catch((e: unknown) => (thrown = e));
+    expect(thrown).to.be.instanceOf(FailpointError);
+    expect(fp.list(), 'a one-shot failpoint disarms itself').to.deep.equal([]);
+  });
+});

@@ -23,8 +23,8 @@ describe('the pair report', () => {
     ]);
     expect(plots).to.have.length(1);
     expect(plots[0].series.map((s) => s.name)).to.deep.equal([
-      '❌ anti-pattern: lag',
-      '✅ pattern: lag',
+      'anti-pattern: lag',
+      'pattern: lag',
     ]);
   });
 
@@ -35,6 +35,6 @@ describe('the pair report', () => {
     const html = pairHtml(pairOf([anti, pattern]));
     expect(html).to.include('No series was recorded for these runs.');
     const withPlots = pairHtml(pairOf([anti, pattern]), [observed([[1, 40]]), observed([[1, 2]])]);
-    expect(withPlots).to.include('<svg').and.include('❌ anti-pattern: lag').and.include('✅ pattern: lag');
+    expect(withPlots).to.include('<svg').and.include('anti-pattern: lag').and.include('pattern: lag');
   });
 });

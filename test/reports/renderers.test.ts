@@ -156,7 +156,7 @@ describe('report renderers', () => {
       const bad = run({ outcome: 'deviated' });
       const html = indexHtml([{ result: ok, obs: obs({ alerts: [] }), href: 'E-001/report.html' }, { result: bad, obs: obs(), href: 'E-002/report.html' }]);
       expect(html.match(/<tr><td><a href=/g)).to.have.length(2);
-      expect(html).to.include('✅ controlled').and.include('❌ reproduced').and.include('DEVIATED').and.include('1/2 runs');
+      expect(html).to.include('controlled</span>').and.include('reproduced</span>').and.include('DEVIATED').and.include('1/2 runs');
       expect(html).to.include('<strong>lostBeforeTopic 3</strong>').and.include('LabDirectProduceFailures').and.include('href="E-002/report.html"');
       expect(html).to.not.match(/<script|src=/);
     });

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { PORT_DEFAULTS } from '../../src/lib/config';
 import { containerName } from '../../src/runtime/driver/docker';
-import { SERVICES, SERVICE_NAMES, validateModes } from '../../src/runtime/services';
+import { SECOND_INSTANCES, SERVICES, SERVICE_NAMES, validateModes } from '../../src/runtime/services';
 
 const root = path.resolve(__dirname, '../../..');
 
@@ -36,7 +36,7 @@ describe('docker-compose.yml (validated statically: no Docker engine here)', () 
 
   it('covers the whole topology: 3 KRaft brokers, schema registry, kafka-ui, MySQL 8 + Flyway, Redis, Toxiproxy, Prometheus + exporters, Grafana, the lab services and the lab UI', () => {
     expect(names).to.include.members(['kafka-1', 'kafka-2', 'kafka-3', 'schema-registry', 'kafka-ui', 'mysql', 'flyway', 'redis', 'toxiproxy', 'prometheus', 'mysqld-exporter', 'redis-exporter', 'grafana', 'lab-ui']);
-    expect(names).to.include.members(SERVICE_NAMES.filter((s) => s !== 'query-service-2'));
+    expect(names).to.include.members(SERVICE_NAMES.filter((s) => !SECOND_INSTANCES.includes(s)));
     expect(services.mysql.image).to.match(/^mysql:8\./);
     for (const id of [1, 2, 3]) expect(services[`kafka-${id}`].environment).to.include({ KAFKA_PROCESS_ROLES: 'broker,controller', KAFKA_NODE_ID: id });
   });
@@ -62,7 +62,8 @@ describe('docker-compose.yml (validated statically: no Docker engine here)', () 
     expect(new Set(hostPorts).size).to.equal(hostPorts.length);
     const expected = [PORT_DEFAULTS.toxiproxy, PORT_DEFAULTS.mysql, PORT_DEFAULTS.redis, PORT_DEFAULTS.prometheus, PORT_DEFAULTS.labUi, PORT_DEFAULTS.schemaRegistry,
       PORT_DEFAULTS.mysqldExporter, PORT_DEFAULTS.redisExporter, PORT_DEFAULTS.kafkaClient, PORT_DEFAULTS.kafkaClient + 1, PORT_DEFAULTS.kafkaClient + 2,
-      ...SERVICE_NAMES.map((s) => PORT_DEFAULTS[SERVICES[s].portKey])];
+      // outbox-relay-2 exists for E-011's two racing relays, in the embedded runtime only.
+      ...SERVICE_NAMES.filter((s) => s !== 'outbox-relay-2').map((s) => PORT_DEFAULTS[SERVICES[s].portKey])];
     expect(hostPorts).to.include.members(expected);
   });
 
@@ -102,7 +103,7 @@ describe('docker-compose.yml (validated statically: no Docker engine here)', () 
     // What the code reads: the keys of its zod env schemas, and the LAB_* names in src/lib and the service.
     const sources = (dir: string) => fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.ts')).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('\n');
     const lib = sources(path.join(root, 'src/lib')) + sources(path.join(root, 'src/services/common'));
-    for (const name of [...SERVICE_NAMES.filter((s) => s !== 'query-service-2'), 'lab-ui']) {
+    for (const name of [...SERVICE_NAMES.filter((s) => !SECOND_INSTANCES.includes(s)), 'lab-ui']) {
       const s = services[name];
       const entry = s.command?.find((a) => a.startsWith('dist/'));
       expect(entry, `${name}: command`).to.be.a('string');

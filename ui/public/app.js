@@ -34,8 +34,8 @@ function verdict(e) {
   const word =
     outcome === 'completed'
       ? e.expected === 'reproduced'
-        ? '❌ reproduced as expected'
-        : '✅ controlled'
+        ? 'reproduced as expected'
+        : 'controlled as expected'
       : outcome;
   return badge(word, outcome === 'completed' ? 'ok' : 'bad');
 }
@@ -80,11 +80,11 @@ async function live() {
   for (const p of chaos.proxies) {
     if (!p.enabled)
       tox.push(
-        `<tr><td>${esc(p.name)}</td><td>—</td><td>${badge('down (proxy disabled)', 'bad')}</td><td></td><td></td></tr>`,
+        `<tr><td>${esc(p.name)}</td><td>—</td><td>${badge('down (proxy disabled)', 'bad')}</td><td></td><td></td><td><button class="remove" data-proxy="${esc(p.name)}" data-toxic="down" data-type="down">enable</button></td></tr>`,
       );
     for (const t of p.toxics)
       tox.push(
-        `<tr><td>${esc(p.name)}</td><td>${esc(t.name)}</td><td>${badge(t.type, 'bad')}</td><td>${esc(t.stream)}</td><td>${esc(JSON.stringify(t.attributes))}${t.toxicity < 1 ? ` toxicity ${t.toxicity}` : ''}</td></tr>`,
+        `<tr><td>${esc(p.name)}</td><td>${esc(t.name)}</td><td>${badge(t.type, 'bad')}</td><td>${esc(t.stream)}</td><td>${esc(JSON.stringify(t.attributes))}${t.toxicity < 1 ? ` toxicity ${t.toxicity}` : ''}</td><td><button class="remove" data-proxy="${esc(p.name)}" data-toxic="${esc(t.name)}">remove</button></td></tr>`,
       );
   }
   rows(
@@ -93,7 +93,7 @@ async function live() {
     chaos.toxiproxyReachable
       ? `no toxics on ${chaos.proxies.length} proxies`
       : 'Toxiproxy not reachable',
-    5,
+    6,
   );
   rows(
     'failpoints',

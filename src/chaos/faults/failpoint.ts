@@ -14,6 +14,8 @@ const schema = faultObject('failpoint', {
   /** after a crash and restart, arm it again: fires at most `repeat` times in the run */
   repeat: z.number().int().min(1).default(1),
   sticky: z.boolean().default(false),
+  /** count only the passes that concern this key (a product id; an outbox batch's aggregate ids) */
+  key: z.string().min(1).max(64).optional(),
 });
 export type FailpointFault = z.infer<typeof schema>;
 
@@ -44,6 +46,7 @@ export async function armFailpoint(
         after: f.after,
         delayMs: f.delayMs,
         sticky: f.sticky,
+        ...(f.key !== undefined ? { key: f.key } : {}),
       }),
     },
     `arming ${f.failpoint} on ${f.service}`,
@@ -78,7 +81,7 @@ export const failpoint = defineFault({
   async apply(env, f) {
     await armFailpoint(env.serviceUrl, f);
     return {
-      description: `armed ${f.failpoint} on ${f.service}: ${f.action} on pass ${f.after}${f.repeat > 1 ? `, up to ${f.repeat}×` : ''}`,
+      description: `armed ${f.failpoint} on ${f.service}: ${f.action} on pass ${f.after}${f.key !== undefined ? ` of key ${f.key}` : ''}${f.repeat > 1 ? `, up to ${f.repeat}×` : ''}`,
       rollback: {
         name: `disarm ${f.failpoint} on ${f.service}`,
         run: () => disarmFailpoint(env.serviceUrl, f),

@@ -9,7 +9,7 @@ export default class Ui extends LabCommand {
     'Serve the lab UI: experiments and last verdicts, topics (LSO/HW/LEO, group lag), active toxics and failpoints, services.';
   static override description =
     'Runs in the foreground until Ctrl-C, or with --detach as a supervised process that `chaos down` stops (same as `chaos up --ui`). ' +
-    'Listens on 127.0.0.1 at the labUi port (18090; LAB_LAB_UI_PORT or LAB_PORT_OFFSET move it).';
+    'Listens on 127.0.0.1 at the labUi port (18099; LAB_LAB_UI_PORT or LAB_PORT_OFFSET move it).';
   static override examples = [
     '<%= config.bin %> ui',
     '<%= config.bin %> ui --detach',

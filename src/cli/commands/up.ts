@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { LabCommand } from '../base';
 import { ensureUiProcess } from '../../ui/process';
 import { stderrProgress } from '../../runtime/progress';
-import { up } from '../../runtime/stack';
+import { REDIS_TOPOLOGIES, up } from '../../runtime/stack';
 
 export default class Up extends LabCommand {
   static override summary =
@@ -14,18 +14,27 @@ export default class Up extends LabCommand {
     '<%= config.bin %> up',
     '<%= config.bin %> up --json',
     '<%= config.bin %> up --ui',
+    '<%= config.bin %> up --redis cluster',
   ];
   static override flags = {
+    redis: Flags.string({
+      description:
+        'Redis topology: `cluster` also starts a 6-node Redis Cluster (3 masters + 3 replicas), each node behind its own Toxiproxy proxy',
+      options: [...REDIS_TOPOLOGIES],
+      default: 'standalone',
+    }),
     ui: Flags.boolean({
       description:
-        'also start the lab UI (http://127.0.0.1:18090) as a supervised process; `chaos down` stops it',
+        'also start the lab UI (http://127.0.0.1:18099) as a supervised process; `chaos down` stops it',
     }),
   };
 
   async run() {
     const { flags } = await this.parse(Up);
     const t0 = Date.now();
-    const res = await up(this.lab, stderrProgress());
+    const res = await up(this.lab, stderrProgress(), {
+      redis: flags.redis as (typeof REDIS_TOPOLOGIES)[number],
+    });
     const ui = flags.ui ? await ensureUiProcess(this.lab) : undefined;
     if (!this.jsonEnabled()) {
       this.log(

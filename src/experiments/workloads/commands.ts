@@ -21,6 +21,8 @@ export const COMMAND_AUDIT_FIGURES = [
   'unseen',
   'staleReads',
   'readModelBehind',
+  'reordered',
+  'viewBackwards',
 ] as const;
 
 const Params = z
@@ -89,7 +91,8 @@ export const commandStream: WorkloadKind<typeof Params> = {
   },
 };
 
-const settle = (ctx: WorkloadContext<unknown>) =>
+/** Waits until the outbox is drained and every group of the run has caught up (the file's quiescence settings). */
+export const settle = (ctx: WorkloadContext<unknown>) =>
   waitQuiescence(
     ctx.c,
     ctx.pool,

@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { clusterMultiKey } from './cluster-multikey';
 import { commandStream } from './commands';
 import { durabilityMatrix } from './durability';
+import { keyOrderScenario } from './key-order';
 import { stampedeScenario } from './stampede';
+import { staleCacheScenario } from './stale-cache';
 import { transactionsScenario } from './transactions';
 import type { WorkloadKind } from './types';
 
@@ -14,6 +17,9 @@ export const WORKLOAD_KINDS = [
   transactionsScenario,
   stampedeScenario,
   durabilityMatrix,
+  staleCacheScenario,
+  keyOrderScenario,
+  clusterMultiKey,
 ] as const;
 
 export type AnyWorkloadKind = WorkloadKind<z.AnyZodObject>;

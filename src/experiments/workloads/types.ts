@@ -90,6 +90,8 @@ export interface WorkloadKind<S extends z.AnyZodObject = z.AnyZodObject> {
   moments?: readonly string[];
   /** the services it needs in the file's `services:` */
   requiresServices?: readonly string[];
+  /** runs on the 6-node Redis Cluster: the engine brings the stack up as `chaos up --redis cluster` does */
+  needsRedisCluster?: boolean;
   run(ctx: WorkloadContext<z.infer<S>>): Promise<WorkloadRun>;
 }
 

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { labPaths, type LabConfig } from '../../lib/config';
 import type { Component } from './component';
+import { redisClusterScrapeJob } from './redis-cluster';
 
 /** The lab services' /metrics ports. They may be down (services not started); that is not an infra failure. */
 export const SERVICE_TARGETS = (c: LabConfig) => [
@@ -11,6 +12,7 @@ export const SERVICE_TARGETS = (c: LabConfig) => [
   { service: 'query-service-2', port: c.ports.queryService2 },
   { service: 'consumer-service', port: c.ports.consumerService },
   { service: 'outbox-relay', port: c.ports.outboxRelay },
+  { service: 'outbox-relay-2', port: c.ports.outboxRelay2 },
   { service: 'replay-worker', port: c.ports.replayWorker },
 ];
 
@@ -36,6 +38,8 @@ export function prometheusConfig(c: LabConfig, infra: Component[]): object {
         job_name: 'lab-services',
         static_configs: SERVICE_TARGETS(c).map((t) => ({ targets: [`${c.host}:${t.port}`], labels: { service: t.service } })),
       },
+      // Down unless `chaos up --redis cluster` ran; not an infra job (plain `up` does not wait for it).
+      redisClusterScrapeJob(c),
       // The experiment engine's verdicts (src/experiments/run-metrics.ts): up only while `chaos exp run` runs.
       { job_name: 'lab-experiments', static_configs: [{ targets: [`${c.host}:${c.ports.experimentMetrics}`] }] },
     ],

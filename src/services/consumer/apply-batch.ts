@@ -1,7 +1,7 @@
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { inTransaction } from '../../lib/db';
 import type { ProductEvent } from '../../lib/events';
-import type { ApplyResult } from './apply';
+import type { ApplyResult, ViewStats } from './apply';
 import { sideEffectsAndView } from './apply';
 import type { ConsumerConfig } from './config';
 
@@ -17,6 +17,7 @@ export async function applyBatch(
   pool: Pool,
   cfg: ConsumerConfig,
   events: ProductEvent[],
+  stats?: ViewStats,
 ): Promise<ApplyResult[]> {
   if (!events.length) return [];
   return inTransaction(pool, async (conn) => {
@@ -33,7 +34,7 @@ export async function applyBatch(
       await conn.query('INSERT INTO processed_event (consumer_group, event_id) VALUES ?', [
         fresh.map((e) => [cfg.group, e.eventId]),
       ]);
-      await sideEffectsAndView(conn, cfg, fresh);
+      await sideEffectsAndView(conn, cfg, fresh, stats);
     }
     return results;
   });

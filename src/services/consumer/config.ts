@@ -9,6 +9,13 @@ import { parseServiceEnv, topicSchema } from '../common/env';
  */
 export const CONSUMER_MODES = ['idempotent', 'naive', 'commit-first'] as const;
 export type ConsumerMode = (typeof CONSUMER_MODES)[number];
+/**
+ * How the read model takes an event's version. versioned: only forward — an older version than the row's is ignored,
+ * whatever order events arrive in. last-write: whatever arrives last wins, so an event published out of order
+ * (E-011: two relays racing one product's rows) moves the read model backwards.
+ */
+export const VIEW_ORDERS = ['versioned', 'last-write'] as const;
+export type ViewOrder = (typeof VIEW_ORDERS)[number];
 
 /** "12, 13,abc" → ['12','13','abc']; product ids or event ids whose processing throws a non-retriable error. */
 const listSchema = z
@@ -26,6 +33,7 @@ const CONSUMER_ENV = {
   LAB_TOPIC: topicSchema,
   LAB_CONSUMER_GROUP: z.string().min(1).max(200).default('lab-consumer'),
   CONSUMER_MODE: z.enum(CONSUMER_MODES).default('idempotent'),
+  CONSUMER_VIEW_ORDER: z.enum(VIEW_ORDERS).default('versioned'),
   CONSUMER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
   CONSUMER_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(100),
   CONSUMER_POISON: listSchema,
@@ -47,6 +55,7 @@ export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env) {
     topic: c.LAB_TOPIC,
     group: c.LAB_CONSUMER_GROUP,
     mode: c.CONSUMER_MODE,
+    viewOrder: c.CONSUMER_VIEW_ORDER,
     maxAttempts: c.CONSUMER_MAX_ATTEMPTS,
     backoffMs: c.CONSUMER_RETRY_BACKOFF_MS,
     batchSize: c.CONSUMER_BATCH_SIZE,

@@ -19,7 +19,13 @@ import { schemaRegistryUrl } from '../../runtime/components/schema-registry';
 import { counter, histogram } from '../../lib/metrics';
 import { sleep } from '../../lib/wait';
 import type { ServiceContext } from '../common/app';
-import { applyEvent, assertNotPoison, isRetriable, type ApplyResult } from './apply';
+import {
+  applyEvent,
+  assertNotPoison,
+  isRetriable,
+  type ApplyResult,
+  type ViewStats,
+} from './apply';
 import { applyBatch } from './apply-batch';
 import type { ConsumerConfig } from './config';
 
@@ -103,6 +109,12 @@ export function productConsumer(
       'idempotent: batch transactions that failed and were redone message by message',
       ['mode'],
     ),
+    olderVersions: counter(
+      ctx.registry,
+      'lab_consumer_view_older_versions_total',
+      'Events older than the read-model row they met (published out of order, or redelivered): applied = the read model went backwards (CONSUMER_VIEW_ORDER=last-write), ignored = refused (versioned)',
+      ['mode', 'outcome'],
+    ),
     undecodable: counter(
       ctx.registry,
       'lab_consumer_deserialization_failures_total',
@@ -114,6 +126,18 @@ export function productConsumer(
   /** Avro (Confluent framing) or JSON, told apart by the first byte. */
   const decode = (value: Buffer | null): Promise<ProductEvent> | ProductEvent =>
     isConfluentFramed(value) ? avro.decode(value) : decodeProductEvent(value);
+  const viewOutcome = {
+    mode: cfg.mode,
+    outcome: cfg.viewOrder === 'last-write' ? 'applied' : 'ignored',
+  };
+  m.olderVersions.inc(viewOutcome, 0); // exported from the start: a probe reading 0 has evidence, not "no data"
+  /** Applies through `apply`, then counts what it met, once its transaction committed (a failed attempt counts nothing). */
+  async function counted<T>(apply: (stats: ViewStats) => Promise<T>): Promise<T> {
+    const stats: ViewStats = { olderVersions: 0 };
+    const out = await apply(stats);
+    if (stats.olderVersions) m.olderVersions.inc(viewOutcome, stats.olderVersions);
+    return out;
+  }
   let assigned: unknown = null;
   let lastError: string | null = null;
 
@@ -191,9 +215,10 @@ export function productConsumer(
     // commit-first passes it after its offset commit; naive at the same point of each delivery, with nothing committed.
     await ctx.failpoints.hit('consumer.after-commit-before-process');
     await account([
-      await withRetry({ topic, partition, message }, async () =>
-        applyEvent(pool, cfg, await decode(message.value)),
-      ),
+      await withRetry({ topic, partition, message }, async () => {
+        const e = await decode(message.value);
+        return counted((stats) => applyEvent(pool, cfg, e, stats));
+      }),
     ]);
     if (cfg.mode !== 'commit-first') await commit(topic, partition, message.offset);
     end();
@@ -225,10 +250,13 @@ export function productConsumer(
     }
     const ok = events.flatMap((e, i) => (e === 'dlq' ? [] : [{ e, i }]));
     try {
-      const applied = await applyBatch(
-        pool,
-        cfg,
-        ok.map((x) => x.e),
+      const applied = await counted((stats) =>
+        applyBatch(
+          pool,
+          cfg,
+          ok.map((x) => x.e),
+          stats,
+        ),
       );
       ok.forEach((x, j) => (results[x.i] = applied[j]));
     } catch (e) {
@@ -239,7 +267,9 @@ export function productConsumer(
         'batch transaction failed; applying its messages one by one',
       );
       for (const x of ok)
-        results[x.i] = await withRetry(deliveries[x.i], () => applyEvent(pool, cfg, x.e));
+        results[x.i] = await withRetry(deliveries[x.i], () =>
+          counted((stats) => applyEvent(pool, cfg, x.e, stats)),
+        );
     }
     events.forEach((e, i) => e === 'dlq' && (results[i] = 'dlq'));
     await account(results);

@@ -45,14 +45,18 @@ export const RELAY_SETTINGS = Object.keys(RELAY_ENV) as (keyof typeof RELAY_ENV)
 
 export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env) {
   const c = parseServiceEnv('outbox-relay', RELAY_ENV, env);
+  // The second relay (E-011, started as `outbox-relay-2`) has its own port and Prometheus target; a copy started as
+  // an instance of outbox-relay gets LAB_OUTBOX_RELAY_PORT instead.
+  const second = env.LAB_SERVICE_NAME === 'outbox-relay-2' && !!env.LAB_OUTBOX_RELAY2_PORT;
   return {
+    name: env.LAB_SERVICE_NAME === 'outbox-relay-2' ? 'outbox-relay-2' : 'outbox-relay',
     lab: c.lab,
     topic: c.LAB_TOPIC,
     batchSize: c.RELAY_BATCH_SIZE,
     pollMs: c.RELAY_POLL_MS,
     shard: c.RELAY_SHARD,
     pipeline: c.RELAY_PIPELINE,
-    port: c.lab.ports.outboxRelay,
+    port: second ? c.lab.ports.outboxRelay2 : c.lab.ports.outboxRelay,
     encoding: c.EVENT_ENCODING,
     schema: c.EVENT_SCHEMA,
   };

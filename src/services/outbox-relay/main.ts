@@ -15,7 +15,7 @@ async function main() {
   const pool = labPool(cfg.lab, { connectionLimit: 4 });
   const kafka = labKafka(cfg.lab, `outbox-relay-${cfg.shard.index}`);
   let health = async (): Promise<Record<string, unknown>> => ({});
-  const ctx = serviceContext('outbox-relay', serviceRegistry('outbox-relay'), () => health());
+  const ctx = serviceContext(cfg.name, serviceRegistry(cfg.name), () => health());
   await ensureTopics(kafka, [cfg.topic, dlqTopic(cfg.topic)]);
   // Idempotent with one request in flight: broker-side retries neither duplicate nor reorder within a batch.
   const producer = kafka.producer({

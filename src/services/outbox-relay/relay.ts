@@ -54,6 +54,11 @@ export function outboxRelay(
       'lab_outbox_oldest_unpublished_age_seconds',
       'Age of the oldest unpublished outbox row of this relay, 0 when none',
     ),
+    claimOverlaps: counter(
+      ctx.registry,
+      'lab_outbox_relay_claim_overlaps_total',
+      'Rows claimed while an earlier unpublished row of the same aggregate was held by another relay (SKIP LOCKED passed it): their order on the topic is left to timing',
+    ),
     batchDuration: histogram(
       ctx.registry,
       'lab_outbox_relay_batch_duration_seconds',
@@ -88,12 +93,19 @@ export function outboxRelay(
     }
     const conn = await pool.getConnection();
     try {
+      // READ COMMITTED: under REPEATABLE READ the locking read also takes next-key (gap) locks on the index it walks,
+      // which block command-service's outbox INSERTs until this batch commits — measured in E-011: a change sent
+      // while a batch was held waited the whole hold. Rows are still locked one by one; SKIP LOCKED works the same.
+      await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
       await conn.beginTransaction();
       const [rows] = await conn.query<OutboxRow[]>(
         `SELECT id, event_id, aggregate_id, CAST(payload AS CHAR) AS payload FROM outbox WHERE topic = ? AND published_at IS NULL${shardSql} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
         [cfg.topic, ...shardArgs, cfg.batchSize],
       );
-      if (rows.length) return { conn, rows };
+      if (rows.length) {
+        await countOverlaps(conn, rows);
+        return { conn, rows };
+      }
       await conn.commit();
     } catch (e) {
       await conn.rollback().catch(() => {});
@@ -102,6 +114,27 @@ export function outboxRelay(
     }
     conn.release();
     return null;
+  }
+
+  /**
+   * SKIP LOCKED passes rows another relay holds, so a claim may hold a later event of an aggregate whose earlier one
+   * is still in the other relay's hands: both then race to Kafka. Counted (one indexed read of the few unpublished
+   * rows before the batch); relays sharded by aggregate (RELAY_SHARD) never overlap.
+   */
+  async function countOverlaps(conn: PoolConnection, rows: OutboxRow[]) {
+    const ids = rows.map((r) => r.id);
+    const [earlier] = await conn.query<RowDataPacket[]>(
+      `SELECT DISTINCT aggregate_id FROM outbox WHERE topic = ? AND published_at IS NULL AND id < ? AND id NOT IN (?) AND aggregate_id IN (?)`,
+      [cfg.topic, Math.max(...ids), ids, [...new Set(rows.map((r) => r.aggregate_id))]],
+    );
+    if (!earlier.length) return;
+    const passed = new Set(earlier.map((r) => Number(r.aggregate_id)));
+    const overlapping = rows.filter((r) => passed.has(Number(r.aggregate_id)));
+    m.claimOverlaps.inc(overlapping.length);
+    ctx.log.warn(
+      { aggregates: [...passed], rows: overlapping.map((r) => r.id) },
+      'claimed rows whose aggregate has an earlier row held by another relay: they may reach Kafka first',
+    );
   }
 
   /** Gives a claim back unpublished (rollback); `attempted` also counts the failed attempt on its rows. */
@@ -119,7 +152,11 @@ export function outboxRelay(
 
   /** Sends a claimed batch to Kafka (acks=all). Its rows stay locked and unmarked until mark(). */
   async function send({ rows }: Claim): Promise<void> {
-    await ctx.failpoints.hit('relay.before-publish');
+    // Keyed by the batch's aggregates, so a run can hold the one batch that carries a given product's event.
+    await ctx.failpoints.hit(
+      'relay.before-publish',
+      rows.map((r) => String(r.aggregate_id)),
+    );
     // CAST: selected as is, mysql2 parses a JSON column (MariaDB tags it) and the relay had to re-stringify it,
     // which rounded numbers past 2^53 and rewrote the text. As CHAR it is the exact text command-service wrote.
     const values = await Promise.all(rows.map((r) => encodeValue(r.payload)));

@@ -1,3 +1,4 @@
+import type { Cluster } from 'ioredis';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import type { InvalidationMode, QueryConfig } from './config';
@@ -21,12 +22,20 @@ export interface ReadResult {
   knownVersion?: number;
 }
 
-/** Key layout. Everything under one prefix so /cache/flush can delete the lab's keys and nothing else. */
+/** The one Redis (REDIS_MODE=standalone) or the lab's Redis Cluster (REDIS_MODE=cluster): same commands. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * Key layout. Everything under one prefix so /cache/flush can delete the lab's keys and nothing else. Every key of
+ * a product carries the hash tag {product:<id>}: on a Redis Cluster only the tag is hashed, so a product's value,
+ * pointer, versions and lock share one slot and the scripts over two of them (FILL_LUA) do not fail with CROSSSLOT.
+ * On one Redis the braces are just characters.
+ */
 export const keys = (prefix: string) => ({
-  value: (id: string) => `${prefix}product:${id}`,
-  pointer: (id: string) => `${prefix}product:${id}:ver`,
-  versioned: (id: string, v: number | string) => `${prefix}product:${id}:v${v}`,
-  lock: (id: string) => `${prefix}lock:product:${id}`,
+  value: (id: string) => `${prefix}{product:${id}}`,
+  pointer: (id: string) => `${prefix}{product:${id}}:ver`,
+  versioned: (id: string, v: number | string) => `${prefix}{product:${id}}:v${v}`,
+  lock: (id: string) => `${prefix}lock:{product:${id}}`,
 });
 
 /**
@@ -68,7 +77,7 @@ export class DelStore implements CacheStore {
   readonly mode = 'del' as const;
   private readonly k;
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.k = keys(prefix);
@@ -104,7 +113,7 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`;
 
 /**
- * `versioned`: a small pointer product:{id}:ver → version and immutable value keys product:{id}:v{version}.
+ * `versioned`: a small pointer {product:<id>}:ver → version and immutable value keys {product:<id>}:v<version>.
  * An event moves the pointer forward (never back); a fill writes only if its version is not older than the
  * pointer. So a slow reader holding an old row cannot overwrite what the event made current, and readers never
  * see an older version once the pointer moved. Old value keys are not deleted; they expire with their TTL.
@@ -113,7 +122,7 @@ export class VersionedStore implements CacheStore {
   readonly mode = 'versioned' as const;
   private readonly k;
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     private readonly pointerTtlMs: number,
   ) {
@@ -146,7 +155,7 @@ export class VersionedStore implements CacheStore {
 }
 
 export function cacheStore(
-  redis: Redis,
+  redis: RedisClient,
   cfg: Pick<QueryConfig, 'invalidation' | 'keyPrefix' | 'cacheTtlMs'>,
 ): CacheStore {
   // The pointer outlives any value key by a margin: while it exists, stale fills are refused.
@@ -168,7 +177,7 @@ const RENEW_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.ca
 export class FillLock {
   private readonly k;
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     private readonly ttlMs: number,
   ) {
@@ -203,14 +212,33 @@ export class FillLock {
   }
 }
 
-/** Deletes every key under the prefix (SCAN, not KEYS: KEYS blocks Redis for the whole keyspace walk). */
-export async function flushPrefix(redis: Redis, prefix: string): Promise<number> {
+/**
+ * Deletes every key under the prefix (SCAN, not KEYS: KEYS blocks Redis for the whole keyspace walk). On a cluster
+ * each master is scanned for its own keys, and keys are unlinked one by one: one UNLINK over keys of several
+ * slots would fail with CROSSSLOT.
+ */
+export async function flushPrefix(redis: RedisClient, prefix: string): Promise<number> {
+  if (!('nodes' in redis)) return flushNode(redis, prefix, (batch) => redis.unlink(...batch));
+  let deleted = 0;
+  for (const node of redis.nodes('master'))
+    deleted += await flushNode(node, prefix, async (batch) => {
+      const res = await Promise.all(batch.map((k) => redis.unlink(k)));
+      return res.reduce((a, b) => a + b, 0);
+    });
+  return deleted;
+}
+
+async function flushNode(
+  node: Redis,
+  prefix: string,
+  unlink: (batch: string[]) => Promise<number>,
+) {
   let cursor = '0';
   let deleted = 0;
   do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    const [next, batch] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
     cursor = next;
-    if (batch.length) deleted += await redis.unlink(...batch);
+    if (batch.length) deleted += await unlink(batch);
   } while (cursor !== '0');
   return deleted;
 }

@@ -13,6 +13,9 @@ export const INVALIDATION_MODES = ['del', 'versioned'] as const;
 export type InvalidationMode = (typeof INVALIDATION_MODES)[number];
 export const STAMPEDE_MODES = ['none', 'singleflight', 'soft-ttl'] as const;
 export type StampedeMode = (typeof STAMPEDE_MODES)[number];
+/** `cluster` needs `chaos up --redis cluster`: the service then talks to the 6-node cluster through its proxies. */
+export const REDIS_MODES = ['standalone', 'cluster'] as const;
+export type RedisMode = (typeof REDIS_MODES)[number];
 
 /** Which env variable feeds which field: errors name the variable an operator has to fix. */
 export const ENV_VARS = {
@@ -31,6 +34,7 @@ export const ENV_VARS = {
   lockWaitMs: 'STAMPEDE_LOCK_WAIT_MS',
   lockPollMs: 'STAMPEDE_POLL_MS',
   keyPrefix: 'QUERY_CACHE_PREFIX',
+  redisMode: 'REDIS_MODE',
 } as const;
 type Field = keyof typeof ENV_VARS;
 /**
@@ -71,6 +75,7 @@ export const QueryConfigSchema = z
     softTtlMs: int(1, 86_400_000),
     invalidation: modeEnum(INVALIDATION_MODES),
     stampede: modeEnum(STAMPEDE_MODES),
+    redisMode: modeEnum(REDIS_MODES),
     /** XFetch β (Vattani et al., VLDB 2015): 0 turns early refresh off; 1 is the paper's default; >1 refreshes earlier. */
     xfetchBeta: z.coerce.number().min(0).max(100),
     /** The Redis lock outlives a normal DB load, else a second instance may load too (the ≤2 in the tests). */
@@ -142,6 +147,7 @@ export function loadQueryConfig(
       get('softTtlMs') ?? (Number.isFinite(ttl) ? Math.max(1, Math.floor(ttl / 2)) : 15_000),
     invalidation: get('invalidation') ?? 'del',
     stampede: get('stampede') ?? 'none',
+    redisMode: get('redisMode') ?? 'standalone',
     xfetchBeta: get('xfetchBeta') ?? 0,
     lockTtlMs: get('lockTtlMs') ?? 3000,
     lockWaitMs: get('lockWaitMs') ?? 3000,
@@ -163,6 +169,7 @@ export function loadQueryConfig(
 /** What /health and /cache/stats report, so a run's output records the modes it was measured under. */
 export const describeModes = (c: QueryConfig) => ({
   instance: c.instance,
+  redisMode: c.redisMode,
   invalidation: c.invalidation,
   stampede: c.stampede,
   cacheTtlMs: c.cacheTtlMs,

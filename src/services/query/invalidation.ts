@@ -1,5 +1,6 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type pino from 'pino';
+import type { AnnouncedVersions } from './announced-versions';
 import type { CacheStore } from './cache';
 import type { QueryConfig } from './config';
 import { decodeProductEvent, type ProductEvent } from '../../lib/events';
@@ -25,6 +26,7 @@ export class Invalidator {
     private readonly store: CacheStore,
     private readonly metrics: QueryMetrics,
     private readonly log: pino.Logger,
+    private readonly announced: AnnouncedVersions,
   ) {}
 
   async start(): Promise<void> {
@@ -73,6 +75,7 @@ export class Invalidator {
         this.metrics.events.inc({ ...L, type: ev.type });
         // A Redis error throws: kafkajs retries and does not commit, so the invalidation is not lost.
         const changed = await this.store.invalidate(String(ev.productId), ev.version);
+        this.announced.record(String(ev.productId), ev.version);
         if (changed) this.metrics.invalidations.inc({ ...L, mode: this.store.mode });
         this.lastEventAt = new Date().toISOString();
         this.log.debug(

@@ -3,9 +3,10 @@ import { labPool } from '../../lib/db';
 import { LabError } from '../../lib/errors';
 import { labKafka } from '../../lib/kafka';
 import { serviceRegistry } from '../../lib/metrics';
-import { labRedis } from '../../lib/redis';
+import { labRedis, labRedisCluster } from '../../lib/redis';
 import { sleep } from '../../lib/wait';
 import { HttpError, serve, serviceApp, serviceContext, type HotRoute } from '../common/app';
+import { AnnouncedVersions } from './announced-versions';
 import { cacheStore, FillLock, flushPrefix } from './cache';
 import { describeModes, loadQueryConfig, type QueryConfig } from './config';
 import { Invalidator } from './invalidation';
@@ -31,7 +32,7 @@ async function main() {
   const name = cfg.instance === 1 ? 'query-service' : `query-service-${cfg.instance}`;
   const registry = serviceRegistry(name);
   const metrics = new QueryMetrics(registry, String(cfg.instance));
-  const redis = labRedis(cfg.lab);
+  const redis = cfg.redisMode === 'cluster' ? labRedisCluster(cfg.lab) : labRedis(cfg.lab);
   const pool = labPool(cfg.lab);
   const kafka = labKafka(cfg.lab, name);
   const store = cacheStore(redis, cfg);
@@ -55,8 +56,18 @@ async function main() {
     };
   });
   const repo = new ProductRepository(pool, ctx.failpoints, metrics);
-  const strategy = strategyFor(cfg.stampede, { cfg, store, lock, repo, metrics, log: ctx.log });
-  invalidator = new Invalidator(kafka, cfg, store, metrics, ctx.log);
+  const announced = new AnnouncedVersions();
+  const strategy = strategyFor(cfg.stampede, {
+    cfg,
+    store,
+    lock,
+    repo,
+    metrics,
+    log: ctx.log,
+    failpoints: ctx.failpoints,
+    announced,
+  });
+  invalidator = new Invalidator(kafka, cfg, store, metrics, ctx.log, announced);
   const L = { instance: metrics.instance };
 
   /** GET /products/:id, the cache-aside read: served before express (see HotRoute), it is the lab's hot path. */
@@ -88,6 +99,13 @@ async function main() {
       const deleted = await flushPrefix(redis, cfg.keyPrefix);
       ctx.log.info({ deleted, prefix: cfg.keyPrefix }, 'cache flushed');
       res.json({ deleted, prefix: cfg.keyPrefix });
+    });
+    // What this instance knows of one product: the newest version its change events announced (E-010 waits on it).
+    app.get('/cache/announced/:id', (req, res) => {
+      const id = String(req.params.id);
+      if (!/^\d{1,19}$/.test(id))
+        throw new HttpError(400, `product id must be a positive integer, got "${id}"`);
+      res.json({ id, announcedVersion: announced.get(id) ?? null, mode: cfg.invalidation });
     });
     app.get('/cache/stats', async (_req, res) => {
       res.json({

@@ -19,6 +19,7 @@ export class QueryMetrics {
   readonly refreshes: Counter;
   readonly invalidations: Counter;
   readonly staleFillsRejected: Counter;
+  readonly staleFillsApplied: Counter;
   readonly cacheErrors: Counter;
   readonly events: Counter;
   readonly eventsInvalid: Counter;
@@ -78,6 +79,10 @@ export class QueryMetrics {
       'stale_fills_rejected',
       'Fills refused because the cache already knew a newer version (versioned).',
     );
+    this.staleFillsApplied = c(
+      'stale_fills_applied',
+      'Fills written with a version older than one a change event already announced (del): the DEL race, a stale value cached until its TTL.',
+    );
     this.cacheErrors = c(
       'cache_errors',
       'Redis operations that failed; the request fell back to the database.',
@@ -118,6 +123,7 @@ export class QueryMetrics {
       refreshes: await t(this.refreshes),
       invalidations: inv,
       staleFillsRejected: await t(this.staleFillsRejected),
+      staleFillsApplied: await t(this.staleFillsApplied),
       cacheErrors: await t(this.cacheErrors),
       events: await t(this.events),
       eventsInvalid: await t(this.eventsInvalid),

@@ -25,6 +25,13 @@ import { prometheusClient } from '../../../runtime/stack';
 import { writeIndex, writeRunReport } from '../../../reports/write';
 import type { Observations } from '../../../reports/types';
 import { stderrProgress } from '../../../runtime/progress';
+import {
+  progressJournal,
+  progressJournalFile,
+  teeProgress,
+} from '../../../runtime/progress-journal';
+import { withStackLock } from '../../../runtime/lock';
+import { labPaths } from '../../../lib/config';
 
 export default class ExpRun extends LabCommand {
   static override summary =
@@ -77,6 +84,16 @@ export default class ExpRun extends LabCommand {
         return sides.map((side) => loadExperimentFile(f.file, process.env, side));
       })
       .filter((g) => g.length);
+    // The stack lock for the whole run: no `up`, `down` or other run under it; the lab UI shows who holds it.
+    const what = [
+      'exp run',
+      args.id,
+      ...(only ? ['--side', only] : []),
+      '--seed',
+      String(flags.seed),
+    ];
+    const journal = progressJournal(progressJournalFile(c));
+    const progress = teeProgress(stderrProgress(), journal.progress);
     const abort = new AbortController();
     const onSigint = () => {
       this.logToStderr('\ninterrupted: rolling back faults and stopping services…');
@@ -108,75 +125,115 @@ export default class ExpRun extends LabCommand {
     };
     const reported: { dir: string; result: RunResult; obs: Observations }[] = [];
     const prom = prometheusClient(c);
-    try {
-      // Checks that need the stack (PromQL, modes), for every selected experiment, before the first one runs.
-      await up(c, stderrProgress());
-      const deps = liveEngineDeps(c);
-      for (const l of groups.flat()) {
-        const kind = workloadKind(l.experiment.workload.kind);
-        if (kind) await preflight(l, deps.prometheus, kind, deps.documentedMetrics);
-      }
-      runs: for (const group of groups) {
-        const sides: RunResult[] = [];
-        for (const l of group) {
-          const side = l.side && group.length > 1 ? ` [${l.side}]` : '';
-          this.logToStderr(
-            `▶ ${l.experiment.id}${side} — ${l.experiment.title} (seed ${flags.seed})`,
-          );
-          const r = await runExperiment(
-            c,
-            l,
-            {
-              seed: flags.seed,
-              full: flags.full,
-              progress: stderrProgress(),
-              signal: abort.signal,
-            },
-            deps,
-          );
-          results.push(r);
-          if (r.outcome === 'aborted' || r.outcome === 'interrupted') {
-            // It still leaves its journal: what ran, which faults, which rollbacks, and how it ended.
+    const written: string[] = [];
+    const locked = withStackLock(labPaths(c).run, what.join(' '), async () => {
+      journal.start({
+        type: 'start',
+        pid: process.pid,
+        what: what.join(' '),
+        experiments: groups.map((g) => g[0].experiment.id),
+        seed: flags.seed,
+      });
+      try {
+        // Checks that need the stack (PromQL, modes), for every selected experiment, before the first one runs.
+        await up(c, progress);
+        const deps = liveEngineDeps(c);
+        for (const l of groups.flat()) {
+          const kind = workloadKind(l.experiment.workload.kind);
+          if (kind) await preflight(l, deps.prometheus, kind, deps.documentedMetrics);
+        }
+        runs: for (const group of groups) {
+          const sides: RunResult[] = [];
+          for (const l of group) {
+            const side = l.side && group.length > 1 ? ` [${l.side}]` : '';
             this.logToStderr(
-              `${r.id}${side} ${r.outcome}: ${r.error ?? ''}\npartial report: ${path.relative(process.cwd(), writeReport(reportDir(r), r).markdown)}`,
+              `▶ ${l.experiment.id}${side} — ${l.experiment.title} (seed ${flags.seed})`,
             );
-            break runs;
+            journal.emit({
+              type: 'side',
+              id: l.experiment.id,
+              ...(l.side ? { side: l.side } : {}),
+              title: l.experiment.title,
+            });
+            const r = await runExperiment(
+              c,
+              l,
+              {
+                seed: flags.seed,
+                full: flags.full,
+                progress,
+                signal: abort.signal,
+              },
+              deps,
+            );
+            results.push(r);
+            if (r.outcome === 'aborted' || r.outcome === 'interrupted') {
+              // It still leaves its journal: what ran, which faults, which rollbacks, and how it ended.
+              const partial = writeReport(reportDir(r), r).markdown;
+              journal.emit(verdictEvent(r, partial));
+              this.logToStderr(
+                `${r.id}${side} ${r.outcome}: ${r.error ?? ''}\npartial report: ${path.relative(process.cwd(), partial)}`,
+              );
+              break runs;
+            }
+            const { files: out, obs } = await writeRunReport(prom, reportDir(r), r);
+            sides.push(r);
+            reported.push({ dir: out.dir, result: r, obs });
+            journal.emit(verdictEvent(r, out.html));
+            written.push(out.html);
+            const fired =
+              obs.alerts
+                .map(
+                  (a) => `${a.alertname} (${a.firingAtSec !== undefined ? 'firing' : 'pending'})`,
+                )
+                .join(', ') || 'none';
+            if (!this.jsonEnabled())
+              this.log(
+                `\n${verdictTable(r)}\n\n${headline(r)}\nalerts during the run: ${fired}\nreport: ${path.relative(process.cwd(), out.html)} (also report.md, junit.xml)\n`,
+              );
+            // A failed rollback left something on the machine: the next run would start on it.
+            if (r.outcome === 'failed') {
+              this.logToStderr(`${r.id}${side}: ${r.error}`);
+              break runs;
+            }
           }
-          const { files: out, obs } = await writeRunReport(prom, reportDir(r), r);
-          sides.push(r);
-          reported.push({ dir: out.dir, result: r, obs });
-          const fired =
-            obs.alerts
-              .map((a) => `${a.alertname} (${a.firingAtSec !== undefined ? 'firing' : 'pending'})`)
-              .join(', ') || 'none';
-          if (!this.jsonEnabled())
-            this.log(
-              `\n${verdictTable(r)}\n\n${headline(r)}\nalerts during the run: ${fired}\nreport: ${path.relative(process.cwd(), out.html)} (also report.md, junit.xml)\n`,
+          if (sides.length > 1) {
+            const pair = pairOf(sides, group[0].experiment.pair?.compare);
+            pairs.push(pair);
+            const observed = sides.map((run) => reported.find((x) => x.result === run)?.obs);
+            const pairFiles = writePair(
+              experimentDir(pair.id) ?? reportDir(sides[0]),
+              pair,
+              observed,
             );
-          // A failed rollback left something on the machine: the next run would start on it.
-          if (r.outcome === 'failed') {
-            this.logToStderr(`${r.id}${side}: ${r.error}`);
-            break runs;
+            journal.emit({
+              type: 'pair',
+              id: pair.id,
+              outcome: pair.outcome,
+              report: pairFiles.html,
+            });
+            written.unshift(pairFiles.html);
+            if (!this.jsonEnabled())
+              this.log(
+                `${pairMarkdown(pair)}\npair report: ${path.relative(process.cwd(), pairFiles.html)}\n`,
+              );
           }
         }
-        if (sides.length > 1) {
-          const pair = pairOf(sides, group[0].experiment.pair?.compare);
-          pairs.push(pair);
-          const observed = sides.map((run) => reported.find((x) => x.result === run)?.obs);
-          const written = writePair(experimentDir(pair.id) ?? reportDir(sides[0]), pair, observed);
-          if (!this.jsonEnabled())
-            this.log(
-              `${pairMarkdown(pair)}\npair report: ${path.relative(process.cwd(), written.html)}\n`,
-            );
+      } finally {
+        // The index covers the runs that finished, even when a later one aborted or was interrupted.
+        if (root && reported.length) {
+          const index = writeIndex(root, reported).index;
+          if (groups.length > 1) written.unshift(index);
+          this.logToStderr(`index: ${path.relative(process.cwd(), index)}`);
         }
+        process.removeListener('SIGINT', onSigint);
       }
-    } finally {
-      // The index covers the runs that finished, even when a later one aborted or was interrupted.
-      if (root && reported.length)
-        this.logToStderr(
-          `index: ${path.relative(process.cwd(), writeIndex(root, reported).index)}`,
-        );
-      process.removeListener('SIGINT', onSigint);
+    });
+    try {
+      await locked;
+    } catch (e) {
+      journal.emit({ type: 'end', exitCode: 2, reports: written, error: (e as Error).message });
+      throw e;
     }
     // The worst outcome decides: interrupted (130) > rollback failed (4) > aborted (3) > deviated (1) > completed (0).
     // A pair whose sides saw different fault schedules deviates, though each side may have completed.
@@ -185,6 +242,7 @@ export default class ExpRun extends LabCommand {
       ...results.map((r) => OUTCOME_EXIT_CODES[r.outcome]),
       ...pairs.map((p) => OUTCOME_EXIT_CODES[p.outcome]),
     );
+    journal.emit({ type: 'end', exitCode: code, reports: written });
     if (this.jsonEnabled()) {
       if (code) process.exitCode = code;
       // One run: its result; one experiment both ways: the pair (its sides inside); several: a list of either.
@@ -200,4 +258,25 @@ export default class ExpRun extends LabCommand {
     if (code) this.exit(code);
     return results;
   }
+}
+
+/** A side's verdict for the UI: outcome, probes as judged, the audit's figures and its report. */
+function verdictEvent(r: RunResult, report: string) {
+  return {
+    type: 'verdict' as const,
+    id: r.id,
+    ...(r.side ? { side: r.side } : {}),
+    runId: r.runId,
+    outcome: r.outcome,
+    expected: r.expected,
+    headline: headline(r),
+    probes: r.probes.map((p) => ({
+      name: p.name,
+      ok: p.ok,
+      expected: p.expected,
+      observed: p.observed,
+    })),
+    figures: r.audit?.figures ?? {},
+    report,
+  };
 }

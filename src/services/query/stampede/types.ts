@@ -1,4 +1,6 @@
 import type pino from 'pino';
+import type { Failpoints } from '../../../lib/failpoints';
+import type { AnnouncedVersions } from '../announced-versions';
 import type { CacheStore, Entry, FillLock, ReadResult } from '../cache';
 import { expiries } from '../cache';
 import type { QueryConfig } from '../config';
@@ -26,6 +28,9 @@ export interface Deps {
   repo: ProductRepository;
   metrics: QueryMetrics;
   log: pino.Logger;
+  failpoints: Failpoints;
+  /** the newest version change events announced per product (the invalidation consumer records them) */
+  announced: AnnouncedVersions;
 }
 
 /**
@@ -51,6 +56,8 @@ export class CacheOps {
   /** Loads the row and fills the cache. A missing product is not cached (no negative caching). */
   async loadAndFill(id: string): Promise<Answer> {
     const { product, deltaMs } = await this.d.repo.load(id);
+    // E-010's window: a change committed and its event handled while this reader holds the row it loaded.
+    await this.d.failpoints.hit('query.after-db-load-before-fill', [id]);
     if (product) {
       const now = Date.now();
       const { hardTtlMs, softExpiresAt } = expiries(this.d.cfg, now);
@@ -63,6 +70,15 @@ export class CacheOps {
       };
       try {
         const written = await this.d.store.fill(id, entry, hardTtlMs);
+        const announced = this.d.announced.get(id);
+        if (written && announced !== undefined && announced > product.version) {
+          // del: the event's DEL came before this fill and found no key; the old row is now cached until the TTL.
+          this.d.metrics.staleFillsApplied.inc(this.L);
+          this.d.log.warn(
+            { id, version: product.version, announced },
+            'stale fill applied: a newer version was already announced',
+          );
+        }
         if (!written) {
           // versioned: an event for a newer version passed while we loaded. We still answer with what the DB
           // gave us (it was true when read) but it must not become the cached value.
