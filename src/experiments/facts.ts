@@ -11,6 +11,7 @@ export const FACTS = {
   commandsSent: 'commands the workload sent',
   commandsFailed: 'commands the workload saw fail',
   brokerKills: 'brokers killed (SIGKILL) by a fault',
+  clusterNodeKills: 'Redis Cluster nodes killed (SIGKILL) by a fault',
   toxicsAdded: 'Toxiproxy toxics added (a proxy taken down counts as one)',
   replays: 'DLQ replays carried out (dry runs not counted)',
   schemaRejected: 'schema registrations the registry refused with HTTP 409',

@@ -12,6 +12,7 @@ export const SCHEDULE_FACTS: readonly FactName[] = [
   'crashes',
   'failpointsFired',
   'brokerKills',
+  'clusterNodeKills',
   'toxicsAdded',
   'replays',
 ];

@@ -44,6 +44,7 @@ function journalFixture(runId: string): RunResult {
       commandsSent: 200,
       commandsFailed: 0,
       brokerKills: 0,
+      clusterNodeKills: 0,
       toxicsAdded: 0,
       replays: 0,
       schemaRejected: 0,

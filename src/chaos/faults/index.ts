@@ -7,6 +7,7 @@ import { failpoint } from './failpoint';
 import { latency } from './latency';
 import { limitData } from './limit-data';
 import { proxyDown } from './proxy-down';
+import { redisClusterNode } from './redis-cluster-node';
 import { registryRegister } from './registry-register';
 import { registrySetCompatibility } from './registry-set-compatibility';
 import { replay } from './replay';
@@ -35,6 +36,7 @@ export const FAULT_KINDS = [
   limitData,
   proxyDown,
   broker,
+  redisClusterNode,
   service,
   replay,
   registrySetCompatibility,

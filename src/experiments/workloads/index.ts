@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clusterFailover } from './cluster-failover';
 import { clusterMultiKey } from './cluster-multikey';
 import { commandStream } from './commands';
 import { durabilityMatrix } from './durability';
@@ -20,6 +21,7 @@ export const WORKLOAD_KINDS = [
   staleCacheScenario,
   keyOrderScenario,
   clusterMultiKey,
+  clusterFailover,
 ] as const;
 
 export type AnyWorkloadKind = WorkloadKind<z.AnyZodObject>;
