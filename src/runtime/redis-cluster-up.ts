@@ -120,3 +120,46 @@ export async function downRedisCluster(c: LabConfig, sup: Supervisor): Promise<s
   fs.rmSync(clusterDir(c), { recursive: true, force: true });
   return stopped;
 }
+
+/** One node as `chaos status` and the UI show it; a node that is down or does not answer has only its name. */
+export interface ClusterNodeState {
+  name: string;
+  proxyPort: number;
+  running: boolean;
+  role?: string;
+  state?: string;
+  /** slots this node serves as a master (0 for a replica) */
+  slots?: number;
+  /** the replication offset: a replica behind its master has a lower one */
+  replOffset?: number;
+  /** a replica's link to its master */
+  masterLinkUp?: boolean;
+}
+
+/** Every node's role, slots and replication offset, read at its own port; one that does not answer is listed down. */
+export async function clusterNodeStates(c: LabConfig, sup: Supervisor): Promise<ClusterNodeState[]> {
+  return Promise.all(
+    clusterNodes(c).map(async (n) => {
+      const base = { name: n.name, proxyPort: n.proxyPort, running: sup.isAlive(n.name) };
+      if (!base.running) return base;
+      try {
+        return await withNode(c, n.nodePort, async (r) => {
+          const info = parseClusterInfo(String(await r.call('CLUSTER', 'INFO')));
+          const repl = parseClusterInfo(await r.info('replication'));
+          const ranges = (await r.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+          const slots = ranges.filter((range) => range[2][1] === n.proxyPort).reduce((sum, [from, to]) => sum + to - from + 1, 0);
+          return {
+            ...base,
+            role: repl.role === 'slave' ? 'replica' : repl.role,
+            state: info.cluster_state,
+            slots,
+            replOffset: Number(repl.master_repl_offset ?? repl.slave_repl_offset ?? 0),
+            ...(repl.role === 'slave' ? { masterLinkUp: repl.master_link_status === 'up' } : {}),
+          };
+        });
+      } catch {
+        return base;
+      }
+    }),
+  );
+}

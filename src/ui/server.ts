@@ -6,6 +6,8 @@ import type { LabConfig } from '../lib/config';
 import { httpGuard } from '../lib/http-guard';
 import { labKafka } from '../lib/kafka';
 import { infraComponents, supervisorFor } from '../runtime/stack';
+import { redisClusterComponents } from '../runtime/components/redis-cluster';
+import { clusterNodeStates } from '../runtime/redis-cluster-up';
 import { LabError } from '../lib/errors';
 import { prometheusClient } from '../runtime/stack';
 import { loadDashboards, PanelDataRequest, panelData } from './dashboards';
@@ -72,7 +74,10 @@ export function uiApp(
     const services = await serviceStatus(c);
     const sup = supervisorFor(c);
     const infra = infraComponents(c).map((x) => ({ name: x.name, running: sup.isAlive(x.name) }));
-    return { services, infra, chaos: await chaosState(c, services) };
+    // The Redis Cluster only when `chaos up --redis cluster` (or an experiment) started it.
+    const withCluster = redisClusterComponents(c).some((x) => sup.read(x.name));
+    const redisCluster = withCluster ? await clusterNodeStates(c, sup) : null;
+    return { services, infra, redisCluster, chaos: await chaosState(c, services) };
   });
 
   const json =

@@ -8,7 +8,7 @@ import { labRedisCluster } from '../../src/lib/redis';
 import { waitFor } from '../../src/lib/wait';
 import { CLUSTER_SLOTS, clusterNodes, type ClusterNode, withNode } from '../../src/runtime/components/redis-cluster';
 import { silentProgress } from '../../src/runtime/progress';
-import { clusterHealthy, clusterView, downRedisCluster } from '../../src/runtime/redis-cluster-up';
+import { clusterHealthy, clusterNodeStates, clusterView, downRedisCluster } from '../../src/runtime/redis-cluster-up';
 import { supervisorFor, up } from '../../src/runtime/stack';
 import { isSameProcess } from '../../src/runtime/supervisor';
 import { ensureLab } from '../support/lab';
@@ -88,6 +88,17 @@ describe('the Redis Cluster behind Toxiproxy (chaos up --redis cluster)', functi
     for (const n of nodes)
       for (const port of [n.nodePort, n.busPort])
         expect(listening, `${n.name} :${port}`).to.match(new RegExp(`127\\.0\\.0\\.1:${port}\\s`));
+  });
+
+  it('shows each node as `chaos status` and the UI list it: 3 masters serving the 16384 slots, 3 replicas linked', async () => {
+    const states = await clusterNodeStates(c, supervisorFor(c));
+    expect(states.map((s) => s.name)).to.deep.equal(nodes.map((n) => n.name));
+    const masters = states.filter((s) => s.role === 'master');
+    expect(masters).to.have.length(3);
+    expect(masters.reduce((sum, s) => sum + (s.slots ?? 0), 0)).to.equal(CLUSTER_SLOTS);
+    const replicas = states.filter((s) => s.role === 'replica');
+    expect(replicas.map((s) => s.masterLinkUp)).to.deep.equal([true, true, true]);
+    for (const s of states) expect(s.state, s.name).to.equal('ok');
   });
 
   it('answers a key of another master with MOVED naming that master\'s proxy, and the cluster client follows it through that proxy', async () => {

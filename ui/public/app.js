@@ -60,7 +60,7 @@ async function experiments() {
 }
 
 async function live() {
-  const { services, infra, chaos } = await get('/api/live');
+  const { services, infra, redisCluster, chaos } = await get('/api/live');
   $('#infra').innerHTML = infra
     .map((i) => badge(i.name, i.running ? (chaos.paused.includes(i.name) ? 'warn' : 'ok') : 'bad'))
     .join('');
@@ -76,6 +76,22 @@ async function live() {
     'no services',
     6,
   );
+  // Shown only while the Redis Cluster runs (`chaos up --redis cluster`, or an experiment that needs it).
+  $('#redis-cluster-section').hidden = !redisCluster;
+  if (redisCluster)
+    rows(
+      'redis-cluster',
+      redisCluster
+        .map(
+          (n) => `<tr data-node="${esc(n.name)}"><td>${esc(n.name)}</td><td>${esc(n.proxyPort)}</td>
+    <td>${n.role ? badge(n.role, n.role === 'master' ? 'ok' : 'muted') : badge(n.running ? 'not answering' : 'down', 'bad')}</td>
+    <td>${n.state ? badge(n.state, n.state === 'ok' ? 'ok' : 'bad') : ''}</td><td>${esc(n.slots ?? '')}</td>
+    <td>${esc(n.replOffset ?? '')}</td><td>${n.masterLinkUp === undefined ? '' : badge(n.masterLinkUp ? 'up' : 'down', n.masterLinkUp ? 'ok' : 'bad')}</td></tr>`,
+        )
+        .join(''),
+      'no node',
+      7,
+    );
   const tox = [];
   for (const p of chaos.proxies) {
     if (!p.enabled)

@@ -1,5 +1,6 @@
 import { LabCommand, table } from '../base';
-import { status } from '../../runtime/stack';
+import { clusterNodeStates } from '../../runtime/redis-cluster-up';
+import { status, supervisorFor } from '../../runtime/stack';
 
 export default class Status extends LabCommand {
   static override summary = 'Show each lab component: pid, ports, running, healthy, memory.';
@@ -13,6 +14,23 @@ export default class Status extends LabCommand {
       this.log(
         `\n${rows.filter((r) => r.healthy).length}/${rows.length} healthy; total RSS ${total} MiB`,
       );
+      if (rows.some((r) => r.component.startsWith('redis-cluster-') && r.running)) {
+        const nodes = await clusterNodeStates(this.lab, supervisorFor(this.lab));
+        this.log('\nRedis Cluster (each node as it answers at its own port):');
+        this.log(
+          table(
+            nodes.map((n) => ({
+              node: n.name,
+              proxy: n.proxyPort,
+              role: n.role ?? 'down',
+              state: n.state ?? '',
+              slots: n.slots ?? '',
+              replOffset: n.replOffset ?? '',
+              masterLink: n.masterLinkUp === undefined ? '' : n.masterLinkUp ? 'up' : 'down',
+            })),
+          ),
+        );
+      }
     }
     return rows;
   }

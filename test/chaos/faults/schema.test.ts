@@ -82,6 +82,10 @@ const DEFAULTS: Record<string, { input: Record<string, unknown>; parsed: Fault }
     input: { type: 'broker', action: 'kill', broker: 2 },
     parsed: { type: 'broker', action: 'kill', broker: 2 },
   },
+  'redis-cluster-node': {
+    input: { type: 'redis-cluster-node', action: 'kill', node: 4 },
+    parsed: { type: 'redis-cluster-node', action: 'kill', node: 4 },
+  },
   service: {
     input: { type: 'service', action: 'restart', service: 'consumer-service' },
     parsed: { type: 'service', action: 'restart', service: 'consumer-service' },
