@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { clusterFailover } from './cluster-failover';
 import { clusterMultiKey } from './cluster-multikey';
+import { clusterReshard } from './cluster-reshard';
 import { commandStream } from './commands';
 import { durabilityMatrix } from './durability';
 import { keyOrderScenario } from './key-order';
@@ -22,6 +23,7 @@ export const WORKLOAD_KINDS = [
   keyOrderScenario,
   clusterMultiKey,
   clusterFailover,
+  clusterReshard,
 ] as const;
 
 export type AnyWorkloadKind = WorkloadKind<z.AnyZodObject>;
