@@ -141,6 +141,9 @@ describe('lab UI cockpit (run, watch, inject, heal, live panels in Debian Chromi
         .locator('[data-testid="verdict"][data-side="pattern"] [data-testid="lost"]')
         .innerText(),
     ).to.equal('lost 0');
+    // The probes' ✅/❌ marks are drawn as SVG: no character that needs an emoji font is left in the cards.
+    expect(await page.locator('[data-testid="verdict"] svg.badge-icon').count()).to.be.at.least(2);
+    expect(await page.locator('#run-verdicts').innerText()).to.not.match(/[\u2705\u274C]/u);
     await page.locator('#run-state[data-running="false"]').waitFor({ timeout: 30_000 });
     await shot(page, '4-run-verdict');
     const href = await anti.locator('[data-testid="report-link"]').getAttribute('href');

@@ -7,6 +7,20 @@ const esc = (s) =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c],
   );
 const badge = (text, cls) => `<span class="badge ${cls}">${esc(text)}</span>`;
+/**
+ * Text that may carry ✅/❌ (probe names in experiment files) escaped, its marks drawn as inline SVG: with no emoji
+ * font (headless Chromium, many servers) they would be empty boxes. The same icons as the reports' badges.
+ */
+const MARK_ICONS = {
+  pass: '<path d="M2.5 6.5l2.5 2.5 4.5-5.5"/>',
+  fail: '<path d="M3 3l6 6M9 3l-6 6"/>',
+};
+const markIcon = (tone) =>
+  `<svg class="badge-icon ${tone}" role="img" aria-label="${tone === 'pass' ? 'held' : 'failed'}" width="12" height="12" viewBox="0 0 12 12" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">${MARK_ICONS[tone]}</svg>`;
+const marked = (text) =>
+  esc(text)
+    .replace(/[\u2705\u2714]\uFE0F?/gu, markIcon('pass'))
+    .replace(/[\u274C\u2718]\uFE0F?/gu, markIcon('fail'));
 const rows = (table, html, empty, cols) => {
   $(`[data-testid="${table}"] tbody`).innerHTML =
     html || `<tr><td colspan="${cols}" class="muted">${empty}</td></tr>`;
@@ -49,7 +63,7 @@ async function experiments() {
       .map(
         (
           e,
-        ) => `<tr data-id="${esc(e.id)}"><td>${esc(e.id)}</td><td>${esc(e.title || e.invalid)}</td><td>${esc(e.expected)}</td>
+        ) => `<tr data-id="${esc(e.id)}"><td>${esc(e.id)}</td><td>${marked(e.title || e.invalid)}</td><td>${esc(e.expected)}</td>
     <td>${verdict(e)}</td><td>${esc(e.last?.headline ?? '')}</td><td>${esc(e.last?.seed ?? '')}</td><td>${e.last ? ago(e.last.startedAt) : ''}</td>
     <td>${e.last?.report ? `<a href="${esc(e.last.report)}" target="_blank">${esc(e.last.report.split('/').pop())}</a>` : ''}</td></tr>`,
       )

@@ -1,7 +1,7 @@
 // The lab UI's cockpit: run and watch an experiment (Server-Sent Events), inject and heal faults, live panels of
 // the Grafana dashboards (Prometheus query_range, drawn with uPlot). Plain JS, no build step; app.js has the helpers.
 'use strict';
-/* global $, esc, get, badge, uPlot, location, devicePixelRatio, FormData, clearInterval -- helpers from app.js, uPlot from /vendor, browser globals */
+/* global $, esc, marked, get, badge, uPlot, location, devicePixelRatio, FormData, clearInterval -- helpers from app.js, uPlot from /vendor, browser globals */
 
 async function post(path, body) {
   const res = await fetch(path, {
@@ -44,12 +44,12 @@ function onRunEvent(e) {
       break;
     case 'side':
       runLog(
-        `${time(e.at)} ▶ <strong>${esc(e.id)} ${esc(e.side ?? '')}</strong> — ${esc(e.title)}`,
+        `${time(e.at)} ▶ <strong>${esc(e.id)} ${esc(e.side ?? '')}</strong> — ${marked(e.title)}`,
         'phase',
       );
       break;
     case 'step':
-      runLog(`${time(e.at)} ${esc(e.message)}`, e.kind ?? '');
+      runLog(`${time(e.at)} ${marked(e.message)}`, e.kind ?? '');
       if (['fault', 'crash', 'heal'].includes(e.kind))
         mark(e.kind, e.message, Date.parse(e.at) / 1000);
       break;
@@ -62,7 +62,7 @@ function onRunEvent(e) {
       const probes = e.probes
         .map(
           (p) =>
-            `<li class="${p.ok ? 'pass' : 'fail'}">${p.ok ? 'held' : 'failed'}: ${esc(p.name)} — expected ${esc(p.expected)}, observed ${esc(p.observed ?? 'error')}</li>`,
+            `<li class="${p.ok ? 'pass' : 'fail'}">${p.ok ? 'held' : 'failed'}: ${marked(p.name)} — expected ${esc(p.expected)}, observed ${esc(p.observed ?? 'error')}</li>`,
         )
         .join('');
       $('#run-verdicts').insertAdjacentHTML(
