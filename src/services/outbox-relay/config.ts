@@ -1,3 +1,4 @@
+import { portEnvVar } from '../../lib/config';
 import { z } from 'zod';
 import { WRITER_SCHEMAS } from '../../lib/avro-events';
 import { parseServiceEnv, topicSchema } from '../common/env';
@@ -47,7 +48,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env) {
   const c = parseServiceEnv('outbox-relay', RELAY_ENV, env);
   // The second relay (E-011, started as `outbox-relay-2`) has its own port and Prometheus target; a copy started as
   // an instance of outbox-relay gets LAB_OUTBOX_RELAY_PORT instead.
-  const second = env.LAB_SERVICE_NAME === 'outbox-relay-2' && !!env.LAB_OUTBOX_RELAY2_PORT;
+  const second = env.LAB_SERVICE_NAME === 'outbox-relay-2' && !!env[portEnvVar('outboxRelay2')];
   return {
     name: env.LAB_SERVICE_NAME === 'outbox-relay-2' ? 'outbox-relay-2' : 'outbox-relay',
     lab: c.lab,
