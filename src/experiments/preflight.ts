@@ -39,11 +39,14 @@ export function metricNamesIn(query: string): string[] {
   return [...names];
 }
 
-/** Metric names METRICS.md documents (the lab's own: they exist in Prometheus only once a service served them). */
+/**
+ * Metric names METRICS.md documents: the lab's own (they exist in Prometheus only once a service served them) and
+ * the Redis Cluster exporter's (only while the cluster runs, which the engine starts after this check).
+ */
 export function documentedMetrics(root: string): Set<string> {
   const file = path.join(root, 'METRICS.md');
   const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  return new Set([...text.matchAll(/`(lab_[a-z0-9_]+)`/g)].map((m) => m[1]));
+  return new Set([...text.matchAll(/`((?:lab|redis)_[a-z0-9_]+)`/g)].map((m) => m[1]));
 }
 
 /**
