@@ -11,22 +11,32 @@ const identity = (m: Record<string, string>) =>
  * `activeSince` comes from ALERTS_FOR_STATE (epoch seconds at which the alert became active), keyed the same way.
  */
 export function summariseAlerts(alerts: Series[], runStartSec: number, activeSince: Series[] = []): FiredAlert[] {
+  // An instance that resolves and becomes active again within the window (a short-window alert firing once per
+  // failover, say) is counted from its first activation at or after the run's start, not from one left over by an
+  // earlier run: ALERTS_FOR_STATE's activeAt tells the activations apart.
+  const since = new Map<string, number>();
+  for (const s of activeSince) {
+    if (!s.values.length) continue;
+    const starts = s.values.map(([, v]) => v);
+    const own = starts.filter((v) => v >= Math.floor(runStartSec));
+    since.set(identity(s.metric), Math.min(...(own.length ? own : starts)));
+  }
   const rows = new Map<string, FiredAlert>();
   for (const s of alerts) {
     if (!s.values.length || !s.metric.alertname) continue;
     const key = identity(s.metric);
     const labels = Object.fromEntries(Object.entries(s.metric).filter(([k]) => !IDENTITY_SKIP.has(k)));
     const row = rows.get(key) ?? { alertname: s.metric.alertname, ...(s.metric.severity ? { severity: s.metric.severity } : {}), labels, lastSeenSec: -Infinity };
-    const first = Math.min(...s.values.map(([t]) => t)) - runStartSec;
-    const last = Math.max(...s.values.map(([t]) => t)) - runStartSec;
+    const activeAt = since.get(key);
+    const times = s.values.map(([t]) => t);
+    const fromActivation = activeAt === undefined ? times : times.filter((t) => t >= activeAt);
+    const first = Math.min(...(fromActivation.length ? fromActivation : times)) - runStartSec;
+    const last = Math.max(...times) - runStartSec;
     if (s.metric.alertstate === 'firing') row.firingAtSec = Math.min(row.firingAtSec ?? Infinity, first);
     else row.pendingAtSec = Math.min(row.pendingAtSec ?? Infinity, first);
     row.lastSeenSec = Math.max(row.lastSeenSec, last);
+    if (activeAt !== undefined) row.activeSinceEpochSec = activeAt;
     rows.set(key, row);
-  }
-  for (const s of activeSince) {
-    const row = rows.get(identity(s.metric));
-    if (row && s.values.length) row.activeSinceEpochSec = Math.min(...s.values.map(([, v]) => v));
   }
   // An alert that went straight to firing (for: 0s) was pending for no evaluation: say so with the same instant.
   for (const row of rows.values()) if (row.firingAtSec !== undefined && row.pendingAtSec === undefined) row.pendingAtSec = row.firingAtSec;

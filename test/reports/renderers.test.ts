@@ -186,6 +186,18 @@ describe('report renderers', () => {
       expect(a[2].firingAtSec).to.equal(undefined);
     });
 
+    it('counts an alert that resolved and fired again during the run from its new activation, not from one an earlier run left firing', () => {
+      const metric = { __name__: 'ALERTS', alertname: 'LabRedisClusterFailover', alertstate: 'firing', severity: 'warning', job: 'redis-cluster' };
+      // firing from t0-11 (an earlier run) until t0+1, then again from t0+18 (this run's failover)
+      const series: Series[] = [{ metric, values: [[t0, 1], [t0 + 1, 1], [t0 + 18, 1], [t0 + 19, 1]] }];
+      const since: Series[] = [{ metric: { ...metric, __name__: 'ALERTS_FOR_STATE' }, values: [[t0, t0 - 11], [t0 + 1, t0 - 11], [t0 + 18, t0 + 17], [t0 + 19, t0 + 17]] }];
+      const [a] = summariseAlerts(series, t0, since);
+      expect(a).to.deep.include({ activeSinceEpochSec: t0 + 17, firingAtSec: 18, lastSeenSec: 19 });
+      // Only the earlier activation in the window: it keeps its old activeAt, so it does not count for this run.
+      const [old] = summariseAlerts([{ metric, values: [[t0, 1], [t0 + 1, 1]] }], t0, [{ metric: since[0].metric, values: [[t0, t0 - 11], [t0 + 1, t0 - 11]] }]);
+      expect(old.activeSinceEpochSec).to.equal(t0 - 11);
+    });
+
     it('marks faults, crashes and rollbacks of the engine timeline', () => {
       expect(markerKind('armed relay.before-publish on outbox-relay: crash on pass 5')).to.equal('fault');
       expect(markerKind('toxic latency on mysql (downstream) {"latency":500}')).to.equal('fault');

@@ -4,6 +4,7 @@ import type { Cluster } from 'ioredis';
 import { z } from 'zod';
 import { LabError } from '../../lib/errors';
 import { labRedisCluster } from '../../lib/redis';
+import { waitFor } from '../../lib/wait';
 import { clusterNodes, withNode, type ClusterNode } from '../../runtime/components/redis-cluster';
 import { prng } from '../workload';
 import { finished, type WorkloadContext, type WorkloadKind } from './types';
@@ -84,6 +85,8 @@ export const clusterReshard: WorkloadKind<typeof Params> = {
     const p = ctx.params;
     const prefix = `lab:exp:${ctx.runId}:`;
     const nodes = clusterNodes(ctx.c);
+    // Every node agrees on who owns what before a client reads its slot map (an earlier run moved slots back).
+    await slotMapsAgree(ctx, nodes);
     const { source, target } = await masterLayout(ctx, nodes);
     const moving = source.firstSlots(p.slots);
     const setup = labRedisCluster(ctx.c);
@@ -218,6 +221,26 @@ async function masterLayout(ctx: WorkloadContext<Params>, nodes: ClusterNode[]) 
       'the cluster does not have slot 0 and slot 16383 on two masters: `chaos down`, then `chaos up --redis cluster`',
     );
   return { source, target };
+}
+
+/**
+ * Waits until every node serves the same slot map: a slot handed over is announced by gossip, and a client that
+ * bootstraps from a node that has not heard yet would be redirected once.
+ */
+async function slotMapsAgree(ctx: WorkloadContext<Params>, nodes: ClusterNode[]) {
+  const view = (port: number) =>
+    withNode(ctx.c, port, async (r) =>
+      JSON.stringify(
+        ((await r.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][])
+          .map(([from, to, [, owner]]) => [from, to, owner])
+          .sort((a, b) => a[0] - b[0]),
+      ),
+    );
+  await waitFor(
+    'every Redis Cluster node to serve the same slot map',
+    async () => new Set(await Promise.all(nodes.map((n) => view(n.nodePort)))).size === 1,
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
 }
 
 /** `redis-cli --cluster reshard`: MIGRATING/IMPORTING, MIGRATE of each key, SETSLOT NODE — slot by slot. */
