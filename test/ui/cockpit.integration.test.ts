@@ -184,6 +184,23 @@ describe('lab UI cockpit (run, watch, inject, heal, live panels in Debian Chromi
     await shot(page, '7-run-stopped');
   });
 
+  it('runs one side of another experiment from the page: E-010 with versioned fills, as expected (it feeds the cache panels)', async () => {
+    await page.selectOption('[data-testid="run-id"]', 'E-010');
+    await page.selectOption('[data-testid="run-side"]', 'pattern');
+    await page.fill('[data-testid="run-seed"]', '42');
+    const clicked = new Date().toISOString();
+    await page.click('[data-testid="run-start"]');
+    await page.waitForFunction(
+      `(document.querySelector('#run-log').dataset.startedAt ?? '') > ${JSON.stringify(clicked)}`,
+      undefined,
+      { timeout: 90_000 },
+    );
+    const verdict = page.locator('[data-testid="verdict"][data-side="pattern"]');
+    await verdict.waitFor({ timeout: 240_000 });
+    expect(await verdict.innerText()).to.include('as expected');
+    await page.locator('#run-state[data-running="false"]').waitFor({ timeout: 30_000 });
+  });
+
   it('draws every panel of every dashboard from Prometheus with data after the run, none failing or empty', async () => {
     const options = page.locator('#dashboard option');
     const uids: string[] = [];
@@ -211,7 +228,7 @@ describe('lab UI cockpit (run, watch, inject, heal, live panels in Debian Chromi
       expect(states.filter((s) => s.state === 'data').length, uid).to.be.at.least(1);
       await shot(page, `6-dashboard-${uid}`);
     }
-    // The E-002 runs above (and, in the suite, the tests before them) feed every panel within its time range.
+    // The runs above feed every panel within its time range: E-002 the pipeline and Kafka, E-010 the cache.
     expect(empty, 'panels without data').to.deep.equal([]);
   });
 });
