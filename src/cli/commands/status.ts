@@ -22,7 +22,7 @@ export default class Status extends LabCommand {
             nodes.map((n) => ({
               node: n.name,
               proxy: n.proxyPort,
-              role: n.role ?? 'down',
+              role: n.role ?? (n.running ? 'not answering' : 'down'),
               state: n.state ?? '',
               slots: n.slots ?? '',
               replOffset: n.replOffset ?? '',
