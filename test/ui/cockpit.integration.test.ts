@@ -28,6 +28,20 @@ describe('lab UI cockpit (run, watch, inject, heal, live panels in Debian Chromi
     console.log(`      screenshot: ${file}`);
   };
 
+  /** Fills the run form and presses Start; returns when the log shows this run (its `start` event arrived). */
+  const startFromPage = async (id: string, side: string, seed: number) => {
+    await page.selectOption('[data-testid="run-id"]', id);
+    await page.selectOption('[data-testid="run-side"]', side);
+    await page.fill('[data-testid="run-seed"]', String(seed));
+    const clicked = new Date().toISOString();
+    await page.click('[data-testid="run-start"]');
+    await page.waitForFunction(
+      `(document.querySelector('#run-log').dataset.startedAt ?? '') > ${JSON.stringify(clicked)}`,
+      undefined,
+      { timeout: 90_000 },
+    );
+  };
+
   before(async function () {
     const chrome = locateChromium();
     if (!chrome.path) {
@@ -156,16 +170,7 @@ describe('lab UI cockpit (run, watch, inject, heal, live panels in Debian Chromi
   });
 
   it('stops a run from the page like Ctrl-C: interrupted, its rollbacks run, nothing left armed', async () => {
-    await page.selectOption('[data-testid="run-id"]', 'E-002');
-    await page.selectOption('[data-testid="run-side"]', 'anti-pattern');
-    await page.fill('[data-testid="run-seed"]', '43');
-    const clicked = new Date().toISOString();
-    await page.click('[data-testid="run-start"]');
-    await page.waitForFunction(
-      `(document.querySelector('#run-log').dataset.startedAt ?? '') > ${JSON.stringify(clicked)}`,
-      undefined,
-      { timeout: 90_000 },
-    );
+    await startFromPage('E-002', 'anti-pattern', 43);
     await page.locator('[data-testid="run-log"] li.fault').first().waitFor({ timeout: 120_000 });
     await page.click('[data-testid="run-stop"]');
     await page
@@ -185,16 +190,7 @@ describe('lab UI cockpit (run, watch, inject, heal, live panels in Debian Chromi
   });
 
   it('runs one side of another experiment from the page: E-010 with versioned fills, as expected (it feeds the cache panels)', async () => {
-    await page.selectOption('[data-testid="run-id"]', 'E-010');
-    await page.selectOption('[data-testid="run-side"]', 'pattern');
-    await page.fill('[data-testid="run-seed"]', '42');
-    const clicked = new Date().toISOString();
-    await page.click('[data-testid="run-start"]');
-    await page.waitForFunction(
-      `(document.querySelector('#run-log').dataset.startedAt ?? '') > ${JSON.stringify(clicked)}`,
-      undefined,
-      { timeout: 90_000 },
-    );
+    await startFromPage('E-010', 'pattern', 42);
     const verdict = page.locator('[data-testid="verdict"][data-side="pattern"]');
     await verdict.waitFor({ timeout: 240_000 });
     expect(await verdict.innerText()).to.include('as expected');
