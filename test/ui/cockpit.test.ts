@@ -1,12 +1,8 @@
 import { expect } from 'chai';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { startUiApp } from '../support/ui-app';
 import { loadConfig, PORT_DEFAULTS } from '../../src/lib/config';
 import { grafanaDurationSec, interpolate, loadDashboards } from '../../src/ui/dashboards';
 import { catalog } from '../../src/ui/faults';
-import { uiApp } from '../../src/ui/server';
 
 describe('lab UI cockpit requests (no stack needed: refused before anything runs)', () => {
   let url: string;
@@ -20,17 +16,7 @@ describe('lab UI cockpit requests (no stack needed: refused before anything runs
   const answer = async (r: Response) => ({ status: r.status, ...((await r.json()) as object) });
 
   before(async () => {
-    const reportsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-ui-cockpit-'));
-    const { app, close } = uiApp(loadConfig(), { reportsDir, port: 0 });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    stop = async () => {
-      await close();
-      server.closeAllConnections();
-      server.close();
-      fs.rmSync(reportsDir, { recursive: true, force: true });
-    };
+    ({ url, stop } = await startUiApp('lab-ui-cockpit-'));
   });
   after(() => stop());
 

@@ -1,27 +1,12 @@
 import { expect } from 'chai';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../../src/lib/config';
-import { uiApp } from '../../src/ui/server';
+import { startUiApp } from '../support/ui-app';
 
 describe('lab UI server hardening (no stack needed: the guard answers before any route)', () => {
   let url: string;
   let stop: () => Promise<void>;
 
   before(async () => {
-    const reportsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-ui-guard-'));
-    const { app, close } = uiApp(loadConfig(), { reportsDir, port: 0 });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    stop = async () => {
-      await close();
-      server.closeAllConnections();
-      server.close();
-      fs.rmSync(reportsDir, { recursive: true, force: true });
-    };
+    ({ url, stop } = await startUiApp('lab-ui-guard-'));
   });
   after(() => stop());
 
