@@ -137,17 +137,31 @@ export function outboxRelay(
     );
   }
 
-  /** Gives a claim back unpublished (rollback); `attempted` also counts the failed attempt on its rows. */
+  /**
+   * Gives a claim back unpublished. `attempted`: it was sent (or tried), so its rows' attempt count goes up, in the
+   * claim's own transaction before it ends. Written after a rollback instead, the count raced the relay's own next
+   * claim: issued before the failure, that claim could take the rows once rolled back, and the count's UPDATE then
+   * waited on a lock only this loop would release — until the lock wait timed out and the count was lost.
+   */
   async function release(b: Claim, attempted: boolean) {
-    await b.conn.rollback().catch(() => {});
-    b.conn.release();
-    // Outside the rolled-back transaction, so the attempt count survives.
-    if (attempted)
-      await pool
-        .query('UPDATE outbox SET attempts = attempts + 1 WHERE id IN (?)', [
+    try {
+      if (attempted) {
+        await b.conn.query('UPDATE outbox SET attempts = attempts + 1 WHERE id IN (?)', [
           b.rows.map((r) => r.id),
-        ])
-        .catch(() => {});
+        ]);
+        await b.conn.commit(); // published_at stays NULL: the rows go out again
+      } else await b.conn.rollback();
+    } catch (e) {
+      // The connection is likely what failed (a failed mark): the transaction dies with it, the rows stay unpublished.
+      await b.conn.rollback().catch(() => {});
+      if (attempted)
+        ctx.log.warn(
+          { rows: b.rows.map((r) => r.id), err: (e as Error).message },
+          "a failed batch's publish attempt could not be counted",
+        );
+    } finally {
+      b.conn.release();
+    }
   }
 
   /** Sends a claimed batch to Kafka (acks=all). Its rows stay locked and unmarked until mark(). */
