@@ -52,7 +52,7 @@ export interface EngineDeps {
     heal(): Promise<void>;
     healToxics(): Promise<void>;
   };
-  prometheus: Pick<PrometheusClient, 'query' | 'range' | 'scalar' | 'metricNames'>;
+  prometheus: Pick<PrometheusClient, 'query' | 'range' | 'scalar' | 'metricNames' | 'scrapeState'>;
   documentedMetrics: Set<string>;
   db: { pool(): Pool };
   /** the run's clean slate: its data wiped, a fresh topic (and DLQ) created */

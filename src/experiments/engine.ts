@@ -12,6 +12,7 @@ import { preflight } from './preflight';
 import { Interrupted } from './quiescence';
 import type { WorkloadStats } from './runner';
 import type { AlertExpectation, Experiment, SideName, Step } from './schema';
+import { settleScrapes } from './settle';
 import { evaluateProbes, type ProbeResult } from './verdict';
 import { workloadParams } from './workloads';
 import type { FiredStep, WorkloadRun } from './workloads/types';
@@ -317,7 +318,7 @@ export async function runExperiment(
     services.stopWatching();
     // Faults off before judging: the audit reads the real data, not a degraded view of it.
     await run.rollBackAll();
-    await deps.clock.sleep(e.quiescence.settleMs); // let Prometheus scrape the final counter values
+    await settle(e, run, deps);
     result.window.endSec = deps.clock.now() / 1000;
     await judge(e, kind, workloadRun, run, deps, services);
     result.outcome = result.probes.every((p) => p.ok) ? 'completed' : 'deviated';
@@ -343,6 +344,24 @@ export async function runExperiment(
     await metrics.finish(result).catch((err: Error) => run.note(`run metrics: ${err.message}`)); // dashboards only
   }
   return result;
+}
+
+/** Until Prometheus holds the final values (a note says how long that took, or what had not caught up). */
+async function settle(e: Experiment, run: RunRecord, deps: EngineDeps) {
+  const { waitedMs, notCaughtUp, error } = await settleScrapes(deps, deps.clock.now(), {
+    timeoutMs: e.quiescence.settleTimeoutMs,
+    minMs: e.quiescence.settleMs,
+  });
+  const took = `${(waitedMs / 1000).toFixed(1)} s`;
+  if (error) run.note(`settle: Prometheus did not answer for ${took} (${error}); judged anyway`);
+  else if (notCaughtUp.length)
+    run.note(
+      `settle: after ${took}, not caught up with the run's end: ${notCaughtUp.join(', ')}; judged anyway`,
+    );
+  else
+    run.note(
+      `settled in ${took}: every target scraped and every rule group evaluated since the rollbacks`,
+    );
 }
 
 /** Audit (figures the kind declared, all present), the file's time series, failpoint firings, then every probe. */

@@ -240,7 +240,13 @@ export const ExperimentSchema = z
     quiescence: z
       .object({
         timeoutMs: z.number().int().positive().default(60_000),
-        settleMs: z.number().int().min(0).default(6000),
+        /**
+         * After the rollbacks the engine waits until Prometheus has scraped every target and evaluated every rule
+         * group since (bounded by settleTimeoutMs); settleMs is a floor on that wait, for a run that must also let
+         * an alert resolve before the next one.
+         */
+        settleMs: z.number().int().min(0).default(0),
+        settleTimeoutMs: z.number().int().positive().default(15_000),
         /** how long, after the run, an expected alert not yet firing is waited for (polled every 2 s) */
         alertWaitMs: z.number().int().min(0).default(30_000),
       })

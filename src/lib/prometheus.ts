@@ -96,4 +96,39 @@ export class PrometheusClient {
       lastError: t.lastError,
     }));
   }
+
+  /**
+   * When each active target was last scraped and each rule group last evaluated (ms since the epoch): what a
+   * caller waits on to know that values it just produced are stored, and recording rules and alerts computed on them.
+   */
+  async scrapeState(): Promise<ScrapeState> {
+    const get = async <T>(p: string) => {
+      const res = await fetch(`${this.baseUrl}/api/v1/${p}`, { signal: AbortSignal.timeout(5000) });
+      const body = (await res.json()) as { status: string; data: T };
+      if (body.status !== 'success')
+        throw new PromQLError(`Prometheus did not answer /api/v1/${p} (HTTP ${res.status})`);
+      return body.data;
+    };
+    const [targets, rules] = await Promise.all([
+      get<{ activeTargets: { labels: Record<string, string>; lastScrape: string }[] }>(
+        'targets?state=active',
+      ),
+      get<{ groups: { name: string; lastEvaluation?: string }[] }>('rules'),
+    ]);
+    return {
+      targets: targets.activeTargets.map((t) => ({
+        target: `${t.labels.job}/${t.labels.instance}`,
+        lastScrapeMs: Date.parse(t.lastScrape),
+      })),
+      ruleGroups: rules.groups.map((g) => ({
+        group: g.name,
+        lastEvaluationMs: g.lastEvaluation ? Date.parse(g.lastEvaluation) : 0,
+      })),
+    };
+  }
+}
+
+export interface ScrapeState {
+  targets: { target: string; lastScrapeMs: number }[];
+  ruleGroups: { group: string; lastEvaluationMs: number }[];
 }

@@ -97,6 +97,11 @@ function fakes(
       range: async () => [],
       scalar: async () => undefined,
       metricNames: async () => ['lab_fake_total'],
+      // scraped and evaluated as of now: the settle step returns at once
+      scrapeState: async () => ({
+        targets: [{ target: 'lab-services/fake', lastScrapeMs: now }],
+        ruleGroups: [{ group: 'lab-fake', lastEvaluationMs: now + 1000 }],
+      }),
     },
     documentedMetrics: new Set(),
     db: { pool: () => ({ end: async () => {} }) as never },
