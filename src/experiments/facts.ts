@@ -12,6 +12,7 @@ export const FACTS = {
   commandsFailed: 'commands the workload saw fail',
   brokerKills: 'brokers killed (SIGKILL) by a fault',
   clusterNodeKills: 'Redis Cluster nodes killed (SIGKILL) by a fault',
+  slotsMoved: 'Redis Cluster slots moved to another master by a resharding fault',
   toxicsAdded: 'Toxiproxy toxics added (a proxy taken down counts as one)',
   replays: 'DLQ replays carried out (dry runs not counted)',
   schemaRejected: 'schema registrations the registry refused with HTTP 409',

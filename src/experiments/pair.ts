@@ -13,6 +13,7 @@ export const SCHEDULE_FACTS: readonly FactName[] = [
   'failpointsFired',
   'brokerKills',
   'clusterNodeKills',
+  'slotsMoved',
   'toxicsAdded',
   'replays',
 ];

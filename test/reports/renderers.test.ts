@@ -22,7 +22,7 @@ function run(over: Partial<RunResult> = {}): RunResult {
     rollbacks: [],
     alerts: [],
     workload: { sent: 60, ok: 57, failed: 3, retried: 2, latenciesMs: [], failures: [] },
-    facts: { crashes: 3, failpointsFired: 3, restarts: 3, commandsSent: 60, commandsFailed: 3, brokerKills: 0, clusterNodeKills: 0, toxicsAdded: 0, replays: 0, schemaRejected: 0 },
+    facts: { crashes: 3, failpointsFired: 3, restarts: 3, commandsSent: 60, commandsFailed: 3, brokerKills: 0, clusterNodeKills: 0, slotsMoved: 0, toxicsAdded: 0, replays: 0, schemaRejected: 0 },
     probes: [
       { name: 'lost = crashes', type: 'audit', expected: '= facts.crashes=3', observed: 3, ok: true, detail: 'audit.lostBeforeTopic' },
       { name: 'commits <seen> by "Prometheus"', type: 'promql', expected: '> 0', observed: 2, ok: false, detail: 'sum(x{run="a"}) < 1 & 2', crossCheck: { audit: 'committed', auditValue: 57, within: 0, ok: false } },

@@ -101,6 +101,19 @@ describe('the Redis Cluster behind Toxiproxy (chaos up --redis cluster)', functi
     for (const s of states) expect(s.state, s.name).to.equal('ok');
   });
 
+  it('puts each node\'s role, slots and offset on its row of `chaos status --json`', () => {
+    const stdout = execFileSync(process.execPath, ['bin/run.js', 'status', '--json'], { cwd: c.root, timeout: 60_000 }).toString();
+    const rows = JSON.parse(stdout) as { component: string; redisCluster?: { role?: string; slots?: number } }[];
+    const names = nodes.map((n) => n.name);
+    const clusterRows = rows.filter((r) => names.includes(r.component));
+    expect(clusterRows.map((r) => r.component)).to.deep.equal(names);
+    expect(clusterRows.filter((r) => r.redisCluster?.role === 'master').reduce((sum, r) => sum + (r.redisCluster?.slots ?? 0), 0)).to.equal(
+      CLUSTER_SLOTS,
+    );
+    expect(clusterRows.filter((r) => r.redisCluster?.role === 'replica')).to.have.length(3);
+    expect(rows.filter((r) => !names.includes(r.component) && 'redisCluster' in r)).to.deep.equal([]);
+  });
+
   it('answers a key of another master with MOVED naming that master\'s proxy, and the cluster client follows it through that proxy', async () => {
     const key = `test:moved:${randomUUID()}`;
     const owner = await ownerOf(key);

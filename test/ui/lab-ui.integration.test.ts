@@ -45,6 +45,7 @@ function journalFixture(runId: string): RunResult {
       commandsFailed: 0,
       brokerKills: 0,
       clusterNodeKills: 0,
+      slotsMoved: 0,
       toxicsAdded: 0,
       replays: 0,
       schemaRejected: 0,

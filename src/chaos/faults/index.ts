@@ -8,6 +8,7 @@ import { latency } from './latency';
 import { limitData } from './limit-data';
 import { proxyDown } from './proxy-down';
 import { redisClusterNode } from './redis-cluster-node';
+import { redisClusterReshard } from './redis-cluster-reshard';
 import { registryRegister } from './registry-register';
 import { registrySetCompatibility } from './registry-set-compatibility';
 import { replay } from './replay';
@@ -37,6 +38,7 @@ export const FAULT_KINDS = [
   proxyDown,
   broker,
   redisClusterNode,
+  redisClusterReshard,
   service,
   replay,
   registrySetCompatibility,

@@ -1,15 +1,10 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { Cluster } from 'ioredis';
 import { z } from 'zod';
 import { LabError } from '../../lib/errors';
 import { labRedisCluster } from '../../lib/redis';
-import { waitFor } from '../../lib/wait';
-import { clusterNodes, withNode, type ClusterNode } from '../../runtime/components/redis-cluster';
+import { planReshard, slotMapsAgree, slotsServedBy } from '../../runtime/redis-cluster-slots';
 import { prng } from '../workload';
 import { finished, type WorkloadContext, type WorkloadKind } from './types';
-
-const run = promisify(execFile);
 
 /**
  * How the readers' client meets a slot that moved. `cluster`: ioredis' Cluster as configured by default — it
@@ -25,8 +20,6 @@ const Params = z
     client: z.enum(RESHARD_CLIENTS, {
       errorMap: () => ({ message: `expected one of ${RESHARD_CLIENTS.join(', ')}` }),
     }),
-    /** slots moved from one master to another by `redis-cli --cluster reshard` (its lowest slots first) */
-    slots: z.number().int().min(1).max(5_000),
     /** concurrent readers hammering the products in those slots */
     readers: z.number().int().min(1).max(64),
     /** how long the readers go on after the resharding finished */
@@ -80,25 +73,32 @@ export const clusterReshard: WorkloadKind<typeof Params> = {
   params: Params,
   figures: FIGURES,
   facts: [],
+  /** `under-load`: the readers run; the workload fires the resharding step then, and undoes it once they stopped */
+  moments: ['under-load'],
   needsRedisCluster: true,
   async run(ctx) {
     const p = ctx.params;
     const prefix = `lab:exp:${ctx.runId}:`;
-    const nodes = clusterNodes(ctx.c);
+    const step = ctx.steps.find(
+      (s) => typeof s.at === 'object' && 'moment' in s.at && s.at.moment === 'under-load',
+    );
+    if (step?.fault.type !== 'redis-cluster-reshard')
+      throw new LabError(
+        `${ctx.experiment.id}: no redis-cluster-reshard step at { moment: under-load } in method: add one (its \`slots\` are the slots that move)`,
+      );
     // Every node agrees on who owns what before a client reads its slot map (an earlier run moved slots back).
-    await slotMapsAgree(ctx, nodes);
-    const { source, target } = await masterLayout(ctx, nodes);
-    const moving = source.firstSlots(p.slots);
+    await slotMapsAgree(ctx.c);
+    const plan = await planReshard(ctx.c, step.fault.slots);
     const setup = labRedisCluster(ctx.c);
     const hot: { id: number; slot: number }[] = [];
     try {
       for (let id = 1; id <= p.scanProducts; id++) {
         const slot = Number(await setup.call('CLUSTER', 'KEYSLOT', `{product:${id}}`));
-        if (moving.has(slot)) hot.push({ id, slot });
+        if (plan.moving.has(slot)) hot.push({ id, slot });
       }
       if (!hot.length)
         throw new LabError(
-          `no product among ${p.scanProducts} lives in the ${p.slots} slots that move: raise scanProducts or slots`,
+          `no product among ${p.scanProducts} lives in the ${plan.slots} slots that move: raise scanProducts or the step's slots`,
         );
       for (const { id } of hot)
         await setup.mset(valueKey(prefix, id), `product ${id}`, versionKey(prefix, id), '1');
@@ -106,7 +106,7 @@ export const clusterReshard: WorkloadKind<typeof Params> = {
       setup.disconnect();
     }
     ctx.note(
-      `${hot.length} hot products in the ${p.slots} lowest slots of ${source.node.name}, moving to ${target.node.name}; ${p.readers} readers with the ${p.client} client`,
+      `${hot.length} hot products in the ${plan.slots} lowest slots of ${plan.source.node.name}, which move to ${plan.target.node.name}; ${p.readers} readers with the ${p.client} client`,
     );
 
     const reader = labRedisCluster(
@@ -147,23 +147,23 @@ export const clusterReshard: WorkloadKind<typeof Params> = {
       await reader.get(valueKey(prefix, hot[0].id)); // the slot map read once, before anything moves
       const loops = Array.from({ length: p.readers }, readLoop);
       const reshardStart = Date.now();
-      await reshard(ctx, source.node, source.id, target.id, p.slots);
+      const moved = await ctx.fire(step);
       const reshardMs = Date.now() - reshardStart;
-      ctx.note(
-        `${p.slots} slots moved from ${source.node.name} to ${target.node.name} in ${reshardMs} ms`,
-      );
+      // Measured, not taken from the step: the slots the target serves now, of those that were to move.
+      const slotsMoved = await slotsServedBy(ctx.c, plan.target.id, plan.moving);
       await new Promise((resolve) => setTimeout(resolve, p.tailMs));
       stop = true;
       await Promise.all(loops);
-      // Back as it was: the next run (and the next seed) finds the slots where `create` put them.
-      await reshard(ctx, target.node, target.id, source.id, p.slots);
+      // Back as it was (the step's undo, after the readers stopped): the next run finds the slots where `create`
+      // put them. The fault waits until every node agrees, so the clean-up's fresh client meets no redirect.
+      await moved.undo();
       await cleanUp(
         ctx,
         prefix,
         hot.map((h) => h.id),
       );
       return finished(
-        outcome({ reads, wrongAnswers, failures, hot: hot.length, slotsMoved: p.slots, reshardMs }),
+        outcome({ reads, wrongAnswers, failures, hot: hot.length, slotsMoved, reshardMs }),
       );
     } finally {
       stop = true;
@@ -178,91 +178,6 @@ const versionKey = (prefix: string, id: number) => `${prefix}{product:${id}}:ver
 export function errorKind(message: string): ErrorKind {
   for (const kind of ERROR_KINDS) if (new RegExp(`\\b${kind}\\b`).test(message)) return kind;
   return 'other';
-}
-
-/**
- * The source is the master of slot 0 and the target the master of slot 16383: `reshard` moves a source's lowest
- * slots, and every slot the target owns is above the ones it receives — so moving its lowest slots back returns
- * exactly those (redis-cli cannot be told which slots). Read at a node's own port.
- */
-async function masterLayout(ctx: WorkloadContext<Params>, nodes: ClusterNode[]) {
-  const byProxyPort = (port: number) => nodes.find((n) => n.proxyPort === port);
-  const ranges = await withNode(
-    ctx.c,
-    nodes[0].nodePort,
-    (r) => r.call('CLUSTER', 'SLOTS') as Promise<[number, number, [string, number, string]][]>,
-  );
-  const masters = new Map<string, { node: ClusterNode; id: string; ranges: [number, number][] }>();
-  for (const [from, to, [, port, id]] of ranges) {
-    const node = byProxyPort(port);
-    if (!node)
-      throw new LabError(`slot ${from}-${to} is served at port ${port}, not a lab node's proxy`);
-    const m = masters.get(id) ?? { node, id, ranges: [] };
-    m.ranges.push([from, to]);
-    masters.set(id, m);
-  }
-  const layout = [...masters.values()].map((m) => {
-    const ranges = m.ranges.sort((a, b) => a[0] - b[0]);
-    const firstSlots = (n: number) => {
-      const out = new Set<number>();
-      for (const [from, to] of ranges) for (let s = from; s <= to && out.size < n; s++) out.add(s);
-      return out;
-    };
-    return {
-      ...m,
-      firstSlots,
-      owns: (slot: number) => ranges.some(([from, to]) => slot >= from && slot <= to),
-    };
-  });
-  const source = layout.find((m) => m.owns(0));
-  const target = layout.find((m) => m.owns(16383));
-  if (!source || !target || source === target)
-    throw new LabError(
-      'the cluster does not have slot 0 and slot 16383 on two masters: `chaos down`, then `chaos up --redis cluster`',
-    );
-  return { source, target };
-}
-
-/**
- * Waits until every node serves the same slot map: a slot handed over is announced by gossip, and a client that
- * bootstraps from a node that has not heard yet would be redirected once.
- */
-async function slotMapsAgree(ctx: WorkloadContext<Params>, nodes: ClusterNode[]) {
-  const view = (port: number) =>
-    withNode(ctx.c, port, async (r) =>
-      JSON.stringify(
-        ((await r.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][])
-          .map(([from, to, [, owner]]) => [from, to, owner])
-          .sort((a, b) => a[0] - b[0]),
-      ),
-    );
-  await waitFor(
-    'every Redis Cluster node to serve the same slot map',
-    async () => new Set(await Promise.all(nodes.map((n) => view(n.nodePort)))).size === 1,
-    { timeoutMs: 30_000, intervalMs: 100 },
-  );
-}
-
-/** `redis-cli --cluster reshard`: MIGRATING/IMPORTING, MIGRATE of each key, SETSLOT NODE — slot by slot. */
-async function reshard(
-  ctx: WorkloadContext<Params>,
-  via: ClusterNode,
-  fromId: string,
-  toId: string,
-  slots: number,
-) {
-  // prettier-ignore
-  const args = ['--cluster', 'reshard', `${ctx.c.host}:${via.proxyPort}`, '--cluster-from', fromId, '--cluster-to', toId,
-    '--cluster-slots', String(slots), '--cluster-yes', '--cluster-pipeline', '10'];
-  try {
-    await run('/usr/bin/redis-cli', args, { timeout: 120_000 });
-  } catch (e) {
-    const err = e as Error & { stdout?: string; stderr?: string };
-    throw new LabError(
-      `redis-cli --cluster reshard failed: ${err.message}\n${(err.stdout ?? '').slice(-2000)}${err.stderr ?? ''}\nFix: \`redis-cli -p ${via.proxyPort} --cluster fix ${ctx.c.host}:${via.proxyPort}\`, or \`chaos down\` then \`chaos up --redis cluster\``,
-      { cause: e },
-    );
-  }
 }
 
 async function cleanUp(ctx: WorkloadContext<Params>, prefix: string, ids: number[]) {

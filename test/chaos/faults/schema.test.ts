@@ -86,6 +86,10 @@ const DEFAULTS: Record<string, { input: Record<string, unknown>; parsed: Fault }
     input: { type: 'redis-cluster-node', action: 'kill', node: 4 },
     parsed: { type: 'redis-cluster-node', action: 'kill', node: 4 },
   },
+  'redis-cluster-reshard': {
+    input: { type: 'redis-cluster-reshard', slots: 300 },
+    parsed: { type: 'redis-cluster-reshard', slots: 300 },
+  },
   service: {
     input: { type: 'service', action: 'restart', service: 'consumer-service' },
     parsed: { type: 'service', action: 'restart', service: 'consumer-service' },
