@@ -153,12 +153,13 @@ export function outboxRelay(
       } else await b.conn.rollback();
     } catch (e) {
       // The connection is likely what failed (a failed mark): the transaction dies with it, the rows stay unpublished.
-      await b.conn.rollback().catch(() => {});
-      if (attempted)
-        ctx.log.warn(
-          { rows: b.rows.map((r) => r.id), err: (e as Error).message },
-          "a failed batch's publish attempt could not be counted",
-        );
+      await b.conn.rollback().catch(() => {}); // the error worth telling is `e`, logged below
+      ctx.log.warn(
+        { rows: b.rows.map((r) => r.id), err: (e as Error).message },
+        attempted
+          ? "a failed batch's publish attempt could not be counted; its rows stay unpublished"
+          : 'a claimed batch could not be rolled back cleanly; its rows stay unpublished',
+      );
     } finally {
       b.conn.release();
     }
