@@ -20,19 +20,37 @@ import type { FiredStep, WorkloadRun } from './workloads/types';
 export { preflight } from './preflight';
 
 /**
- * completed = the expected outcome was observed; deviated = it was not; failed = a rollback did not happen (the
- * machine is not clean: the report says what is left); aborted = the run broke; interrupted = Ctrl-C.
+ * completed = the expected outcome was observed; deviated = it was not; inconclusive = the lab could not tell (a
+ * read failed, a wait timed out, a fault never took effect: Jepsen's `:unknown`), so neither; failed = a rollback
+ * did not happen (the machine is not clean: the report says what is left); aborted = the run broke; interrupted =
+ * Ctrl-C.
  */
-export type Outcome = 'completed' | 'deviated' | 'failed' | 'aborted' | 'interrupted';
+export type Outcome =
+  'completed' | 'deviated' | 'inconclusive' | 'failed' | 'aborted' | 'interrupted';
 
-/** `chaos exp run`'s exit code per outcome; with several runs, the highest wins. */
+/** `chaos exp run`'s exit code per outcome (README, "Exit codes"). 2 stays oclif's usage error. */
 export const OUTCOME_EXIT_CODES: Record<Outcome, number> = {
   completed: 0,
   deviated: 1,
   aborted: 3,
   failed: 4,
+  inconclusive: 5,
   interrupted: 130,
 };
+
+/** Worst last: with several runs (or a pair's two sides) the worst outcome decides. */
+export const OUTCOME_SEVERITY: readonly Outcome[] = [
+  'completed',
+  'deviated',
+  'inconclusive',
+  'aborted',
+  'failed',
+  'interrupted',
+];
+
+/** The worse of two outcomes (OUTCOME_SEVERITY). */
+export const worseOutcome = (a: Outcome, b: Outcome): Outcome =>
+  OUTCOME_SEVERITY.indexOf(b) > OUTCOME_SEVERITY.indexOf(a) ? b : a;
 
 export interface TimelineEntry {
   tMs: number;
@@ -82,6 +100,8 @@ export interface RunResult {
   timeline: TimelineEntry[];
   rollbacks: RollbackRecord[];
   window: { startSec: number; endSec: number };
+  /** why the lab could not tell (set with outcome `inconclusive`): a failed read, a timeout, a fault without effect */
+  inconclusive?: string[];
   error?: string;
 }
 

@@ -1,5 +1,5 @@
 import type { Outcome, RunResult } from './engine';
-import { OUTCOME_EXIT_CODES } from './engine';
+import { worseOutcome } from './engine';
 import type { FactName } from './facts';
 import type { Compare, SideName } from './schema';
 
@@ -92,9 +92,7 @@ export function pairOf(sides: RunResult[], compare: Compare[] = []): PairResult 
         `fault steps: [${a.join(', ')}] (${first.side}) ≠ [${b.join(', ')}] (${other.side})`,
       );
   }
-  const worst = sides
-    .map((s) => s.outcome)
-    .reduce((w, o) => (OUTCOME_EXIT_CODES[o] > OUTCOME_EXIT_CODES[w] ? o : w), 'completed');
+  const worst = sides.map((s) => s.outcome).reduce<Outcome>(worseOutcome, 'completed');
   const comparisons = compare.map((c) => judge(sides, c));
   // Two outcomes on different schedules prove nothing about the pattern: the pair deviates; so does a relation
   // between the sides that does not hold.

@@ -16,6 +16,8 @@ export interface ProbeResult {
   crossCheck?: { audit: string; auditValue: number; within: number; ok: boolean };
   /** `baseline: run-start`: the value at the run's start, already subtracted from `observed` */
   baseline?: number;
+  /** the probe could not be read (its query errored): the run is inconclusive, not deviated */
+  inconclusive?: boolean;
 }
 
 /**

@@ -5,6 +5,8 @@ import {
   OUTCOME_EXIT_CODES,
   preflight,
   runExperiment,
+  worseOutcome,
+  type Outcome,
   type RunResult,
 } from '../../../experiments/engine';
 import { liveEngineDeps } from '../../../experiments/engine-deps';
@@ -235,13 +237,12 @@ export default class ExpRun extends LabCommand {
       journal.emit({ type: 'end', exitCode: 2, reports: written, error: (e as Error).message });
       throw e;
     }
-    // The worst outcome decides: interrupted (130) > rollback failed (4) > aborted (3) > deviated (1) > completed (0).
-    // A pair whose sides saw different fault schedules deviates, though each side may have completed.
-    const code = Math.max(
-      0,
-      ...results.map((r) => OUTCOME_EXIT_CODES[r.outcome]),
-      ...pairs.map((p) => OUTCOME_EXIT_CODES[p.outcome]),
-    );
+    // The worst outcome decides (OUTCOME_SEVERITY): interrupted > rollback failed > aborted > inconclusive >
+    // deviated > completed. A pair whose sides saw different fault schedules deviates, though each side completed.
+    const worst = [...results, ...pairs]
+      .map((r) => r.outcome)
+      .reduce<Outcome>(worseOutcome, 'completed');
+    const code = OUTCOME_EXIT_CODES[worst];
     journal.emit({ type: 'end', exitCode: code, reports: written });
     if (this.jsonEnabled()) {
       if (code) process.exitCode = code;
