@@ -3,6 +3,7 @@ import type { LabConfig } from '../lib/config';
 import { dlqTopic, messageEventId } from '../lib/events';
 import { readTopic } from '../lib/topics';
 import type { COMMAND_AUDIT_FIGURES } from './workloads/commands';
+import { mustRead } from './inconclusive';
 
 export type CommandAuditFigures = Record<(typeof COMMAND_AUDIT_FIGURES)[number], number>;
 /** The command audit's figures, or a workload kind's own (src/experiments/workloads). */
@@ -77,7 +78,7 @@ export async function audit(c: LabConfig, pool: Pool, input: AuditInput): Promis
   );
   const committed = new Set(committedRows.map((r) => String(r.event_id)));
 
-  const records = await readTopic(c, input.topic);
+  const records = await mustRead(`the topic ${input.topic}`, readTopic(c, input.topic));
   const inTopic = new Map<string, number>();
   // Versions from command_log, by event id: they hold for any encoding (JSON or Avro) of the record.
   const logged = new Map(
@@ -94,7 +95,10 @@ export async function audit(c: LabConfig, pool: Pool, input: AuditInput): Promis
     if (id && event) keyed.push({ eventId: id, ...event });
   }
   const reordered = reorderedEvents(keyed);
-  const dlq = await readTopic(c, dlqTopic(input.topic)).catch(() => []);
+  const dlq = await mustRead(
+    `the DLQ ${dlqTopic(input.topic)}`,
+    readTopic(c, dlqTopic(input.topic)),
+  );
   const inDlq = new Set(
     dlq
       .map((r) => messageEventId({ headers: r.headers as never, value: r.value }))

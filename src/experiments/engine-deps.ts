@@ -36,8 +36,8 @@ export interface RunServices {
   port(): ServicePort;
   /** a `repeat` crash failpoint is armed again in each new process */
   rearmOnRestart(fault: Extract<Fault, { type: 'failpoint' }>): void;
-  /** failpoint firings, as the services' own failpoint counters report them */
-  failpointsFired(windowSec: number, atSec: number): Promise<number>;
+  /** failpoint firings by failpoint name, as the services' own failpoint counters report them */
+  failpointFirings(windowSec: number, atSec: number): Promise<Record<string, number>>;
 }
 
 /**
@@ -160,11 +160,15 @@ function liveServices(
         throw new Error(`failpoints not disarmed on ${silent.join(', ')} (no answer)`);
     },
     // An absent series is a real zero here: the counter exists in a process only once a failpoint fired in it.
-    failpointsFired: async (windowSec, atSec) =>
-      (await prom.scalar(
-        `sum(max_over_time(lab_failpoint_fired_total{run="${run.runId}"}[${Math.ceil(windowSec)}s]))`,
-        atSec,
-      )) ?? 0,
+    failpointFirings: async (windowSec, atSec) =>
+      Object.fromEntries(
+        (
+          await prom.query(
+            `sum by (failpoint) (max_over_time(lab_failpoint_fired_total{run="${run.runId}"}[${Math.ceil(windowSec)}s]))`,
+            atSec,
+          )
+        ).map((x) => [x.metric.failpoint, x.value]),
+      ),
   };
 }
 

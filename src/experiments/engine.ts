@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LabConfig } from '../lib/config';
 import type { Progress } from '../runtime/progress';
+import { FaultHadNoEffect } from '../chaos/faults/effect';
 import type { AppliedFault, FaultEnv, Rollback } from '../chaos/faults/types';
 import type { RunAlert } from '../reports/types';
 import { hasAlertJudgement, judgeAlerts, watchAlerts } from './alert-verdict';
@@ -9,6 +10,7 @@ import { liveEngineDeps, type EngineDeps, type RunServices } from './engine-deps
 import { emptyFacts, type FactName, type RunFacts } from './facts';
 import { InvalidExperimentError, type LoadedExperiment } from './loader';
 import { preflight } from './preflight';
+import { Inconclusive, mustRead } from './inconclusive';
 import { Interrupted } from './quiescence';
 import type { WorkloadStats } from './runner';
 import type { AlertExpectation, Experiment, SideName, Step } from './schema';
@@ -123,16 +125,21 @@ const EMPTY_STATS: WorkloadStats = {
   failures: [],
 };
 
-/** A pending undo, with the step it belongs to. */
+/** A pending undo, with the step it belongs to and its took-effect check. */
 interface Pending {
   rollback: Rollback;
   origin: string;
+  tookEffect?: AppliedFault['tookEffect'];
 }
 
 /** The record of one run while it lasts: timeline, facts, pending rollbacks and their records. */
 class RunRecord {
   readonly result: RunResult;
   private readonly pending: Pending[] = [];
+  /** failpoints the run armed: each must have fired, or the run cannot tell what it would have shown */
+  readonly armedFailpoints = new Set<string>();
+  /** took-effect checks of faults that have no undo: asked at the end of the workload */
+  private readonly unchecked: Omit<Pending, 'rollback'>[] = [];
   private readonly t0: number;
 
   constructor(
@@ -187,15 +194,38 @@ class RunRecord {
     this.result.facts[fact] += by;
   };
 
+  /** The run cannot tell (a read failed, a wait timed out, a fault had no effect): it goes on, and ends inconclusive. */
+  cannotTell = (reason: string) => {
+    (this.result.inconclusive ??= []).push(reason);
+    this.note(`cannot tell: ${reason}`);
+  };
+
   /** Records what a fault application did and keeps its undo for later. */
   applied(step: Step, fault: AppliedFault): Pending | undefined {
     for (const [fact, by] of Object.entries(fault.facts ?? {}) as [FactName, number][])
       this.raise(fact, by);
     this.note(`${step.name}: ${fault.description}`, fault.data, 'fault');
-    if (!fault.rollback) return undefined;
-    const entry = { rollback: fault.rollback, origin: step.name };
+    const check = { origin: step.name, tookEffect: fault.tookEffect };
+    if (!fault.rollback) return void this.unchecked.push(check);
+    const entry = { ...check, rollback: fault.rollback };
     this.pending.push(entry);
     return entry;
+  }
+
+  /** A fault that reached nothing makes the run inconclusive; so does a check that could not be made. */
+  async checkEffect({ origin, tookEffect }: Omit<Pending, 'rollback'>) {
+    if (!tookEffect) return;
+    const effect = await tookEffect().catch((err: Error) => ({
+      took: false,
+      detail: `its effect could not be checked (${err.message})`,
+    }));
+    if (effect.took) this.note(`${origin} took effect: ${effect.detail}`);
+    else this.cannotTell(`${origin}: the fault never took effect (${effect.detail})`);
+  }
+
+  /** The checks of faults without an undo (the others are asked as they are undone). */
+  async checkEffectsLeft() {
+    for (let c = this.unchecked.shift(); c; c = this.unchecked.shift()) await this.checkEffect(c);
   }
 
   /** Runs one undo now and records it; a failure is recorded (with what is left), never thrown. */
@@ -233,13 +263,16 @@ class RunRecord {
     const at = this.pending.indexOf(entry);
     if (at < 0) return;
     this.pending.splice(at, 1);
+    await this.checkEffect(entry);
     await this.runRollback(entry.rollback, entry.origin);
   }
 
-  /** Every pending undo, last applied first. */
+  /** Every pending undo, last applied first, each fault's effect checked before it goes. */
   async rollBackAll() {
-    for (let entry = this.pending.pop(); entry; entry = this.pending.pop())
+    for (let entry = this.pending.pop(); entry; entry = this.pending.pop()) {
+      await this.checkEffect(entry);
       await this.runRollback(entry.rollback, entry.origin);
+    }
   }
 
   failedRollbacks() {
@@ -293,7 +326,10 @@ export async function runExperiment(
   const fire = async (step: Step, overrides: Record<string, unknown> = {}): Promise<FiredStep> => {
     checkInterrupted();
     const fault = deps.parseFault({ ...step.fault, ...overrides });
-    if (fault.type === 'failpoint') services.rearmOnRestart(fault);
+    if (fault.type === 'failpoint') {
+      services.rearmOnRestart(fault);
+      run.armedFailpoints.add(fault.failpoint);
+    }
     const entry = run.applied(
       step,
       await deps.applyFault(env, fault, { index: e.method.indexOf(step), name: step.name }),
@@ -306,10 +342,11 @@ export async function runExperiment(
       `reset: fresh topic ${result.topic}, tables truncated, cache flushed, services restarted`,
     );
     await deps.reset(pool, result.topic);
+    // The run's own window: what happened before its reset (start-up, the previous run) is not this run's.
+    result.window.startSec = deps.clock.now() / 1000;
     await services.startAll();
     for (const step of e.method.filter((s) => s.at === 'start')) await fire(step);
     services.watch();
-    result.window.startSec = deps.clock.now() / 1000;
     run.note(`workload ${kind.kind}${opts.full ? ' (--full)' : ''}: ${kind.summary}`);
     workloadRun = await kind.run({
       c,
@@ -327,6 +364,7 @@ export async function runExperiment(
       fire,
       note: run.note,
       raise: run.raise,
+      inconclusive: run.cannotTell,
       progress: opts.progress,
       signal: opts.signal,
     });
@@ -337,14 +375,21 @@ export async function runExperiment(
     };
     services.stopWatching();
     // Faults off before judging: the audit reads the real data, not a degraded view of it.
+    await run.checkEffectsLeft();
     await run.rollBackAll();
     await settle(e, run, deps);
     result.window.endSec = deps.clock.now() / 1000;
     await judge(e, kind, workloadRun, run, deps, services);
-    result.outcome = result.probes.every((p) => p.ok) ? 'completed' : 'deviated';
+    result.outcome = outcomeOf(result);
   } catch (err) {
-    result.outcome = opts.signal?.aborted || err instanceof Interrupted ? 'interrupted' : 'aborted';
-    result.error = (err as Error).message;
+    if ((err instanceof Inconclusive || err instanceof FaultHadNoEffect) && !opts.signal?.aborted) {
+      run.cannotTell(err.message);
+      result.outcome = 'inconclusive';
+    } else {
+      result.outcome =
+        opts.signal?.aborted || err instanceof Interrupted ? 'interrupted' : 'aborted';
+      result.error = (err as Error).message;
+    }
   } finally {
     services.stopWatching();
     await run.rollBackAll();
@@ -366,6 +411,16 @@ export async function runExperiment(
   return result;
 }
 
+/**
+ * What the probes and the reasons say: a run that could not tell is inconclusive even where its probes agree (they
+ * may have read an undrained consumer or stale series); else completed when every probe held, deviated otherwise.
+ */
+export function outcomeOf(r: Pick<RunResult, 'probes' | 'inconclusive'>): Outcome {
+  const unread = r.probes.filter((p) => p.inconclusive);
+  if (r.inconclusive?.length || unread.length) return 'inconclusive';
+  return r.probes.every((p) => p.ok) ? 'completed' : 'deviated';
+}
+
 /** Until Prometheus holds the final values (a note says how long that took, or what had not caught up). */
 async function settle(e: Experiment, run: RunRecord, deps: EngineDeps) {
   const { waitedMs, notCaughtUp, error } = await settleScrapes(deps, deps.clock.now(), {
@@ -373,10 +428,10 @@ async function settle(e: Experiment, run: RunRecord, deps: EngineDeps) {
     minMs: e.quiescence.settleMs,
   });
   const took = `${(waitedMs / 1000).toFixed(1)} s`;
-  if (error) run.note(`settle: Prometheus did not answer for ${took} (${error}); judged anyway`);
+  if (error) run.cannotTell(`settle: Prometheus did not answer for ${took} (${error})`);
   else if (notCaughtUp.length)
-    run.note(
-      `settle: after ${took}, not caught up with the run's end: ${notCaughtUp.join(', ')}; judged anyway`,
+    run.cannotTell(
+      `settle: after ${took}, not caught up with the run's end: ${notCaughtUp.join(', ')}`,
     );
   else
     run.note(
@@ -412,8 +467,15 @@ async function judge(
     data: outcome.data,
     ids: outcome.ids ?? none,
   };
-  const windowSec = result.window.endSec - run.startMs / 1000 + 5;
-  result.facts.failpointsFired = await services.failpointsFired(windowSec, result.window.endSec);
+  // + 2 s: a range selector's first sample may be scraped just before the reset ended, never the run before it
+  const windowSec = result.window.endSec - result.window.startSec + 2;
+  const firings = await mustRead(
+    'the failpoint firings',
+    services.failpointFirings(windowSec, result.window.endSec),
+  );
+  result.facts.failpointsFired = Object.values(firings).reduce((a, n) => a + n, 0);
+  for (const name of run.armedFailpoints)
+    if (!firings[name]) run.cannotTell(`failpoint ${name} was armed but never fired`);
   if (e.timeSeries) {
     const series = await deps.timeSeries(e, {
       runId: result.runId,
@@ -429,7 +491,7 @@ async function judge(
   result.probes = await evaluateProbes(e['steady-state-hypothesis'].probes, deps.prometheus, {
     runId: result.runId,
     windowSec,
-    startSec: run.startMs / 1000,
+    startSec: result.window.startSec,
     endSec: result.window.endSec,
     audit: result.audit.figures,
     facts: result.facts,
@@ -449,7 +511,7 @@ async function judgeRunAlerts(e: Experiment, run: RunRecord, deps: EngineDeps) {
   const judged = hasAlertJudgement(x, e.expected);
   const seen = await watchAlerts(deps.prometheus, deps.clock, {
     runId: result.runId,
-    startSec: run.startMs / 1000,
+    startSec: result.window.startSec,
     waitMs: judged ? e.quiescence.alertWaitMs : 0,
     firing: x?.firing ?? [],
   });

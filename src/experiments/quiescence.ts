@@ -21,6 +21,7 @@ export async function waitQuiescence(
   e: Experiment,
   run: { topic: string; consumerGroup: string },
   note: (w: string) => void,
+  cannotTell: (reason: string) => void,
   watcher: Pick<ServicePort, 'stopped'>,
   signal?: AbortSignal,
   progress?: Progress,
@@ -70,7 +71,7 @@ export async function waitQuiescence(
         shown = Date.now();
       }
       if (Date.now() > deadline) {
-        note(`quiescence not reached in ${e.quiescence.timeoutMs} ms (${last}); judging anyway`);
+        cannotTell(`quiescence not reached in ${e.quiescence.timeoutMs} ms (${last})`);
         return;
       }
       await sleep(500);

@@ -169,7 +169,8 @@ async function promProbe(
     };
     return judged(res, v, p, ctx);
   } catch (e) {
-    return unjudged(p, expected, `${q}: ${(e as Error).message}`);
+    // Prometheus did not answer or refused the query: nothing was observed, so the run cannot tell.
+    return { ...unjudged(p, expected, `${q}: ${(e as Error).message}`), inconclusive: true };
   }
 }
 

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { z } from 'zod';
 import type { AppliedFault } from '../../src/chaos/faults/types';
 import { runExperiment, type RunResult } from '../../src/experiments/engine';
+import { mustRead } from '../../src/experiments/inconclusive';
 import type { EngineDeps, RunServices } from '../../src/experiments/engine-deps';
 import type { LoadedExperiment } from '../../src/experiments/loader';
 import { ExperimentSchema } from '../../src/experiments/schema';
@@ -70,6 +71,8 @@ function fakes(
     samples?: Sample[];
     onApply?: () => void;
     workload?: AnyWorkloadKind;
+    firings?: Record<string, number>;
+    effect?: AppliedFault['tookEffect'];
   } = {},
 ): Fakes {
   const f: Fakes = { applied: [], undone: [], stopped: 0, deps: undefined as never };
@@ -87,7 +90,7 @@ function fakes(
       stopped: () => false,
     }),
     rearmOnRestart: () => {},
-    failpointsFired: async () => 2,
+    failpointFirings: async () => o.firings ?? { 'command.after-commit-before-produce': 2 },
   };
   f.deps = {
     clock: { now: () => (now += 10), sleep: async (ms) => void (now += ms) },
@@ -115,6 +118,7 @@ function fakes(
       return {
         description: `applied ${fault.type}`,
         facts: { toxicsAdded: 1 },
+        ...(o.effect ? { tookEffect: o.effect } : {}),
         rollback: {
           name: `undo ${step.name}`,
           leftover: `the ${step.name} toxic`,
@@ -300,6 +304,110 @@ describe('experiment engine (fakes, no stack)', () => {
     expect(r.rollbacks.filter((x) => x.name === 'undo storm')).to.have.length(1);
   });
 
+  describe('inconclusive: the lab could not tell', () => {
+    const judgedOn = (probes: unknown[], extra: Record<string, unknown> = {}) =>
+      experiment({ 'steady-state-hypothesis': { title: 't', probes }, ...extra });
+    const counted = [{ name: 'counted', type: 'audit', figure: 'events', tolerance: { eq: 3 } }];
+
+    it('ends inconclusive, not completed, when the audit could not read the DLQ', async () => {
+      const f = fakes();
+      f.deps.workloadFor = () => ({
+        ...counting,
+        run: async () => ({
+          audit: () =>
+            mustRead('the DLQ lab.exp.x.dlq', Promise.reject(new Error('broker timeout'))),
+        }),
+      });
+      const r = await run(judgedOn(counted), f.deps);
+      expect(r.outcome).to.equal('inconclusive');
+      expect(r.inconclusive).to.deep.equal([
+        'the DLQ lab.exp.x.dlq could not be read: broker timeout',
+      ]);
+      expect(f.undone).to.deep.equal(['a fault']); // rolled back all the same
+    });
+
+    it('ends inconclusive when Prometheus had not scraped every target before the settle timed out', async () => {
+      const f = fakes();
+      f.deps.prometheus.scrapeState = async () => ({
+        targets: [{ target: 'lab-services/fake', lastScrapeMs: 0 }],
+        ruleGroups: [],
+      });
+      const r = await run(judgedOn(counted, { quiescence: { settleTimeoutMs: 1000 } }), f.deps);
+      expect(r.outcome).to.equal('inconclusive');
+      expect(r.inconclusive?.[0]).to.match(/^settle: after .* not caught up .*lab-services\/fake/);
+      expect(r.probes[0].ok).to.equal(true); // the probes agreed, and still it cannot read as a pass
+    });
+
+    it('ends inconclusive when the workload could not reach quiescence', async () => {
+      const f = fakes();
+      f.deps.workloadFor = () => ({
+        ...counting,
+        async run(ctx: WorkloadContext<{ events: number }>) {
+          ctx.inconclusive('quiescence not reached in 1000 ms (lag 4)');
+          return finished({ figures: { events: 3 } });
+        },
+      });
+      const r = await run(judgedOn(counted), f.deps);
+      expect(r.outcome).to.equal('inconclusive');
+      expect(r.inconclusive).to.deep.equal(['quiescence not reached in 1000 ms (lag 4)']);
+    });
+
+    it('ends inconclusive when an armed failpoint never fired', async () => {
+      const f = fakes({ firings: {} });
+      const loaded = judgedOn(counted, {
+        method: [
+          {
+            name: 'crash after commit',
+            at: 'start',
+            fault: {
+              type: 'failpoint',
+              service: 'command-service',
+              failpoint: 'command.after-commit-before-produce',
+              action: 'crash',
+            },
+          },
+        ],
+      });
+      const r = await run(loaded, f.deps);
+      expect(r.outcome).to.equal('inconclusive');
+      expect(r.inconclusive).to.deep.equal([
+        'failpoint command.after-commit-before-produce was armed but never fired',
+      ]);
+    });
+
+    it('ends inconclusive when a toxic reached no traffic, and says so before its undo', async () => {
+      const f = fakes({
+        effect: async () => ({ took: false, detail: 'no traffic entered mysql downstream' }),
+      });
+      const r = await run(judgedOn(counted), f.deps);
+      expect(r.outcome).to.equal('inconclusive');
+      expect(r.inconclusive).to.deep.equal([
+        'a fault: the fault never took effect (no traffic entered mysql downstream)',
+      ]);
+    });
+
+    it('ends inconclusive, not deviated, when a probe\u2019s query errored', async () => {
+      const f = fakes();
+      // preflight's check of the query passes; Prometheus fails when the probe is read at the run's end
+      f.deps.prometheus.query = async (_q, atSec) => {
+        if (atSec === undefined) return [];
+        throw new Error('Prometheus: 503');
+      };
+      const probes = [
+        ...counted,
+        {
+          name: 'nothing lost',
+          type: 'promql',
+          query: 'sum(lab_fake_total)',
+          tolerance: { eq: 0 },
+        },
+      ];
+      const r = await run(judgedOn(probes), f.deps);
+      expect(r.outcome).to.equal('inconclusive');
+      expect(r.probes[1]).to.deep.include({ ok: false, inconclusive: true });
+    });
+  });
+
   describe('alert expectations (ALERTS from a fake Prometheus, a fake clock)', () => {
     interface FakeAlert {
       name: string;
@@ -379,7 +487,7 @@ describe('experiment engine (fakes, no stack)', () => {
         ok: true,
       });
       expect(probe?.detail).to.equal('firing at +4.0 s after the run start');
-      expect(prom.startSec()).to.equal(Date.parse(r.startedAt) / 1000); // from the run's start
+      expect(prom.startSec()).to.equal(r.window.startSec); // from the run's reset, not before it
       expect(sleeps.filter((ms) => ms === 2000)).to.deep.equal([]);
       expect(r.alerts).to.have.length(1);
       expect(r.alerts[0]).to.deep.include({

@@ -4,6 +4,7 @@ import { runtimeDriver } from '../../runtime/driver';
 import { silentProgress } from '../../runtime/progress';
 import { up } from '../../runtime/stack';
 import { defineFault, faultObject } from './define';
+import { notRunning } from './effect';
 
 export const broker = defineFault({
   type: 'broker',
@@ -21,6 +22,7 @@ export const broker = defineFault({
       return { description: 'brokers restarted; cluster healthy' };
     }
     const driver = runtimeDriver(env.c);
+    if (f.action !== 'resume') notRunning(env.c, driver.name, comp, f.action);
     await driver[f.action](comp);
     const description = `${f.action} ${comp}${driver.name === 'local' ? '' : ` (${driver.name} runtime)`}`;
     if (f.action === 'pause')

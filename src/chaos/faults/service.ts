@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { runtimeDriver } from '../../runtime/driver';
 import { SERVICE_NAMES, type ServiceName } from '../../runtime/services';
 import { defineFault, faultObject } from './define';
+import { notRunning } from './effect';
 
 export const LabServiceName = z.enum(SERVICE_NAMES as [ServiceName, ...ServiceName[]]);
 
@@ -19,7 +20,9 @@ export const service = defineFault({
   facts: [],
   async apply(env, f) {
     if (f.action === 'crash') {
-      await runtimeDriver(env.c).kill(f.service);
+      const driver = runtimeDriver(env.c);
+      notRunning(env.c, driver.name, f.service, 'crash');
+      await driver.kill(f.service);
       return { description: `kill -9 ${f.service}` };
     }
     if (f.action === 'stop') {

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { LabConfig } from '../../lib/config';
 import type { FactName } from '../../experiments/facts';
+import type { Effect } from './effect';
 
 /**
  * An undo for a fault. The engine runs every pending one when the run ends (whatever happened) and records
@@ -38,6 +39,11 @@ export interface AppliedFault {
   facts?: Partial<Record<FactName, number>>;
   /** anything the timeline should keep (HTTP status, schema id…) */
   data?: Record<string, unknown>;
+  /**
+   * Whether it reached anything (a toxic no connection crossed did not): asked just before its undo, or at the
+   * end of the run when it has none. A kind without it takes effect by applying (an action, a kill that succeeded).
+   */
+  tookEffect?: () => Promise<Effect>;
 }
 
 /**

@@ -99,6 +99,7 @@ export const settle = (ctx: WorkloadContext<unknown>) =>
     ctx.experiment,
     { topic: ctx.topic, consumerGroup: ctx.consumerGroup },
     ctx.note,
+    ctx.inconclusive,
     ctx.services,
     ctx.signal,
     ctx.progress,

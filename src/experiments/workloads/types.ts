@@ -41,6 +41,8 @@ export interface WorkloadContext<P> {
   note: (what: string, data?: Record<string, unknown>) => void;
   /** raises one of the kind's declared facts */
   raise: (fact: FactName, by?: number) => void;
+  /** the run cannot tell (a wait timed out, a read failed): recorded; the run goes on and ends `inconclusive` */
+  inconclusive: (reason: string) => void;
   progress: Progress;
   signal?: AbortSignal;
 }
