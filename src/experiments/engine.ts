@@ -104,6 +104,8 @@ export interface RunResult {
   window: { startSec: number; endSec: number };
   /** why the lab could not tell (set with outcome `inconclusive`): a failed read, a timeout, a fault without effect */
   inconclusive?: string[];
+  /** a `--counterfactual` run (its faults removed): did the side still reproduce, and what said it did not */
+  counterfactual?: { reproduced: boolean; because: string[] };
   error?: string;
 }
 
@@ -114,6 +116,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** `--full`: a workload's long version (e.g. E-009's whole matrix) instead of the CI-sized one */
   full?: boolean;
+  /**
+   * `--counterfactual`: every fault step removed (recorded, not applied). A ❌ side must then not reproduce: its
+   * outcome is `completed` when it did not (the probes that said so named), `deviated` when it reproduced anyway.
+   */
+  counterfactual?: boolean;
 }
 
 const EMPTY_STATS: WorkloadStats = {
@@ -325,6 +332,10 @@ export async function runExperiment(
   };
   const fire = async (step: Step, overrides: Record<string, unknown> = {}): Promise<FiredStep> => {
     checkInterrupted();
+    if (opts.counterfactual) {
+      run.note(`${step.name}: not applied (counterfactual: every fault step removed)`);
+      return { undo: async () => {} };
+    }
     const fault = deps.parseFault({ ...step.fault, ...overrides });
     if (fault.type === 'failpoint') {
       services.rearmOnRestart(fault);
@@ -380,7 +391,7 @@ export async function runExperiment(
     await settle(e, run, deps);
     result.window.endSec = deps.clock.now() / 1000;
     await judge(e, kind, workloadRun, run, deps, services);
-    result.outcome = outcomeOf(result);
+    result.outcome = opts.counterfactual ? counterfactualOutcome(result) : outcomeOf(result);
   } catch (err) {
     if ((err instanceof Inconclusive || err instanceof FaultHadNoEffect) && !opts.signal?.aborted) {
       run.cannotTell(err.message);
@@ -419,6 +430,25 @@ export function outcomeOf(r: Pick<RunResult, 'probes' | 'inconclusive'>): Outcom
   const unread = r.probes.filter((p) => p.inconclusive);
   if (r.inconclusive?.length || unread.length) return 'inconclusive';
   return r.probes.every((p) => p.ok) ? 'completed' : 'deviated';
+}
+
+/**
+ * A counterfactual holds when the side, its faults removed, did not show its expected outcome (deviated, or could
+ * not tell): `completed`, with the probes or reasons that said so; one that reproduced anyway is `deviated`.
+ */
+export function counterfactualOutcome(r: RunResult): Outcome {
+  const judged = outcomeOf(r);
+  const reproduced = judged === 'completed';
+  r.counterfactual = {
+    reproduced,
+    because: reproduced
+      ? []
+      : [
+          ...r.probes.filter((p) => !p.ok).map((p) => `probe "${p.name}"`),
+          ...(r.inconclusive ?? []).map((why) => `cannot tell: ${why}`),
+        ],
+  };
+  return reproduced ? 'deviated' : 'completed';
 }
 
 /** Until Prometheus holds the final values (a note says how long that took, or what had not caught up). */

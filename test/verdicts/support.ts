@@ -27,6 +27,7 @@ export async function runById(
   env: Record<string, string> = {},
   side?: SideName,
   sabotage?: (e: Experiment) => void,
+  counterfactual = false,
 ): Promise<RunResult> {
   const c: LabConfig = await ensureLab();
   const loaded = loadExperimentFile(
@@ -37,6 +38,7 @@ export async function runById(
   sabotage?.(loaded.experiment);
   const r = await runExperiment(c, loaded, {
     seed,
+    counterfactual,
     progress: process.env.LAB_TEST_VERBOSE ? stderrProgress() : silentProgress,
   });
   // Kept for whoever has to read a failing run: test-output/verdicts/<run id>/report.md
@@ -76,6 +78,26 @@ export async function expectSabotageCaught(
     'deviated',
   );
   expect(failing, 'the probe that caught the sabotage').to.include(caughtBy);
+  return r;
+}
+
+/**
+ * The ❌ side with every fault step removed (`chaos exp run --counterfactual`): it must NOT reproduce — a ❌ that
+ * reproduces without its fault is a bug in the experiment. Deviated or inconclusive both hold; the run names the
+ * probes or reasons that said so, and `caughtBy` (a probe name or a reason's start) must be among them.
+ */
+export async function expectCounterfactualNotReproduced(
+  id: string,
+  seed: number,
+  caughtBy: string,
+): Promise<RunResult> {
+  const r = await runById(id, seed, {}, 'anti-pattern', undefined, true);
+  expect(r.outcome, `${id} without its faults: ${r.error ?? ''}`).to.equal('completed');
+  expect(r.counterfactual?.reproduced, `${id} reproduced without its faults`).to.equal(false);
+  expect(
+    r.counterfactual!.because.some((why) => why.includes(caughtBy)),
+    `what said "not reproduced": ${r.counterfactual!.because.join('; ')}`,
+  ).to.equal(true);
   return r;
 }
 

@@ -43,6 +43,7 @@ export default class ExpRun extends LabCommand {
     '<%= config.bin %> exp run E-002 --side pattern',
     '<%= config.bin %> exp run E-003 --seed 7 --report reports/e003',
     '<%= config.bin %> exp run all --json',
+    '<%= config.bin %> exp run E-002 --counterfactual',
   ];
   static override args = {
     id: Args.string({
@@ -62,6 +63,12 @@ export default class ExpRun extends LabCommand {
         'run one side only: anti-pattern (the standard not applied) or pattern (applied); default both, when the experiment declares them',
       options: [...SIDES],
     }),
+    counterfactual: Flags.boolean({
+      description:
+        'the anti-pattern side with every fault step removed: exit 0 only if it then does NOT reproduce (a ❌ that reproduces without its fault is a bug in the experiment)',
+      default: false,
+      exclusive: ['side'],
+    }),
     report: Flags.string({
       description:
         'directory for report.html, junit.xml, journal.json, report.md (default reports/<run id>; with "all": DIR/<id>/ each and DIR/index.html, default reports/all-<time>)',
@@ -76,7 +83,7 @@ export default class ExpRun extends LabCommand {
       args.id.toLowerCase() === 'all'
         ? listExperimentFiles(c.root)
         : [findExperiment(c.root, args.id)];
-    const only = flags.side as SideName | undefined;
+    const only = (flags.counterfactual ? 'anti-pattern' : flags.side) as SideName | undefined;
     // One group per experiment: its sides (the file's own first), or its one run. With `all --side X`, the
     // experiments that do not show X are left out; a single one that does not is an error (exit 2).
     const groups: LoadedExperiment[][] = files
@@ -90,7 +97,7 @@ export default class ExpRun extends LabCommand {
     const what = [
       'exp run',
       args.id,
-      ...(only ? ['--side', only] : []),
+      ...(flags.counterfactual ? ['--counterfactual'] : only ? ['--side', only] : []),
       '--seed',
       String(flags.seed),
     ];
@@ -163,6 +170,7 @@ export default class ExpRun extends LabCommand {
               {
                 seed: flags.seed,
                 full: flags.full,
+                counterfactual: flags.counterfactual,
                 progress,
                 signal: abort.signal,
               },
