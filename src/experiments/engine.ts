@@ -390,7 +390,7 @@ export async function runExperiment(
     await run.rollBackAll();
     await settle(e, run, deps);
     result.window.endSec = deps.clock.now() / 1000;
-    await judge(e, kind, workloadRun, run, deps, services);
+    await judge(e, kind, workloadRun, run, deps, services, !!opts.counterfactual);
     result.outcome = opts.counterfactual ? counterfactualOutcome(result) : outcomeOf(result);
   } catch (err) {
     if ((err instanceof Inconclusive || err instanceof FaultHadNoEffect) && !opts.signal?.aborted) {
@@ -477,6 +477,7 @@ async function judge(
   run: RunRecord,
   deps: EngineDeps,
   services: RunServices,
+  counterfactual: boolean,
 ) {
   const { result } = run;
   const outcome = await workloadRun.audit();
@@ -527,14 +528,19 @@ async function judge(
     facts: result.facts,
     labels: kind.labels,
   });
-  await judgeRunAlerts(e, run, deps);
+  await judgeRunAlerts(e, run, deps, counterfactual);
 }
 
 /**
  * The side's alert expectations against the alerts that count for this run, while its services still run (an
  * expected alert not firing yet is waited for, up to `quiescence.alertWaitMs`): judgements added as probes.
  */
-async function judgeRunAlerts(e: Experiment, run: RunRecord, deps: EngineDeps) {
+async function judgeRunAlerts(
+  e: Experiment,
+  run: RunRecord,
+  deps: EngineDeps,
+  counterfactual: boolean,
+) {
   const { result } = run;
   const x = e.alerts?.[result.side ?? 'run'];
   if (x) result.alertExpectations = x;
@@ -542,7 +548,8 @@ async function judgeRunAlerts(e: Experiment, run: RunRecord, deps: EngineDeps) {
   const seen = await watchAlerts(deps.prometheus, deps.clock, {
     runId: result.runId,
     startSec: result.window.startSec,
-    waitMs: judged ? e.quiescence.alertWaitMs : 0,
+    // without its faults an expected alert has no cause to fire: what has fired by now is all there is to judge
+    waitMs: judged && !counterfactual ? e.quiescence.alertWaitMs : 0,
     firing: x?.firing ?? [],
   });
   // A ❌ side that names no alert has nothing to judge: the alerts are only recorded, when Prometheus answers.
