@@ -237,7 +237,7 @@ export async function benchStampede(
           for (const n of levels) {
             const id = nextId++; // a fresh key per burst: its per-key counter starts clean
             await seedProducts(pool, [id]);
-            await request('POST', `${s.url}/cache/flush`);
+            await request('POST', `${s.url}/cache/flush`, {}); // {}: a bare POST is refused (415)
             if (scenario === 'soft expiry') {
               await request('GET', `${s.url}/products/${id}`);
               await softExpire(redis, id);

@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Gauge, Registry } from 'prom-client';
 import type { LabConfig } from '../lib/config';
+import { refuseRequest } from '../lib/http-guard';
 import { PrometheusClient } from '../lib/prometheus';
 import { sleep } from '../lib/wait';
 import type { RunResult } from './engine';
@@ -52,6 +53,7 @@ export class RunMetrics {
     running.set(1);
     const prom = new PrometheusClient(`http://${c.host}:${c.ports.prometheus}`);
     const server = http.createServer((req, res) => {
+      if (refuseRequest(req, res)) return; // a foreign Host (DNS rebinding) reads nothing: 421
       if (req.url !== '/metrics') return void res.writeHead(404).end();
       void registry.metrics().then(
         (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),

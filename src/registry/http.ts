@@ -81,7 +81,7 @@ export function registryApp(reg: SchemaRegistry): express.Express {
     labelNames: ['subject', 'result'],
     registers: [metrics],
   });
-  // Before any parser: a cross-site page or a non-JSON body never reaches a route (403, 415).
+  // Before any parser: a foreign Host (421), a cross-site page (403) or a non-JSON state change (415) never reaches a route.
   app.use(
     httpGuard(
       (res, r) => void res.status(r.status).json({ error_code: r.status, message: r.reason }),

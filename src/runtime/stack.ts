@@ -2,8 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Redis from 'ioredis';
 import * as mysql from 'mysql2/promise';
-import { Toxiproxy } from 'toxiproxy-node-client';
+import { bestEffortOr } from '../lib/best-effort';
 import { labPaths, type LabConfig } from '../lib/config';
+import { LabError } from '../lib/errors';
 import { labKafka } from '../lib/kafka';
 import { PrometheusClient } from '../lib/prometheus';
 import { waitFor } from '../lib/wait';
@@ -159,14 +160,21 @@ async function infraTargetsUp(c: LabConfig): Promise<boolean> {
   return samples.length === expected && samples.every((s) => s.value === 1);
 }
 
-/** Remove every toxic and re-enable every proxy. Safe to call when Toxiproxy is down. */
+/**
+ * Every toxic removed and every proxy enabled (Toxiproxy's POST /reset). false when nothing listens on its port:
+ * toxics live in its memory, so none are left. A Toxiproxy that answers an error, or nothing in time, throws.
+ */
 export async function healToxics(c: LabConfig): Promise<boolean> {
+  const url = `${toxiproxyUrl(c)}/reset`;
+  let res: Response;
   try {
-    await new Toxiproxy(toxiproxyUrl(c)).reset();
-    return true;
-  } catch {
-    return false;
+    res = await fetch(url, { method: 'POST', signal: AbortSignal.timeout(5000) });
+  } catch (e) {
+    if ((e as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED') return false;
+    throw new LabError(`Toxiproxy did not answer POST ${url} (${(e as Error).message}): its toxics may still be in place; \`chaos status\` shows whether it runs, \`chaos heal\` resumes a paused one and tries again`, { cause: e });
   }
+  if (!res.ok) throw new LabError(`Toxiproxy refused POST ${url}: HTTP ${res.status} ${await res.text()}; its toxics may still be in place: \`chaos down && chaos up\` restarts it without any`);
+  return true;
 }
 
 export interface DownResult {
@@ -184,7 +192,8 @@ export async function down(c: LabConfig, opts: { purge?: boolean } = {}): Promis
 }
 
 async function downLocked(c: LabConfig, { purge = false }: { purge?: boolean }): Promise<DownResult> {
-  const toxicsRemoved = await healToxics(c);
+  // Toxiproxy stops next and its toxics die with it: a failed reset leaves nothing behind, so it is only logged.
+  const toxicsRemoved = await bestEffortOr(healToxics(c), false, 'removing the toxics before stopping Toxiproxy');
   const sup = supervisorFor(c);
   // The cluster's nodes stop before the infrastructure they sit on (their proxies are in Toxiproxy).
   const order = [...infraComponents(c), ...redisClusterComponents(c), redisClusterExporterComponent(c)].map((x) => x.name);

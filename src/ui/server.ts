@@ -47,7 +47,7 @@ export function uiApp(
   o: UiOptions,
 ): { app: express.Express; close: () => Promise<void> } {
   const app = express();
-  // Before every route: another site's page cannot read the lab's internals or post to it (403), nor send non-JSON bodies (415).
+  // Before every route: a foreign Host (DNS rebinding, 421), another site's page (403) and a non-JSON state change (415) reach nothing.
   app.use(
     httpGuard((res, r) => void res.status(r.status).json({ error: r.reason, status: r.status })),
   );
@@ -138,7 +138,7 @@ const answer =
 
 /**
  * Run and watch, inject and heal, live panels. State-changing routes are POSTs with JSON bodies: the guard in
- * front of every route refuses them from another site (403) and as forms (415).
+ * front of every route refuses them under a foreign Host (421), from another site (403) and as forms (415).
  */
 function mountCockpit(app: express.Express, c: LabConfig, o: UiOptions) {
   const runs = new RunControl(c, o.reportsDir);

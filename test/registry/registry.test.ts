@@ -11,6 +11,7 @@ import {
 import { findRoot } from '../../src/lib/config';
 import { schemaRegistry } from '../../src/registry/registry';
 import { FileStore } from '../../src/registry/store';
+import { rebinding } from '../support/rebinding';
 import { startRegistry, type RunningRegistry } from './server';
 
 const root = findRoot();
@@ -385,6 +386,15 @@ describe('schema registry (Confluent REST API, Avro compatibility)', () => {
       body: JSON.stringify({ compatibility: 'FULL' }),
     });
     expect(sameOrigin.status).to.equal(200);
+  });
+
+  it('answers the DNS-rebinding request (foreign Host, matching Origin, JSON) with 421 and registers nothing', async () => {
+    const refused = await rebinding(url, '/subjects/rebound-value/versions', {
+      schema: schemaText(root, 'v1'),
+    });
+    expect(refused.status, refused.body).to.equal(421);
+    expect(JSON.parse(refused.body).message).to.contain(`http://127.0.0.1:${new URL(url).port}`);
+    expect((await reg.call('GET', '/subjects?deleted=true')).json).to.deep.equal([]);
   });
 
   it('reads a state file written before soft deletes (versions as a list of ids)', async () => {

@@ -35,8 +35,9 @@ describe('docker runtime driver (what it sends to the Docker Engine API)', () =>
   });
 
   it('heals by unpausing only the containers that are paused', async () => {
-    const resumed = await driver().resumeAll(['kafka-1', 'kafka-2', 'kafka-3']);
+    const { resumed, failed } = await driver().resumeAll(['kafka-1', 'kafka-2', 'kafka-3']);
     expect(resumed).to.deep.equal(['kafka-2']);
+    expect(failed, 'kafka-3 has no container: nothing paused, nothing failed').to.deep.equal([]);
     expect(engine.calls.filter((c) => c.method === 'POST')).to.deep.equal([{ method: 'POST', path: '/containers/lab-kafka-2/unpause' }]);
   });
 

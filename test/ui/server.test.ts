@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { rebinding } from '../support/rebinding';
 import { startUiApp } from '../support/ui-app';
 
 describe('lab UI server hardening (no stack needed: the guard answers before any route)', () => {
@@ -43,5 +44,15 @@ describe('lab UI server hardening (no stack needed: the guard answers before any
         })
       ).status,
     ).to.equal(415);
+  });
+
+  it('answers the DNS-rebinding request (foreign Host, matching Origin, JSON) with 421 before any route', async () => {
+    // An id no experiment has: had the route been reached it would answer 400, and start nothing either way.
+    const body = { id: 'E-999-no-such-experiment' };
+    const refused = await rebinding(url, '/api/runs', body);
+    expect(refused.status, refused.body).to.equal(421);
+    expect((JSON.parse(refused.body) as { error: string }).error).to.contain(url);
+    const own = await rebinding(url, '/api/runs', body, new URL(url).host);
+    expect(own.status, 'the route itself, reached under its own Host').to.equal(400);
   });
 });

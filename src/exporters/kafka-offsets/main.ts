@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { refuseRequest } from '../../lib/http-guard';
 import { labKafka } from '../../lib/kafka';
 import { OffsetsCollector } from './collector';
 import { loadExporterConfig } from './config';
@@ -21,6 +22,7 @@ async function main() {
   const collector = new OffsetsCollector(kafka, cfg);
   const metrics = offsetMetrics();
   const server = createServer((req, res) => {
+    if (refuseRequest(req, res)) return; // Prometheus scrapes 127.0.0.1:<port>; any other Host is misdirected (421)
     if (req.url === '/health') {
       res
         .writeHead(200, { 'content-type': 'application/json' })

@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import type { LabConfig } from '../../lib/config';
 import { LabError } from '../../lib/errors';
-import type { RuntimeDriver } from './types';
+import type { ResumeAllResult, RuntimeDriver } from './types';
 
 /** docker-compose.yml names every container `lab-<component>` (container_name), so faults find them by name. */
 export const containerName = (component: string) => `lab-${component}`;
@@ -29,6 +29,18 @@ export function dockerDriver(_c: LabConfig, docker: Docker = new Docker()): Runt
       throw new DockerRuntimeError(`docker ${what} ${name} failed: ${why}; ${fix}`, { cause: e });
     }
   };
+  /** A container that does not exist is not paused (nothing to resume); any other inspect failure throws. */
+  const isPaused = async (component: string): Promise<boolean> => {
+    try {
+      return !!(await docker.getContainer(containerName(component)).inspect()).State?.Paused;
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return false;
+      throw new DockerRuntimeError(
+        `docker inspect ${containerName(component)} failed: ${(e as Error).message}; is the Docker Engine running and DOCKER_HOST right?`,
+        { cause: e },
+      );
+    }
+  };
   return {
     name: 'docker',
     kill: (comp) => call(comp, 'kill', (ct) => ct.kill({ signal: 'SIGKILL' })),
@@ -36,13 +48,18 @@ export function dockerDriver(_c: LabConfig, docker: Docker = new Docker()): Runt
     resume: (comp) => call(comp, 'unpause', (ct) => ct.unpause()),
     revive: (comp) => call(comp, 'start', (ct) => ct.start()),
     resumeAll: async (comps) => {
-      const resumed: string[] = [];
+      const out: ResumeAllResult = { resumed: [], failed: [] };
       for (const comp of comps) {
-        // Only paused containers: unpausing a running one is a 409 we need not provoke.
-        const info = await docker.getContainer(containerName(comp)).inspect().catch(() => undefined);
-        if (info?.State?.Paused && (await call(comp, 'unpause', (ct) => ct.unpause()).then(() => true, () => false))) resumed.push(comp);
+        try {
+          // Only paused containers: unpausing a running one is a 409 we need not provoke.
+          if (!(await isPaused(comp))) continue;
+          await call(comp, 'unpause', (ct) => ct.unpause());
+          out.resumed.push(comp);
+        } catch (e) {
+          out.failed.push({ component: comp, error: e as Error });
+        }
       }
-      return resumed;
+      return out;
     },
   };
 }

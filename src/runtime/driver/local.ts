@@ -2,7 +2,7 @@ import type { LabConfig } from '../../lib/config';
 import { LabError } from '../../lib/errors';
 import { silentProgress } from '../progress';
 import { supervisorFor, up } from '../stack';
-import type { ProcessAction, RuntimeDriver } from './types';
+import type { ProcessAction, ResumeAllResult, RuntimeDriver } from './types';
 
 const SIGNAL: Record<ProcessAction, NodeJS.Signals> = { kill: 'SIGKILL', pause: 'SIGSTOP', resume: 'SIGCONT' };
 
@@ -20,6 +20,19 @@ export function localDriver(c: LabConfig): RuntimeDriver {
     resume: async (comp) => signalComponent(c, comp, 'resume'),
     // `up` is idempotent: it starts exactly what is not running and waits until the stack is healthy.
     revive: async () => void (await up(c, silentProgress)),
-    resumeAll: async (comps) => comps.filter((n) => supervisorFor(c).signal(n, 'SIGCONT')),
+    resumeAll: async (comps) => resumeAllLocal(c, comps),
   };
+}
+
+/** SIGCONT to every running component (one not running has nothing to resume); a refused signal is recorded. */
+function resumeAllLocal(c: LabConfig, comps: string[]): ResumeAllResult {
+  const out: ResumeAllResult = { resumed: [], failed: [] };
+  for (const comp of comps) {
+    try {
+      if (supervisorFor(c).signal(comp, 'SIGCONT')) out.resumed.push(comp);
+    } catch (e) {
+      out.failed.push({ component: comp, error: e as Error });
+    }
+  }
+  return out;
 }

@@ -1,5 +1,11 @@
 import type { RuntimeName } from '../../lib/config';
 
+/** What the last-resort resume did: the components it resumed, and those it could not (each with why). */
+export interface ResumeAllResult {
+  resumed: string[];
+  failed: { component: string; error: Error }[];
+}
+
 /** What a process fault does to a component: the same vocabulary for every runtime. */
 export type ProcessAction = 'kill' | 'pause' | 'resume';
 
@@ -18,8 +24,8 @@ export interface RuntimeDriver {
   resume(component: string): Promise<void>;
   /** Brings a killed component back (local: `chaos up`; docker: start the container). */
   revive(component: string): Promise<void>;
-  /** Resumes every paused component; returns those it resumed (the last-resort rollback). */
-  resumeAll(components: string[]): Promise<string[]>;
+  /** Resumes every paused component (the last-resort rollback); a component it could not resume is in `failed`. */
+  resumeAll(components: string[]): Promise<ResumeAllResult>;
 }
 
 export const applyAction = (d: RuntimeDriver, component: string, action: ProcessAction) => d[action](component);

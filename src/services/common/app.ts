@@ -4,6 +4,7 @@ import pino from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { LabError, UnknownNameError } from '../../lib/errors';
 import { FAILPOINT_NAMES, Failpoints } from '../../lib/failpoints';
+import { refuseRequest } from '../../lib/http-guard';
 
 /** An error with its HTTP status; the error middleware writes `{error, status}`. */
 export class HttpError extends LabError {
@@ -185,7 +186,10 @@ export function serve(
   shutdown: () => Promise<void>,
   hot: HotRoute[] = [],
 ): Server {
+  // The guard sits in front of the hot routes and express alike: a foreign Host (DNS rebinding), another site's
+  // page or a non-JSON state change never reaches a failpoint, a mode or the cache.
   const server = createServer((req, res) => {
+    if (refuseRequest(req, res)) return;
     if (!hot.some((r) => serveHot(ctx, r, req, res))) void app(req, res);
   });
   server.listen(port, '127.0.0.1', () => ctx.log.info({ port }, `${ctx.name} listening`));

@@ -98,7 +98,7 @@ describe('query-service on the Redis Cluster (REDIS_MODE=cluster)', function () 
           perMaster.filter((n) => n > 0).length,
           `keys per master: ${perMaster.join(', ')}`,
         ).to.equal(3);
-        const flushed = await svc.json<{ deleted: number }>('/cache/flush', { method: 'POST' });
+        const flushed = await svc.flush();
         expect(flushed.deleted).to.equal(perMaster.reduce((a, b) => a + b, 0));
         const left = await Promise.all(
           masters.map(async (m) => (await m.keys(`${prefix}*`)).length),

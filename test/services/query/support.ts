@@ -219,6 +219,15 @@ export class QueryService {
     return (await res.json()) as T;
   }
 
+  /** POST /cache/flush: a state change, so a JSON body (the lab's HTTP guard answers 415 to a bare POST). */
+  flush(): Promise<{ deleted: number }> {
+    return this.json('/cache/flush', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+  }
+
   async stats() {
     return this.json<{
       dbQueries: number;
@@ -251,8 +260,7 @@ export class QueryService {
 
   /** Deletes this service's keys (POST /cache/flush, its own prefix only), then stops it. */
   async flushAndStop() {
-    if (this.child && !this.exited)
-      await fetch(`${this.base}/cache/flush`, { method: 'POST' }).catch(() => {});
+    if (this.child && !this.exited) await this.flush().catch(() => {});
     await this.stop();
   }
 
