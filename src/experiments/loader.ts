@@ -10,7 +10,7 @@ import { FACT_NAMES } from './facts';
 import { allowedServiceEnv, checkServiceEnv, isolationProblem } from './service-env';
 import { SERVICE_NAMES } from '../runtime/services';
 import { ExperimentSchema, type AlertKey, type Experiment, type SideName } from './schema';
-import { WORKLOAD_KINDS, workloadKind } from './workloads';
+import { WORKLOAD_KINDS, workloadKind, type AnyWorkloadKind } from './workloads';
 
 export class InvalidExperimentError extends LabError {
   constructor(
@@ -132,27 +132,38 @@ export function loadExperimentFile(
     }
     if (!side && hypothesis.probes.some((p) => p.side))
       problems.push('a probe names a `side:`, but the file declares none (`side:` / `pair:`)');
-    // This side's probes: the shared ones and its own, each with its line (read before the filter renumbers them).
-    const probesAt = ['steady-state-hypothesis', 'probes'];
-    const own = hypothesis.probes
-      .map((probe, i) => ({ probe, line: lineNumber(doc, lc, [...probesAt, i]) }))
-      .filter(({ probe }) => !probe.side || probe.side === side);
-    hypothesis.probes = own.map(({ probe }) => probe);
-    const gap = evidenceProblem(
-      { side, expected: parsed.data.expected, steps: parsed.data.method, probes: own },
-      at(probesAt),
-    );
-    if (gap) problems.push(gap);
     problems.push(...alertProblems(parsed.data.alerts, expectedOf, root, at));
-    // its alert expectations only
-    const key: AlertKey = side ?? 'run';
-    const alerts = parsed.data.alerts?.[key];
-    parsed.data.alerts = alerts ? { [key]: alerts } : undefined;
+    const gap = narrowToSide(parsed.data, side, (p) => lineNumber(doc, lc, p));
+    if (gap) problems.push(gap);
     problems.push(...semanticProblems(parsed.data, path.basename(path.dirname(file))));
   }
   if (problems.length) throw new InvalidExperimentError(rel, problems);
   if (!parsed.success) throw new InvalidExperimentError(rel, ['the file did not validate']);
   return { experiment: parsed.data, dir: path.dirname(file), file, config, side };
+}
+
+/**
+ * Narrows the experiment to the side loaded — the shared probes and its own, its alert expectations only — and
+ * returns the evidence gate's problem for that side, if any. Probe lines are read before the filter renumbers them.
+ */
+function narrowToSide(
+  e: Experiment,
+  side: SideName | undefined,
+  line: (path: (string | number)[]) => number | undefined,
+): string | undefined {
+  const probesAt = ['steady-state-hypothesis', 'probes'];
+  const own = e['steady-state-hypothesis'].probes
+    .map((probe, i) => ({ probe, line: line([...probesAt, i]) }))
+    .filter(({ probe }) => !probe.side || probe.side === side);
+  e['steady-state-hypothesis'].probes = own.map(({ probe }) => probe);
+  const key: AlertKey = side ?? 'run';
+  const alerts = e.alerts?.[key];
+  e.alerts = alerts ? { [key]: alerts } : undefined;
+  const at = line(probesAt);
+  return evidenceProblem(
+    { side, expected: e.expected, steps: e.method, probes: own },
+    at === undefined ? '' : `line ${at}: `,
+  );
 }
 
 /**
@@ -314,22 +325,9 @@ const ANY_SERVICE_SETTING = new Set(
   SERVICE_NAMES.flatMap((service) => allowedServiceEnv(service) ?? []),
 );
 
-/** Rules the schema alone cannot express. */
-function semanticProblems(e: Experiment, dirName: string): string[] {
+/** Each `method:` step's env, service and timing against the lab's services and the workload kind. */
+function stepProblems(e: Experiment, kind: AnyWorkloadKind): string[] {
   const out: string[] = [];
-  if (/^E-\d{3}-/.test(dirName) && !dirName.startsWith(e.id))
-    out.push(`id ${e.id} does not match its directory ${dirName}`);
-  const kind = workloadKind(e.workload.kind);
-  if (!kind)
-    return [
-      ...out,
-      `workload.kind: "${e.workload.kind}" is not registered; expected one of ${WORKLOAD_KINDS.map((k) => k.kind).join(', ')}`,
-    ];
-  const figures = kind.figures;
-  for (const s of kind.requiresServices ?? [])
-    if (!(s in e.services)) out.push(`services: workload ${kind.kind} needs ${s}`);
-  for (const [service, setup] of Object.entries(e.services))
-    out.push(...checkServiceEnv(service, setup.env));
   for (const [i, step] of e.method.entries()) {
     const f = step.fault as { type: string; service?: string; env?: Record<string, string> };
     // A deploy step may carry the settings of the services it rolls out together (E-006): any lab service's
@@ -359,6 +357,26 @@ function semanticProblems(e: Experiment, dirName: string): string[] {
         `method.${i} (${step.name}): afterCommands / afterMs belong to the commands workload; ${kind.kind} fires steps at its moments (${(kind.moments ?? []).join(', ') || 'none'})`,
       );
   }
+  return out;
+}
+
+/** Rules the schema alone cannot express. */
+function semanticProblems(e: Experiment, dirName: string): string[] {
+  const out: string[] = [];
+  if (/^E-\d{3}-/.test(dirName) && !dirName.startsWith(e.id))
+    out.push(`id ${e.id} does not match its directory ${dirName}`);
+  const kind = workloadKind(e.workload.kind);
+  if (!kind)
+    return [
+      ...out,
+      `workload.kind: "${e.workload.kind}" is not registered; expected one of ${WORKLOAD_KINDS.map((k) => k.kind).join(', ')}`,
+    ];
+  const figures = kind.figures;
+  for (const s of kind.requiresServices ?? [])
+    if (!(s in e.services)) out.push(`services: workload ${kind.kind} needs ${s}`);
+  for (const [service, setup] of Object.entries(e.services))
+    out.push(...checkServiceEnv(service, setup.env));
+  out.push(...stepProblems(e, kind));
   const probes = e['steady-state-hypothesis'].probes;
   for (const p of probes) {
     for (const ref of Object.values(p.tolerance).flat()) {
