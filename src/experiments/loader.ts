@@ -5,11 +5,12 @@ import type { ZodIssue } from 'zod';
 import { findRoot } from '../lib/config';
 import { LabError } from '../lib/errors';
 import { alertProblems } from './alert-rules';
+import { evidenceProblem, OR_VECTOR } from './evidence';
 import { FACT_NAMES } from './facts';
-import { allowedServiceEnv, checkServiceEnv } from './service-env';
+import { allowedServiceEnv, checkServiceEnv, isolationProblem } from './service-env';
 import { SERVICE_NAMES } from '../runtime/services';
 import { ExperimentSchema, type AlertKey, type Experiment, type SideName } from './schema';
-import { WORKLOAD_KINDS, workloadKind } from './workloads';
+import { WORKLOAD_KINDS, workloadKind, type AnyWorkloadKind } from './workloads';
 
 export class InvalidExperimentError extends LabError {
   constructor(
@@ -107,7 +108,8 @@ export function loadExperimentFile(
   if (!raw || typeof raw !== 'object')
     throw new InvalidExperimentError(rel, ['the file is empty or not a mapping']);
   const problems: string[] = [];
-  const config = resolveConfiguration(raw.configuration, env, problems);
+  const at = (p: (string | number)[]) => lineOf(doc, lc, p);
+  const config = resolveConfiguration(raw.configuration, env, problems, at);
   const expectedOf = expectedBySide(raw); // before applySide replaces `expected` with the loaded side's
   const side = applySide(raw, config, env, wanted, problems);
   const substituted = substitute(raw, config, problems) as Record<string, unknown>;
@@ -130,13 +132,9 @@ export function loadExperimentFile(
     }
     if (!side && hypothesis.probes.some((p) => p.side))
       problems.push('a probe names a `side:`, but the file declares none (`side:` / `pair:`)');
-    // This side's probes: the shared ones and its own; its alert expectations only.
-    hypothesis.probes = hypothesis.probes.filter((p) => !p.side || p.side === side);
-    const at = (p: (string | number)[]) => lineOf(doc, lc, p);
     problems.push(...alertProblems(parsed.data.alerts, expectedOf, root, at));
-    const key: AlertKey = side ?? 'run';
-    const own = parsed.data.alerts?.[key];
-    parsed.data.alerts = own ? { [key]: own } : undefined;
+    const gap = narrowToSide(parsed.data, side, (p) => lineNumber(doc, lc, p));
+    if (gap) problems.push(gap);
     problems.push(...semanticProblems(parsed.data, path.basename(path.dirname(file))));
   }
   if (problems.length) throw new InvalidExperimentError(rel, problems);
@@ -144,17 +142,51 @@ export function loadExperimentFile(
   return { experiment: parsed.data, dir: path.dirname(file), file, config, side };
 }
 
+/**
+ * Narrows the experiment to the side loaded — the shared probes and its own, its alert expectations only — and
+ * returns the evidence gate's problem for that side, if any. Probe lines are read before the filter renumbers them.
+ */
+function narrowToSide(
+  e: Experiment,
+  side: SideName | undefined,
+  line: (path: (string | number)[]) => number | undefined,
+): string | undefined {
+  const probesAt = ['steady-state-hypothesis', 'probes'];
+  const own = e['steady-state-hypothesis'].probes
+    .map((probe, i) => ({ probe, line: line([...probesAt, i]) }))
+    .filter(({ probe }) => !probe.side || probe.side === side);
+  e['steady-state-hypothesis'].probes = own.map(({ probe }) => probe);
+  const key: AlertKey = side ?? 'run';
+  const alerts = e.alerts?.[key];
+  e.alerts = alerts ? { [key]: alerts } : undefined;
+  const at = line(probesAt);
+  return evidenceProblem(
+    { side, expected: e.expected, steps: e.method, probes: own },
+    at === undefined ? '' : `line ${at}: `,
+  );
+}
+
+/**
+ * `configuration` with the environment's overrides. Only `LAB_*` variables are read: a file must not copy the
+ * shell's other variables (tokens, paths) into a run, its report or its services.
+ */
 function resolveConfiguration(
   cfg: unknown,
   env: NodeJS.ProcessEnv,
   problems: string[],
+  at: (path: (string | number)[]) => string,
 ): Record<string, number | string | boolean> {
   const out: Record<string, number | string | boolean> = {};
   if (!cfg || typeof cfg !== 'object') return out;
   for (const [k, v] of Object.entries(cfg as Record<string, unknown>)) {
     if (v && typeof v === 'object' && 'value' in v) {
       const { value, env: name } = v as { value: number | string | boolean; env: string };
-      const override = env[name];
+      const readable = typeof name === 'string' && name.startsWith('LAB_');
+      if (!readable)
+        problems.push(
+          `${at(['configuration', k, 'env'])}configuration.${k}.env: ${String(name)} is not a LAB_* variable; an experiment reads only LAB_* overrides (name it LAB_${String(name).replace(/^LAB_/, '')})`,
+        );
+      const override = readable ? env[name] : undefined;
       if (override === undefined) out[k] = value;
       else if (typeof value === 'number') {
         if (!/^-?\d+(\.\d+)?$/.test(override))
@@ -261,14 +293,20 @@ function substitute(
   return node;
 }
 
-/** `line N: ` of the node at `at` (or of its nearest ancestor in the file), or nothing. */
-function lineOf(doc: Document, lc: LineCounter, at: (string | number)[]): string {
+/** The line of the node at `at` (or of its nearest ancestor in the file), if any. */
+function lineNumber(doc: Document, lc: LineCounter, at: (string | number)[]): number | undefined {
   for (let n = at.length; n >= 0; n--) {
     const node = n === 0 ? doc.contents : doc.getIn(at.slice(0, n), true);
     const range = (node as { range?: [number, number, number] } | undefined)?.range;
-    if (range && (isMap(node) || isSeq(node) || node)) return `line ${lc.linePos(range[0]).line}: `;
+    if (range && (isMap(node) || isSeq(node) || node)) return lc.linePos(range[0]).line;
   }
-  return '';
+  return undefined;
+}
+
+/** `line N: ` of the node at `at` (or of its nearest ancestor in the file), or nothing. */
+function lineOf(doc: Document, lc: LineCounter, at: (string | number)[]): string {
+  const line = lineNumber(doc, lc, at);
+  return line === undefined ? '' : `line ${line}: `;
 }
 
 function describe(issue: ZodIssue, doc: Document, lc: LineCounter): string {
@@ -287,31 +325,21 @@ const ANY_SERVICE_SETTING = new Set(
   SERVICE_NAMES.flatMap((service) => allowedServiceEnv(service) ?? []),
 );
 
-/** Rules the schema alone cannot express. */
-function semanticProblems(e: Experiment, dirName: string): string[] {
+/** Each `method:` step's env, service and timing against the lab's services and the workload kind. */
+function stepProblems(e: Experiment, kind: AnyWorkloadKind): string[] {
   const out: string[] = [];
-  if (/^E-\d{3}-/.test(dirName) && !dirName.startsWith(e.id))
-    out.push(`id ${e.id} does not match its directory ${dirName}`);
-  const kind = workloadKind(e.workload.kind);
-  if (!kind)
-    return [
-      ...out,
-      `workload.kind: "${e.workload.kind}" is not registered; expected one of ${WORKLOAD_KINDS.map((k) => k.kind).join(', ')}`,
-    ];
-  const figures = kind.figures;
-  for (const s of kind.requiresServices ?? [])
-    if (!(s in e.services)) out.push(`services: workload ${kind.kind} needs ${s}`);
-  for (const [service, setup] of Object.entries(e.services))
-    out.push(...checkServiceEnv(service, setup.env));
   for (const [i, step] of e.method.entries()) {
     const f = step.fault as { type: string; service?: string; env?: Record<string, string> };
     // A deploy step may carry the settings of the services it rolls out together (E-006): any lab service's
     // setting passes, nothing that changes the process (NODE_OPTIONS, LD_PRELOAD, PATH…).
-    for (const name of Object.keys(f.env ?? {}))
-      if (!ANY_SERVICE_SETTING.has(name))
+    for (const name of Object.keys(f.env ?? {})) {
+      const isolation = isolationProblem(name, `method.${i}.fault.env`);
+      if (isolation) out.push(isolation);
+      else if (!ANY_SERVICE_SETTING.has(name))
         out.push(
           `method.${i}.fault.env.${name} is not a setting of any lab service (${step.name})`,
         );
+    }
     if (f.service && !(f.service in e.services))
       out.push(
         `method.${i} (${step.name}): service ${f.service} is not among this experiment's services (${Object.keys(e.services).join(', ')})`,
@@ -329,6 +357,26 @@ function semanticProblems(e: Experiment, dirName: string): string[] {
         `method.${i} (${step.name}): afterCommands / afterMs belong to the commands workload; ${kind.kind} fires steps at its moments (${(kind.moments ?? []).join(', ') || 'none'})`,
       );
   }
+  return out;
+}
+
+/** Rules the schema alone cannot express. */
+function semanticProblems(e: Experiment, dirName: string): string[] {
+  const out: string[] = [];
+  if (/^E-\d{3}-/.test(dirName) && !dirName.startsWith(e.id))
+    out.push(`id ${e.id} does not match its directory ${dirName}`);
+  const kind = workloadKind(e.workload.kind);
+  if (!kind)
+    return [
+      ...out,
+      `workload.kind: "${e.workload.kind}" is not registered; expected one of ${WORKLOAD_KINDS.map((k) => k.kind).join(', ')}`,
+    ];
+  const figures = kind.figures;
+  for (const s of kind.requiresServices ?? [])
+    if (!(s in e.services)) out.push(`services: workload ${kind.kind} needs ${s}`);
+  for (const [service, setup] of Object.entries(e.services))
+    out.push(...checkServiceEnv(service, setup.env));
+  out.push(...stepProblems(e, kind));
   const probes = e['steady-state-hypothesis'].probes;
   for (const p of probes) {
     for (const ref of Object.values(p.tolerance).flat()) {
@@ -352,47 +400,13 @@ function semanticProblems(e: Experiment, dirName: string): string[] {
       out.push(
         `probe "${p.name}": baseline: run-start needs a bare counter selector like metric{label="…"}, not an expression`,
       );
-    if (p.type === 'promql' && /\bor\s+vector\s*\(/.test(p.query))
+    if (p.type === 'promql' && OR_VECTOR.test(p.query))
       out.push(
         `probe "${p.name}": "or vector(…)" turns "no data" into a number; declare \`absent: { value, reason }\` instead`,
       );
   }
-  out.push(...evidenceProblems(e));
   const names = probes.map((p) => p.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) out.push(`probe name "${dup}" is used twice`);
   return out;
-}
-
-/**
- * A verdict needs evidence that something happened: a `reproduced` experiment needs a probe that the anomaly
- * really occurred (`gt: 0` on it), a `controlled` one a probe that its fault really struck (`gt: 0` on something
- * the fault causes, or a tolerance tied to a fact a fault raises) — else a run where nothing happened passes.
- */
-function evidenceProblems(e: Experiment): string[] {
-  const probes = e['steady-state-hypothesis'].probes;
-  // "It happened": more than 0 (or than a figure), at least 1, or a range starting at 1 or more.
-  const atLeastOne = (ref: number | string) => typeof ref === 'string' || ref >= 1;
-  const positive = probes.filter((p) => {
-    const t = p.tolerance;
-    return (
-      ('gt' in t && (typeof t.gt === 'string' || t.gt >= 0)) ||
-      ('ge' in t && atLeastOne(t.ge)) ||
-      ('between' in t && typeof t.between[0] === 'number' && t.between[0] >= 1)
-    );
-  });
-  if (e.expected === 'reproduced' && !positive.length)
-    return [
-      'steady-state-hypothesis: a reproduced experiment needs a probe that the anomaly happened (tolerance `gt: 0`)',
-    ];
-  const factTied = probes.some((p) =>
-    Object.values(p.tolerance)
-      .flat()
-      .some((ref) => typeof ref === 'string' && ref.startsWith('facts.')),
-  );
-  if (e.expected === 'controlled' && !positive.length && !factTied)
-    return [
-      'steady-state-hypothesis: a controlled experiment needs a probe that its fault really struck (`gt: 0`, or a tolerance on a facts.* value)',
-    ];
-  return [];
 }

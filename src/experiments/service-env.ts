@@ -15,6 +15,28 @@ export const COMMON_SERVICE_SETTINGS = [
   'LAB_CRASH_SCRAPE_WAIT_MS',
 ] as const;
 
+/**
+ * What keeps one run's data apart from another's and from tests': the engine sets these for every service of
+ * every run (src/experiments/watcher.ts; the runtime adds the process name), and an experiment's env, applied
+ * after them, would otherwise replace them — a run reading another's topic, group or cache, or its metrics
+ * (`run` label) showing up in another's verdict.
+ */
+export const ISOLATION_KEYS = [
+  'LAB_TOPIC',
+  'LAB_CONSUMER_GROUP',
+  'LAB_QUERY_GROUP',
+  'LAB_RUN_ID',
+  'QUERY_CACHE_PREFIX',
+  'SERVICE_INSTANCE',
+  'LAB_SERVICE_NAME',
+] as const;
+
+/** The problem when `name` is an isolation key (at `where`, e.g. `services.consumer-service.env`), else undefined. */
+export function isolationProblem(name: string, where: string): string | undefined {
+  if (!(ISOLATION_KEYS as readonly string[]).includes(name)) return undefined;
+  return `${where}.${name}: the engine sets ${name} for each run, to keep runs apart (their topics, groups, caches and metrics); remove it from the file`;
+}
+
 /** Each service's own settings, by its entry (query-service-2 is a second query-service). */
 const SETTINGS_BY_ENTRY: Record<string, readonly string[]> = {
   command: COMMAND_SETTINGS,
@@ -28,11 +50,14 @@ const SETTINGS_BY_ENTRY: Record<string, readonly string[]> = {
 const PROCESS_LEVEL =
   /^(NODE_\w*|LD_\w*|DYLD_\w*|UV_\w*|PATH|HOME|SHELL|TMPDIR|IFS|BASH_ENV|ENV|PYTHON\w*|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|OPENSSL_\w*|SSL_CERT_\w*|HTTPS?_PROXY|NO_PROXY)$/i;
 
-/** The variables an experiment may set for this service, sorted; undefined for a name that is not a lab service. */
+/** The variables an experiment may set for this service (its isolation keys excepted), sorted; undefined for a name that is not a lab service. */
 export function allowedServiceEnv(service: string): string[] | undefined {
   if (!(SERVICE_NAMES as string[]).includes(service)) return undefined;
   const own = SETTINGS_BY_ENTRY[SERVICES[service as ServiceName].entry] ?? [];
-  return [...new Set([...own, ...COMMON_SERVICE_SETTINGS])].sort();
+  const isolation: readonly string[] = ISOLATION_KEYS;
+  return [...new Set([...own, ...COMMON_SERVICE_SETTINGS])]
+    .filter((name) => !isolation.includes(name))
+    .sort();
 }
 
 /**
@@ -52,6 +77,8 @@ export function checkServiceEnv(
   return Object.keys(env)
     .filter((name) => !allowed.includes(name))
     .map((name) => {
+      const isolation = isolationProblem(name, where);
+      if (isolation) return isolation;
       const why = PROCESS_LEVEL.test(name)
         ? ' (it changes how the process runs, not what the service does)'
         : '';

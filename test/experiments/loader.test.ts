@@ -8,6 +8,7 @@ import {
   InvalidExperimentError,
   listExperimentFiles,
   loadExperimentFile,
+  sidesOf,
   UnknownExperimentError,
 } from '../../src/experiments/loader';
 
@@ -62,7 +63,9 @@ describe('experiment loader', () => {
       'E-004',
       'E-005',
     ]);
-    for (const f of files) expect(() => loadExperimentFile(f.file, {}), f.file).to.not.throw();
+    for (const f of files)
+      for (const side of sidesOf(f.file))
+        expect(() => loadExperimentFile(f.file, {}, side), `${f.id} ${side}`).to.not.throw();
   });
 
   it('substitutes configuration values, overridable from the environment', () => {
@@ -201,40 +204,91 @@ describe('experiment loader', () => {
   });
 
   describe('evidence', () => {
-    it('requires a reproduced experiment to have a probe that the anomaly happened', () => {
-      expect(problemsOf(VALID.replace('{ gt: 0 }', '{ eq: 0 }')).join('\n')).to.match(
-        /a reproduced experiment needs a probe that the anomaly happened/,
+    /** VALID with its one probe's tolerance (and more of it) replaced: the probe is on line 20. */
+    const only = (rest: string, expected = 'reproduced') =>
+      VALID.replace('expected: reproduced', `expected: ${expected}`).replace(
+        'figure: lostBeforeTopic, tolerance: { gt: 0 } }',
+        `${rest} }`,
+      );
+    const PROMQL = 'type: promql, query: "sum(lab_command_commits_total)"';
+    const gap = (text: string) =>
+      problemsOf(text).find((p) => p.includes('steady-state-hypothesis.probes:')) ?? '';
+
+    it('accepts `gt: 0` on an audit figure or a series, and `eq` against a fact the steps must raise', () => {
+      for (const ok of [
+        'figure: lostBeforeTopic, tolerance: { gt: 0 }',
+        'figure: lostBeforeTopic, tolerance: { eq: facts.failpointsFired }',
+        'figure: lostBeforeTopic, tolerance: { between: [1, 9] }',
+      ])
+        expect(() => loadExperimentFile(write(only(ok)), {}), ok).not.to.throw();
+      const promql = only('figure: lostBeforeTopic, tolerance: { eq: 0 }').replace(
+        'type: audit, figure: lostBeforeTopic, tolerance: { eq: 0 }',
+        `${PROMQL}, tolerance: { gt: 0 }`,
+      );
+      expect(() => loadExperimentFile(write(promql), {})).not.to.throw();
+    });
+
+    it('rejects `ge: audit.x`, met when both are 0, naming the side, the probe\u2019s line and what counts', () => {
+      expect(gap(only('figure: lostBeforeTopic, tolerance: { ge: audit.committed }'))).to.equal(
+        'line 20: steady-state-hypothesis.probes: this experiment has no probe that shows the anomaly really happened — each passes on an idle run. ' +
+          'Counts: `gt: 0` on an audit figure or a PromQL series the fault causes, or `eq`/`ge` against facts.failpointsFired (what its steps must raise). ' +
+          'Not evidence: "lost" (line 20): ge: audit.committed holds at 0 (audit.committed may be 0 too)',
       );
     });
 
-    it('requires a controlled experiment to have a probe that its fault struck', () => {
-      const controlled = VALID.replace('expected: reproduced', 'expected: controlled').replace(
-        '{ gt: 0 }',
-        '{ eq: 0 }',
+    it('rejects `eq: facts.crashes` when no step must raise crashes (0 = 0 if the fault never fired)', () => {
+      expect(
+        gap(only('figure: lostBeforeTopic, tolerance: { eq: facts.crashes }', 'controlled')),
+      ).to.match(
+        /^line 20: .*has no probe that shows its fault really struck.*"lost" \(line 20\): eq: facts\.crashes holds at 0 \(facts\.crashes is no fact this side's steps must raise/,
       );
-      expect(problemsOf(controlled).join('\n')).to.match(
-        /a controlled experiment needs a probe that its fault really struck/,
-      );
-      expect(() =>
-        loadExperimentFile(write(controlled.replace('{ eq: 0 }', '{ eq: facts.crashes }')), {}),
-      ).not.to.throw();
     });
 
-    it('refuses "or vector(0)" and asks for a declared absent value with its reason', () => {
-      const promql = VALID.replace(
-        'probes:\n',
-        'probes:\n    - { name: q, type: promql, query: "sum(lab_command_commits_total) or vector(0)", tolerance: { eq: 0 } }\n',
+    it('rejects `between: [0, …]`', () => {
+      expect(gap(only('figure: lostBeforeTopic, tolerance: { between: [0, 9] }'))).to.match(
+        /"lost" \(line 20\): between: \[0, 9\] holds at 0$/,
       );
-      expect(problemsOf(promql).join('\n')).to.match(
-        /"or vector\(…\)" turns "no data" into a number; declare `absent/,
-      );
-      const short = promql
-        .replace(' or vector(0)', '')
-        .replace(
-          'tolerance: { eq: 0 } }',
-          'tolerance: { eq: 0 }, absent: { value: 0, reason: "x" } }',
+    });
+
+    it('rejects a probe that passes on its absent.value, with no series at all', () => {
+      const absent = (value: number) =>
+        only('figure: lostBeforeTopic, tolerance: { eq: 0 }').replace(
+          'type: audit, figure: lostBeforeTopic, tolerance: { eq: 0 }',
+          `${PROMQL}, tolerance: { ge: 1 }, absent: { value: ${value}, reason: "no series until a commit" }`,
         );
+      expect(gap(absent(1))).to.match(
+        /"lost" \(line 20\): ge: 1 holds for absent\.value 1, with no series$/,
+      );
+      expect(() => loadExperimentFile(write(absent(0)), {}), 'absence fails it').not.to.throw();
+    });
+
+    it('refuses "or vector(0)" in any spacing, "or on() vector(0)" too, and asks for a declared absent value', () => {
+      for (const or of ['or vector(0)', 'or on() vector(0)', 'OR on (run)\\n  vector (0)']) {
+        const promql = VALID.replace(
+          'probes:\n',
+          `probes:\n    - { name: q, type: promql, query: "sum(lab_command_commits_total) ${or}", tolerance: { gt: 0 } }\n`,
+        );
+        expect(problemsOf(promql).join('\n'), or).to.match(
+          /"or vector\(…\)" turns "no data" into a number; declare `absent/,
+        );
+      }
+      const short = VALID.replace(
+        'probes:\n',
+        `probes:\n    - { name: q, ${PROMQL}, tolerance: { eq: 0 }, absent: { value: 0, reason: "x" } }\n`,
+      );
       expect(problemsOf(short).join('\n')).to.match(/say why an absent series means this value/);
+    });
+
+    it('does not count a series made up from no data (or … vector(…), absent(…)) as evidence', () => {
+      for (const query of ['sum(x) or on() vector(1)', 'absent(lab_command_commits_total)']) {
+        const text = only('figure: lostBeforeTopic, tolerance: { eq: 0 }').replace(
+          'type: audit, figure: lostBeforeTopic, tolerance: { eq: 0 }',
+          `type: promql, query: "${query}", tolerance: { gt: 0 }`,
+        );
+        expect(gap(text), query).to.match(
+          /"lost" \(line 20\): its query makes a value out of no data/,
+        );
+      }
     });
   });
 
@@ -251,6 +305,29 @@ describe('experiment loader', () => {
           /services\.command-service\.env\.NODE_OPTIONS is not a setting of command-service \(it changes how the process runs/,
         )
         .and.match(/allowed are /);
+    });
+
+    it('refuses the isolation keys the engine sets per run, in a service\u2019s env and a step\u2019s', () => {
+      const p = problemsOf(
+        VALID.replace(
+          '{ modes: { COMMAND_MODE: direct } }',
+          '{ modes: { COMMAND_MODE: direct }, env: { LAB_TOPIC: lab.exp.other } }',
+        ).replace(
+          'method:\n',
+          'method:\n  - { name: deploy, at: quiescence, fault: { type: service, action: restart, service: command-service, env: { QUERY_CACHE_PREFIX: "lab:query:" } } }\n',
+        ),
+      );
+      expect(p).to.include.members([
+        'services.command-service.env.LAB_TOPIC: the engine sets LAB_TOPIC for each run, to keep runs apart (their topics, groups, caches and metrics); remove it from the file',
+        'method.0.fault.env.QUERY_CACHE_PREFIX: the engine sets QUERY_CACHE_PREFIX for each run, to keep runs apart (their topics, groups, caches and metrics); remove it from the file',
+      ]);
+    });
+
+    it('reads only LAB_* variables into configuration, naming the line', () => {
+      const file = write(VALID.replace('env: LAB_T_COMMANDS', 'env: HOME'));
+      expect(() => loadExperimentFile(file, { HOME: '/root' })).to.throw(
+        /line 6: configuration\.commands\.env: HOME is not a LAB_\* variable; an experiment reads only LAB_\* overrides \(name it LAB_HOME\)/,
+      );
     });
 
     it('refuses LD_PRELOAD in a step\u2019s env too', () => {
@@ -284,6 +361,7 @@ pair:
         '    - { name: lost, type: audit, figure: lostBeforeTopic, tolerance: { gt: 0 } }',
         `    - { name: lost, side: anti-pattern, type: audit, figure: lostBeforeTopic, tolerance: { gt: 0 } }
     - { name: none lost, side: pattern, type: audit, figure: lostBeforeTopic, tolerance: { lt: facts.failpointsFired } }
+    - { name: crashes struck, side: pattern, type: audit, figure: published, tolerance: { ge: facts.failpointsFired } }
     - { name: applied, type: audit, figure: applied, tolerance: { eq: audit.committed } }`,
       );
 
@@ -316,7 +394,16 @@ pair:
           'steady-state-hypothesis'
         ].probes.map((p) => p.name);
       expect(names('anti-pattern')).to.deep.equal(['lost', 'applied']);
-      expect(names('pattern')).to.deep.equal(['none lost', 'applied']);
+      expect(names('pattern')).to.deep.equal(['none lost', 'crashes struck', 'applied']);
+    });
+
+    it('requires evidence of each side, naming the side that has none', () => {
+      const bare = PAIRED.replace(/ {4}- \{ name: crashes struck.*\n/, '');
+      const file = write(bare);
+      expect(() => loadExperimentFile(file, {}), 'the anti-pattern side').not.to.throw();
+      expect(() => loadExperimentFile(file, {}, 'pattern')).to.throw(
+        /line \d+: steady-state-hypothesis\.probes: the pattern side has no probe that shows its fault really struck/,
+      );
     });
 
     it('lets an explicit environment value win over the side', () => {

@@ -7,6 +7,7 @@ import {
   allowedServiceEnv,
   checkServiceEnv,
   COMMON_SERVICE_SETTINGS,
+  ISOLATION_KEYS,
 } from '../../src/experiments/service-env';
 import { SERVICE_NAMES, SERVICES } from '../../src/runtime/services';
 
@@ -51,7 +52,6 @@ describe('service env allow-list (what an experiment may set for a service)', ()
       'EVENT_ENCODING',
       'EVENT_SCHEMA',
       'RELAY_BATCH_SIZE',
-      'LAB_TOPIC',
       ...COMMON_SERVICE_SETTINGS,
     ]);
     expect(allowedServiceEnv('outbox-relay')).to.not.include('CONSUMER_SCHEMA');
@@ -59,6 +59,24 @@ describe('service env allow-list (what an experiment may set for a service)', ()
       .to.include.members(['CACHE_TTL_MS', 'STAMPEDE', 'SOFT_TTL_MS'])
       .and.not.include.members(['SERVICE_INSTANCE', 'LAB_QUERY_SERVICE_PORT']);
     expect(allowedServiceEnv('query-service-2')).to.deep.equal(allowedServiceEnv('query-service'));
+  });
+
+  it('refuses every isolation key the engine sets per run, for every service, naming the key', () => {
+    for (const service of SERVICE_NAMES) {
+      expect(allowedServiceEnv(service), service).to.not.include.members([...ISOLATION_KEYS]);
+      for (const key of ISOLATION_KEYS)
+        expect(checkServiceEnv(service, { [key]: 'x' }), `${service} ${key}`).to.deep.equal([
+          `services.${service}.env.${key}: the engine sets ${key} for each run, to keep runs apart (their topics, groups, caches and metrics); remove it from the file`,
+        ]);
+    }
+  });
+
+  it('knows every variable the engine sets for a run before the experiment\u2019s env (no list drifts from watcher.ts)', () => {
+    const watcher = fs.readFileSync(path.join(root, 'src/experiments/watcher.ts'), 'utf8');
+    const block = /env: \{([\s\S]*?)\.\.\.setup\.env/.exec(watcher)?.[1] ?? '';
+    const set = [...block.matchAll(/\b([A-Z][A-Z0-9_]+):/g)].map((m) => m[1]);
+    expect(set).to.include('LAB_TOPIC');
+    expect(ISOLATION_KEYS).to.include.members(set);
   });
 
   it("allows only names the service's code reads (no list drifts from src/services)", () => {
