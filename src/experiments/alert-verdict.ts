@@ -55,14 +55,18 @@ function expectation(
  * The alert judgements of one side, shown as probes (type `alert`): each `firing` name fired (≥ 1 counted
  * instance in state firing), each `silent` name did not, and on a ✅ side no unlisted alert at warning or above
  * fired. `counted`: the run's alert instances (countsForRun), read up to `judgedAtSec` after the run's start — or
- * the error that kept Prometheus from answering, which fails every judgement (no data is not a pass).
+ * the error that kept Prometheus from answering, which fails every judgement (no data is not a pass). Its
+ * `carriedOver` instances (see WatchedAlerts) are returned untouched: they judge nothing.
  */
 export function judgeAlerts(
   x: AlertExpectation | undefined,
   expected: Experiment['expected'],
-  counted: { alerts: FiredAlert[]; judgedAtSec: number } | { error: string },
-): { probes: ProbeResult[]; alerts: RunAlert[] } {
+  counted:
+    { alerts: FiredAlert[]; carriedOver?: FiredAlert[]; judgedAtSec: number } | { error: string },
+): { probes: ProbeResult[]; alerts: RunAlert[]; carriedOver: FiredAlert[] } {
   const { alerts, judgedAtSec } = 'error' in counted ? { alerts: [], judgedAtSec: 0 } : counted;
+  // Carried-over instances are passed through for the reports only: nothing below reads them.
+  const carriedOver = 'error' in counted ? [] : (counted.carriedOver ?? []);
   const runAlerts: RunAlert[] = alerts.map((a) => ({
     ...a,
     state: alertState(a),
@@ -73,9 +77,13 @@ export function judgeAlerts(
     ...(x?.silent ?? []).map((name) => silentProbe(name, alerts, judgedAtSec)),
     ...(expected === 'controlled' ? [noiseProbe(runAlerts, x)] : []),
   ];
-  if (!('error' in counted)) return { probes, alerts: runAlerts };
+  if (!('error' in counted)) return { probes, alerts: runAlerts, carriedOver };
   const detail = `ALERTS not read from Prometheus: ${counted.error}`;
-  return { probes: probes.map((p) => ({ ...p, observed: null, ok: false, detail })), alerts: [] };
+  return {
+    probes: probes.map((p) => ({ ...p, observed: null, ok: false, detail })),
+    alerts: [],
+    carriedOver: [],
+  };
 }
 
 function firesProbe(name: string, alerts: FiredAlert[], judgedAtSec: number): ProbeResult {
@@ -135,30 +143,46 @@ function noiseProbe(alerts: RunAlert[], x: AlertExpectation | undefined): ProbeR
   };
 }
 
+/** What Prometheus showed in a run's window: the instances that count for it, and those carried over. */
+export interface WatchedAlerts {
+  alerts: FiredAlert[];
+  /**
+   * Cluster-wide (unlabelled) instances already active before the run's start: seen in its window, left by
+   * start-up or an earlier run. Kept for the reports' grey line; they never judge a probe.
+   */
+  carriedOver: FiredAlert[];
+  judgedAtSec: number;
+}
+
+/** Neither a `run` nor a `topic` label: a broker's, the cluster's — whoever's run made it fire. */
+const clusterWide = (a: FiredAlert) => a.labels.run === undefined && a.labels.topic === undefined;
+
 /**
- * Reads the run's alerts from Prometheus (ALERTS and ALERTS_FOR_STATE, from the run's start to now), keeping the
- * instances that count for it; while a `firing` expectation is not met, reads again every ALERT_POLL_MS up to
+ * Reads the run's alerts from Prometheus (ALERTS and ALERTS_FOR_STATE, from `startSec` — the instant the reset
+ * finished — to now), keeping the instances that count for it and setting aside the cluster-wide ones carried
+ * over; another run's are dropped. While a `firing` expectation is not met, reads again every ALERT_POLL_MS up to
  * `waitMs`, so a detection that comes a little after the run still counts. Never waits once everything is decided.
  */
 export async function watchAlerts(
   prom: Pick<PrometheusClient, 'range'>,
   clock: { now(): number; sleep(ms: number): Promise<void> },
   run: { runId: string; startSec: number; waitMs: number; firing: string[] },
-): Promise<{ alerts: FiredAlert[]; judgedAtSec: number } | { error: string }> {
+): Promise<WatchedAlerts | { error: string }> {
   const deadline = clock.now() + run.waitMs;
   for (;;) {
     const nowSec = clock.now() / 1000;
-    let alerts: FiredAlert[];
+    let seen: FiredAlert[];
     try {
-      alerts = (await alertsDuring(prom, run.startSec, nowSec)).filter((a) =>
-        countsForRun(a, run.runId, run.startSec),
-      );
+      seen = await alertsDuring(prom, run.startSec, nowSec);
     } catch (err) {
       return { error: (err as Error).message };
     }
+    const alerts = seen.filter((a) => countsForRun(a, run.runId, run.startSec));
+    const carriedOver = seen.filter((a) => !alerts.includes(a) && clusterWide(a));
     const missing = run.firing.filter((name) => !firing(alerts, name).length);
     const left = deadline - clock.now();
-    if (!missing.length || left <= 0) return { alerts, judgedAtSec: nowSec - run.startSec };
+    if (!missing.length || left <= 0)
+      return { alerts, carriedOver, judgedAtSec: nowSec - run.startSec };
     await clock.sleep(Math.min(ALERT_POLL_MS, left));
   }
 }

@@ -52,7 +52,10 @@ export interface EngineDeps {
     heal(): Promise<void>;
     healToxics(): Promise<void>;
   };
-  prometheus: Pick<PrometheusClient, 'query' | 'range' | 'scalar' | 'metricNames' | 'scrapeState'>;
+  prometheus: Pick<
+    PrometheusClient,
+    'query' | 'range' | 'scalar' | 'metricNames' | 'rules' | 'scrapeState'
+  >;
   documentedMetrics: Set<string>;
   db: { pool(): Pool };
   /** the run's clean slate: its data wiped, a fresh topic (and DLQ) created */

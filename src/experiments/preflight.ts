@@ -1,13 +1,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { PrometheusClient } from '../lib/prometheus';
+import { findRoot } from '../lib/config';
+import type { LoadedRule, PrometheusClient } from '../lib/prometheus';
 import { validateModes } from '../runtime/services';
+import { alertRules } from './alert-rules';
 import { InvalidExperimentError, type LoadedExperiment } from './loader';
+import { ALERT_KEYS, type Experiment } from './schema';
 import { renderQuery, unknownPlaceholders } from './verdict';
 import type { AnyWorkloadKind } from './workloads';
 
-/** What the preflight asks of Prometheus: does it parse this query, which metric names does it hold. */
-export type PreflightPrometheus = Pick<PrometheusClient, 'query' | 'metricNames'>;
+/** What the preflight asks of Prometheus: does it parse this query, which metric names and rules does it hold. */
+export type PreflightPrometheus = Pick<PrometheusClient, 'query' | 'metricNames' | 'rules'>;
 
 const PROMQL_KEYWORDS = new Set([
   'by',
@@ -52,7 +55,8 @@ export function documentedMetrics(root: string): Set<string> {
 /**
  * What needs the running stack to check: PromQL that Prometheus rejects, metric names neither Prometheus nor
  * METRICS.md knows (a typo would otherwise be "no data" after a whole run), placeholders the workload kind does
- * not export, service modes the services would refuse. Each makes the experiment invalid before any reset or fault.
+ * not export, alert names Prometheus has not loaded (the loader checked the files on disk), service modes the
+ * services would refuse. Each makes the experiment invalid before any reset or fault.
  */
 export async function preflight(
   loaded: LoadedExperiment,
@@ -86,6 +90,7 @@ export async function preflight(
       .query(renderQuery(query, 'preflight', 60, kind.labels))
       .catch((err: Error) => problems.push(`${what}: ${err.message}`));
   }
+  problems.push(...(await unloadedAlerts(e.alerts, prom, findRoot())));
   for (const [service, setup] of Object.entries(e.services)) {
     try {
       validateModes(service, setup.modes);
@@ -94,4 +99,53 @@ export async function preflight(
     }
   }
   if (problems.length) throw new InvalidExperimentError(loaded.file, problems);
+}
+
+/** How a rule file changed on disk reaches Prometheus, which reads its rules only when it starts or reloads. */
+export const RELOAD_RULES_FIX =
+  'reload them with `kill -HUP <pid>` (the pid is in .lab/run/prometheus.json), or restart the stack (`chaos down && chaos up`)';
+
+/**
+ * Each alert name of the side's `alerts:` against `/api/v1/rules` — the rules Prometheus evaluates, not the files:
+ * a rule renamed or added on disk but not reloaded would otherwise pass "stays silent" for a name nothing evaluates.
+ * `root`: where prometheus/rules/ is, to tell "not reloaded" from "no such rule".
+ */
+export async function unloadedAlerts(
+  alerts: Experiment['alerts'],
+  prom: Pick<PrometheusClient, 'rules'>,
+  root: string,
+): Promise<string[]> {
+  const declared = ALERT_KEYS.flatMap((key) =>
+    (['firing', 'silent', 'tolerated'] as const).flatMap((list) =>
+      (alerts?.[key]?.[list] ?? []).map((name) => ({ where: `alerts.${key}.${list}`, name })),
+    ),
+  );
+  if (!declared.length) return [];
+  let loaded: LoadedRule[];
+  try {
+    loaded = await prom.rules();
+  } catch (err) {
+    return [
+      `alerts: cannot list the rules Prometheus loaded (/api/v1/rules): ${(err as Error).message}`,
+    ];
+  }
+  const names = new Set(loaded.filter((r) => r.type === 'alerting').map((r) => r.name));
+  const onDisk = safeAlertRules(root);
+  return declared
+    .filter(({ name }) => !names.has(name))
+    .map(({ where, name }) => {
+      const file = onDisk.get(name)?.file;
+      return file
+        ? `${where}: "${name}" is in prometheus/rules/${file} but Prometheus has not loaded it: ${RELOAD_RULES_FIX}`
+        : `${where}: "${name}": Prometheus has no alert rule of that name; the names it loaded are ${[...names].sort().join(', ') || 'none'}`;
+    });
+}
+
+/** The rules on disk, or none when they cannot be read (the loader has said so already). */
+function safeAlertRules(root: string): ReturnType<typeof alertRules> {
+  try {
+    return alertRules(root);
+  } catch {
+    return new Map();
+  }
 }

@@ -80,6 +80,35 @@ export class PrometheusClient {
     return body.data;
   }
 
+  /**
+   * The rules Prometheus has loaded (`/api/v1/rules`): what it evaluates, which may differ from the files on disk
+   * until it reloads them.
+   */
+  async rules(): Promise<LoadedRule[]> {
+    const res = await fetch(`${this.baseUrl}/api/v1/rules`, { signal: AbortSignal.timeout(5000) });
+    const body = (await res.json()) as {
+      status: string;
+      data: {
+        groups: {
+          name: string;
+          file: string;
+          rules: { type: string; name: string; labels?: Record<string, string> }[];
+        }[];
+      };
+    };
+    if (body.status !== 'success')
+      throw new PromQLError(`Prometheus did not list its rules (HTTP ${res.status})`);
+    return body.data.groups.flatMap((g) =>
+      g.rules.map((r) => ({
+        type: r.type === 'alerting' ? ('alerting' as const) : ('recording' as const),
+        name: r.name,
+        group: g.name,
+        file: g.file,
+        ...(r.labels?.severity ? { severity: r.labels.severity } : {}),
+      })),
+    );
+  }
+
   async targets(): Promise<{ job: string; instance: string; health: string; lastError: string }[]> {
     const res = await fetch(`${this.baseUrl}/api/v1/targets?state=active`, {
       signal: AbortSignal.timeout(5000),
@@ -131,4 +160,14 @@ export class PrometheusClient {
 export interface ScrapeState {
   targets: { target: string; lastScrapeMs: number }[];
   ruleGroups: { group: string; lastEvaluationMs: number }[];
+}
+
+/** One rule as Prometheus loaded it: an alert (its name is the alertname) or a recording rule. */
+export interface LoadedRule {
+  type: 'alerting' | 'recording';
+  name: string;
+  group: string;
+  /** the rule file it was read from, as Prometheus names it (an absolute path) */
+  file: string;
+  severity?: string;
 }

@@ -191,6 +191,98 @@ describe('alert verdict', () => {
       expect(sleeps).to.deep.equal([]);
     });
 
+    /** Prometheus' answers: each alert firing over the whole read, ALERTS_FOR_STATE holding its activation. */
+    const answering =
+      (alerts: { metric: Record<string, string>; activeAt: number }[]) => (q: string, s: number) =>
+        alerts.map((a) =>
+          q === 'ALERTS'
+            ? {
+                metric: { ...a.metric, alertstate: 'firing' },
+                values: [[s, 1]] as [number, number][],
+              }
+            : { metric: a.metric, values: [[s, a.activeAt]] as [number, number][] },
+        );
+    const urp = { alertname: 'LabKafkaUnderReplicatedPartitions', severity: 'warning' };
+
+    it('keeps a cluster-wide alert active before the start as carried over, never counted', async () => {
+      const { clock } = clockAt(START + 50);
+      const prom = {
+        range: async (q: string, s: number) =>
+          answering([{ metric: { ...urp, broker: '2' }, activeAt: Math.floor(START) - 90 }])(q, s),
+      };
+      const r = await watchAlerts(prom, clock, {
+        runId: RUN,
+        startSec: START,
+        waitMs: 0,
+        firing: [],
+      });
+      if ('error' in r) throw new Error(r.error);
+      expect(r.alerts).to.deep.equal([]);
+      expect(r.carriedOver.map((a) => [a.alertname, a.activeSinceEpochSec])).to.deep.equal([
+        [urp.alertname, Math.floor(START) - 90],
+      ]);
+    });
+
+    it('counts a cluster-wide alert that became active after the start', async () => {
+      const { clock } = clockAt(START + 50);
+      const prom = {
+        range: async (q: string, s: number) =>
+          answering([{ metric: { ...urp, broker: '2' }, activeAt: Math.floor(START) + 12 }])(q, s),
+      };
+      const r = await watchAlerts(prom, clock, {
+        runId: RUN,
+        startSec: START,
+        waitMs: 0,
+        firing: [],
+      });
+      if ('error' in r) throw new Error(r.error);
+      expect(r.alerts.map((a) => a.alertname)).to.deep.equal([urp.alertname]);
+      expect(r.carriedOver).to.deep.equal([]);
+    });
+
+    it("never returns another run's alert, counted or carried over, whenever it became active", async () => {
+      const { clock } = clockAt(START + 50);
+      const other = (activeAt: number) => ({
+        metric: {
+          alertname: 'LabDuplicateSideEffects',
+          severity: 'critical',
+          run: 'e-002-s42-anti-ffffff',
+        },
+        activeAt,
+      });
+      for (const activeAt of [Math.floor(START) - 60, Math.floor(START) + 5]) {
+        const prom = { range: async (q: string, s: number) => answering([other(activeAt)])(q, s) };
+        const r = await watchAlerts(prom, clock, {
+          runId: RUN,
+          startSec: START,
+          waitMs: 0,
+          firing: [],
+        });
+        if ('error' in r) throw new Error(r.error);
+        expect([...r.alerts, ...r.carriedOver], String(activeAt)).to.deep.equal([]);
+      }
+    });
+
+    it('never lets a carried-over alert judge a probe: not "fires", not "stays silent", not noise', async () => {
+      const { clock } = clockAt(START + 50);
+      const prom = {
+        range: async (q: string, s: number) =>
+          answering([{ metric: { ...urp, broker: '2' }, activeAt: Math.floor(START) - 90 }])(q, s),
+      };
+      const seen = await watchAlerts(prom, clock, {
+        runId: RUN,
+        startSec: START,
+        waitMs: 0,
+        firing: [],
+      });
+      const reproduced = judgeAlerts(expectations({ firing: [urp.alertname] }), 'reproduced', seen);
+      expect(reproduced.probes[0]).to.deep.include({ ok: false, observed: 0 });
+      const controlled = judgeAlerts(expectations({ silent: [urp.alertname] }), 'controlled', seen);
+      expect(controlled.probes.map((p) => p.ok)).to.deep.equal([true, true]);
+      expect(controlled.alerts).to.deep.equal([]);
+      expect(controlled.carriedOver.map((a) => a.alertname)).to.deep.equal([urp.alertname]);
+    });
+
     it('returns the error when Prometheus cannot be queried', async () => {
       const { clock } = clockAt(START + 50);
       const prom = {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { z } from 'zod';
 import type { AppliedFault } from '../../src/chaos/faults/types';
+import { alertRules } from '../../src/experiments/alert-rules';
 import { runExperiment, type RunResult } from '../../src/experiments/engine';
 import { mustRead } from '../../src/experiments/inconclusive';
 import type { EngineDeps, RunServices } from '../../src/experiments/engine-deps';
@@ -8,7 +9,7 @@ import type { LoadedExperiment } from '../../src/experiments/loader';
 import { ExperimentSchema } from '../../src/experiments/schema';
 import type { AnyWorkloadKind } from '../../src/experiments/workloads';
 import { finished, type WorkloadContext } from '../../src/experiments/workloads/types';
-import type { LabConfig } from '../../src/lib/config';
+import { findRoot, type LabConfig } from '../../src/lib/config';
 import type { Sample } from '../../src/lib/prometheus';
 import { silentProgress } from '../../src/runtime/progress';
 
@@ -100,6 +101,14 @@ function fakes(
       range: async () => [],
       scalar: async () => undefined,
       metricNames: async () => ['lab_fake_total'],
+      // Prometheus has loaded the rules on disk: the preflight finds every alert name the files declare.
+      rules: async () =>
+        [...alertRules(findRoot()).entries()].map(([name, r]) => ({
+          type: 'alerting' as const,
+          name,
+          group: 'lab',
+          file: r.file,
+        })),
       // scraped and evaluated as of now: the settle step returns at once
       scrapeState: async () => ({
         targets: [{ target: 'lab-services/fake', lastScrapeMs: now }],

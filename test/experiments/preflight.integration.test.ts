@@ -3,7 +3,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { alertRules } from '../../src/experiments/alert-rules';
+import { unloadedAlerts } from '../../src/experiments/preflight';
+import { AlertExpectationSchema } from '../../src/experiments/schema';
 import type { LabConfig } from '../../src/lib/config';
+import { PrometheusClient } from '../../src/lib/prometheus';
 import { serviceStatus } from '../../src/runtime/services';
 import { ensureLab } from '../support/lab';
 
@@ -72,6 +76,15 @@ describe('experiment preflight', function () {
     expect(res.stderr).to.match(
       /probe "broken": no metric named lab_command_comits_total in Prometheus or METRICS\.md/,
     );
+  });
+
+  it('finds every alert of prometheus/rules/*.yml among the rules Prometheus loaded, and no unknown name', async () => {
+    const prom = new PrometheusClient(`http://${c.host}:${c.ports.prometheus}`);
+    const names = [...alertRules(c.root).keys()];
+    const alerts = { run: AlertExpectationSchema.parse({ silent: [...names, 'LabNoSuchAlert'] }) };
+    expect(await unloadedAlerts(alerts, prom, c.root)).to.deep.equal([
+      `alerts.run.silent: "LabNoSuchAlert": Prometheus has no alert rule of that name; the names it loaded are ${names.sort().join(', ')}`,
+    ]);
   });
 
   it('rejects an unknown experiment id with the list of known ones (exit 2)', () => {
