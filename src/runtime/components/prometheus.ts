@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
@@ -58,6 +59,19 @@ export function prometheusArgs(c: LabConfig, conf: string, data: string, env: No
   return [`--config.file=${conf}`, `--storage.tsdb.path=${data}`, `--web.listen-address=${c.host}:${c.ports.prometheus}`, '--storage.tsdb.retention.time=2d', ...admin];
 }
 
+/**
+ * The config file's first line: a digest of prometheus/rules/*.yml. `chaos up` reloads a running Prometheus when its
+ * config file changed; with the rules' digest in it, an edited or added rule (a recording rule a probe reads) is
+ * loaded by the next up too, not only by a restart.
+ */
+export function rulesDigestLine(c: LabConfig): string {
+  const dir = path.join(c.root, 'prometheus/rules');
+  const hash = createHash('sha256');
+  for (const f of fs.readdirSync(dir).filter((name) => name.endsWith('.yml')).sort())
+    hash.update(`${f}\0`).update(fs.readFileSync(path.join(dir, f)));
+  return `# rules ${hash.digest('hex').slice(0, 16)}`;
+}
+
 export function prometheusComponent(c: LabConfig, infra: Component[]): Component {
   const conf = path.join(labPaths(c).conf, 'prometheus.yml');
   const data = path.join(labPaths(c).data, 'prometheus');
@@ -67,7 +81,7 @@ export function prometheusComponent(c: LabConfig, infra: Component[]): Component
     ports: [{ key: 'prometheus', port: c.ports.prometheus }],
     async prepare() {
       fs.mkdirSync(data, { recursive: true });
-      fs.writeFileSync(conf, stringify(prometheusConfig(c, infra)));
+      fs.writeFileSync(conf, `${rulesDigestLine(c)}\n${stringify(prometheusConfig(c, infra))}`);
     },
     spec: () => ({
       name: 'prometheus',
