@@ -7,6 +7,7 @@ import type { RunAlert } from '../reports/types';
 import { hasAlertJudgement, judgeAlerts, watchAlerts } from './alert-verdict';
 import type { AuditResult } from './audit';
 import { liveEngineDeps, type EngineDeps, type RunServices } from './engine-deps';
+import { requiredFacts } from './evidence';
 import { emptyFacts, type FactName, type RunFacts } from './facts';
 import { InvalidExperimentError, type LoadedExperiment } from './loader';
 import { preflight } from './preflight';
@@ -145,6 +146,8 @@ class RunRecord {
   private readonly pending: Pending[] = [];
   /** failpoints the run armed: each must have fired, or the run cannot tell what it would have shown */
   readonly armedFailpoints = new Set<string>();
+  /** the steps whose faults were applied (the facts they always raise must then be above 0) */
+  readonly firedSteps: Step[] = [];
   /** took-effect checks of faults that have no undo: asked at the end of the workload */
   private readonly unchecked: Omit<Pending, 'rollback'>[] = [];
   private readonly t0: number;
@@ -337,6 +340,7 @@ export async function runExperiment(
       return { undo: async () => {} };
     }
     const fault = deps.parseFault({ ...step.fault, ...overrides });
+    run.firedSteps.push(step);
     if (fault.type === 'failpoint') {
       services.rearmOnRestart(fault);
       run.armedFailpoints.add(fault.failpoint);
@@ -507,6 +511,10 @@ async function judge(
   result.facts.failpointsFired = Object.values(firings).reduce((a, n) => a + n, 0);
   for (const name of run.armedFailpoints)
     if (!firings[name]) run.cannotTell(`failpoint ${name} was armed but never fired`);
+  // A fact its fired steps always raise, still 0: a fault that never struck (failpoints are named just above).
+  for (const fact of requiredFacts(run.firedSteps))
+    if (fact !== 'failpointsFired' && result.facts[fact] === 0)
+      run.cannotTell(`facts.${fact} is 0 although a step that raises it was fired`);
   if (e.timeSeries) {
     const series = await deps.timeSeries(e, {
       runId: result.runId,

@@ -126,7 +126,8 @@ function fakes(
       f.applied.push(step.name);
       return {
         description: `applied ${fault.type}`,
-        facts: { toxicsAdded: 1 },
+        // what the real kinds raise when they apply: a replay counts itself (the engine requires it above 0)
+        facts: fault.type === 'replay' ? { replays: 1 } : { toxicsAdded: 1 },
         ...(o.effect ? { tookEffect: o.effect } : {}),
         rollback: {
           name: `undo ${step.name}`,
@@ -171,7 +172,7 @@ describe('experiment engine (fakes, no stack)', () => {
       ['undo a fault', 'ok'],
       ['remove every toxic', 'ok'],
     ]);
-    expect(r.facts.toxicsAdded).to.equal(1);
+    expect(r.facts.replays).to.equal(1);
     expect(r.facts.failpointsFired).to.equal(2); // the services' own report, not a count of deaths
   });
 
@@ -314,6 +315,17 @@ describe('experiment engine (fakes, no stack)', () => {
   });
 
   describe('inconclusive: the lab could not tell', () => {
+    it('ends inconclusive when a fact its fired steps always raise stayed 0', async () => {
+      const f = fakes();
+      const apply = f.deps.applyFault;
+      f.deps.applyFault = async (...a) => ({ ...(await apply(...a)), facts: {} });
+      const r = await run(experiment(), f.deps);
+      expect(r.outcome).to.equal('inconclusive');
+      expect(r.inconclusive).to.deep.equal([
+        'facts.replays is 0 although a step that raises it was fired',
+      ]);
+    });
+
     const judgedOn = (probes: unknown[], extra: Record<string, unknown> = {}) =>
       experiment({ 'steady-state-hypothesis': { title: 't', probes }, ...extra });
     const counted = [{ name: 'counted', type: 'audit', figure: 'events', tolerance: { eq: 3 } }];
