@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { consumerMode, expectSabotageCaught, runBothWays, SEEDS } from './support';
+import {
+  consumerMode,
+  expectCounterfactualNotReproduced,
+  expectSabotageCaught,
+  runBothWays,
+  SEEDS,
+} from './support';
 
 describe('E-001 outbox + relay + idempotent consumer + cache invalidation, both ways', function () {
   this.timeout(480_000);
@@ -31,5 +37,13 @@ describe('E-001 outbox + relay + idempotent consumer + cache invalidation, both 
       '✅ no side effect performed twice',
     );
     expect(r.audit!.figures.duplicateEffects).to.be.greaterThan(0);
+  });
+
+  it('does not reproduce its ❌ side with every fault step removed (counterfactual)', async () => {
+    await expectCounterfactualNotReproduced(
+      'E-001',
+      SEEDS[0],
+      'probe "the relay crash really duplicated records in the topic"',
+    );
   });
 });

@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { expectSabotageCaught, runBothWays, SEEDS } from './support';
+import {
+  expectCounterfactualNotReproduced,
+  expectSabotageCaught,
+  runBothWays,
+  SEEDS,
+} from './support';
 
 describe('E-002 a crash right after the DB commit, both ways', function () {
   this.timeout(360_000);
@@ -34,5 +39,13 @@ describe('E-002 a crash right after the DB commit, both ways', function () {
       '✅ no committed event lost (audit)',
     );
     expect(r.audit!.figures.lostBeforeTopic).to.equal(r.facts.crashes);
+  });
+
+  it('does not reproduce its ❌ side with every fault step removed (counterfactual)', async () => {
+    await expectCounterfactualNotReproduced(
+      'E-002',
+      SEEDS[0],
+      'probe "❌ some events really lost"',
+    );
   });
 });
