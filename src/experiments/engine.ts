@@ -308,6 +308,10 @@ export async function runExperiment(
     throw new InvalidExperimentError(loaded.file, [
       `workload.kind: "${e.workload.kind}" is not a registered workload kind`,
     ]);
+  if (opts.counterfactual && !e.method.length && !e.counterfactual)
+    throw new InvalidExperimentError(loaded.file, [
+      `--counterfactual: ${e.id} has no fault step to remove and no \`counterfactual:\` block saying what removes its cause, so the counterfactual would be the same run`,
+    ]);
   const run = new RunRecord(e, opts.seed, deps, opts.progress, loaded.side);
   const { result } = run;
   await deps.stack.up(opts.progress, { redisCluster: kind.needsRedisCluster ?? false });
@@ -362,11 +366,18 @@ export async function runExperiment(
     await services.startAll();
     for (const step of e.method.filter((s) => s.at === 'start')) await fire(step);
     services.watch();
+    if (opts.counterfactual && e.counterfactual)
+      run.note(
+        `counterfactual: workload ${JSON.stringify(e.counterfactual.workload)} (${e.counterfactual.why})`,
+      );
     run.note(`workload ${kind.kind}${opts.full ? ' (--full)' : ''}: ${kind.summary}`);
     workloadRun = await kind.run({
       c,
       experiment: e,
-      params: kind.params.parse(workloadParams(e.workload)),
+      params: kind.params.parse({
+        ...workloadParams(e.workload),
+        ...(opts.counterfactual ? e.counterfactual?.workload : {}),
+      }),
       runId: result.runId,
       topic: result.topic,
       consumerGroup: result.consumerGroup,

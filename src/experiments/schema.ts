@@ -237,6 +237,17 @@ export const ExperimentSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * `--counterfactual` where the ❌ side's cause is not a `method` step (E-007's aborted and held-open
+     * transactions, E-012's slot sharding): the workload parameters that remove it, and why they do.
+     */
+    counterfactual: z
+      .object({
+        why: z.string().min(10),
+        workload: z.record(z.unknown()),
+      })
+      .strict()
+      .optional(),
     quiescence: z
       .object({
         timeoutMs: z.number().int().positive().default(60_000),

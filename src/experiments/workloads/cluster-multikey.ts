@@ -1,6 +1,6 @@
-import type { Cluster } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
-import { labRedisCluster } from '../../lib/redis';
+import { labRedis, labRedisCluster } from '../../lib/redis';
 import { prng } from '../workload';
 import { finished, type WorkloadContext, type WorkloadKind } from './types';
 
@@ -19,6 +19,11 @@ const Params = z
     keyLayout: z.enum(KEY_LAYOUTS, {
       errorMap: () => ({ message: `expected one of ${KEY_LAYOUTS.join(', ')}` }),
     }),
+    /**
+     * Where the commands go: the Redis Cluster, or the lab's single Redis — one node serves every slot, so no
+     * command can span two (E-012's counterfactual: the sharding that causes CROSSSLOT removed).
+     */
+    redis: z.enum(['cluster', 'single']).default('cluster'),
   })
   .strict();
 type Params = z.infer<typeof Params>;
@@ -74,7 +79,9 @@ export const clusterMultiKey: WorkloadKind<typeof Params> = {
   needsRedisCluster: true,
   async run(ctx: WorkloadContext<Params>) {
     const { products, operations, keyLayout } = ctx.params;
-    const redis = labRedisCluster(ctx.c);
+    const cluster = labRedisCluster(ctx.c);
+    // the slots are always the cluster's own answer; the commands go where the parameter says
+    const redis = ctx.params.redis === 'single' ? labRedis(ctx.c) : cluster;
     const prefix = `lab:exp:${ctx.runId}:`;
     const rand = prng(ctx.seed);
     const counts = { succeeded: 0, crossSlot: 0, other: 0 };
@@ -84,9 +91,9 @@ export const clusterMultiKey: WorkloadKind<typeof Params> = {
     >;
     const failures: Failure[] = [];
     try {
-      const slotsOf = await slotMap(redis, prefix, keyLayout, products);
+      const slotsOf = await slotMap(cluster, prefix, keyLayout, products);
       ctx.note(
-        `${operations} multi-key operations over ${products} products, key layout ${keyLayout}`,
+        `${operations} multi-key operations over ${products} products, key layout ${keyLayout}, on the ${ctx.params.redis === 'single' ? 'single Redis' : 'Redis Cluster'}`,
       );
       for (let i = 0; i < operations; i++) {
         const id = 1 + Math.floor(rand() * products);
@@ -135,13 +142,14 @@ export const clusterMultiKey: WorkloadKind<typeof Params> = {
         data: { keyLayout, failures },
       });
     } finally {
-      redis.disconnect();
+      cluster.disconnect();
+      if (redis !== cluster) redis.disconnect();
     }
   },
 };
 
 async function runCommand(
-  redis: Cluster,
+  redis: Cluster | Redis,
   command: Command,
   k: ReturnType<typeof productKeys>,
   i: number,
@@ -163,7 +171,12 @@ async function slotMap(redis: Cluster, prefix: string, layout: KeyLayout, produc
 }
 
 /** The run's keys, one by one (a DEL over several slots would be refused too). */
-async function deleteKeys(redis: Cluster, prefix: string, layout: KeyLayout, products: number) {
+async function deleteKeys(
+  redis: Cluster | Redis,
+  prefix: string,
+  layout: KeyLayout,
+  products: number,
+) {
   for (let id = 1; id <= products; id++) {
     const k = productKeys(prefix, layout, id);
     for (const key of [k.value, k.version, k.lock]) await redis.del(key);

@@ -27,6 +27,11 @@ const Params = z
     waitMs: z.number().int().min(1000).max(300_000).default(45_000),
     /** the consumer's isolation level: read_committed (the pattern) or read_uncommitted (the anti-pattern) */
     isolation: z.enum(['read_committed', 'read_uncommitted']).default('read_committed'),
+    /**
+     * The scenario's faults: one transaction aborted, one held open. Off (E-007's counterfactual), both commit at
+     * once, so read_uncommitted has nothing past the LSO to read.
+     */
+    abortAndHold: z.boolean().default(true),
   })
   .strict();
 type Params = z.infer<typeof Params>;
@@ -198,12 +203,12 @@ export const transactionsScenario: WorkloadKind<typeof Params> = {
       const abortedMsgs = batch('aborted');
       const aborted = await producer.transaction();
       await aborted.send({ topic: ctx.topic, messages: abortedMsgs });
-      abortedMsgs.forEach((m) => ids.aborted.add(m.eventId));
+      abortedMsgs.forEach((m) => (p.abortAndHold ? ids.aborted : ids.committed).add(m.eventId));
       f.hwMinusLsoWhileAbortPending = gap(await offsets.read());
-      await aborted.abort();
+      await (p.abortAndHold ? aborted.abort() : aborted.commit());
       f.hwMinusLsoAfterAbort = gap(await settled());
       ctx.note(
-        `one transaction aborted: HW − LSO was ${f.hwMinusLsoWhileAbortPending} before the abort, ${f.hwMinusLsoAfterAbort} after`,
+        `one transaction ${p.abortAndHold ? 'aborted' : 'committed (counterfactual)'}: HW − LSO was ${f.hwMinusLsoWhileAbortPending} before, ${f.hwMinusLsoAfterAbort} after`,
       );
 
       phase = 'open';
@@ -211,15 +216,21 @@ export const transactionsScenario: WorkloadKind<typeof Params> = {
       const open = await producer.transaction();
       await open.send({ topic: ctx.topic, messages: openMsgs });
       openMsgs.forEach((m) => ids.open.add(m.eventId));
+      if (!p.abortAndHold) await open.commit();
       const heldAt = Date.now();
-      ctx.note(`a transaction of ${openMsgs.length} held open at its before-commit point`);
+      ctx.note(
+        p.abortAndHold
+          ? `a transaction of ${openMsgs.length} held open at its before-commit point`
+          : `a transaction of ${openMsgs.length} committed at once (counterfactual)`,
+      );
       const whileOpen = await offsets.read();
       f.partitions = whileOpen.length;
       f.hwMinusLsoWhileOpen = gap(whileOpen);
       // Hold until the consumer read everything it is allowed to (read_committed: up to the LSO; read_uncommitted: up
       // to the HW, the aborted and open records included), and Prometheus scraped the open state.
       const before = p.committedTransactions * p.messagesPerTransaction;
-      const allowed = readUncommitted ? before + 2 * p.messagesPerTransaction : before;
+      const allowed =
+        readUncommitted || !p.abortAndHold ? before + 2 * p.messagesPerTransaction : before;
       await waitFor(
         `${p.isolation} to catch up to the ${readUncommitted ? 'HW' : 'LSO'}`,
         async () => distinct(seen) >= allowed,
@@ -241,7 +252,7 @@ export const transactionsScenario: WorkloadKind<typeof Params> = {
       );
 
       phase = 'after';
-      await open.commit();
+      if (p.abortAndHold) await open.commit();
       openMsgs.forEach((m) => ids.committed.add(m.eventId));
       const end = await settled();
       f.hwMinusLsoAfterEnd = gap(end);
