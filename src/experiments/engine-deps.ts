@@ -156,7 +156,7 @@ function liveServices(
         const res = await fetch(`${watcher.url(service)}/failpoints`, {
           method: 'DELETE',
           signal: AbortSignal.timeout(5000),
-        }).catch(() => undefined);
+        }).catch(() => undefined); // no answer is a failure: named in the error thrown below
         if (!res?.ok) silent.push(service);
       }
       if (silent.length)

@@ -1,3 +1,4 @@
+import { bestEffortOr } from '../lib/best-effort';
 import type { PrometheusClient } from '../lib/prometheus';
 import type { AuditResult } from './audit';
 import type { Experiment } from './schema';
@@ -31,9 +32,12 @@ export async function collectTimeSeries(
   const sections: NonNullable<AuditResult['sections']> = [];
   for (const ts of e.timeSeries ?? []) {
     const query = renderQuery(ts.query, run.runId, 60);
-    const series = await prom
-      .range(query, Math.floor(run.startSec), Math.ceil(run.endSec), 1)
-      .catch(() => []);
+    // a plot for the report, judged by nothing: a failed read leaves it empty, said on stderr
+    const series = await bestEffortOr(
+      prom.range(query, Math.floor(run.startSec), Math.ceil(run.endSec), 1),
+      [],
+      `reading the time series "${ts.title}"`,
+    );
     const points = (series[0]?.values ?? []).map(
       ([t, v]) => [Math.round(t - run.startSec), v] as [number, number],
     );

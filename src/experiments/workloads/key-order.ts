@@ -152,7 +152,7 @@ function outboxIo(ctx: WorkloadContext<Params>) {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(30_000),
-      }).catch(() => undefined);
+      }).catch(() => undefined); // unreachable = a failed command, counted as such by the caller
       return !!res?.ok;
     },
     /** The one-shot failpoint is gone from the relay's armed list once it fired. */

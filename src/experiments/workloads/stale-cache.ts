@@ -229,7 +229,7 @@ function serviceIo(c: WorkloadContext<Params>, now: () => number) {
       for (;;) {
         const res = await fetch(`${query()}/cache/announced/${id}`, {
           signal: AbortSignal.timeout(5000),
-        }).catch(() => undefined);
+        }).catch(() => undefined); // a poll until the deadline: unanswered = not announced yet
         const known = res?.ok
           ? ((await res.json()) as { announcedVersion: number | null }).announcedVersion
           : null;

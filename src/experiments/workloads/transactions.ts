@@ -241,7 +241,7 @@ export const transactionsScenario: WorkloadKind<typeof Params> = {
         'Prometheus to scrape the open transaction',
         async () => (await ctx.prom.scalar(promGap)) === f.hwMinusLsoWhileOpen && 1,
         { timeoutMs: p.waitMs, intervalMs: 500 },
-      ).catch(() => 0);
+      ).catch(() => 0); // 0 = never seen: the probe on prometheusSawOpen then fails, naming it
       await sleep(Math.max(0, heldAt + p.holdOpenMs - Date.now()));
       const lso = new Map(whileOpen.map((x) => [x.partition, x.lso]));
       f.receivedPastLsoWhileOpen = distinct(

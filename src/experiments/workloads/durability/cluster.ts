@@ -37,6 +37,7 @@ export async function createCellTopics(
       });
       break;
     } catch (e) {
+      // a list that fails reads as "not created yet": the next attempt (bounded) creates them or throws
       const existing = new Set(await admin.listTopics().catch(() => [] as string[]));
       if (cells.every(({ topic }) => existing.has(topic))) break;
       if (attempt >= 4)
@@ -65,6 +66,7 @@ export async function partitionStates(
   } catch {
     const out = new Map<string, PartitionState>();
     for (const t of topics) {
+      // a topic whose leader is unknown reads leader -1: the callers' bounded waits keep asking
       const md = await admin.fetchTopicMetadata({ topics: [t] }).catch(() => undefined);
       const p = md?.topics[0]?.partitions[0];
       out.set(t, { leader: p?.leader ?? -1, isr: [...(p?.isr ?? [])].sort() });

@@ -154,7 +154,7 @@ async function watchFailover(
   const minEnd = Date.now() + ms;
   const maxEnd = minEnd + (killed ? 60_000 : 0);
   for (;;) {
-    last = await partitionStates(admin, topics).catch(() => last);
+    last = await partitionStates(admin, topics).catch(() => last); // a poll: the next one asks again, bounded by maxEnd
     for (const [t, s] of last)
       if (s.leader >= 0 && s.leader !== oldLeader && !elected.has(t)) elected.set(t, s);
     const fencedEverywhere = topics.every((t) => (last.get(t)?.leader ?? oldLeader) !== oldLeader);
@@ -196,7 +196,7 @@ async function inject(
     `ISR shrunk to kafka-${L}`,
     (s) => s.isr.length === 1,
     size.isolateMs,
-  ).catch(() => undefined);
+  ).catch(() => undefined); // not shrunk in time: said in the note below and in the cell's figures
   note(
     shrunk
       ? `${fault}: the leader shrank every ISR to [${L}]`

@@ -48,7 +48,7 @@ export class ProductReads {
     const tick = () => {
       if (inFlight) return;
       inFlight = (async () => {
-        const n = await this.count().catch(() => undefined);
+        const n = await this.count().catch(() => undefined); // a skipped tick: a gap in the plot, not a zero
         const t = performance.now();
         if (n === undefined) return;
         if (last)

@@ -133,7 +133,7 @@ export async function runMode(
     .scalar(
       `max_over_time(rate(mysql_global_status_commands_total{command="select"}[2s])[${Math.max(2, Math.ceil(seconds) + 1)}s:500ms])`,
     )
-    .catch(() => NaN);
+    .catch(() => NaN); // NaN = never measured: a probe on it fails instead of passing as 0
   return {
     mode,
     keyExpiries: keyExpiries(ctx.seed, p),
@@ -166,6 +166,7 @@ async function scrapedLoads(
   const q = `sum(lab_query_db_queries_by_key_total{run="${ctx.runId}",key=~"${keyRegex(mode)}"})`;
   const deadline = Date.now() + 15_000;
   for (;;) {
+    // a poll until the deadline below, which throws naming both counts
     const seen = (await ctx.prom.scalar(q).catch(() => undefined)) ?? -1;
     if (seen === own) return own;
     if (Date.now() > deadline) {
