@@ -28,6 +28,9 @@ export class HealError extends LabError {
   }
 }
 
+/** The step name of the toxics' reset, as `failed` lists it. */
+export const TOXICS_STEP = 'remove every toxic';
+
 /** What heal acts on, injected so its record of failures is tested without a stack. */
 export interface HealDeps {
   resumeAll(): Promise<ResumeAllResult>;
@@ -78,7 +81,7 @@ export async function heal(c: LabConfig, deps: HealDeps = liveHealDeps(c)): Prom
     toxicsRemoved = await deps.removeToxics();
   } catch (e) {
     failed.push({
-      step: 'remove every toxic',
+      step: TOXICS_STEP,
       error: why(e),
       fix: '`chaos status` (is Toxiproxy up?), then `chaos heal` again',
     });

@@ -108,6 +108,7 @@ export function avroEventEncoder(
     } catch (e) {
       throw new RegistryUnavailableError(`registering ${schema}`, e);
     }
+    // An error page need not be JSON: then the status alone decides, just below.
     const body = (await res.json().catch(() => ({}))) as { id?: number; message?: string };
     if (res.status === 409) throw new SchemaRejectedError(subject, schema, body.message ?? '');
     if (!res.ok || typeof body.id !== 'number')

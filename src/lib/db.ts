@@ -1,4 +1,5 @@
 import * as mysql from 'mysql2/promise';
+import { bestEffort } from './best-effort';
 import type { LabConfig } from './config';
 
 export const DB = { name: 'lab', user: 'lab', password: 'lab' } as const;
@@ -34,7 +35,9 @@ export async function inTransaction<T>(
     await conn.commit();
     return out;
   } catch (e) {
-    await conn.rollback().catch(() => {});
+    // The error that got us here is what the caller needs; a failed rollback is logged (the server aborts the
+    // transaction when the connection goes).
+    await bestEffort(conn.rollback(), 'rolling back a failed transaction');
     throw e;
   } finally {
     conn.release();

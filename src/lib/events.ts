@@ -74,6 +74,6 @@ export function messageEventId(m: Pick<KafkaMessage, 'headers' | 'value'>): stri
   try {
     return decodeProductEvent(m.value).eventId;
   } catch {
-    return undefined;
+    return undefined; // not a product event (poison, another schema): no id, which the caller reports as such
   }
 }

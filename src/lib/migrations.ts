@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as mysql from 'mysql2/promise';
 import { Umzug, type UmzugStorage } from 'umzug';
+import { bestEffort } from './best-effort';
 import type { LabConfig } from './config';
 import { DB } from './db';
 import { LabError } from './errors';
@@ -152,7 +153,8 @@ export async function migrate(
     });
     return { applied: ran.map((m) => m.name), alreadyApplied: before.map((m) => m.name) };
   } finally {
-    await conn.query('SELECT RELEASE_LOCK(?)', [LOCK]).catch(() => {});
-    await conn.end().catch(() => {});
+    // MariaDB releases a named lock when its connection closes, so a failed RELEASE_LOCK holds nothing.
+    await bestEffort(conn.query('SELECT RELEASE_LOCK(?)', [LOCK]), 'releasing the migration lock');
+    await bestEffort(conn.end(), 'closing the migration connection');
   }
 }

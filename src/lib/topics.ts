@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
+import { bestEffort } from './best-effort';
 import type { LabConfig } from './config';
 import { LabError } from './errors';
 import { headerStrings } from './events';
@@ -43,6 +44,7 @@ export async function ensureTopics(
         } catch (e) {
           // Another service created it between our list and create: that is the outcome we wanted.
           if ((e as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') break;
+          // A failed listing reads as "not there yet": the loop retries, and names the topics after the last try.
           const now = new Set(await admin.listTopics().catch(() => [] as string[]));
           if (missing.every((t) => now.has(t))) break;
           if (attempt >= 5)
@@ -151,7 +153,10 @@ export async function readTopic(
       (a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)),
     );
   } finally {
-    await admin.deleteGroups([groupId]).catch(() => {});
+    await bestEffort(
+      admin.deleteGroups([groupId]),
+      `deleting the scratch consumer group ${groupId}`,
+    );
     await admin.disconnect();
   }
 }

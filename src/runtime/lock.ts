@@ -16,7 +16,7 @@ export function stackLockHolder(runDir: string): LockHolder | undefined {
   try {
     text = fs.readFileSync(lockFile(runDir), 'utf8');
   } catch {
-    return undefined;
+    return undefined; // no lock file: nobody holds the lock
   }
   const [pid, ...what] = text.split(' ');
   return isAlive(Number(pid)) ? { pid: Number(pid), what: what.join(' ') } : undefined;
@@ -66,7 +66,7 @@ function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // EPERM: alive, another user's; ESRCH: gone
   }
 }

@@ -31,7 +31,7 @@ export function portHolder(port: number): string | undefined {
     const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(out);
     return m ? `pid ${m[2]} (${m[1]})` : out.trim() ? 'another process' : undefined;
   } catch {
-    return undefined;
+    return undefined; // ss missing or failed: the port error then names no holder, the fix still stands
   }
 }
 

@@ -69,6 +69,7 @@ export function readRunEvents(file: string, offset = 0): { events: RunEventAt[];
   try {
     size = fs.statSync(file).size;
   } catch {
+    // No journal yet (no run started since `chaos up`): nothing to show; a reader past 0 starts over.
     return { events: [], offset: 0, reset: offset > 0 };
   }
   const reset = size < offset; // a new run started the file afresh
@@ -88,7 +89,7 @@ export function readRunEvents(file: string, offset = 0): { events: RunEventAt[];
         try {
           return [JSON.parse(l) as RunEventAt];
         } catch {
-          return [];
+          return []; // not a whole JSON line (the writer appends it in one call; a foreign line is skipped)
         }
       });
     return { events, offset: from + Buffer.byteLength(text.slice(0, end)), reset };

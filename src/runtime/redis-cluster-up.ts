@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
+import { bestEffort } from '../lib/best-effort';
 import type { LabConfig } from '../lib/config';
 import { ComponentStartError } from '../lib/errors';
 import { waitFor } from '../lib/wait';
@@ -114,9 +115,9 @@ export async function downRedisCluster(c: LabConfig, sup: Supervisor): Promise<s
   const stopped: string[] = [];
   for (const comp of [...redisClusterComponents(c), redisClusterExporterComponent(c)].reverse()) if (await sup.stop(comp.name)) stopped.push(comp.name);
   for (const n of clusterNodes(c))
-    await fetch(`${toxiproxyUrl(c)}/proxies/${n.proxy}`, { method: 'DELETE', signal: AbortSignal.timeout(3000) }).catch(() => undefined);
+    await bestEffort(fetch(`${toxiproxyUrl(c)}/proxies/${n.proxy}`, { method: 'DELETE', signal: AbortSignal.timeout(3000) }), `deleting the ${n.proxy} proxy (a restarted Toxiproxy drops it anyway)`);
   const ports = clusterNodes(c).flatMap((n) => [n.proxyPort, n.nodePort, n.busPort]);
-  await waitFor('redis cluster ports to be released', async () => (await Promise.all(ports.map((p) => isPortFree(p)))).every(Boolean), { timeoutMs: 10_000, intervalMs: 100 }).catch(() => {});
+  await waitFor('redis cluster ports to be released', async () => (await Promise.all(ports.map((p) => isPortFree(p)))).every(Boolean), { timeoutMs: 10_000, intervalMs: 100 }).catch(() => {}); // bounded wait only: a port still busy is reported by the next `up`
   fs.rmSync(clusterDir(c), { recursive: true, force: true });
   return stopped;
 }
@@ -158,7 +159,7 @@ export async function clusterNodeStates(c: LabConfig, sup: Supervisor): Promise<
           };
         });
       } catch {
-        return base;
+        return base; // a node that does not answer INFO is listed with what the supervisor knows (down)
       }
     }),
   );

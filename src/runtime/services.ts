@@ -121,7 +121,7 @@ export async function startService(c: LabConfig, name: string, opts: StartOption
   const sup = supervisorFor(c);
   await sup.stop(procName);
   // A process that just died (e.g. at a crash failpoint) can hold its port for a moment while its threads exit.
-  const free = await waitFor(`port ${port} to be released`, () => isPortFree(port), { timeoutMs: 5000, intervalMs: 100 }).catch(() => false);
+  const free = await waitFor(`port ${port} to be released`, () => isPortFree(port), { timeoutMs: 5000, intervalMs: 100 }).catch(() => false); // timed out = still busy: reported just below
   if (!free) throw new PortInUseError(port, procName, portHolder(port), portEnvVar(def.portKey));
   const env: Record<string, string> = {};
   for (const k of RESET_ENV) env[k] = '';
@@ -197,7 +197,7 @@ export async function serviceStatus(c: LabConfig): Promise<ServiceStatus[]> {
         healthy = h.status === 'ok' && h.pid === rec?.pid;
         modes = ['mode', 'invalidation', 'stampede', 'topic', 'group', 'shard'].filter((k) => h[k] !== undefined).map((k) => `${k}=${String(h[k])}`).join(' ');
       } catch {
-        healthy = false;
+        healthy = false; // no answer in time, or not JSON: that is what "unhealthy" reports
       }
     }
     out.push({ service: proc, pid: running && rec ? rec.pid : null, port: running ? port : null, running, healthy, modes, rssMiB: running && rec ? Math.round(rssKiB(rec.pid) / 1024) : null });
@@ -220,7 +220,7 @@ function readLaunch(c: LabConfig, proc: string): Launch | undefined {
   try {
     return JSON.parse(fs.readFileSync(launchFile(c, proc), 'utf8')) as Launch;
   } catch {
-    return undefined;
+    return undefined; // never launched by startService (or its file removed): the defaults apply
   }
 }
 

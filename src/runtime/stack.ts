@@ -203,7 +203,7 @@ async function downLocked(c: LabConfig, { purge = false }: { purge?: boolean }):
   // A process is gone before all of its threads are: its sockets can outlive it by a moment. `down` returns
   // only once every port of ours is free again (bounded), so an `up` right after it never finds one busy.
   const ports = [...infraComponents(c), ...redisClusterComponents(c), redisClusterExporterComponent(c)].flatMap((comp) => comp.ports.map((p) => p.port));
-  await waitFor('ports to be released', async () => (await Promise.all(ports.map((p) => isPortFree(p)))).every(Boolean), { timeoutMs: 10_000, intervalMs: 100 }).catch(() => {});
+  await waitFor('ports to be released', async () => (await Promise.all(ports.map((p) => isPortFree(p)))).every(Boolean), { timeoutMs: 10_000, intervalMs: 100 }).catch(() => {}); // bounded wait only: a port still busy is reported by the next `up`
   // A cluster's nodes.conf describes nodes that no longer run: the next `up --redis cluster` creates a new one.
   fs.rmSync(clusterDir(c), { recursive: true, force: true });
   if (purge) {
@@ -235,7 +235,7 @@ export async function status(c: LabConfig): Promise<ComponentStatus[]> {
     const rec = sup.read(comp.name);
     const running = sup.isAlive(comp.name);
     let healthy = false;
-    if (running) healthy = await comp.healthy().catch(() => false);
+    if (running) healthy = await comp.healthy().catch(() => false); // a failed check is what "unhealthy" reports
     out.push({
       component: comp.name,
       pid: running && rec ? rec.pid : null,

@@ -45,7 +45,7 @@ export class Supervisor {
     try {
       return JSON.parse(fs.readFileSync(this.pidFile(name), 'utf8')) as PidRecord;
     } catch {
-      return undefined;
+      return undefined; // no pidfile (never started, or stopped): not ours to signal
     }
   }
 
@@ -130,7 +130,7 @@ export function tailFile(file: string, lines = 30): string {
     const buf = fs.readFileSync(file, 'utf8');
     return buf.split('\n').slice(-lines - 1).join('\n');
   } catch {
-    return '(no log)';
+    return '(no log)'; // said in the output where the log would be: a process that never wrote one
   }
 }
 
@@ -153,7 +153,7 @@ export function startTicks(pid: number): number | undefined {
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(rest[19]);
   } catch {
-    return undefined;
+    return undefined; // the process is gone: no start time to compare
   }
 }
 
@@ -164,7 +164,7 @@ export function isSameProcess(rec: PidRecord): boolean {
     const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
     if (state === 'Z' || state === 'X') return false;
   } catch {
-    return false;
+    return false; // no /proc entry: not alive
   }
   return rec.startTicks === 0 || startTicks(rec.pid) === rec.startTicks;
 }

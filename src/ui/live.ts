@@ -45,7 +45,7 @@ export async function topicRows(
   const md = await admin.fetchTopicMetadata({ topics });
   const leo = await prometheusClient(c)
     .query('kafka_log_log_logendoffset')
-    .catch(() => []);
+    .catch(() => []); // Prometheus down: the rows lack the replicas' LEO column, the offsets read from Kafka stay
   const groups = (await admin.listGroups()).groups
     .map((g) => g.groupId)
     .filter((g) => !g.startsWith('lab-ui'));
@@ -54,6 +54,7 @@ export async function topicRows(
     { topic: string; partitions: { partition: number; offset: string }[] }[]
   >();
   for (const g of groups)
+    // A group deleted between the listing and this read has no lag to show.
     committedByGroup.set(g, await admin.fetchOffsets({ groupId: g }).catch(() => []));
   const out: TopicRow[] = [];
   for (const t of md.topics) {
@@ -109,6 +110,8 @@ export interface ChaosState {
     toxics: { name: string; type: string; stream: string; toxicity: number; attributes: unknown }[];
   }[];
   toxiproxyReachable: boolean;
+  /** running services whose armed failpoints could not be read (no answer, or an error): not "none armed" */
+  failpointsUnread: { service: string; error: string }[];
   failpoints: { service: string; name: string; action: string; after: number; fired: number }[];
   paused: string[];
 }
@@ -118,7 +121,7 @@ function isStopped(pid: number): boolean {
   try {
     return /^\d+ \(.*\) T /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
-    return false;
+    return false; // no such process any more: not paused
   }
 }
 
@@ -147,14 +150,20 @@ export async function chaosState(c: LabConfig, services: ServiceStatus[]): Promi
     }));
     proxies.sort((a, b) => a.name.localeCompare(b.name));
   } catch {
-    toxiproxyReachable = false;
+    toxiproxyReachable = false; // reported as such: the panel says Toxiproxy did not answer
   }
   const failpoints: ChaosState['failpoints'] = [];
+  const failpointsUnread: ChaosState['failpointsUnread'] = [];
   for (const s of services.filter((x) => x.running && x.port)) {
     const res = await fetch(`http://${c.host}:${s.port}/failpoints`, {
       signal: AbortSignal.timeout(1500),
-    }).catch(() => undefined);
-    if (!res?.ok) continue;
+    }).catch((e: Error) => e);
+    if (res instanceof Error || !res.ok) {
+      // A frozen or failing service may well have failpoints armed: say it could not be read, not "none".
+      const error = res instanceof Error ? res.message : `HTTP ${res.status}`;
+      failpointsUnread.push({ service: s.service, error });
+      continue;
+    }
     const body = (await res.json()) as {
       armed: { name: string; action: string; after: number; fired: number }[];
     };
@@ -175,7 +184,7 @@ export async function chaosState(c: LabConfig, services: ServiceStatus[]): Promi
     const rec = sup.read(n);
     return rec && sup.isAlive(n) && isStopped(rec.pid);
   });
-  return { proxies, toxiproxyReachable, failpoints, paused };
+  return { proxies, toxiproxyReachable, failpointsUnread, failpoints, paused };
 }
 
 export { serviceStatus };

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import express from 'express';
 import type { Admin } from 'kafkajs';
 import type { LabConfig } from '../lib/config';
+import { bestEffort } from '../lib/best-effort';
 import { httpGuard } from '../lib/http-guard';
 import { labKafka } from '../lib/kafka';
 import { infraComponents, supervisorFor } from '../runtime/stack';
@@ -31,7 +32,7 @@ function cached<T>(ttlMs: number, fn: () => Promise<T>): () => Promise<T> {
     if (!last || Date.now() - last.at > ttlMs) {
       const value = fn();
       last = { at: Date.now(), value };
-      value.catch(() => (last = undefined));
+      value.catch(() => (last = undefined)); // the caller gets the rejection; only the cache forgets it
     }
     return last.value;
   };
@@ -65,7 +66,10 @@ export function uiApp(
     try {
       return await topicRows(c, kafka, await connected(), { filter: o.topicFilter });
     } catch (e) {
-      await admin?.disconnect().catch(() => {});
+      await bestEffort(
+        admin?.disconnect(),
+        'disconnecting the UI admin client after a failed read',
+      );
       admin = undefined; // reconnect on the next refresh (a broker may be down: that is what a lab does)
       throw e;
     }
@@ -116,7 +120,7 @@ export function uiApp(
     }),
   );
   app.use(express.static(path.join(c.root, 'ui', 'public')));
-  return { app, close: async () => void (await admin?.disconnect().catch(() => {})) };
+  return { app, close: () => bestEffort(admin?.disconnect(), 'disconnecting the UI admin client') };
 }
 
 /** The HTTP status of a refused or failed request: the client's mistake (400), a wait (409), or ours (500). */

@@ -1,4 +1,5 @@
 import type { Admin, Kafka } from 'kafkajs';
+import { bestEffort } from '../../lib/best-effort';
 import { LabError } from '../../lib/errors';
 import {
   atMost,
@@ -157,7 +158,7 @@ export class OffsetsCollector {
     } catch (e) {
       await Promise.all(
         [admin.disconnect(), committed.disconnect(), uncommitted.disconnect()].map((p) =>
-          p.catch(() => {}),
+          bestEffort(p, 'disconnecting a client after a failed connect'),
         ),
       );
       throw e;
@@ -172,7 +173,7 @@ export class OffsetsCollector {
     if (cl)
       await Promise.all(
         [cl.admin.disconnect(), cl.committed.disconnect(), cl.uncommitted.disconnect()].map((p) =>
-          p.catch(() => {}),
+          bestEffort(p, 'disconnecting the exporter clients'),
         ),
       );
   }

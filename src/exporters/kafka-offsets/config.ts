@@ -16,7 +16,7 @@ const Env = z.object({
         new RegExp(s);
         return true;
       } catch {
-        return false;
+        return false; // reported by zod as "not a regular expression"
       }
     }, 'not a regular expression'),
   LAB_KAFKA_OFFSETS_MAX_TOPICS: z.coerce.number().int().min(1).max(500).default(40),
