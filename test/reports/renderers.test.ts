@@ -133,7 +133,7 @@ describe('report renderers', () => {
 
     it('renders a run without audit, observations or alerts', () => {
       const html = htmlReport(run({ audit: null, outcome: 'aborted', error: 'x' }), noObservations('Prometheus down', t0, t0 + 1));
-      expect(html).to.include('The audit did not run').and.include('No alert was pending or firing').and.include('Prometheus down');
+      expect(html).to.include('The audit did not run').and.include('No alert of this run was pending or firing').and.include('Prometheus down');
     });
 
     it("renders a scenario's figures (no `committed`), markdown sections and own plots", () => {
@@ -155,7 +155,7 @@ describe('report renderers', () => {
       const ok = run({ id: 'E-001', expected: 'controlled', audit: { figures: { committed: 60, lostBeforeTopic: 0, duplicateEffects: 0 }, ids: run().audit!.ids } });
       const bad = run({ outcome: 'deviated' });
       const html = indexHtml([{ result: ok, obs: obs({ alerts: [] }), href: 'E-001/report.html' }, { result: bad, obs: obs(), href: 'E-002/report.html' }]);
-      expect(html.match(/<tr><td><a href=/g)).to.have.length(2);
+      expect(html.match(/<tr data-outcome="\w+"><td><a href=/g)).to.have.length(2);
       expect(html).to.include('controlled</span>').and.include('reproduced</span>').and.include('DEVIATED').and.include('1/2 runs');
       expect(html).to.include('<strong>lostBeforeTopic 3</strong>').and.include('LabDirectProduceFailures').and.include('href="E-002/report.html"');
       expect(html).to.not.match(/<script|src=/);
