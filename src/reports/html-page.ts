@@ -5,7 +5,7 @@ import { alertsJudged, alertState, countedAs } from './alerts';
 import { badgeIcon, BADGE_CSS, expectedBadge, markEmoji, outcomeBadge, outcomeTone, probeTone } from './badge';
 import { figureTableHtml, groupFigures } from './figure-groups';
 import { markdownToHtml } from './markdown';
-import { alertsOfRun, carriedOverSummary } from './run-alerts';
+import { alertsOfRun, byName, carriedOverSummary } from './run-alerts';
 import { svgPlot } from './svg-plot';
 import { timelineMarkers } from './timeline';
 import type { FiredAlert, Observations, RunAlert } from './types';
@@ -50,6 +50,12 @@ export function alertsTable(alerts: FiredAlert[], counted?: RunAlert[]): string 
 export const VERDICT_CLASS = { pass: 'ok', fail: 'bad', unknown: 'unknown' } as const;
 
 const PROBE_CLASS = { pass: 'pass', fail: 'fail', unknown: 'inconclusive' } as const;
+
+/** One line per alert name (its earliest instance): name in its severity's colour, state reached, when. */
+export const alertLines = (alerts: FiredAlert[]) =>
+  byName(alerts)
+    .map((a) => `<span class="sev-${h(a.severity ?? '')}">${h(a.alertname)}</span> ${h(alertState(a))} ${h(fmtSec(a.firingAtSec ?? a.pendingAtSec))}`)
+    .join('<br>');
 
 /** Carried-over alerts: one grey line, collapsed (they are not this run's; nothing judged them). */
 export function carriedOverHtml(carried: FiredAlert[], inner: string): string {

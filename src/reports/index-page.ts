@@ -1,14 +1,13 @@
 import type { RunResult } from '../experiments/engine';
 import { escapeXml as h } from './escape';
 import { alertMatrix, alertMatrixHtml } from './alert-matrix';
-import { alertState } from './alerts';
 import { expectedBadge, outcomeBadge, sideBadge } from './badge';
 import { figureTableHtml, groupFigures } from './figure-groups';
-import { carriedOverHtml, fmtSec, KEY_MODE_COLUMNS, page, reasonsHtml, VERDICT_CLASS } from './html-page';
-import { alertsOfRun, byName } from './run-alerts';
+import { alertLines, carriedOverHtml, KEY_MODE_COLUMNS, page, reasonsHtml, VERDICT_CLASS } from './html-page';
+import { alertsOfRun } from './run-alerts';
 import { svgPlot } from './svg-plot';
 import { timelineMarkers } from './timeline';
-import type { FiredAlert, Observations } from './types';
+import type { Observations } from './types';
 
 export interface IndexEntry {
   result: RunResult;
@@ -47,11 +46,6 @@ function spark(e: IndexEntry): string {
   const markers = timelineMarkers(e.result.timeline).filter((m) => m.kind !== 'phase');
   return `${svgPlot(plot, { compact: true, markers, xDomain: [0, Math.max(1, e.result.durationSec)] })}<div class="muted small">${h(plot.title)}</div>`;
 }
-
-const alertLines = (alerts: FiredAlert[]) =>
-  byName(alerts)
-    .map((a) => `<span class="sev-${h(a.severity ?? '')}">${h(a.alertname)}</span> ${h(alertState(a))} ${h(fmtSec(a.firingAtSec ?? a.pendingAtSec))}`)
-    .join('<br>');
 
 /** The row's alerts: only those that count for the run; any carried over from earlier runs on one grey line, collapsed. */
 function alertsCell(e: IndexEntry): string {

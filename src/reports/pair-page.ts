@@ -2,13 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { figureRows, pairMarkdown, SCHEDULE_FACTS, SYMBOL, type PairResult } from '../experiments/pair';
 import type { RunResult } from '../experiments/engine';
-import { alertState } from './alerts';
 import { badgeIcon, outcomeBadge, outcomeTone, sideBadge, sideText } from './badge';
 import { escapeXml as h } from './escape';
-import { carriedOverHtml, fmtSec, page, reasonsHtml, VERDICT_CLASS } from './html-page';
-import { alertsOfRun, byName } from './run-alerts';
+import { alertLines, carriedOverHtml, page, reasonsHtml, VERDICT_CLASS } from './html-page';
+import { alertsOfRun } from './run-alerts';
 import { svgPlot } from './svg-plot';
-import type { FiredAlert, Observations, Plot } from './types';
+import type { Observations, Plot } from './types';
 
 /**
  * One plot per title either side drew, both sides' series on the same axes (x: seconds since that side's own start,
@@ -28,17 +27,12 @@ export function pairPlots(sides: { run: RunResult; plots: Plot[] }[]): Plot[] {
   return [...byTitle.values()].filter((p) => p.series.length);
 }
 
-const alertNames = (alerts: FiredAlert[]) =>
-  byName(alerts)
-    .map((a) => `<span class="sev-${h(a.severity ?? '')}">${h(a.alertname)}</span> ${h(alertState(a))} ${h(fmtSec(a.firingAtSec ?? a.pendingAtSec))}`)
-    .join('<br>');
-
 /** Per side, the alerts that count for its run; those carried over from earlier runs on one grey line, collapsed. */
 function alertsRow(p: PairResult, observations: (Observations | undefined)[]): string {
   const cells = p.sides.map((s, i) => {
     const { counted, carriedOver } = alertsOfRun(s, observations[i]?.alerts ?? []);
-    const own = counted.length ? alertNames(counted) : '<span class="muted">none</span>';
-    return `<td class="small">${own}${carriedOverHtml(carriedOver, alertNames(carriedOver))}</td>`;
+    const own = counted.length ? alertLines(counted) : '<span class="muted">none</span>';
+    return `<td class="small">${own}${carriedOverHtml(carriedOver, alertLines(carriedOver))}</td>`;
   });
   return `<table><thead><tr>${p.sides.map((s) => `<th>${sideBadge(s.side)}</th>`).join('')}</tr></thead><tbody><tr>${cells.join('')}</tr></tbody></table>`;
 }
