@@ -97,10 +97,12 @@ export function verdictHtml(r: RunResult): string {
   const ok = r.outcome === 'completed';
   const unknown = r.outcome === 'inconclusive';
   const outcome = outcomeBadge(r.outcome, false);
-  const [verdict, ...figures] = headline(r)
+  const line = headline(r)
     .replace(/[✅❌] ?/gu, '')
-    .replace(/^\S+ /, '')
-    .split(' — ');
+    .replace(/^\S+ /, '');
+  // The figures follow the last dash: a reason or an error in the verdict's words may hold one too.
+  const cut = line.lastIndexOf(' — ');
+  const [verdict, figures] = [line.slice(0, cut), [line.slice(cut + 3)]];
   const grouped =
     r.audit && !('committed' in r.audit.figures) ? groupFigures(r.audit.figures) : undefined;
   const figureText = grouped?.table
