@@ -2,10 +2,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunResult } from './engine';
 import { alertsJudged, countedAs } from '../reports/alerts';
+import { alertsOfRun, byName, carriedOverSummary } from '../reports/run-alerts';
 import type { FiredAlert } from '../reports/types';
 import type { ProbeResult } from './verdict';
 
-const mark = (ok: boolean) => (ok ? '✅' : '❌');
+/** A probe's mark: held, failed, or could not be read (❓: inconclusive, neither). */
+const mark = (p: Pick<ProbeResult, 'ok' | 'inconclusive'>) =>
+  p.inconclusive ? '❓' : p.ok ? '✅' : '❌';
+
+/** Why the lab could not tell, one reason a line (an inconclusive run without reasons says so). */
+export const inconclusiveReasons = (r: Pick<RunResult, 'inconclusive'>): string[] =>
+  r.inconclusive?.length ? r.inconclusive : ['no reason recorded'];
 
 /** The verdict in words: did the run show what the experiment promises? */
 export function headline(r: RunResult): string {
@@ -24,11 +31,13 @@ export function headline(r: RunResult): string {
       ? `as expected: ${word}`
       : r.outcome === 'deviated'
         ? `DEVIATED from the expected outcome (${word})`
-        : r.outcome === 'failed'
-          ? `FAILED: a rollback did not happen (${failedRollbacks(r)
-              .map((x) => `left: ${x.leftover}; remove with \`${x.fix}\``)
-              .join('; ')})`
-          : r.outcome.toUpperCase();
+        : r.outcome === 'inconclusive'
+          ? `INCONCLUSIVE: the lab could not tell (${inconclusiveReasons(r).join('; ')})`
+          : r.outcome === 'failed'
+            ? `FAILED: a rollback did not happen (${failedRollbacks(r)
+                .map((x) => `left: ${x.leftover}; remove with \`${x.fix}\``)
+                .join('; ')})`
+            : r.outcome.toUpperCase();
   return `${r.id} ${verdict} — ${figures}`;
 }
 
@@ -37,7 +46,7 @@ const alertDetail = (p: ProbeResult) => (p.type === 'alert' ? (p.detail ?? '') :
 
 export function verdictTable(r: RunResult): string {
   const rows = r.probes.map((p) => [
-    mark(p.ok),
+    mark(p),
     p.name,
     p.type,
     p.expected,
@@ -64,6 +73,9 @@ export function markdownReport(r: RunResult, alerts?: FiredAlert[]): string {
     '',
     `**${headline(r)}**`,
     '',
+    ...(r.outcome === 'inconclusive'
+      ? ['Why the lab could not tell:', '', ...inconclusiveReasons(r).map((x) => `- ${x}`), '']
+      : []),
     `run \`${r.runId}\`, seed ${r.seed}, ${r.durationSec.toFixed(1)} s, topic \`${r.topic}\`, consumer group \`${r.consumerGroup}\``,
     '',
     '## Verdict',
@@ -72,21 +84,10 @@ export function markdownReport(r: RunResult, alerts?: FiredAlert[]): string {
     '|---|---|---|---|---|---|',
     ...r.probes.map(
       (p) =>
-        `| ${mark(p.ok)} | ${p.name} | ${p.type} | ${p.expected} | ${p.observed ?? 'error'} | ${p.crossCheck ? `${p.crossCheck.ok ? 'agrees' : '**disagrees**'} with audit.${p.crossCheck.audit} = ${p.crossCheck.auditValue}` : alertDetail(p).replace(/\|/g, '\\|')} |`,
+        `| ${mark(p)} | ${p.name} | ${p.type} | ${p.expected} | ${p.observed ?? 'error'} | ${p.crossCheck ? `${p.crossCheck.ok ? 'agrees' : '**disagrees**'} with audit.${p.crossCheck.audit} = ${p.crossCheck.auditValue}` : alertDetail(p).replace(/\|/g, '\\|')} |`,
     ),
     '',
-    ...(alerts
-      ? [
-          '## Alerts during the run',
-          '',
-          ...(alerts.length
-            ? alerts.map(
-                (x) => `${alertLine(x)}${alertsJudged(r) ? ` — ${countedAs(x, r.alerts)}` : ''}`,
-              )
-            : ['- none pending or firing']),
-          '',
-        ]
-      : []),
+    ...(alerts ? alertsSection(r, alerts) : []),
     '## Audit (independent of service metrics)',
     '',
     ...(a ? Object.entries(a.figures).map(([k, v]) => `- ${k}: ${v}`) : ['- (not run)']),
@@ -132,6 +133,34 @@ export function markdownReport(r: RunResult, alerts?: FiredAlert[]): string {
     '',
   ];
   return lines.join('\n');
+}
+
+/**
+ * The alerts that count for the run, each with what its judgement made of it; those carried over from earlier
+ * runs (seen in the window, not this run's) on one line of names.
+ */
+function alertsSection(r: RunResult, seen: FiredAlert[]): string[] {
+  const { counted, carriedOver } = alertsOfRun(r, seen);
+  const carried = carriedOver.length
+    ? [
+        `- ${carriedOverSummary(carriedOver)} (not this run's, judged by nothing): ${byName(
+          carriedOver,
+        )
+          .map((a) => a.alertname)
+          .join(', ')}`,
+      ]
+    : [];
+  return [
+    '## Alerts during the run',
+    '',
+    ...(counted.length
+      ? counted.map(
+          (x) => `${alertLine(x)}${alertsJudged(r) ? ` — ${countedAs(x, r.alerts)}` : ''}`,
+        )
+      : ['- none pending or firing']),
+    ...carried,
+    '',
+  ];
 }
 
 const since = (s?: number) => (s === undefined ? '' : `+${s.toFixed(1)} s`);

@@ -10,9 +10,19 @@ import type { RunResult } from './engine';
 /** The Prometheus job that scrapes the engine while a run is in progress (src/runtime/components/prometheus.ts). */
 export const RUN_METRICS_JOB = 'lab-experiments';
 
-/** lab_experiment_verdict's value: 1 the expected outcome was observed, 0 it deviated, −1 the run did not finish. */
+/**
+ * lab_experiment_verdict's value (METRICS.md): 1 the expected outcome was observed, 0 it deviated, −1 the run did not
+ * finish (aborted, failed, interrupted), −2 inconclusive (the lab could not tell). Below 0 is "no verdict", so
+ * `== 1` counts passes and `== 0` deviations, and an inconclusive run is never read as either.
+ */
 export const verdictValue = (r: Pick<RunResult, 'outcome'>) =>
-  r.outcome === 'completed' ? 1 : r.outcome === 'deviated' ? 0 : -1;
+  r.outcome === 'completed'
+    ? 1
+    : r.outcome === 'deviated'
+      ? 0
+      : r.outcome === 'inconclusive'
+        ? -2
+        : -1;
 
 /**
  * The engine's own metrics, so dashboards can show verdicts next to the series they were judged on. The engine
@@ -88,7 +98,7 @@ export class RunMetrics {
     (this.registry.getSingleMetric('lab_experiment_running') as Gauge).set(0);
     g(
       'lab_experiment_verdict',
-      '1 = the expected outcome was observed, 0 = deviated, -1 = aborted or interrupted',
+      '1 = the expected outcome was observed, 0 = deviated, -1 = aborted, failed or interrupted, -2 = inconclusive',
       ['expected', 'outcome'],
     ).set({ expected: r.expected, outcome: r.outcome }, verdictValue(r));
     const probes = g('lab_experiment_probes', 'probes of the hypothesis by result', ['result']);

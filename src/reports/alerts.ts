@@ -55,7 +55,7 @@ export async function alertsDuring(prom: Pick<PrometheusClient, 'range'>, startS
 
 export const alertState = (a: FiredAlert) => (a.firingAtSec !== undefined ? 'firing' : 'pending');
 
-const sameInstance = (a: FiredAlert, b: FiredAlert) =>
+export const sameInstance = (a: FiredAlert, b: FiredAlert) =>
   a.alertname === b.alertname && JSON.stringify(Object.entries(a.labels).sort()) === JSON.stringify(Object.entries(b.labels).sort());
 
 /**

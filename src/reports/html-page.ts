@@ -1,10 +1,11 @@
 import type { RunResult } from '../experiments/engine';
-import { headline, rollbackLines } from '../experiments/report';
+import { headline, inconclusiveReasons, rollbackLines } from '../experiments/report';
 import { escapeXml as h } from './escape';
 import { alertsJudged, alertState, countedAs } from './alerts';
-import { badge, badgeIcon, BADGE_CSS, expectedBadge, markEmoji } from './badge';
+import { badgeIcon, BADGE_CSS, expectedBadge, markEmoji, outcomeBadge, outcomeTone, probeTone } from './badge';
 import { figureTableHtml, groupFigures } from './figure-groups';
 import { markdownToHtml } from './markdown';
+import { alertsOfRun, byName, carriedOverSummary } from './run-alerts';
 import { svgPlot } from './svg-plot';
 import { timelineMarkers } from './timeline';
 import type { FiredAlert, Observations, RunAlert } from './types';
@@ -16,7 +17,9 @@ h1{font-size:22px;margin:8px 0}h2{font-size:17px;margin:28px 0 8px;border-bottom
 table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f5f5f5}
 td.num{text-align:right;font-variant-numeric:tabular-nums}td.q{max-width:320px;word-break:break-all;font-size:12px}code{background:#f3f3f3;padding:0 3px;border-radius:3px;font-size:12.5px}
 pre{background:#f6f8fa;padding:8px;overflow:auto}
-.verdict{padding:10px 14px;border-radius:6px;margin:10px 0;font-weight:600}.ok{background:#e8f5e9;border:1px solid #81c784}.bad{background:#ffebee;border:1px solid #e57373}
+.verdict{padding:10px 14px;border-radius:6px;margin:10px 0;font-weight:600}.ok{background:#e8f5e9;border:1px solid #81c784}.bad{background:#ffebee;border:1px solid #e57373}.unknown{background:#fff3e0;border:1px solid #ffb74d}
+ul.reasons{margin:4px 0 0;font-weight:normal}.inconclusive{color:#a15c00;font-weight:600}
+details.carried{color:#888;font-size:12px;margin:4px 0}details.carried summary{cursor:pointer}details.carried .sev-critical,details.carried .sev-warning,details.carried .sev-info{color:#888;font-weight:normal}
 .meta{color:#555}.muted{color:#777}.pass{color:#2e7d32}.fail{color:#c62828;font-weight:600}
 .sev-critical{color:#c62828;font-weight:600}.sev-warning{color:#e65100}.sev-info{color:#1565c0}
 svg.plot{display:block;margin:6px 0 14px;max-width:100%;height:auto}
@@ -33,7 +36,7 @@ const COUNTED_CLASS: Record<string, string> = { expected: 'pass', unexpected: 'f
 
 /** `counted`: the run's judged alerts (RunResult.alerts), for a column saying what each row counted as. */
 export function alertsTable(alerts: FiredAlert[], counted?: RunAlert[]): string {
-  if (!alerts.length) return '<p class="muted">No alert was pending or firing during the run.</p>';
+  if (!alerts.length) return '<p class="muted">No alert of this run was pending or firing.</p>';
   const rows = alerts.map((a) => {
     const labels = Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(', ');
     const before = a.activeSinceEpochSec !== undefined && (a.pendingAtSec ?? 0) <= 0 ? ' (already active when the run started)' : '';
@@ -43,10 +46,26 @@ export function alertsTable(alerts: FiredAlert[], counted?: RunAlert[]): string 
   return `<table><thead><tr><th>alert</th><th>severity</th><th>reached</th><th>pending at</th><th>firing at</th><th>last active</th><th>labels</th>${counted ? '<th>for this run</th>' : ''}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** The verdict's class: green, red, or amber when the lab could not tell. */
+export const VERDICT_CLASS = { pass: 'ok', fail: 'bad', unknown: 'unknown' } as const;
+
+const PROBE_CLASS = { pass: 'pass', fail: 'fail', unknown: 'inconclusive' } as const;
+
+/** One line per alert name (its earliest instance): name in its severity's colour, state reached, when. */
+export const alertLines = (alerts: FiredAlert[]) =>
+  byName(alerts)
+    .map((a) => `<span class="sev-${h(a.severity ?? '')}">${h(a.alertname)}</span> ${h(alertState(a))} ${h(fmtSec(a.firingAtSec ?? a.pendingAtSec))}`)
+    .join('<br>');
+
+/** Carried-over alerts: one grey line, collapsed (they are not this run's; nothing judged them). */
+export function carriedOverHtml(carried: FiredAlert[], inner: string): string {
+  return carried.length ? `<details class="carried"><summary>${h(carriedOverSummary(carried))}</summary>${inner}</details>` : '';
+}
+
 function verdictRows(r: RunResult): string {
   return r.probes.map((p) => {
     const cross = p.crossCheck ? `${p.crossCheck.ok ? 'agrees' : '<span class="fail">disagrees</span>'} with audit.${h(p.crossCheck.audit)} = ${h(p.crossCheck.auditValue)}` : '';
-    return `<tr><td class="${p.ok ? 'pass' : 'fail'}">${badgeIcon(p.ok ? 'pass' : 'fail')}</td><td>${h(p.name)}</td><td>${h(p.type)}</td><td>${h(p.expected)}</td><td class="num">${p.observed === null ? '<span class="fail">error</span>' : h(p.observed)}</td><td>${cross}</td>${p.type === 'alert' ? `<td>${h(p.detail ?? '')}</td>` : `<td class="q"><code>${h(p.detail ?? '')}</code></td>`}</tr>`;
+    return `<tr><td class="${PROBE_CLASS[probeTone(p)]}">${badgeIcon(probeTone(p))}</td><td>${h(p.name)}</td><td>${h(p.type)}</td><td>${h(p.expected)}</td><td class="num">${p.observed === null ? `<span class="${p.inconclusive ? 'inconclusive' : 'fail'}">error</span>` : h(p.observed)}</td><td>${cross}</td>${p.type === 'alert' ? `<td>${h(p.detail ?? '')}</td>` : `<td class="q"><code>${h(p.detail ?? '')}</code></td>`}</tr>`;
   }).join('');
 }
 
@@ -76,19 +95,29 @@ export const KEY_MODE_COLUMNS = ['DbLoadsPerKey', 'P50Ms', 'P99Ms', 'StaleAnswer
  */
 export function verdictHtml(r: RunResult): string {
   const ok = r.outcome === 'completed';
-  const outcome = badge(ok ? 'pass' : 'fail', ok ? 'as expected' : r.outcome);
-  const [verdict, ...figures] = headline(r)
+  const unknown = r.outcome === 'inconclusive';
+  const outcome = outcomeBadge(r.outcome, false);
+  const line = headline(r)
     .replace(/[✅❌] ?/gu, '')
-    .replace(/^\S+ /, '')
-    .split(' — ');
+    .replace(/^\S+ /, '');
+  // The figures follow the last dash: a reason or an error in the verdict's words may hold one too.
+  const cut = line.lastIndexOf(' — ');
+  const [verdict, figures] = [line.slice(0, cut), [line.slice(cut + 3)]];
   const grouped =
     r.audit && !('committed' in r.audit.figures) ? groupFigures(r.audit.figures) : undefined;
   const figureText = grouped?.table
     ? grouped.rest.map(([k, v]) => `${k} ${v}`).join(', ')
     : figures.join(' — ');
   // The badges say the verdict when it is the expected one; otherwise its words carry the detail (what was left).
-  const text = ok ? figureText : `${verdict} — ${figureText}`;
-  return `<div class="verdict ${ok ? 'ok' : 'bad'}">${h(r.id)} ${outcome} ${expectedBadge(r.expected)} — ${h(text)}${grouped?.table ? figureTableHtml(grouped.table, KEY_MODE_COLUMNS) : ''}</div>`;
+  // Inconclusive: its reasons are listed under the line, not repeated in it.
+  const text = ok ? figureText : `${unknown ? 'the lab could not tell' : verdict} — ${figureText}`;
+  const reasons = unknown ? reasonsHtml(r) : '';
+  return `<div class="verdict ${VERDICT_CLASS[outcomeTone(r.outcome)]}">${h(r.id)} ${outcome} ${expectedBadge(r.expected)} — ${h(text)}${reasons}${grouped?.table ? figureTableHtml(grouped.table, KEY_MODE_COLUMNS) : ''}</div>`;
+}
+
+/** Why an inconclusive run could not be judged, as a list (under a verdict line, in an index row). */
+export function reasonsHtml(r: Pick<RunResult, 'inconclusive'>, cls = 'reasons'): string {
+  return `<ul class="${cls}">${inconclusiveReasons(r).map((x) => `<li>${h(x)}</li>`).join('')}</ul>`;
 }
 
 /**
@@ -101,6 +130,7 @@ export function htmlReport(r: RunResult, obs: Observations): string {
   const xDomain: [number, number] = [0, Math.max(r.durationSec, obs.window.endSec - t0, 1)];
   const band = { from: r.window.startSec - t0, to: r.window.endSec - t0, label: 'workload and settling (the verdict window)' };
   const ok = r.outcome === 'completed';
+  const alerts = alertsOfRun(r, obs.alerts);
   const scenarioPlots = r.audit?.plots ?? [];
   // A scenario's plots count seconds from its own start, which is the verdict window's start.
   const scenarioMarkers = timelineMarkers(r.timeline, r.window.startSec - t0);
@@ -113,8 +143,9 @@ export function htmlReport(r: RunResult, obs: Observations): string {
     '<h2>Verdict</h2>',
     `<table><thead><tr><th></th><th>probe</th><th>source</th><th>expected</th><th>observed</th><th>cross-check</th><th>query, figure or alert detail</th></tr></thead><tbody>${verdictRows(r)}</tbody></table>`,
     '<h2>Alerts during the run</h2>',
-    alertsTable(obs.alerts, alertsJudged(r) ? r.alerts : undefined),
-    '<p class="muted">From Prometheus <code>ALERTS</code> / <code>ALERTS_FOR_STATE</code> over the run window (rules in prometheus/rules/*.yml, evaluated every second); times are since the run started. An alert counts for the run when labelled with its run id or topic, or when it became active during the run; the verdict table judges the counted ones against the side\'s <code>alerts:</code>.</p>',
+    alertsTable(alerts.counted, alertsJudged(r) ? r.alerts : undefined),
+    carriedOverHtml(alerts.carriedOver, alertsTable(alerts.carriedOver)),
+    '<p class="muted">From Prometheus <code>ALERTS</code> / <code>ALERTS_FOR_STATE</code> over the run window (rules in prometheus/rules/*.yml, evaluated every second); times are since the run started. Only the alerts that count for the run are listed: labelled with its run id or topic, or — cluster-wide ones — active since its reset; the verdict table judges them against the side\'s <code>alerts:</code>. Those seen in the window but left by start-up or an earlier run are on the grey line, judged by nothing.</p>',
     '<h2>What Prometheus saw</h2>',
     '<p class="muted">Dashed lines are the numbered timeline entries below (red: fault, purple: crash, green: rollback, grey: phase); the shaded band is the verdict window.</p>',
     ...(plots.length ? plots : ['<p class="muted">No series was recorded for this run.</p>']),

@@ -1,10 +1,10 @@
 import type { RunResult } from '../experiments/engine';
 import { escapeXml as h } from './escape';
 import { alertMatrix, alertMatrixHtml } from './alert-matrix';
-import { alertState } from './alerts';
-import { badge, expectedBadge, sideBadge } from './badge';
+import { expectedBadge, outcomeBadge, sideBadge } from './badge';
 import { figureTableHtml, groupFigures } from './figure-groups';
-import { fmtSec, KEY_MODE_COLUMNS, page } from './html-page';
+import { alertLines, carriedOverHtml, KEY_MODE_COLUMNS, page, reasonsHtml, VERDICT_CLASS } from './html-page';
+import { alertsOfRun } from './run-alerts';
 import { svgPlot } from './svg-plot';
 import { timelineMarkers } from './timeline';
 import type { Observations } from './types';
@@ -47,34 +47,53 @@ function spark(e: IndexEntry): string {
   return `${svgPlot(plot, { compact: true, markers, xDomain: [0, Math.max(1, e.result.durationSec)] })}<div class="muted small">${h(plot.title)}</div>`;
 }
 
+/** The row's alerts: only those that count for the run; any carried over from earlier runs on one grey line, collapsed. */
+function alertsCell(e: IndexEntry): string {
+  const { counted, carriedOver } = alertsOfRun(e.result, e.obs.alerts);
+  const own = counted.length
+    ? alertLines(counted)
+    : `<span class="muted">${e.obs.errors.length && !e.obs.alerts.length ? 'unknown (no Prometheus data)' : 'none'}</span>`;
+  return own + carriedOverHtml(carriedOver, alertLines(carriedOver));
+}
+
+/** The outcome column: the badge, what failed (or could not be read), and why an inconclusive run could not tell. */
+function outcomeCell(r: RunResult): string {
+  const failing = r.probes
+    .filter((p) => !p.ok)
+    .map((p) => `<li>${h(p.name)}: ${p.inconclusive ? 'could not be read' : `expected ${h(p.expected)}, observed ${h(p.observed ?? 'error')}`}</li>`)
+    .join('');
+  const reasons = r.outcome === 'inconclusive' ? reasonsHtml(r, 'small reasons inconclusive') : '';
+  return `${outcomeBadge(r.outcome)}${reasons}${failing ? `<ul class="small">${failing}</ul>` : ''}<br><span class="muted small">${h(r.probes.filter((p) => p.ok).length)}/${h(r.probes.length)} probes · ${h(r.durationSec.toFixed(0))} s · seed ${h(r.seed)}</span>`;
+}
+
+/** The page's headline: how many runs showed their outcome, how many the lab could not judge. */
+function summaryHtml(entries: IndexEntry[]): string {
+  const outcomes = entries.map((e) => e.result.outcome);
+  const asExpected = outcomes.filter((o) => o === 'completed').length;
+  const unknown = outcomes.filter((o) => o === 'inconclusive').length;
+  const tone = asExpected === entries.length ? 'pass' : asExpected + unknown === entries.length ? 'unknown' : 'fail';
+  return `<div class="verdict ${VERDICT_CLASS[tone]}">${asExpected}/${entries.length} runs showed their expected outcome${unknown ? ` · ${unknown} inconclusive (the lab could not tell)` : ''}</div>`;
+}
+
 /**
  * index.html of `chaos exp run all`: one row per experiment, the controlled (pattern holds) and reproduced (anti-pattern
  * reproduced) runs side by side — expected outcome, what was observed, key figures, the alerts that fired and a
  * sparkline with the faults marked — each linking to its full report.
  */
 export function indexHtml(entries: IndexEntry[], generatedAt = new Date().toISOString()): string {
-  const asExpected = entries.filter((e) => e.result.outcome === 'completed').length;
   const rows = entries.map((e) => {
     const r = e.result;
-    const expected = expectedBadge(r.expected);
-    const outcome = r.outcome === 'completed' ? badge('pass', 'as expected') : badge('fail', r.outcome.toUpperCase());
-    const failing = r.probes.filter((p) => !p.ok).map((p) => `<li>${h(p.name)}: expected ${h(p.expected)}, observed ${h(p.observed ?? 'error')}</li>`).join('');
     const figures = figuresHtml(r);
-    // One line per alert name (an alert may fire for several label sets, e.g. per DLQ topic): its earliest time.
-    const byName = [...new Map([...e.obs.alerts].reverse().map((a) => [a.alertname, a])).values()].reverse();
-    const alerts = byName.length
-      ? byName.map((a) => `<span class="sev-${h(a.severity ?? '')}">${h(a.alertname)}</span> ${h(alertState(a))} ${h(fmtSec(a.firingAtSec ?? a.pendingAtSec))}`).join('<br>')
-      : `<span class="muted">${e.obs.errors.length ? 'unknown (no Prometheus data)' : 'none'}</span>`;
-    return `<tr><td><a href="${h(e.href)}"><strong>${h(r.id)}</strong></a>${r.side ? ` ${sideBadge(r.side)}` : ''}<br><span class="muted small">${h(r.title)}</span></td><td>${expected}</td><td>${outcome}${failing ? `<ul class="small">${failing}</ul>` : ''}<br><span class="muted small">${h(r.probes.filter((p) => p.ok).length)}/${h(r.probes.length)} probes · ${h(r.durationSec.toFixed(0))} s · seed ${h(r.seed)}</span></td><td class="small">${figures || '<span class="muted">no audit</span>'}</td><td class="small">${alerts}</td><td>${spark(e)}</td></tr>`;
+    return `<tr data-outcome="${h(r.outcome)}"><td><a href="${h(e.href)}"><strong>${h(r.id)}</strong></a>${r.side ? ` ${sideBadge(r.side)}` : ''}<br><span class="muted small">${h(r.title)}</span></td><td>${expectedBadge(r.expected)}</td><td>${outcomeCell(r)}</td><td class="small">${figures || '<span class="muted">no audit</span>'}</td><td class="small alerts">${alertsCell(e)}</td><td>${spark(e)}</td></tr>`;
   });
   const body = [
     '<h1>Reliability Lab — experiment runs</h1>',
-    `<div class="verdict ${asExpected === entries.length ? 'ok' : 'bad'}">${asExpected}/${entries.length} runs showed their expected outcome</div>`,
+    summaryHtml(entries),
     `<p class="meta">generated ${h(generatedAt)}. ${expectedBadge('controlled')}: the pattern keeps loss, duplicates and staleness at zero under the fault. ${expectedBadge('reproduced')}: the anti-pattern really loses or duplicates data, and the figures say how much. Either way "as expected" means the hypothesis in the experiment file was observed.</p>`,
-    '<table class="index"><thead><tr><th>experiment</th><th>expected</th><th>outcome</th><th>key figures (audit)</th><th>alerts pending/firing</th><th>key series</th></tr></thead><tbody>',
+    '<table class="index"><thead><tr><th>experiment</th><th>expected</th><th>outcome</th><th>key figures (audit)</th><th>the run\'s alerts pending/firing</th><th>key series</th></tr></thead><tbody>',
     ...rows,
     '</tbody></table>',
-    '<p class="muted">Each row links to its report.html (verdict, plots with the fault timeline, alerts, audit). junit.xml beside this page holds every probe as a test case.</p>',
+    '<p class="muted">Each row links to its report.html (verdict, plots with the fault timeline, alerts, audit). A row lists only the alerts that count for its run (labelled with its run id or topic, or cluster-wide and active since its reset); those left firing by start-up or an earlier run are on its grey line, collapsed. junit.xml beside this page holds every probe as a test case.</p>',
     '<h2>Alert matrix</h2>',
     '<p class="meta">Each experiment side (its latest run) against every alert a side declares in its <code>alerts:</code> or that fired: a reproduced side must be caught by an alert that pages (warning or above), a controlled side must page nobody. Only the alerts that count for a run are shown: labelled with its run id or topic, or active since its start.</p>',
     alertMatrixHtml(alertMatrix(entries.map((e) => e.result))),

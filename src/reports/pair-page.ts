@@ -2,9 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { figureRows, pairMarkdown, SCHEDULE_FACTS, SYMBOL, type PairResult } from '../experiments/pair';
 import type { RunResult } from '../experiments/engine';
-import { badge, badgeIcon, sideBadge, sideText } from './badge';
+import { badgeIcon, outcomeBadge, outcomeTone, sideBadge, sideText } from './badge';
 import { escapeXml as h } from './escape';
-import { page } from './html-page';
+import { alertLines, carriedOverHtml, page, reasonsHtml, VERDICT_CLASS } from './html-page';
+import { alertsOfRun } from './run-alerts';
 import { svgPlot } from './svg-plot';
 import type { Observations, Plot } from './types';
 
@@ -26,22 +27,45 @@ export function pairPlots(sides: { run: RunResult; plots: Plot[] }[]): Plot[] {
   return [...byTitle.values()].filter((p) => p.series.length);
 }
 
+/** Per side, the alerts that count for its run; those carried over from earlier runs on one grey line, collapsed. */
+function alertsRow(p: PairResult, observations: (Observations | undefined)[]): string {
+  const cells = p.sides.map((s, i) => {
+    const { counted, carriedOver } = alertsOfRun(s, observations[i]?.alerts ?? []);
+    const own = counted.length ? alertLines(counted) : '<span class="muted">none</span>';
+    return `<td class="small">${own}${carriedOverHtml(carriedOver, alertLines(carriedOver))}</td>`;
+  });
+  return `<table><thead><tr>${p.sides.map((s) => `<th>${sideBadge(s.side)}</th>`).join('')}</tr></thead><tbody><tr>${cells.join('')}</tr></tbody></table>`;
+}
+
+/** A side's line: its outcome, probes and time, and why the lab could not tell when it could not. */
+function sideLine(s: RunResult): string {
+  const href = s.side ? `${s.side}/report.html` : 'report.html';
+  const reasons = s.outcome === 'inconclusive' ? reasonsHtml(s, 'small reasons inconclusive') : '';
+  return `<li><a href="${h(href)}">${sideBadge(s.side)}</a> — ${h(s.title)}: expected ${h(s.expected)}, ${outcomeBadge(s.outcome)} · ${h(s.probes.filter((x) => x.ok).length)}/${h(s.probes.length)} probes · ${h(s.durationSec.toFixed(0))} s${reasons}</li>`;
+}
+
+/** The pair's verdict line: as expected, or the worst side's outcome — amber when a side could not be judged. */
+function pairVerdict(p: PairResult): string {
+  const words =
+    p.outcome === 'completed'
+      ? 'each side showed its expected outcome, under the same fault schedule'
+      : p.outcome === 'inconclusive'
+        ? `INCONCLUSIVE: the lab could not tell for ${p.sides.filter((s) => s.outcome === 'inconclusive').map((s) => sideText(s.side)).join(' and ') || 'a side'} (reasons under each side)`
+        : p.outcome.toUpperCase();
+  return `<div class="verdict ${VERDICT_CLASS[outcomeTone(p.outcome)]}">${h(words)}</div>`;
+}
+
 /**
  * pair.html of one experiment run both ways: each side's outcome (linking to its report.html in `<side>/`), one
  * table figure × side with the difference, and both fault schedules, which must match for the comparison to count.
  */
 export function pairHtml(p: PairResult, observations: (Observations | undefined)[] = []): string {
-  const ok = p.outcome === 'completed';
   const cell = (v: number | undefined) => (v === undefined ? '<span class="muted">—</span>' : h(v));
   const rows = figureRows(p).map((r) => {
     const diff = r.difference === undefined || r.difference === 0 ? '' : r.difference > 0 ? `+${r.difference}` : String(r.difference);
     return `<tr><td>${h(r.figure)}</td>${r.values.map((v) => `<td>${cell(v)}</td>`).join('')}<td>${diff ? `<strong>${h(diff)}</strong>` : ''}</td></tr>`;
   });
-  const sides = p.sides.map((s) => {
-    const outcome = s.outcome === 'completed' ? badge('pass', 'as expected') : badge('fail', s.outcome.toUpperCase());
-    const href = s.side ? `${s.side}/report.html` : 'report.html';
-    return `<li><a href="${h(href)}">${sideBadge(s.side)}</a> — ${h(s.title)}: expected ${h(s.expected)}, ${outcome} · ${h(s.probes.filter((x) => x.ok).length)}/${h(s.probes.length)} probes · ${h(s.durationSec.toFixed(0))} s</li>`;
-  });
+  const sides = p.sides.map(sideLine);
   const schedules = p.sides.map((s) => {
     const entries = s.timeline.filter((t) => t.kind === 'fault' || /died \(crash #/.test(t.what));
     return `<td><ul class="small">${entries.map((t) => `<li>${h((t.tMs / 1000).toFixed(1))} s ${h(t.what)}</li>`).join('') || '<li class="muted">no fault fired</li>'}</ul></td>`;
@@ -56,7 +80,7 @@ export function pairHtml(p: PairResult, observations: (Observations | undefined)
   ];
   const body = [
     `<h1>${h(p.id)} both ways — seed ${h(p.seed)}</h1>`,
-    `<div class="verdict ${ok ? 'ok' : 'bad'}">${ok ? 'each side showed its expected outcome, under the same fault schedule' : h(p.outcome.toUpperCase())}</div>`,
+    pairVerdict(p),
     `<ul>${sides.join('')}</ul>`,
     ...(p.comparisons.length
       ? [`<h2>Between the sides</h2><ul>${p.comparisons.map((c) => `<li>${badgeIcon(c.ok ? 'pass' : 'fail', c.ok ? 'holds' : 'does not hold')} ${h(c.name)}: pattern ${h(c.pattern ?? 'no data')} ${h(SYMBOL[c.relation])} anti-pattern ${h(c.antiPattern ?? 'no data')}</li>`).join('')}</ul>`]
@@ -67,6 +91,9 @@ export function pairHtml(p: PairResult, observations: (Observations | undefined)
     `<table><thead><tr><th>figure</th>${p.sides.map((s) => `<th>${sideBadge(s.side)}</th>`).join('')}<th>difference</th></tr></thead><tbody>`,
     ...rows,
     '</tbody></table>',
+    '<h2>Alerts</h2>',
+    '<p class="muted">Each side\'s alerts that count for its run (labelled with its run id or topic, or cluster-wide and active since its reset); each side\'s report.html says what its judgement made of them.</p>',
+    alertsRow(p, observations),
     '<h2>Fault schedules</h2>',
     `<table><thead><tr>${p.sides.map((s) => `<th>${sideBadge(s.side)}</th>`).join('')}</tr></thead><tbody><tr>${schedules.join('')}</tr></tbody></table>`,
     '<h2>Both sides on the same axes</h2>',

@@ -90,8 +90,44 @@ describe('alert matrix', () => {
 
   it('totals recall over ❌ sides and noise over ✅ sides', () => {
     const m = alertMatrix(runs());
-    expect(m.recall).to.deep.equal({ caught: 1, of: 2, missed: ['E-003 anti-pattern'] });
+    expect(m.recall).to.deep.equal({
+      caught: 1,
+      of: 2,
+      missed: ['E-003 anti-pattern'],
+      inconclusive: [],
+    });
     expect(m.noise).to.deep.equal(['E-002 pattern: LabKafkaIsrShrinks']);
+  });
+
+  it('does not count a ❌ side the lab could not judge as a miss: it marks it inconclusive', () => {
+    const [caught, , missed, quiet] = runs();
+    const unknown = { ...missed, outcome: 'inconclusive' as const, inconclusive: ['ALERTS not read'] };
+    const m = alertMatrix([caught, unknown, quiet]);
+    expect(m.rows[1]).to.deep.include({ inconclusive: true });
+    expect(m.rows[1].cells.LabDuplicateSideEffects).to.equal('inconclusive');
+    expect(m.recall).to.deep.equal({
+      caught: 1,
+      of: 1,
+      missed: [],
+      inconclusive: ['E-003 anti-pattern'],
+    });
+    const html = alertMatrixHtml(m);
+    expect(html).to.include('not judged (inconclusive run)').and.include('badge unknown');
+    expect(html).to.include('1 not judged (inconclusive, neither caught nor missed): E-003 anti-pattern');
+  });
+
+  it('marks a `fires` judgement that could not be read inconclusive, even on a run otherwise judged', () => {
+    const [, , missed] = runs();
+    const probe = {
+      name: 'alert LabDuplicateSideEffects fires',
+      type: 'alert' as const,
+      expected: 'firing',
+      observed: null,
+      ok: false,
+      inconclusive: true,
+    };
+    const m = alertMatrix([{ ...missed, probes: [...missed.probes, probe] }]);
+    expect(m.rows[0].cells.LabDuplicateSideEffects).to.equal('inconclusive');
   });
 
   it('takes the latest run of each side', () => {
@@ -176,7 +212,7 @@ describe('alert judgements in the renderers', () => {
     );
   });
 
-  it('says in report.html what each alert counted as for the run', () => {
+  it("says in report.html what each alert counted as for the run; another run's only on the grey line", () => {
     const leftover = { ...fired('LabKafkaOfflinePartitions'), labels: { run: 'another' } };
     const html = htmlReport(r, {
       ...noObservations('x'),
@@ -184,8 +220,13 @@ describe('alert judgements in the renderers', () => {
       alerts: [r.alerts[0], leftover],
     });
     expect(html).to.include('<th>for this run</th>');
-    expect(html)
-      .to.include('<td class="fail">unexpected</td>')
-      .and.include('<td class="muted">not counted</td>');
+    expect(html).to.include('<td class="fail">unexpected</td>');
+    const carried = /<details class="carried">(.*?)<\/details>/s.exec(html)?.[1] ?? '';
+    expect(carried).to.include('1 alert carried over from earlier runs').and.include(
+      'LabKafkaOfflinePartitions',
+    );
+    expect(html.replace(/<details class="carried">.*?<\/details>/s, '')).to.not.include(
+      'LabKafkaOfflinePartitions',
+    );
   });
 });

@@ -38,3 +38,15 @@ describe('the pair report', () => {
     expect(withPlots).to.include('<svg').and.include('anti-pattern: lag').and.include('pattern: lag');
   });
 });
+
+describe('the pair report of an inconclusive pair', () => {
+  it('reads amber, names the side the lab could not judge and lists its reasons', () => {
+    const anti = sideRun('anti-pattern', { outcome: 'inconclusive', inconclusive: ['the crash failpoint never fired'] });
+    const pattern = sideRun('pattern');
+    const p = { ...pairOf([anti, pattern]), outcome: 'inconclusive' as const };
+    const html = pairHtml(p);
+    expect(html).to.include('<div class="verdict unknown">INCONCLUSIVE: the lab could not tell for anti-pattern');
+    const side = /<li><a href="anti-pattern\/report.html">(.*?)<\/li><li>/s.exec(html)![1];
+    expect(side).to.include('<span class="badge unknown">').and.include('<li>the crash failpoint never fired</li>');
+  });
+});

@@ -115,6 +115,20 @@ describe('report renderers', () => {
     it('strips control characters XML forbids', () => {
       expect(xml).to.not.include('\u001b');
     });
+    it('makes an inconclusive run an error naming its reasons, never a failure', () => {
+      const unread = { name: 'lag read', type: 'promql' as const, expected: '= 0', observed: null, ok: false, inconclusive: true, detail: 'timeout' };
+      const r = run({ outcome: 'inconclusive', inconclusive: ['probe "lag read": Prometheus timed out', 'fault never took effect'], probes: [...run().probes, unread] });
+      const x = junitXml([r]);
+      expect(x).to.not.include('<failure');
+      expect(x).to.include('tests="5" failures="0" errors="4"');
+      expect(x).to.include('<error message="expected = 0, observed error" type="inconclusive">timeout</error>');
+      expect(x).to.include('<testcase classname="experiments.E-002" name="run"').and.include('<error message="inconclusive: probe &quot;lag read&quot;: Prometheus timed out; fault never took effect" type="inconclusive"/>');
+    });
+    it('keeps a deviated run\'s failures, and its unreadable probe an error', () => {
+      const unread = { name: 'lag read', type: 'promql' as const, expected: '= 0', observed: null, ok: false, inconclusive: true };
+      const x = junitXml([run({ outcome: 'deviated', probes: [...run().probes, unread] })]);
+      expect(x).to.include('tests="4" failures="2" errors="1"').and.include('type="inconclusive"');
+    });
     it('adds an error test case for an aborted run, even with no probe', () => {
       const x = junitXml([run({ outcome: 'aborted', probes: [], error: 'broker <1> down' })]);
       expect(x).to.include('tests="1" failures="0" errors="1"').and.include('<error message="aborted: broker &lt;1&gt; down"');
@@ -133,7 +147,7 @@ describe('report renderers', () => {
 
     it('renders a run without audit, observations or alerts', () => {
       const html = htmlReport(run({ audit: null, outcome: 'aborted', error: 'x' }), noObservations('Prometheus down', t0, t0 + 1));
-      expect(html).to.include('The audit did not run').and.include('No alert was pending or firing').and.include('Prometheus down');
+      expect(html).to.include('The audit did not run').and.include('No alert of this run was pending or firing').and.include('Prometheus down');
     });
 
     it("renders a scenario's figures (no `committed`), markdown sections and own plots", () => {
@@ -150,12 +164,51 @@ describe('report renderers', () => {
     });
   });
 
+  describe('an inconclusive run', () => {
+    const unknown = () => run({ outcome: 'inconclusive', inconclusive: ['ALERTS not read: <timeout>', 'crash failpoint never fired'] });
+
+    it('reads amber in report.html, with its reasons under the verdict', () => {
+      const html = htmlReport(unknown(), obs());
+      const verdict = /<div class="verdict (\w+)">(.*?)<\/div>/s.exec(html)!;
+      expect(verdict[1]).to.equal('unknown');
+      expect(verdict[2]).to.include('badge unknown').and.include('the lab could not tell');
+      expect(verdict[2]).to.include('<ul class="reasons"><li>ALERTS not read: &lt;timeout&gt;</li><li>crash failpoint never fired</li></ul>');
+      expect(html).to.match(/\.unknown\{background:#fff3e0/);
+    });
+
+    it('says so in report.md and the headline, with each reason', () => {
+      const md = markdownReport(unknown());
+      expect(md).to.include('**E-002 INCONCLUSIVE: the lab could not tell (ALERTS not read: <timeout>; crash failpoint never fired)');
+      expect(md).to.include('Why the lab could not tell:\n\n- ALERTS not read: <timeout>\n- crash failpoint never fired');
+      expect(markdownReport(run({ outcome: 'inconclusive' }))).to.include('- no reason recorded');
+    });
+
+    it('marks a probe that could not be read with neither a tick nor a cross', () => {
+      const unread = { name: 'lag read', type: 'promql' as const, expected: '= 0', observed: null, ok: false, inconclusive: true };
+      expect(markdownReport(run({ probes: [unread] }))).to.include('| ❓ | lag read | promql | = 0 | error |');
+      expect(htmlReport(run({ probes: [unread] }), obs())).to.include('<td class="inconclusive"><svg class="badge-icon unknown"');
+    });
+
+    it('has its own colour and reasons in its index row, and in the count of runs', () => {
+      const html = indexHtml([
+        { result: unknown(), obs: obs(), href: 'E-002/report.html' },
+        { result: run({ id: 'E-001' }), obs: obs(), href: 'E-001/report.html' },
+      ]);
+      const row = /<tr data-outcome="inconclusive">(.*?)<\/tr>/s.exec(html)![1];
+      expect(row).to.include('<span class="badge unknown">').and.include('INCONCLUSIVE');
+      expect(row).to.include('<li>ALERTS not read: &lt;timeout&gt;</li>');
+      expect(html).to.include('<div class="verdict unknown">1/2 runs showed their expected outcome · 1 inconclusive');
+      const deviated = indexHtml([{ result: unknown(), obs: obs(), href: 'a' }, { result: run({ outcome: 'deviated' }), obs: obs(), href: 'b' }]);
+      expect(deviated).to.include('<div class="verdict bad">');
+    });
+  });
+
   describe('indexHtml', () => {
     it('has one row per run with expected, outcome, key figures, alerts and a link', () => {
       const ok = run({ id: 'E-001', expected: 'controlled', audit: { figures: { committed: 60, lostBeforeTopic: 0, duplicateEffects: 0 }, ids: run().audit!.ids } });
       const bad = run({ outcome: 'deviated' });
       const html = indexHtml([{ result: ok, obs: obs({ alerts: [] }), href: 'E-001/report.html' }, { result: bad, obs: obs(), href: 'E-002/report.html' }]);
-      expect(html.match(/<tr><td><a href=/g)).to.have.length(2);
+      expect(html.match(/<tr data-outcome="\w+"><td><a href=/g)).to.have.length(2);
       expect(html).to.include('controlled</span>').and.include('reproduced</span>').and.include('DEVIATED').and.include('1/2 runs');
       expect(html).to.include('<strong>lostBeforeTopic 3</strong>').and.include('LabDirectProduceFailures').and.include('href="E-002/report.html"');
       expect(html).to.not.match(/<script|src=/);

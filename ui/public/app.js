@@ -7,6 +7,9 @@ const esc = (s) =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c],
   );
 const badge = (text, cls) => `<span class="badge ${cls}">${esc(text)}</span>`;
+// An outcome's colour: green as expected, amber when the lab could not tell (inconclusive: neither), red otherwise.
+const outcomeClass = (outcome) =>
+  outcome === 'completed' ? 'ok' : outcome === 'inconclusive' ? 'inconclusive' : 'bad';
 /**
  * Text that may carry ✅/❌ (probe names in experiment files) escaped, its marks drawn as inline SVG: with no emoji
  * font (headless Chromium, many servers) they would be empty boxes. The same icons as the reports' badges.
@@ -51,7 +54,7 @@ function verdict(e) {
         ? 'reproduced as expected'
         : 'controlled as expected'
       : outcome;
-  return badge(word, outcome === 'completed' ? 'ok' : 'bad');
+  return badge(word, outcomeClass(outcome));
 }
 
 async function experiments() {

@@ -1,7 +1,7 @@
 // The lab UI's cockpit: run and watch an experiment (Server-Sent Events), inject and heal faults, live panels of
 // the Grafana dashboards (Prometheus query_range, drawn with uPlot). Plain JS, no build step; app.js has the helpers.
 'use strict';
-/* global $, esc, marked, get, badge, uPlot, location, devicePixelRatio, FormData, clearInterval -- helpers from app.js, uPlot from /vendor, browser globals */
+/* global $, esc, marked, get, badge, outcomeClass, uPlot, location, devicePixelRatio, FormData, clearInterval -- helpers from app.js, uPlot from /vendor, browser globals */
 
 async function post(path, body) {
   const res = await fetch(path, {
@@ -62,26 +62,26 @@ function onRunEvent(e) {
       const probes = e.probes
         .map(
           (p) =>
-            `<li class="${p.ok ? 'pass' : 'fail'}">${p.ok ? 'held' : 'failed'}: ${marked(p.name)} — expected ${esc(p.expected)}, observed ${esc(p.observed ?? 'error')}</li>`,
+            `<li class="${p.inconclusive ? 'inconclusive' : p.ok ? 'pass' : 'fail'}">${p.inconclusive ? 'could not be read' : p.ok ? 'held' : 'failed'}: ${marked(p.name)} — expected ${esc(p.expected)}, observed ${esc(p.observed ?? 'error')}</li>`,
         )
         .join('');
       $('#run-verdicts').insertAdjacentHTML(
         'beforeend',
-        `<div class="verdict-card ${ok ? 'ok' : 'bad'}" data-testid="verdict" data-side="${esc(e.side ?? 'run')}">
-          <strong>${esc(e.id)} ${esc(e.side ?? '')}</strong> ${badge(ok ? 'as expected' : e.outcome, ok ? 'ok' : 'bad')}
+        `<div class="verdict-card ${outcomeClass(e.outcome)}" data-testid="verdict" data-side="${esc(e.side ?? 'run')}">
+          <strong>${esc(e.id)} ${esc(e.side ?? '')}</strong> ${badge(ok ? 'as expected' : e.outcome, outcomeClass(e.outcome))}
           expected ${esc(e.expected)}${lost !== undefined ? ` · <span data-testid="lost">lost ${esc(lost)}</span>` : ''}
-          · ${link(e.url, 'report')}<ul class="small">${probes}</ul></div>`,
+          · ${link(e.url, 'report')}${(e.inconclusive ?? []).map((why) => `<div class="small">could not tell: ${esc(why)}</div>`).join('')}<ul class="small">${probes}</ul></div>`,
       );
       runLog(
         `${time(e.at)} verdict ${esc(e.id)} ${esc(e.side ?? '')}: ${esc(e.outcome)}`,
-        ok ? 'pass' : 'fail',
+        ok ? 'pass' : e.outcome === 'inconclusive' ? 'inconclusive' : 'fail',
       );
       break;
     }
     case 'pair':
       $('#run-verdicts').insertAdjacentHTML(
         'beforeend',
-        `<div class="verdict-card ${e.outcome === 'completed' ? 'ok' : 'bad'}" data-testid="pair">both sides: ${esc(e.outcome)} · ${link(e.url, 'pair report')}</div>`,
+        `<div class="verdict-card ${outcomeClass(e.outcome)}" data-testid="pair">both sides: ${esc(e.outcome)} · ${link(e.url, 'pair report')}</div>`,
       );
       break;
     case 'end':
