@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { loadConfig } from '../../src/lib/config';
-import { waitFor } from '../../src/lib/wait';
+import { sleep, waitFor } from '../../src/lib/wait';
 import { clusterNodes, withNode } from '../../src/runtime/components/redis-cluster';
 import { silentProgress } from '../../src/runtime/progress';
 import { downRedisCluster } from '../../src/runtime/redis-cluster-up';
@@ -22,15 +22,19 @@ describe('E-014 reads through a Redis Cluster resharding, both ways', function (
     // 'foo' hashes to slot 12182, which node 1 does not serve: it answers MOVED and counts it.
     const reply = await withNode(c, node1.nodePort, (r) => r.get('foo').catch((e: Error) => e));
     expect(String(reply)).to.match(/\bMOVED 12182\b/);
+    // Until the count the probe reads (recorded per process, up to 1 s after the scrape) holds it, and 1 s more: the
+    // probe reads 1 s steps, so a sample in the run's first second would count as the run's (E-014's real predecessor
+    // counted its last redirects seconds before its clean-up, never within a second of the next run's start).
     const prom = prometheusClient(c);
     await waitFor(
-      'Prometheus to scrape the MOVED counted by redis-cluster-1',
+      'Prometheus to record the MOVED counted by redis-cluster-1',
       async () =>
         ((await prom.scalar(
-          `sum(redis_errors_total{job="redis-cluster",node="${node1.name}",err="MOVED"})`,
+          `sum(redis_process_errors_total{job="redis-cluster",node="${node1.name}",err="MOVED"})`,
         )) ?? 0) > 0,
       { timeoutMs: 15_000, intervalMs: 250 },
     );
+    await sleep(1000);
     await downRedisCluster(c, supervisorFor(c));
   });
   // The engine brought the 6-node cluster up for the runs; the suites after this one do not need it.
