@@ -26,8 +26,12 @@ export function headline(r: RunResult): string {
       ? `committed ${a.committed}, lost before topic ${a.lostBeforeTopic}, topic duplicates ${a.topicDuplicates}, not applied ${a.notApplied}, duplicate side effects ${a.duplicateEffects}, DLQ ${a.dlqRecords}, stale reads ${a.staleReads}${a.reordered ? `, reordered ${a.reordered}` : ''}${a.viewBackwards ? `, read model backwards ${a.viewBackwards}` : ''}`
       : 'no audit';
   const word = r.expected === 'controlled' ? '✅ controlled' : '❌ reproduced';
-  const verdict =
-    r.outcome === 'completed'
+  const cf = r.counterfactual;
+  const verdict = cf
+    ? cf.reproduced
+      ? 'COUNTERFACTUAL DEVIATED: the ❌ side reproduced with every fault step removed (a bug in the experiment)'
+      : `counterfactual as expected: not reproduced without its faults (${cf.because.join('; ')})`
+    : r.outcome === 'completed'
       ? `as expected: ${word}`
       : r.outcome === 'deviated'
         ? `DEVIATED from the expected outcome (${word})`
