@@ -4,6 +4,7 @@ import { runtimeDriver } from '../../runtime/driver';
 import { silentProgress } from '../../runtime/progress';
 import { up } from '../../runtime/stack';
 import { defineFault, faultObject } from './define';
+import { notRunning } from './effect';
 
 /**
  * Kills (SIGKILL) a node of the Redis Cluster, by its pidfile. No persistence: what the node had and its replica
@@ -20,7 +21,9 @@ export const redisClusterNode = defineFault({
   facts: ['clusterNodeKills'],
   async apply(env, f) {
     const comp = `${CLUSTER_NODE_PREFIX}${f.node}`;
-    await runtimeDriver(env.c).kill(comp);
+    const driver = runtimeDriver(env.c);
+    notRunning(env.c, driver.name, comp, 'kill');
+    await driver.kill(comp);
     return {
       description: `kill ${comp}`,
       facts: { clusterNodeKills: 1 },
