@@ -164,7 +164,7 @@ export function pairMarkdown(p: PairResult): string {
   );
   const outcomes = p.sides.map(
     (s) =>
-      `- ${sideLabel(s.side)} — ${s.title}: expected ${s.expected}, ${s.outcome}${s.error ? ` (${s.error.split('\n')[0]})` : ''} — report \`${s.runId}\``,
+      `- ${sideLabel(s.side)} — ${s.title}: expected ${s.expected}, ${s.outcome}${s.error ? ` (${s.error.split('\n')[0]})` : ''}${s.outcome === 'inconclusive' && s.inconclusive?.length ? ` (could not tell: ${s.inconclusive.join('; ')})` : ''} — report \`${s.runId}\``,
   );
   const schedules = p.sides.map(
     (s) =>

@@ -21,8 +21,16 @@ export type RunEvent =
       outcome: string;
       expected: string;
       headline: string;
-      probes: { name: string; ok: boolean; expected: string; observed: number | null }[];
+      probes: {
+        name: string;
+        ok: boolean;
+        expected: string;
+        observed: number | null;
+        inconclusive?: boolean;
+      }[];
       figures: Record<string, number>;
+      /** why the lab could not tell, when the outcome is inconclusive */
+      inconclusive?: string[];
       report?: string;
     }
   | { type: 'pair'; id: string; outcome: string; report: string }

@@ -284,8 +284,10 @@ function verdictEvent(r: RunResult, report: string) {
       ok: p.ok,
       expected: p.expected,
       observed: p.observed,
+      ...(p.inconclusive ? { inconclusive: true } : {}),
     })),
     figures: r.audit?.figures ?? {},
+    ...(r.inconclusive?.length ? { inconclusive: r.inconclusive } : {}),
     report,
   };
 }
