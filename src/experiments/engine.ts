@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { LabConfig } from '../lib/config';
+import { TimeoutError } from '../lib/errors';
 import type { Progress } from '../runtime/progress';
 import { FaultHadNoEffect } from '../chaos/faults/effect';
 import type { AppliedFault, FaultEnv, Rollback } from '../chaos/faults/types';
@@ -408,7 +409,7 @@ export async function runExperiment(
     await judge(e, kind, workloadRun, run, deps, services, !!opts.counterfactual);
     result.outcome = opts.counterfactual ? counterfactualOutcome(result) : outcomeOf(result);
   } catch (err) {
-    if ((err instanceof Inconclusive || err instanceof FaultHadNoEffect) && !opts.signal?.aborted) {
+    if (cannotTell(err) && !opts.signal?.aborted) {
       run.cannotTell(err.message);
       result.outcome = 'inconclusive';
     } else {
@@ -436,6 +437,10 @@ export async function runExperiment(
   }
   return result;
 }
+
+/** Errors that mean the lab could not tell, not that the run broke: a failed read, a wait timed out, no effect. */
+const cannotTell = (err: unknown) =>
+  err instanceof Inconclusive || err instanceof FaultHadNoEffect || err instanceof TimeoutError;
 
 /**
  * What the probes and the reasons say: a run that could not tell is inconclusive even where its probes agree (they

@@ -10,6 +10,7 @@ import { ExperimentSchema } from '../../src/experiments/schema';
 import type { AnyWorkloadKind } from '../../src/experiments/workloads';
 import { finished, type WorkloadContext } from '../../src/experiments/workloads/types';
 import { findRoot, type LabConfig } from '../../src/lib/config';
+import { TimeoutError } from '../../src/lib/errors';
 import type { Sample } from '../../src/lib/prometheus';
 import { silentProgress } from '../../src/runtime/progress';
 
@@ -371,6 +372,22 @@ describe('experiment engine (fakes, no stack)', () => {
       const r = await run(judgedOn(counted), f.deps);
       expect(r.outcome).to.equal('inconclusive');
       expect(r.inconclusive).to.deep.equal(['quiescence not reached in 1000 ms (lag 4)']);
+    });
+
+    it('ends inconclusive, not aborted, when a wait of the workload timed out', async () => {
+      const f = fakes();
+      f.deps.workloadFor = () => ({
+        ...counting,
+        run: async () => {
+          throw new TimeoutError('the replica to be promoted', 30_000);
+        },
+      });
+      const r = await run(judgedOn(counted), f.deps);
+      expect(r.outcome).to.equal('inconclusive');
+      expect(r.inconclusive).to.deep.equal([
+        'timed out after 30000 ms waiting for the replica to be promoted',
+      ]);
+      expect(f.undone).to.deep.equal(['a fault']);
     });
 
     it('ends inconclusive when an armed failpoint never fired', async () => {
