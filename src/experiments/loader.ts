@@ -10,7 +10,7 @@ import { FACT_NAMES } from './facts';
 import { allowedServiceEnv, checkServiceEnv, isolationProblem } from './service-env';
 import { SERVICE_NAMES } from '../runtime/services';
 import { ExperimentSchema, type AlertKey, type Experiment, type SideName } from './schema';
-import { WORKLOAD_KINDS, workloadKind, type AnyWorkloadKind } from './workloads';
+import { WORKLOAD_KINDS, workloadKind, workloadParams, type AnyWorkloadKind } from './workloads';
 
 export class InvalidExperimentError extends LabError {
   constructor(
@@ -361,6 +361,20 @@ function stepProblems(e: Experiment, kind: AnyWorkloadKind): string[] {
 }
 
 /** Rules the schema alone cannot express. */
+/** A `counterfactual:` block's workload parameters must be the kind's own, and the kind stays the file's. */
+function counterfactualProblems(e: Experiment, kind: AnyWorkloadKind): string[] {
+  const overrides = e.counterfactual?.workload;
+  if (!overrides) return [];
+  if ('kind' in overrides)
+    return ['counterfactual.workload: the kind stays the file\u2019s; remove `kind`'];
+  const parsed = kind.params.safeParse({ ...workloadParams(e.workload), ...overrides });
+  return parsed.success
+    ? []
+    : parsed.error.issues.map(
+        (i) => `counterfactual.workload.${i.path.join('.') || '(parameters)'}: ${i.message}`,
+      );
+}
+
 function semanticProblems(e: Experiment, dirName: string): string[] {
   const out: string[] = [];
   if (/^E-\d{3}-/.test(dirName) && !dirName.startsWith(e.id))
@@ -377,6 +391,7 @@ function semanticProblems(e: Experiment, dirName: string): string[] {
   for (const [service, setup] of Object.entries(e.services))
     out.push(...checkServiceEnv(service, setup.env));
   out.push(...stepProblems(e, kind));
+  out.push(...counterfactualProblems(e, kind));
   const probes = e['steady-state-hypothesis'].probes;
   for (const p of probes) {
     for (const ref of Object.values(p.tolerance).flat()) {

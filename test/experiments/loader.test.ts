@@ -86,6 +86,11 @@ describe('experiment loader', () => {
     );
   });
 
+  it('rejects a counterfactual block whose workload parameters the kind does not have', () => {
+    const text = `${VALID}counterfactual:\n  why: the crash is the cause, not the commands\n  workload: { meteors: 3 }\n`;
+    expect(problemsOf(text).join('\n')).to.match(/counterfactual\.workload.*meteors/);
+  });
+
   it('rejects a missing steady-state hypothesis', () => {
     const text = VALID.slice(0, VALID.indexOf('steady-state-hypothesis'));
     expect(problemsOf(text).join('\n')).to.match(/steady-state-hypothesis: is required/);

@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { consumerMode, expectSabotageCaught, runBothWays, SEEDS } from './support';
+import {
+  consumerMode,
+  expectCounterfactualNotReproduced,
+  expectSabotageCaught,
+  runBothWays,
+  SEEDS,
+} from './support';
 
 describe('E-003 a consumer crash between side effect and offset commit, both ways', function () {
   this.timeout(480_000);
@@ -22,5 +28,13 @@ describe('E-003 a consumer crash between side effect and offset commit, both way
       '✅ no duplicate side effect (audit)',
     );
     expect(r.audit!.figures.duplicateEffects).to.be.greaterThan(0);
+  });
+
+  it('does not reproduce its ❌ side with every fault step removed (counterfactual)', async () => {
+    await expectCounterfactualNotReproduced(
+      'E-003',
+      SEEDS[0],
+      'probe "❌ duplicates really happened"',
+    );
   });
 });

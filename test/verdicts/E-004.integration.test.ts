@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { consumerMode, expectSabotageCaught, runBothWays, SEEDS } from './support';
+import {
+  consumerMode,
+  expectCounterfactualNotReproduced,
+  expectSabotageCaught,
+  runBothWays,
+  SEEDS,
+} from './support';
 
 describe('E-004 a consumer crash between receiving a message and processing it, both ways', function () {
   this.timeout(480_000);
@@ -25,5 +31,13 @@ describe('E-004 a consumer crash between receiving a message and processing it, 
       '✅ no event left unapplied (audit)',
     );
     expect(r.audit!.figures.notApplied).to.be.greaterThan(0);
+  });
+
+  it('does not reproduce its ❌ side with every fault step removed (counterfactual)', async () => {
+    await expectCounterfactualNotReproduced(
+      'E-004',
+      SEEDS[0],
+      'probe "❌ events really lost downstream"',
+    );
   });
 });

@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { consumerMode, expectSabotageCaught, runBothWays, SEEDS } from './support';
+import {
+  consumerMode,
+  expectCounterfactualNotReproduced,
+  expectSabotageCaught,
+  runBothWays,
+  SEEDS,
+} from './support';
 
 describe('E-005 retry → DLQ → replay, both ways', function () {
   this.timeout(480_000);
@@ -26,5 +32,13 @@ describe('E-005 retry → DLQ → replay, both ways', function () {
       '✅ replaying twice applied nothing twice',
     );
     expect(r.audit!.figures.duplicateEffects).to.be.greaterThan(0);
+  });
+
+  it('does not reproduce its ❌ side with every fault step removed (counterfactual)', async () => {
+    await expectCounterfactualNotReproduced(
+      'E-005',
+      SEEDS[0],
+      'probe "❌ the second replay applied every dead-lettered event again"',
+    );
   });
 });

@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { expectSabotageCaught, runBothWays, SEEDS } from './support';
+import {
+  expectCounterfactualNotReproduced,
+  expectSabotageCaught,
+  runBothWays,
+  SEEDS,
+} from './support';
 
 describe('E-007 Kafka transactions and the LSO, both ways', function () {
   this.timeout(480_000);
@@ -37,5 +42,13 @@ describe('E-007 Kafka transactions and the LSO, both ways', function () {
       '✅ read_committed applied no event of the aborted transaction',
     );
     expect(r.audit!.figures.abortedApplied).to.be.greaterThan(0);
+  });
+
+  it('does not reproduce its ❌ side with every fault step removed (counterfactual)', async () => {
+    await expectCounterfactualNotReproduced(
+      'E-007',
+      SEEDS[0],
+      'probe "❌ read_uncommitted received every open record before the commit"',
+    );
   });
 });

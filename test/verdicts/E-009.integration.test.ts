@@ -1,7 +1,12 @@
 import { expect } from 'chai';
 import type { RunResult } from '../../src/experiments/engine';
 import type { CellResult } from '../../src/experiments/workloads/durability/phase';
-import { expectSabotageCaught, runBothWays, SEEDS } from './support';
+import {
+  expectCounterfactualNotReproduced,
+  expectSabotageCaught,
+  runBothWays,
+  SEEDS,
+} from './support';
 
 /**
  * E-009 kills a broker twice per side and waits for it to come back each time (~1.5 min per side on the shared
@@ -74,5 +79,13 @@ describe('E-009 acks × min.insync.replicas × unclean election under a leader f
       '✅ no acknowledged write lost (every cell of this side is acks=all + min.insync=2)',
     );
     expect(r.audit!.figures.lost).to.be.greaterThan(0);
+  });
+
+  it('does not reproduce its ❌ side with every fault step removed (counterfactual)', async () => {
+    await expectCounterfactualNotReproduced(
+      'E-009',
+      SEEDS[0],
+      'probe "❌ acknowledged writes lost in the worst weaker cell"',
+    );
   });
 });

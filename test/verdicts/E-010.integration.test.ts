@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { expectSabotageCaught, runBothWays, SEEDS } from './support';
+import {
+  expectCounterfactualNotReproduced,
+  expectSabotageCaught,
+  runBothWays,
+  SEEDS,
+} from './support';
 
 describe('E-010 stale cache: the DEL race and the lost invalidation, both ways', function () {
   this.timeout(420_000);
@@ -43,5 +48,13 @@ describe('E-010 stale cache: the DEL race and the lost invalidation, both ways',
       '✅ no product served stale (audit)',
     );
     expect(r.audit!.figures.staleByRace).to.equal(r.audit!.figures.raceRounds);
+  });
+
+  it('does not reproduce its ❌ side with every fault step removed (counterfactual)', async () => {
+    await expectCounterfactualNotReproduced(
+      'E-010',
+      SEEDS[0],
+      'probe "❌ some products really served stale"',
+    );
   });
 });

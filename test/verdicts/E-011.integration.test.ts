@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { expectSabotageCaught, runBothWays, SEEDS } from './support';
+import {
+  expectCounterfactualNotReproduced,
+  expectSabotageCaught,
+  runBothWays,
+  SEEDS,
+} from './support';
 
 describe('E-011 per-key order: two relays on one outbox, both ways', function () {
   this.timeout(360_000);
@@ -39,5 +44,13 @@ describe('E-011 per-key order: two relays on one outbox, both ways', function ()
     expect(r.audit!.figures.reordered).to.equal(r.facts.failpointsFired);
     // What each guarantee gives: the versioned consumer alone keeps the read model right under reordering.
     expect(r.audit!.figures.viewBackwards).to.equal(0);
+  });
+
+  it('does not reproduce its ❌ side with every fault step removed (counterfactual)', async () => {
+    await expectCounterfactualNotReproduced(
+      'E-011',
+      SEEDS[0],
+      'probe "❌ some events really out of order"',
+    );
   });
 });

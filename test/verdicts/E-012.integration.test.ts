@@ -2,7 +2,12 @@ import { expect } from 'chai';
 import { loadConfig } from '../../src/lib/config';
 import { downRedisCluster } from '../../src/runtime/redis-cluster-up';
 import { supervisorFor } from '../../src/runtime/stack';
-import { expectSabotageCaught, runBothWays, SEEDS } from './support';
+import {
+  expectCounterfactualNotReproduced,
+  expectSabotageCaught,
+  runBothWays,
+  SEEDS,
+} from './support';
 
 describe('E-012 multi-key operations on a Redis Cluster, both ways', function () {
   this.timeout(300_000);
@@ -45,5 +50,13 @@ describe('E-012 multi-key operations on a Redis Cluster, both ways', function ()
       '✅ no operation failed',
     );
     expect(r.audit!.figures.crossSlotErrors).to.be.greaterThan(0);
+  });
+
+  it('does not reproduce its ❌ side with every fault step removed (counterfactual)', async () => {
+    await expectCounterfactualNotReproduced(
+      'E-012',
+      SEEDS[0],
+      'probe "❌ every multi-key operation was refused with CROSSSLOT"',
+    );
   });
 });

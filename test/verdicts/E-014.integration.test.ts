@@ -6,7 +6,12 @@ import { silentProgress } from '../../src/runtime/progress';
 import { downRedisCluster } from '../../src/runtime/redis-cluster-up';
 import { prometheusClient, supervisorFor, up } from '../../src/runtime/stack';
 import { ensureLab } from '../support/lab';
-import { expectSabotageCaught, runBothWays, SEEDS } from './support';
+import {
+  expectCounterfactualNotReproduced,
+  expectSabotageCaught,
+  runBothWays,
+  SEEDS,
+} from './support';
 
 describe('E-014 reads through a Redis Cluster resharding, both ways', function () {
   this.timeout(600_000);
@@ -71,5 +76,13 @@ describe('E-014 reads through a Redis Cluster resharding, both ways', function (
       '✅ no read failed',
     );
     expect(r.audit!.figures.failedReads).to.be.greaterThan(0);
+  });
+
+  it('does not reproduce its ❌ side with every fault step removed (counterfactual)', async () => {
+    await expectCounterfactualNotReproduced(
+      'E-014',
+      SEEDS[0],
+      'probe "❌ reads failed on the redirects the client did not follow"',
+    );
   });
 });
