@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import {
   expectAlerting,
+  expectCounterfactualNotReproduced,
   expectOutcome,
   expectSabotageCaught,
   runPair,
@@ -67,6 +68,14 @@ describe('E-006 schema evolution through the schema registry, both orders', func
         step.fault.level = 'NONE';
       },
       'the registry answered 409 to v2-breaking as often as this order expects (Prometheus)',
+    );
+  });
+
+  it('does not reproduce its ❌ side with every fault step removed (counterfactual)', async () => {
+    await expectCounterfactualNotReproduced(
+      'E-006',
+      SEEDS[0],
+      'probe "events the consumer could not deserialize, in the DLQ"',
     );
   });
 });
