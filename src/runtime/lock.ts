@@ -48,6 +48,7 @@ export async function withStackLock<T>(
       fs.writeFileSync(file, `${process.pid} ${what}`, { flag: 'wx' });
       break;
     } catch {
+      // The file exists (wx): a live holder, or a stale file of a dead one that is removed before retrying.
       const holder = stackLockHolder(runDir);
       if (holder?.pid === process.pid) return fn(); // ours already: the outer taker releases it
       if (holder) throw lockHeldError(holder);
