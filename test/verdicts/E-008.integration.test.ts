@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { expectSabotageCaught, runBothWays, SEEDS } from './support';
+import {
+  expectCounterfactualNotReproduced,
+  expectSabotageCaught,
+  runBothWays,
+  SEEDS,
+} from './support';
 
 describe('E-008 cache stampede at expiry with a slow DB, both ways', function () {
   // The pattern side restarts both query-services twice; on a loaded 2-core box a start alone can take 20-30 s.
@@ -50,5 +55,13 @@ describe('E-008 cache stampede at expiry with a slow DB, both ways', function ()
       'singleflight and soft-ttl: no wait for the lock ran out into a DB load',
     );
     expect(r.audit!.figures.singleflightDbLoads).to.be.greaterThan(r.audit!.figures.keyExpiries);
+  });
+
+  it('does not reproduce its ❌ side with every fault step removed (counterfactual)', async () => {
+    await expectCounterfactualNotReproduced(
+      'E-008',
+      SEEDS[0],
+      'probe "none: ≫ 1 DB load per key per expiry (MariaDB)"',
+    );
   });
 });
