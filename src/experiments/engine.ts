@@ -342,7 +342,7 @@ export async function runExperiment(
     checkInterrupted();
     if (opts.counterfactual) {
       run.note(`${step.name}: not applied (counterfactual: every fault step removed)`);
-      return { undo: async () => {} };
+      return { undo: async () => {}, applied: false };
     }
     const fault = deps.parseFault({ ...step.fault, ...overrides });
     run.firedSteps.push(step);
@@ -354,7 +354,7 @@ export async function runExperiment(
       step,
       await deps.applyFault(env, fault, { index: e.method.indexOf(step), name: step.name }),
     );
-    return { undo: async () => (entry ? run.undo(entry) : undefined) };
+    return { undo: async () => (entry ? run.undo(entry) : undefined), applied: true };
   };
   let workloadRun: WorkloadRun | undefined;
   try {

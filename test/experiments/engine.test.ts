@@ -315,6 +315,53 @@ describe('experiment engine (fakes, no stack)', () => {
     expect(r.rollbacks.filter((x) => x.name === 'undo storm')).to.have.length(1);
   });
 
+  describe('counterfactual: the faults removed', () => {
+    /** a workload whose anomaly exists only when its step really applied */
+    const faultDriven: AnyWorkloadKind = {
+      ...counting,
+      async run(ctx: WorkloadContext<{ events: number }>) {
+        let struck = 0;
+        for (const step of ctx.steps) if ((await ctx.fire(step)).applied) struck++;
+        return finished({ figures: { events: struck } });
+      },
+    };
+    const loaded = () =>
+      experiment({
+        method: [{ name: 'storm', at: { moment: 'poke' }, fault: { type: 'replay' } }],
+        'steady-state-hypothesis': {
+          title: 't',
+          probes: [{ name: 'it struck', type: 'audit', figure: 'events', tolerance: { gt: 0 } }],
+        },
+      });
+    const counterfactual = (deps: EngineDeps) =>
+      runExperiment(
+        {} as LabConfig,
+        loaded(),
+        { seed: 1, progress: silentProgress, counterfactual: true },
+        deps,
+      );
+
+    it('records every step without applying it, and holds when the side then does not reproduce', async () => {
+      const f = fakes({ workload: faultDriven });
+      const r = await counterfactual(f.deps);
+      expect(f.applied).to.deep.equal([]);
+      expect(r.timeline.map((t) => t.what)).to.include(
+        'storm: not applied (counterfactual: every fault step removed)',
+      );
+      expect(r.outcome).to.equal('completed');
+      expect(r.counterfactual).to.deep.equal({ reproduced: false, because: ['probe "it struck"'] });
+    });
+
+    it('deviates when the side reproduces without its faults', async () => {
+      const f = fakes({
+        workload: { ...counting, run: async () => finished({ figures: { events: 3 } }) },
+      });
+      const r = await counterfactual(f.deps);
+      expect(r.outcome).to.equal('deviated');
+      expect(r.counterfactual?.reproduced).to.equal(true);
+    });
+  });
+
   describe('inconclusive: the lab could not tell', () => {
     it('ends inconclusive when a fact its fired steps always raise stayed 0', async () => {
       const f = fakes();

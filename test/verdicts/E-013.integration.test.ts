@@ -2,7 +2,12 @@ import { expect } from 'chai';
 import { loadConfig } from '../../src/lib/config';
 import { downRedisCluster } from '../../src/runtime/redis-cluster-up';
 import { supervisorFor } from '../../src/runtime/stack';
-import { expectSabotageCaught, runBothWays, SEEDS } from './support';
+import {
+  expectCounterfactualNotReproduced,
+  expectSabotageCaught,
+  runBothWays,
+  SEEDS,
+} from './support';
 
 interface Round {
   key: string;
@@ -54,5 +59,13 @@ describe('E-013 an acknowledged lock across a Redis Cluster failover, both ways'
       '✅ no trusted lock was lost',
     );
     expect(r.audit!.figures.trustedWritesLost).to.be.greaterThan(0);
+  });
+
+  it('does not reproduce its ❌ side with every fault step removed (counterfactual)', async () => {
+    await expectCounterfactualNotReproduced(
+      'E-013',
+      SEEDS[0],
+      'probe "❌ every acknowledged lock was gone after the failover, and the writer had trusted it"',
+    );
   });
 });

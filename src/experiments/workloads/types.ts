@@ -11,6 +11,8 @@ import type { ServicePort } from '../watcher';
 /** A fault the workload fired through the engine; `undo` runs (and records) its rollback now, not at the end. */
 export interface FiredStep {
   undo: () => Promise<void>;
+  /** false in a counterfactual run: the step was recorded, not applied (nothing to wait for, e.g. no failover) */
+  applied: boolean;
 }
 
 /** What a workload may use from the engine: the run's names, the stack, the services it started, the timeline. */
