@@ -216,7 +216,7 @@ export function markdown(r: Results): string {
       '',
     );
     out.push(
-      "The sweep runs the relay's default, `RELAY_PIPELINE=true`: while a batch is in flight to Kafka the relay marks and commits the one before it and claims the one after it; sends stay one at a time, in outbox order (docs/services.md). The last three rows: the sweep's best setting with the pipeline off, on, off. The two limits are measured right before each relay run (the best of those runs is shown): raw kafkajs sends the same messages in the same batches (idempotent, 1 in flight, acks=all); DB claim+mark is the relay's own store (`src/services/outbox-relay/store.ts`) claiming and marking the same rows with no Kafka, one batch at a time.",
+      "The sweep runs the relay's default, `RELAY_PIPELINE=true`: while a batch is in flight to Kafka the relay marks and commits the one before it and claims the one after it; sends stay one at a time, in outbox order (docs/services.md). The last two rows: the sweep's best setting with the pipeline off, then on again. The two limits are measured right before each relay run (the best of those runs is shown): raw kafkajs sends the same messages in the same batches (idempotent, 1 in flight, acks=all); DB claim+mark is the relay's own store (`src/services/outbox-relay/store.ts`) claiming and marking the same rows with no Kafka, one batch at a time.",
       '',
       relayTime(r.relay),
       '',
