@@ -358,7 +358,9 @@ function relayTime(x: RelayResult): string {
   return (
     `Where a batch of ${fmt(b)} goes (means, each half measured alone in this run): DB claim (BEGIN, SELECT … FOR UPDATE SKIP LOCKED, the overlap check) ${fmt(d.claimMs, 1)} ms, mark (UPDATE … WHERE id IN, COMMIT and its fsync) ${fmt(d.markMs, 1)} ms; the send (acks=all) ${fmt(send, 1)} ms. ` +
     `One after the other that is ${fmt(serial, 1)} ms a batch (${rate(serial)}); overlapped, the pipeline's ideal is the longer half, ${fmt(Math.max(d.claimMs + d.markMs, send), 1)} ms (${rate(Math.max(d.claimMs + d.markMs, send))}). ` +
-    `The relay took ${fmt((1000 * b) / x.best.eventsPerSec, 1)} ms a batch at its best setting${x.serial ? `, ${fmt((1000 * b) / x.serial.eventsPerSec, 1)} ms with the pipeline off` : ''}.`
+    `The relay took ${fmt((1000 * b) / x.best.eventsPerSec, 1)} ms a batch at its best setting${x.serial ? `, ${fmt((1000 * b) / x.serial.eventsPerSec, 1)} ms with the pipeline off` : ''}. ` +
+    // Overlap only helps with idle CPU: on a saturated box each half's CPU time is spent whatever overlaps it.
+    `When both halves share a saturated CPU (see "where the box's CPU went"), their costs add up whatever overlaps: 1 / (1/raw + 1/DB) = ${rate(serial)} is then the ceiling, and the relay reached ${pc(x.best.eventsPerSec / ((1000 * b) / serial))} of it.`
   );
 }
 
