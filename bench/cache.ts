@@ -4,10 +4,12 @@ import type { Kafka } from 'kafkajs';
 import type { Pool } from 'mysql2/promise';
 import type { LabConfig } from '../src/lib/config';
 import { labRedis } from '../src/lib/redis';
-import { sleep } from '../src/lib/wait';
+import { sleep, waitFor } from '../src/lib/wait';
+import { keys } from '../src/services/query/cache';
 import type { StartedService } from '../src/runtime/services';
 import {
   assertRunning,
+  deadService,
   freshTopic,
   getJson,
   log,
@@ -46,6 +48,8 @@ export interface StampedeRow {
 }
 
 const PREFIX = `lab:bench:${RUN}:`;
+/** query-service's own key layout (CACHE_INVALIDATION=del, the default: one value key per product). */
+const valueKey = (id: number) => keys(PREFIX).value(String(id));
 const lat = (xs: number[]): Lat => ({ p50: pct(xs, 50), p99: pct(xs, 99) });
 
 async function seedProducts(pool: Pool, ids: number[]) {
@@ -106,7 +110,14 @@ async function hitMiss(
   ]);
   await get(hotId, 'db');
   const redis = labRedis(c);
-  const key = `${PREFIX}product:${hotId}`;
+  const key = valueKey(hotId);
+  // The raw GET must read the entry the service serves: a GET of a missing key is a cheaper, different figure.
+  if ((await redis.get(key)) === null) {
+    redis.disconnect();
+    throw new Error(
+      `${key} is not in Redis after a cache fill: the bench's key layout is not the service's`,
+    );
+  }
   const bare = http.createServer((_req, res) => void redis.get(key).then((v) => res.end(v)));
   await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
   const bareUrl = `http://127.0.0.1:${(bare.address() as { port: number }).port}/`;
@@ -215,66 +226,90 @@ export async function benchStampede(
   const rows: StampedeRow[] = [];
   let nextId = PRODUCT_BASE + 40_000;
   const redis = labRedis(c);
-  for (const mode of ['none', 'singleflight', 'soft-ttl'] as const) {
-    // Soft TTL far longer than a burst (5,000 readers can take many seconds here): one burst = one expiry.
-    const softMs = 60_000;
-    const env = {
-      LAB_TOPIC: topic,
-      LAB_QUERY_GROUP: `bench-${RUN}-st-${mode}`,
-      QUERY_CACHE_PREFIX: PREFIX,
-      CACHE_TTL_MS: '120000',
-      CACHE_TTL_JITTER: '0',
-      SOFT_TTL_MS: String(softMs),
-      LAB_FAILPOINTS: 'query.before-db-load=delay:200@1+',
-      LAB_LOG_LEVEL: 'error',
-    };
-    const modeRows = await retry(`stampede ${mode}`, () =>
-      withService(c, 'query-service', { modes: { STAMPEDE: mode }, env }, async (s) => {
-        const out: StampedeRow[] = [];
-        const scenarios =
-          mode === 'soft-ttl' ? (['flush', 'soft expiry'] as const) : (['flush'] as const);
-        for (const scenario of scenarios) {
-          for (const n of levels) {
-            const id = nextId++; // a fresh key per burst: its per-key counter starts clean
-            await seedProducts(pool, [id]);
-            await request('POST', `${s.url}/cache/flush`, {}); // {}: a bare POST is refused (415)
-            if (scenario === 'soft expiry') {
-              await request('GET', `${s.url}/products/${id}`);
-              await softExpire(redis, id);
+  try {
+    for (const mode of ['none', 'singleflight', 'soft-ttl'] as const) {
+      // Soft TTL far longer than a burst (5,000 readers can take many seconds here): one burst = one expiry.
+      const softMs = 60_000;
+      const env = {
+        LAB_TOPIC: topic,
+        LAB_QUERY_GROUP: `bench-${RUN}-st-${mode}`,
+        QUERY_CACHE_PREFIX: PREFIX,
+        CACHE_TTL_MS: '120000',
+        CACHE_TTL_JITTER: '0',
+        SOFT_TTL_MS: String(softMs),
+        LAB_FAILPOINTS: 'query.before-db-load=delay:200@1+',
+        LAB_LOG_LEVEL: 'error',
+      };
+      const modeRows = await retry(`stampede ${mode}`, () =>
+        withService(c, 'query-service', { modes: { STAMPEDE: mode }, env }, async (s) => {
+          const out: StampedeRow[] = [];
+          const scenarios =
+            mode === 'soft-ttl' ? (['flush', 'soft expiry'] as const) : (['flush'] as const);
+          for (const scenario of scenarios) {
+            for (const n of levels) {
+              const id = nextId++; // a fresh key per burst: its per-key counter starts clean
+              await seedProducts(pool, [id]);
+              await request('POST', `${s.url}/cache/flush`, {});
+              if (scenario === 'soft expiry') {
+                await request('GET', `${s.url}/products/${id}`);
+                await softExpire(c, redis, id);
+              }
+              const before = await dbLoads(s, id);
+              const b = await burst(`${s.url}/products/${id}`, n);
+              await sleep(600); // a soft-ttl refresh runs after the answers: let it land before counting
+              const row = {
+                mode,
+                scenario,
+                concurrency: n,
+                dbQueries: (await dbLoads(s, id)) - before,
+                p50: pct(b.lat, 50),
+                p99: pct(b.lat, 99),
+                errors: b.errors,
+              };
+              assertRunning(c);
+              out.push(row);
+              log(
+                `stampede ${mode}/${scenario} ×${n}: ${row.dbQueries} DB queries, p50 ${row.p50.toFixed(0)} ms p99 ${row.p99.toFixed(0)} ms, errors ${row.errors}`,
+              );
             }
-            const before = await dbLoads(s, id);
-            const b = await burst(`${s.url}/products/${id}`, n);
-            await sleep(600); // a soft-ttl refresh runs after the answers: let it land before counting
-            const row = {
-              mode,
-              scenario,
-              concurrency: n,
-              dbQueries: (await dbLoads(s, id)) - before,
-              p50: pct(b.lat, 50),
-              p99: pct(b.lat, 99),
-              errors: b.errors,
-            };
-            assertRunning(c);
-            out.push(row);
-            log(
-              `stampede ${mode}/${scenario} ×${n}: ${row.dbQueries} DB queries, p50 ${row.p50.toFixed(0)} ms p99 ${row.p99.toFixed(0)} ms, errors ${row.errors}`,
-            );
           }
-        }
-        return out;
-      }),
-    );
-    rows.push(...modeRows);
+          return out;
+        }),
+      );
+      rows.push(...modeRows);
+    }
+  } finally {
+    redis.disconnect(); // also when a mode fails: an open client kept `npm run bench` alive after it finished
   }
-  redis.disconnect();
+  assertAllRows(rows, levels);
   return rows;
 }
 
-/** Moves the cached entry's soft expiry into the past, keeping its hard TTL: what waiting SOFT_TTL_MS would do. */
-async function softExpire(redis: ReturnType<typeof labRedis>, id: number) {
-  const key = `${PREFIX}product:${id}`;
-  const [raw, ttl] = await Promise.all([redis.get(key), redis.pttl(key)]);
-  if (!raw || ttl <= 0) throw new Error(`${key} is not cached; cannot soft-expire it`);
+/** Every mode × expiry × level has its row: a missing one fails the section, never shows as a gap. */
+function assertAllRows(rows: StampedeRow[], levels: number[]) {
+  const want = [
+    ...['none', 'singleflight', 'soft-ttl'].map((m) => [m, 'flush'] as const),
+    ['soft-ttl', 'soft expiry'] as const,
+  ].flatMap(([m, sc]) => levels.map((n) => `${m}/${sc}/${n}`));
+  const have = new Set(rows.map((r) => `${r.mode}/${r.scenario}/${r.concurrency}`));
+  const missing = want.filter((w) => !have.has(w));
+  if (missing.length) throw new Error(`stampede rows not measured: ${missing.join(', ')}`);
+}
+
+/**
+ * Moves the cached entry's soft expiry into the past, keeping its hard TTL: what waiting SOFT_TTL_MS would do.
+ * Reads the entry back first (up to 5 s): the fill is the service's, and only a cached entry can be soft-expired.
+ */
+async function softExpire(c: LabConfig, redis: ReturnType<typeof labRedis>, id: number) {
+  const key = valueKey(id);
+  const { raw, ttl } = await waitFor(
+    `${key} cached by query-service-7 (the soft-expiry burst needs an entry to expire)`,
+    async () => {
+      const [raw, ttl] = await Promise.all([redis.get(key), redis.pttl(key)]);
+      return raw && ttl > 0 ? { raw, ttl } : undefined;
+    },
+    { timeoutMs: 5000, intervalMs: 20, abortIf: () => deadService(c) },
+  );
   await redis.set(
     key,
     JSON.stringify({ ...(JSON.parse(raw) as object), softExpiresAt: Date.now() - 1 }),

@@ -188,13 +188,16 @@ export async function benchConsumer(
   const events = Array.from({ length: o.n }, (_, i) =>
     productEvent(PRODUCT_BASE + 5000 + (i % 500), 1 + Math.floor(i / 500)),
   );
-  for (let i = 0; i < o.n; i += 500)
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: events.slice(i, i + 500).map(encodeProductEvent),
-    });
-  await producer.disconnect();
+  try {
+    for (let i = 0; i < o.n; i += 500)
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: events.slice(i, i + 500).map(encodeProductEvent),
+      });
+  } finally {
+    await producer.disconnect();
+  }
   const batchSize = loadConsumerConfig({}).batchSize;
   // Every run starts from the same read model (none): a run after another would otherwise find its rows at the
   // same versions already and write nothing.
@@ -204,6 +207,21 @@ export async function benchConsumer(
       PRODUCT_BASE + 5000,
       PRODUCT_BASE + 5499,
     ]);
+  try {
+    return await consumerRuns(c, kafka, o, topic, batchSize, resetView);
+  } finally {
+    await pool.end(); // also when a run fails: an open pool kept `npm run bench` alive after it finished
+  }
+}
+
+async function consumerRuns(
+  c: LabConfig,
+  kafka: Kafka,
+  o: { n: number; nNaive: number; profDir: string },
+  topic: string,
+  batchSize: number,
+  resetView: () => Promise<unknown>,
+): Promise<ConsumerResult> {
   const raw: RawRun[] = [];
   for (const kind of ['no-op', 'db-write'] as const) {
     await resetView();
@@ -232,6 +250,5 @@ export async function benchConsumer(
     await retry('consumer profile', () => run(c, kafka, topic, o.n, 'idempotent', file));
     out.profile = profileText(summarizeProfile(file));
   }
-  await pool.end();
   return out;
 }

@@ -61,6 +61,8 @@ export async function withService<T>(
   fn: (s: StartedService) => Promise<T>,
 ): Promise<T> {
   const proc = instanceName(name, INSTANCE);
+  // After Ctrl-C (or a timeout's SIGINT) stopRunning() stops what runs; a retry must not start more behind it.
+  if (interrupted) throw new Error(`bench interrupted: ${proc} not started`);
   running.add(proc);
   try {
     return await fn(
@@ -73,8 +75,11 @@ export async function withService<T>(
 }
 /** What withService has running now: stopped on Ctrl-C, when the finally blocks will not run. */
 const running = new Set<string>();
-export const stopRunning = (c: LabConfig) =>
-  Promise.all([...running].map((p) => stopService(c, p, 3000)));
+let interrupted = false;
+export const stopRunning = (c: LabConfig) => {
+  interrupted = true;
+  return Promise.all([...running].map((p) => stopService(c, p, 3000)));
+};
 
 /**
  * A concurrent `chaos exp run` stops every service instance (ours too), DELETEs the shared tables and FLUSHDBs

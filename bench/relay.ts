@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import type { Kafka } from 'kafkajs';
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { kafkaBootstrap, labPaths, type LabConfig } from '../src/lib/config';
+import { labPool } from '../src/lib/db';
 import { encodeProductEvent, EVENT_ID_HEADER } from '../src/lib/events';
 import { sleep } from '../src/lib/wait';
 import {
@@ -14,10 +15,12 @@ import {
   productEvent,
   profileEnv,
   retry,
+  RUN,
   withService,
 } from './lib';
 import { boxCpu, profileText, sharesText, summarizeProfile } from './profile';
 import { supervisorFor } from '../src/runtime/stack';
+import { outboxStore } from '../src/services/outbox-relay/store';
 
 export interface RelayRun {
   batch: number;
@@ -29,13 +32,21 @@ export interface RelayRun {
   /** where the box's CPU went during the drain, per process */
   cpu: string;
 }
+/** The relay's DB side alone (its own claim + mark + commit, no Kafka), one batch at a time, per batch size. */
+export interface DbRun {
+  eventsPerSec: number;
+  /** mean ms per batch: claim (BEGIN, SELECT … FOR UPDATE SKIP LOCKED, overlap check) and mark (UPDATE, COMMIT) */
+  claimMs: number;
+  markMs: number;
+}
 export interface RelayResult {
   n: number;
   runs: RelayRun[];
   raw: Record<number, number>;
+  db: Record<number, DbRun>;
   best: RelayRun;
-  /** the best run with RELAY_PIPELINE=true (also in runs): what the pipeline gains */
-  pipelined?: RelayRun;
+  /** the best run with RELAY_PIPELINE=false (also in runs): what the pipeline gains */
+  serial?: RelayRun;
   /** where the box's CPU went while the raw producer sent the same messages */
   rawCpu: string;
   perf: { records: number; recordSize: number; eventsPerSec: number; command: string } | null;
@@ -74,7 +85,7 @@ async function relayRun(
   batch: number,
   pollMs: number,
   extraEnv: Record<string, string> = {},
-  pipeline = false,
+  pipeline = true,
 ): Promise<RelayRun> {
   const topic = await freshTopic(kafka);
   return withService(
@@ -90,28 +101,7 @@ async function relayRun(
       },
     },
     async () => {
-      const insert = async (events: ReturnType<typeof payloads>) => {
-        const rows = events.map((e) => [
-          e.eventId,
-          topic,
-          'product',
-          e.productId,
-          e.type,
-          JSON.stringify(e),
-        ]);
-        const conn = await pool.getConnection();
-        try {
-          await conn.beginTransaction();
-          for (let i = 0; i < rows.length; i += 1000)
-            await conn.query(
-              'INSERT INTO outbox (event_id, topic, aggregate_type, aggregate_id, event_type, payload) VALUES ?',
-              [rows.slice(i, i + 1000)],
-            );
-          await conn.commit();
-        } finally {
-          conn.release();
-        }
-      };
+      const insert = (events: ReturnType<typeof payloads>) => insertOutbox(pool, topic, events);
       const drained = async () => {
         const deadline = Date.now() + 120_000;
         for (;;) {
@@ -151,6 +141,63 @@ async function relayRun(
       };
     },
   );
+}
+
+/**
+ * The relay's DB half alone: N rows bulk-inserted for a topic no relay reads, then the relay's own store claims and
+ * marks them batch after batch, one at a time, on a pool like the relay's — the DB limit of a relay at this batch.
+ */
+async function dbClaimMark(c: LabConfig, n: number, batch: number): Promise<DbRun> {
+  const topic = `bench.db.${RUN}.${batch}.${Date.now()}`;
+  const pool = labPool(c, { connectionLimit: 4 });
+  const store = outboxStore(pool, { topic, batchSize: batch, shard: { index: 0, count: 1 } });
+  try {
+    await insertOutbox(pool, topic, payloads(n));
+    let claimNs = 0n;
+    let markNs = 0n;
+    let batches = 0;
+    const t0 = process.hrtime.bigint();
+    for (;;) {
+      const t1 = process.hrtime.bigint();
+      const b = await store.claim();
+      const t2 = process.hrtime.bigint();
+      claimNs += t2 - t1;
+      if (!b) break;
+      await store.mark(b);
+      markNs += process.hrtime.bigint() - t2;
+      batches++;
+    }
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const perBatch = (ns: bigint) => Number(ns) / 1e6 / Math.max(1, batches);
+    return { eventsPerSec: n / secs, claimMs: perBatch(claimNs), markMs: perBatch(markNs) };
+  } finally {
+    await pool.query('DELETE FROM outbox WHERE topic = ?', [topic]).catch(() => {});
+    await pool.end();
+  }
+}
+
+/** Bulk-inserts outbox rows for `topic` in ONE transaction: to a relay they all appear at once. */
+async function insertOutbox(pool: Pool, topic: string, events: ReturnType<typeof payloads>) {
+  const rows = events.map((e) => [
+    e.eventId,
+    topic,
+    'product',
+    e.productId,
+    e.type,
+    JSON.stringify(e),
+  ]);
+  const conn = await pool.getConnection();
+  try {
+    await conn.beginTransaction();
+    for (let i = 0; i < rows.length; i += 1000)
+      await conn.query(
+        'INSERT INTO outbox (event_id, topic, aggregate_type, aggregate_id, event_type, payload) VALUES ?',
+        [rows.slice(i, i + 1000)],
+      );
+    await conn.commit();
+  } finally {
+    conn.release();
+  }
 }
 
 /** The relay's Kafka half alone: the same messages, idempotent, one request in flight, acks=all, same batch size. */
@@ -224,34 +271,42 @@ export async function benchRelay(
 ): Promise<RelayResult> {
   const runs: RelayRun[] = [];
   const raw: Record<number, number> = {};
-  for (const batch of o.batches) {
-    for (const pollMs of o.polls) {
-      // Raw right before each relay run: the box is shared, so each pair sees the same minute's load.
-      raw[batch] = Math.max(raw[batch] ?? 0, await rawProducer(kafka, o.n, batch));
-      const r = await retry(`relay batch=${batch} poll=${pollMs}`, async () => {
-        const x = await relayRun(c, kafka, pool, o.n, batch, pollMs);
-        if (!x.valid)
-          throw new Error(
-            'outbox rows were deleted during the run (a concurrent experiment reset the tables)',
-          );
-        return x;
-      });
-      runs.push(r);
-      log(
-        `relay batch=${batch} poll=${pollMs}ms: ${r.eventsPerSec.toFixed(0)} ev/s (raw kafkajs ${raw[batch].toFixed(0)})${r.valid ? '' : ' INVALID: rows wiped'}`,
-      );
-    }
+  const db: Record<number, DbRun> = {};
+  /** Both halves alone, right before a relay run: the box is shared, so each relay run sees the same minute's load. */
+  const limits = async (batch: number) => {
+    raw[batch] = Math.max(raw[batch] ?? 0, await rawProducer(kafka, o.n, batch));
+    const d = await dbClaimMark(c, o.n, batch);
+    if (d.eventsPerSec > (db[batch]?.eventsPerSec ?? 0)) db[batch] = d;
+  };
+  // Every batch size at the first poll interval, the largest batch at the others too (poll barely matters on a
+  // backlog, and the sweep must fit one lock hold of the shared stack): limits once per batch size.
+  const settings = [
+    ...o.batches.map((batch) => ({ batch, pollMs: o.polls[0] })),
+    ...o.polls.slice(1).map((pollMs) => ({ batch: o.batches[o.batches.length - 1], pollMs })),
+  ];
+  for (const { batch, pollMs } of settings) {
+    if (!(batch in db)) await limits(batch);
+    const r = await retry(`relay batch=${batch} poll=${pollMs}`, async () => {
+      const x = await relayRun(c, kafka, pool, o.n, batch, pollMs);
+      if (!x.valid)
+        throw new Error(
+          'outbox rows were deleted during the run (a concurrent experiment reset the tables)',
+        );
+      return x;
+    });
+    runs.push(r);
+    log(
+      `relay batch=${batch} poll=${pollMs}ms: ${r.eventsPerSec.toFixed(0)} ev/s (raw kafkajs ${raw[batch].toFixed(0)}, DB claim+mark ${db[batch].eventsPerSec.toFixed(0)})${r.valid ? '' : ' INVALID: rows wiped'}`,
+    );
   }
 
   const sweepBest =
     runs.filter((r) => r.valid).sort((a, b) => b.eventsPerSec - a.eventsPerSec)[0] ?? runs[0];
-  // The best setting with the pipeline on, off again, on again, a raw run right before each: on a shared box two
-  // runs of one setting differ by more than the pipeline's effect, so it is compared best of two against best of two.
-  for (const pipeline of [true, false, true]) {
-    raw[sweepBest.batch] = Math.max(
-      raw[sweepBest.batch],
-      await rawProducer(kafka, o.n, sweepBest.batch),
-    );
+  // The sweep runs the relay's default, the pipeline on. Its best setting then with the pipeline off and on again
+  // (best of two: on a shared box two runs of one setting differ by more than some effects), both limits once more
+  // before them.
+  await limits(sweepBest.batch);
+  for (const pipeline of [false, true]) {
     const r = await retry(`relay pipeline=${pipeline}`, () =>
       relayRun(c, kafka, pool, o.n, sweepBest.batch, sweepBest.pollMs, {}, pipeline),
     ).catch(() => undefined);
@@ -263,7 +318,7 @@ export async function benchRelay(
   }
   const bestOf = (xs: RelayRun[]) =>
     xs.filter((r) => r.valid).sort((a, b) => b.eventsPerSec - a.eventsPerSec)[0];
-  const pipelined = bestOf(runs.filter((r) => r.pipeline));
+  const serial = bestOf(runs.filter((r) => !r.pipeline));
   const best = bestOf(runs) ?? runs[0];
   // The same question for the raw producer: what its brokers and the proxy use when no DB is in the way.
   const rawCpu = sharesText(
@@ -285,13 +340,13 @@ export async function benchRelay(
   );
   let perf: RelayResult['perf'] = null;
   try {
-    perf = await producerPerformance(c, kafka, Math.max(20_000, o.n * 4), size, best.batch); // batches as big as the relay's best
+    perf = await producerPerformance(c, kafka, Math.max(20_000, o.n * 2), size, best.batch); // batches as big as the relay's best
     log(`ProducerPerformance: ${perf.eventsPerSec.toFixed(0)} rec/s`);
   } catch (e) {
     log(`ProducerPerformance failed: ${(e as Error).message}`);
   }
   let profile: string | undefined;
-  if (best.eventsPerSec < 0.75 * raw[best.batch]) {
+  if (best.eventsPerSec < 0.75 * Math.min(raw[best.batch], db[best.batch].eventsPerSec)) {
     const file = path.join(o.profDir, 'relay.cpuprofile');
     await retry('relay profile', () =>
       relayRun(
@@ -307,5 +362,5 @@ export async function benchRelay(
     );
     profile = profileText(summarizeProfile(file));
   }
-  return { n: o.n, runs, raw, best, pipelined, rawCpu, perf, profile };
+  return { n: o.n, runs, raw, db, best, serial, rawCpu, perf, profile };
 }

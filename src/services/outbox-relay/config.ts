@@ -31,11 +31,11 @@ const RELAY_ENV = {
   RELAY_POLL_MS: z.coerce.number().int().min(1).max(60_000).default(RELAY_DEFAULTS.pollMs),
   RELAY_SHARD: shardSchema,
   // While a batch is in flight to Kafka, mark the one before and claim the one after (sends stay in outbox order).
-  // Off by default: `npm run bench` measured no gain beyond noise on 2 cores shared with other labs, where MariaDB,
-  // the relay and the brokers already share the CPU; see docs/services.md.
+  // On by default: it only acts on a full batch (a backlog), so an idle relay's latency is the same; on a backlog
+  // the DB's claim, mark and fsync overlap the produce (bench/RESULTS.md, docs/services.md).
   RELAY_PIPELINE: z
     .enum(['true', 'false'])
-    .default('false')
+    .default('true')
     .transform((v) => v === 'true'),
   // json: the outbox payload as is. avro: Confluent wire format, EVENT_SCHEMA registered in the schema registry.
   EVENT_ENCODING: z.enum(['json', 'avro']).default('json'),

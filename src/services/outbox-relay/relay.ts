@@ -1,17 +1,11 @@
 import type { Producer } from 'kafkajs';
-import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
+import type { Pool } from 'mysql2/promise';
 import { EVENT_ID_HEADER } from '../../lib/events';
 import { counter, gauge, histogram } from '../../lib/metrics';
 import { sleep } from '../../lib/wait';
 import type { ServiceContext } from '../common/app';
 import type { RelayConfig } from './config';
-
-interface OutboxRow extends RowDataPacket {
-  id: number;
-  event_id: string;
-  aggregate_id: number;
-  payload: string;
-}
+import { outboxStore, type Claim } from './store';
 
 /**
  * Claims unpublished outbox rows in id order (FOR UPDATE SKIP LOCKED, held for the whole batch), publishes them,
@@ -66,103 +60,29 @@ export function outboxRelay(
     ),
   };
   const { index, count } = cfg.shard;
-  const shardSql = count > 1 ? ' AND MOD(aggregate_id, ?) = ?' : '';
-  const shardArgs = count > 1 ? [count, index] : [];
+  const store = outboxStore(pool, cfg, (rows, aggregates) => {
+    m.claimOverlaps.inc(rows.length);
+    ctx.log.warn(
+      { aggregates, rows: rows.map((r) => r.id) },
+      'claimed rows whose aggregate has an earlier row held by another relay: they may reach Kafka first',
+    );
+  });
   let running = true;
   let lastBatchAt: string | null = null;
   let lastError: string | null = null;
 
-  /** A batch claimed in its own transaction: its rows stay locked (FOR UPDATE) until it commits or rolls back. */
-  interface Claim {
-    conn: PoolConnection;
-    rows: OutboxRow[];
-  }
-
-  /**
-   * Opens a transaction and locks the next unpublished rows nobody else holds; null (and no transaction) if none.
-   * `probe`: first ask, without a transaction or locks, whether there is any row at all. An idle relay polls, and
-   * one indexed read per poll instead of BEGIN + locking SELECT + COMMIT is what makes a short RELAY_POLL_MS cheap.
-   */
-  async function claim(probe: boolean): Promise<Claim | null> {
-    if (probe) {
-      const [any] = await pool.query<RowDataPacket[]>(
-        `SELECT 1 FROM outbox WHERE topic = ? AND published_at IS NULL${shardSql} LIMIT 1`,
-        [cfg.topic, ...shardArgs],
-      );
-      if (!any.length) return null;
-    }
-    const conn = await pool.getConnection();
-    try {
-      // READ COMMITTED: under REPEATABLE READ the locking read also takes next-key (gap) locks on the index it walks,
-      // which block command-service's outbox INSERTs until this batch commits — measured in E-011: a change sent
-      // while a batch was held waited the whole hold. Rows are still locked one by one; SKIP LOCKED works the same.
-      await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
-      await conn.beginTransaction();
-      const [rows] = await conn.query<OutboxRow[]>(
-        `SELECT id, event_id, aggregate_id, CAST(payload AS CHAR) AS payload FROM outbox WHERE topic = ? AND published_at IS NULL${shardSql} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
-        [cfg.topic, ...shardArgs, cfg.batchSize],
-      );
-      if (rows.length) {
-        await countOverlaps(conn, rows);
-        return { conn, rows };
-      }
-      await conn.commit();
-    } catch (e) {
-      await conn.rollback().catch(() => {});
-      conn.release();
-      throw e;
-    }
-    conn.release();
-    return null;
-  }
-
-  /**
-   * SKIP LOCKED passes rows another relay holds, so a claim may hold a later event of an aggregate whose earlier one
-   * is still in the other relay's hands: both then race to Kafka. Counted (one indexed read of the few unpublished
-   * rows before the batch); relays sharded by aggregate (RELAY_SHARD) never overlap.
-   */
-  async function countOverlaps(conn: PoolConnection, rows: OutboxRow[]) {
-    const ids = rows.map((r) => r.id);
-    const [earlier] = await conn.query<RowDataPacket[]>(
-      `SELECT DISTINCT aggregate_id FROM outbox WHERE topic = ? AND published_at IS NULL AND id < ? AND id NOT IN (?) AND aggregate_id IN (?)`,
-      [cfg.topic, Math.max(...ids), ids, [...new Set(rows.map((r) => r.aggregate_id))]],
-    );
-    if (!earlier.length) return;
-    const passed = new Set(earlier.map((r) => Number(r.aggregate_id)));
-    const overlapping = rows.filter((r) => passed.has(Number(r.aggregate_id)));
-    m.claimOverlaps.inc(overlapping.length);
-    ctx.log.warn(
-      { aggregates: [...passed], rows: overlapping.map((r) => r.id) },
-      'claimed rows whose aggregate has an earlier row held by another relay: they may reach Kafka first',
-    );
-  }
-
-  /**
-   * Gives a claim back unpublished. `attempted`: it was sent (or tried), so its rows' attempt count goes up, in the
-   * claim's own transaction before it ends. Written after a rollback instead, the count raced the relay's own next
-   * claim: issued before the failure, that claim could take the rows once rolled back, and the count's UPDATE then
-   * waited on a lock only this loop would release — until the lock wait timed out and the count was lost.
-   */
+  /** Gives a claim back unpublished (store.release); a failure there is logged, the rows stay unpublished. */
   async function release(b: Claim, attempted: boolean) {
-    try {
-      if (attempted) {
-        await b.conn.query('UPDATE outbox SET attempts = attempts + 1 WHERE id IN (?)', [
-          b.rows.map((r) => r.id),
-        ]);
-        await b.conn.commit(); // published_at stays NULL: the rows go out again
-      } else await b.conn.rollback();
-    } catch (e) {
-      // The connection is likely what failed (a failed mark): the transaction dies with it, the rows stay unpublished.
-      await b.conn.rollback().catch(() => {}); // the error worth telling is `e`, logged below
-      ctx.log.warn(
-        { rows: b.rows.map((r) => r.id), err: (e as Error).message },
-        attempted
-          ? "a failed batch's publish attempt could not be counted; its rows stay unpublished"
-          : 'a claimed batch could not be rolled back cleanly; its rows stay unpublished',
+    await store
+      .release(b, attempted)
+      .catch((e: Error) =>
+        ctx.log.warn(
+          { rows: b.rows.map((r) => r.id), err: e.message },
+          attempted
+            ? "a failed batch's publish attempt could not be counted; its rows stay unpublished"
+            : 'a claimed batch could not be rolled back cleanly; its rows stay unpublished',
+        ),
       );
-    } finally {
-      b.conn.release();
-    }
   }
 
   /** Sends a claimed batch to Kafka (acks=all). Its rows stay locked and unmarked until mark(). */
@@ -190,30 +110,34 @@ export function outboxRelay(
   /** Marks a sent batch published and commits: from then on it is not published again. On failure it is released. */
   async function mark(b: Claim, t0: bigint): Promise<void> {
     try {
-      await b.conn.query(
-        'UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3), attempts = attempts + 1 WHERE id IN (?)',
-        [b.rows.map((r) => r.id)],
-      );
-      await b.conn.commit();
+      await store.mark(b);
     } catch (e) {
       m.batches.inc({ result: 'error' });
       await release(b, true);
       throw e;
     }
-    b.conn.release();
     m.batchDuration.observe(Number(process.hrtime.bigint() - t0) / 1e9);
     m.published.inc(schemaLabel, b.rows.length);
     m.batches.inc({ result: 'ok' });
     lastBatchAt = new Date().toISOString();
   }
 
-  async function refreshBacklog() {
-    const [rows] = await pool.query<RowDataPacket[]>(
-      `SELECT COUNT(*) AS n, COALESCE(TIMESTAMPDIFF(MICROSECOND, MIN(created_at), CURRENT_TIMESTAMP(3)), 0) / 1e6 AS age FROM outbox WHERE topic = ? AND published_at IS NULL${shardSql}`,
-      [cfg.topic, ...shardArgs],
-    );
-    m.backlog.set(Number(rows[0].n));
-    m.oldestAge.set(Number(rows[0].age));
+  /**
+   * The backlog gauges, at most once a second, off the loop: awaited in it, this COUNT over the unpublished rows
+   * delayed whatever batch came next by its own duration (an e2e tail).
+   */
+  let refreshing = false;
+  function refreshBacklog() {
+    if (refreshing) return;
+    refreshing = true;
+    store
+      .backlog()
+      .then(({ n, age }) => {
+        m.backlog.set(n);
+        m.oldestAge.set(age);
+      })
+      .catch((e: Error) => ctx.log.warn({ err: e.message }, 'backlog gauges not refreshed'))
+      .finally(() => (refreshing = false));
   }
 
   /**
@@ -231,10 +155,10 @@ export function outboxRelay(
     while (running) {
       let next: Promise<Claim | null> = Promise.resolve(null);
       try {
-        cur ??= await claim(!full);
+        cur ??= full || (await store.probe()) ? await store.claim() : null;
         full = cur?.rows.length === cfg.batchSize;
         if (cur) {
-          if (cfg.pipeline && full) next = claim(false);
+          if (cfg.pipeline && full) next = store.claim(cur.rows.map((r) => r.id));
           next.catch(() => {}); // awaited below or released on failure; a rejection meanwhile is not unhandled
           const t0 = process.hrtime.bigint();
           const [sent, marked] = await Promise.allSettled([send(cur), marking]);
@@ -259,7 +183,7 @@ export function outboxRelay(
         lastError = null;
         if (Date.now() - lastRefresh > 1000) {
           lastRefresh = Date.now();
-          await refreshBacklog();
+          refreshBacklog();
         }
         if (!full) await sleep(cfg.pollMs); // a full batch means more may be waiting: go again at once
       } catch (e) {

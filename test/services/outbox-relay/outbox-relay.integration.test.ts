@@ -231,7 +231,7 @@ describe('outbox-relay', function () {
       const ids = await backlog(topic);
       const log = supervisorFor(c).logFile(testServiceName('outbox-relay'));
       const from = fs.existsSync(log) ? fs.statSync(log).size : 0; // the log is appended to by every start
-      await startTestService(c, 'outbox-relay', {
+      const relay = await startTestService(c, 'outbox-relay', {
         env: {
           LAB_TOPIC: topic,
           RELAY_BATCH_SIZE: '10',
@@ -262,8 +262,9 @@ describe('outbox-relay', function () {
           )[0][0].n === 0,
         { timeoutMs: 60_000, intervalMs: 200 },
       );
+      const overlaps = await metric(relay.url, 'lab_outbox_relay_claim_overlaps_total');
       await stopTestService(c, 'outbox-relay');
-      return { held, records: await readTopic(c, topic), ids };
+      return { held, overlaps, records: await readTopic(c, topic), ids };
     }
 
     let piped: Awaited<ReturnType<typeof heldWhileFirstBatchInFlight>>;
@@ -277,6 +278,11 @@ describe('outbox-relay', function () {
         (await heldWhileFirstBatchInFlight(false)).held,
         'rows claimed without the pipeline',
       ).to.equal(10);
+    });
+
+    it('counts no claim overlap: the batch in flight is its own, not another relay’s', () => {
+      // Each pipelined claim passes the locked rows of the batch in flight, whose products it shares.
+      expect(piped.overlaps).to.equal(0);
     });
 
     it("still publishes a backlog once each, every product's events in version order", async () => {
