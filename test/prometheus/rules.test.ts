@@ -21,7 +21,7 @@ const ymls = (dir: string) =>
     .map((f) => path.join(dir, f));
 
 function promtool(...args: string[]) {
-  const r = spawnSync(PROMTOOL, args, { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(PROMTOOL, args, { cwd: root, encoding: 'utf8', timeout: 180_000 });
   if (r.error)
     throw new Error(
       `cannot run ${PROMTOOL} (${r.error.message}); install it: apt-get install -y prometheus, or set PROMTOOL`,
