@@ -156,6 +156,16 @@ export class LeaderFaults {
       this.killFired.push(await this.ctx.fire(step, { broker: this.leader }));
   }
 
+  /** The kill really struck (a counterfactual run records its steps without applying them): a failover to wait for. */
+  get killApplied(): boolean {
+    return this.killFired.some((f) => f.applied);
+  }
+
+  /** The replication cut really struck: an ISR that can shrink. */
+  get cutApplied(): boolean {
+    return this.cutFired.some((f) => f.applied);
+  }
+
   /** Undo everything, recorded by the engine: replication proxy back, a killed broker restarted (the cluster healthy). */
   async heal(): Promise<void> {
     await this.uncut();
