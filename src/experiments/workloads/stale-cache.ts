@@ -136,11 +136,13 @@ export const staleCacheScenario: WorkloadKind<typeof Params> = {
       ctx.note(`race round on product ${id}`);
       const held = await ctx.fire(raceStep, { key: String(id) });
       const reader = io.read(id);
-      await waitFor(
-        `query-service to hold the reader of product ${id} at query.after-db-load-before-fill`,
-        () => io.failpointFired('query-service', 'query.after-db-load-before-fill'),
-        { timeoutMs: 15_000, intervalMs: 20 },
-      );
+      // a counterfactual run recorded the hold without arming it: no reader is held, nothing to wait for
+      if (held.applied)
+        await waitFor(
+          `query-service to hold the reader of product ${id} at query.after-db-load-before-fill`,
+          () => io.failpointFired('query-service', 'query.after-db-load-before-fill'),
+          { timeoutMs: 15_000, intervalMs: 20 },
+        );
       const { committed, committedMs } = await change(id);
       const announced = await io.waitAnnounced(id, committed, p.propagationMs);
       const filled = await reader;
