@@ -81,16 +81,16 @@ export interface TopicRecord {
   headers: Record<string, string>;
 }
 
-/**
- * Every record of `topic` up to the high watermarks seen at the start, in partition/offset order. Reads through a
- * throwaway consumer group that is deleted afterwards. Used by tests, the audit and the replay worker.
- */
 /** kafkajs' KafkaJSDeleteGroupsError lists each group with the broker's error. */
 interface GroupError {
   groupId: string;
   error?: { type?: string };
 }
 
+/**
+ * Every record of `topic` up to the high watermarks seen at the start, in partition/offset order. Reads through a
+ * throwaway consumer group that is deleted afterwards. Used by tests, the audit and the replay worker.
+ */
 export async function readTopic(
   c: Pick<LabConfig, 'host' | 'ports' | 'brokerCount'>,
   topic: string,
