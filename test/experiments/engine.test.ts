@@ -460,7 +460,7 @@ describe('experiment engine (fakes, no stack)', () => {
       ]);
     });
 
-    it('ends inconclusive when a toxic reached no traffic, and says so before its undo', async () => {
+    it('ends inconclusive when a fault reports it reached nothing, checked before its undo', async () => {
       const f = fakes({
         effect: async () => ({ took: false, detail: 'no traffic entered mysql downstream' }),
       });
