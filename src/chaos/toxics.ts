@@ -96,6 +96,18 @@ async function proxyGone(c: LabConfig, proxy: string): Promise<ToxicGoneError> {
 const failed = (what: string, r: { status: number; json: unknown }) =>
   new ToxicError(`${what} failed: HTTP ${r.status} ${JSON.stringify(r.json ?? '')}`);
 
+/** A proxy's listen and upstream addresses, as Toxiproxy has them now (cluster proxies are made at run time). */
+export async function proxyAddresses(
+  c: LabConfig,
+  proxy: string,
+): Promise<{ listen: string; upstream: string }> {
+  const r = await call(c, 'GET', `/proxies/${encodeURIComponent(proxy)}`);
+  if (r.status === 404) throw await proxyGone(c, proxy);
+  if (r.status !== 200) throw failed(`reading proxy ${proxy}`, r);
+  const { listen, upstream } = r.json as { listen: string; upstream: string };
+  return { listen, upstream };
+}
+
 /** Toxiproxy models "down" as the proxy's `enabled: false`; POST /proxies/<name> keeps the fields it is not given. */
 export async function setProxyEnabled(
   c: LabConfig,

@@ -4,6 +4,7 @@ import { percentile, planReaders } from '../../src/experiments/workloads/stamped
 
 describe('cache-stampede scenario: the storm plan', () => {
   const o = { readers: 150, hotKeys: 3, instances: 2, arrivalJitterMs: 20 };
+  const storm = { readers: 150, hotKeys: 3, rounds: 2, dbLatencyMs: 300, arrivalJitterMs: 20, expire: true };
 
   it('gives every mode the same readers for the same seed and round, and another storm for another seed', () => {
     expect(planReaders(42, 1, o)).to.deep.equal(planReaders(42, 1, o));
@@ -27,11 +28,14 @@ describe('cache-stampede scenario: the storm plan', () => {
         rounds: 2,
         dbLatencyMs: 300,
         arrivalJitterMs: 20,
+        expire: true,
       }),
     ).to.equal(6);
-    expect(
-      keyExpiries(42, { readers: 1, hotKeys: 3, rounds: 2, dbLatencyMs: 300, arrivalJitterMs: 20 }),
-    ).to.equal(2);
+    expect(keyExpiries(42, { ...storm, readers: 1 })).to.equal(2);
+  });
+
+  it('counts no key-expiry when the keys are not expired (the counterfactual)', () => {
+    expect(keyExpiries(42, { ...storm, expire: false })).to.equal(0);
   });
 
   it('gives each mode product ids that only its own key regex matches', () => {

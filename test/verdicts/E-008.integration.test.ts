@@ -57,11 +57,9 @@ describe('E-008 cache stampede at expiry with a slow DB, both ways', function ()
     expect(r.audit!.figures.singleflightDbLoads).to.be.greaterThan(r.audit!.figures.keyExpiries);
   });
 
-  // Skipped, a known bug in the experiment (issue #26 note): without its latency toxic the ❌ side still stampedes
-  // (seed 42: 27.7 DB loads per key per expiry, p50 208 ms on the 2-core box) — the cause is the concurrent misses
-  // at expiry, which the toxic only widens. Its counterfactual must remove the expiry itself (readers on a cached
-  // key), not the toxic; until then this test would fail on what it rightly found.
-  it.skip('does not reproduce its ❌ side with every fault step removed (counterfactual)', async () => {
+  // Its fault steps removed and its keys not expired (the `counterfactual:` block): the expiry under concurrent
+  // readers is the stampede's cause, the slow DB only widens it (seed 42 without the toxic alone: 27.7 per key).
+  it('does not reproduce its ❌ side with every fault step removed (counterfactual)', async () => {
     await expectCounterfactualNotReproduced(
       'E-008',
       SEEDS[0],

@@ -15,12 +15,6 @@ export interface Effect {
   detail: string;
 }
 
-/*
- * No traffic check for toxics: Toxiproxy's proxy metrics count a connection's bytes only when it closes (measured:
- * 50 queries on an open MariaDB connection added 0 bytes, its close added them all), so the pooled and long-lived
- * connections of the lab's clients would read as "no traffic" under a toxic that slowed every one of them.
- */
-
 /**
  * Throws FaultHadNoEffect when a process to kill or pause is not running (local runtime: its pidfile): a kill of
  * a dead process shows nothing. The docker runtime answers for itself (its error aborts the run).

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { addToxic, removeToxic, type ToxicSpec } from '../toxics';
 import { defineFault, faultObject } from './define';
+import { trafficCheck } from './proxy-traffic';
 import { timedUndo } from './timed-undo';
 import type { FaultKind } from './types';
 
@@ -47,10 +48,14 @@ export function toxicKind<T extends ToxicType, A extends z.ZodRawShape>(def: {
         toxicity: f.toxicity,
         attributes,
       };
+      const traffic = await trafficCheck(env.c, f.proxy, f.stream);
       const name = await addToxic(env.c, spec as ToxicSpec);
       const shown = `${def.type} on ${f.proxy} (${f.stream}${f.toxicity < 1 ? `, toxicity ${f.toxicity}` : ''}) ${JSON.stringify(attributes)}`;
       const run = timedUndo({
-        undo: () => removeToxic(env.c, f.proxy, name),
+        undo: async () => {
+          await traffic?.removed();
+          await removeToxic(env.c, f.proxy, name);
+        },
         afterMs: f.durationMs,
         what: `toxic ${name} removed from ${f.proxy}`,
         note: env.note,
@@ -59,6 +64,7 @@ export function toxicKind<T extends ToxicType, A extends z.ZodRawShape>(def: {
         description: `toxic ${shown}${f.durationMs ? ` for ${f.durationMs} ms` : ''}`,
         facts: { toxicsAdded: 1 },
         data: { proxy: f.proxy, toxic: name, attributes },
+        tookEffect: traffic?.check,
         rollback: {
           name: `remove toxic ${name} from ${f.proxy}`,
           run,

@@ -27,6 +27,11 @@ const Params = z
     dbLatencyMs: z.number().int().min(10).max(10_000),
     /** each reader starts at a seeded random offset in [0, arrivalJitterMs) */
     arrivalJitterMs: z.number().int().min(0).max(10_000).default(20),
+    /**
+     * expire the hot keys at the start of each round (the storm's cause). `false` is the counterfactual: the same
+     * readers on keys still cached, so no reader misses and no expiry can cost a DB load
+     */
+    expire: z.boolean().default(true),
     /** `chaos exp run --full`: a bigger storm */
     full: z.object(Storm).partial().strict().default({}),
   })
@@ -126,6 +131,7 @@ export const stampedeScenario: WorkloadKind<typeof Params> = {
   requiresServices: ['query-service', 'query-service-2'],
   async run(ctx) {
     const p: StormParams = { ...ctx.params, ...(ctx.full ? ctx.params.full : {}) };
+    if (!p.expire) ctx.note('the hot keys are not expired: every round reads keys still cached');
     const redis = labRedis(ctx.c);
     const reads = await ProductReads.open(ctx.c);
     const results: ModeResult[] = [];

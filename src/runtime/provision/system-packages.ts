@@ -14,6 +14,8 @@ export const SYSTEM_BINARIES: Record<string, string> = {
   '/usr/bin/prometheus-mysqld-exporter': 'prometheus-mysqld-exporter',
   '/usr/bin/prometheus-redis-exporter': 'prometheus-redis-exporter',
   '/usr/bin/kcat': 'kcat',
+  // ss: the kernel's per-connection byte counts, for whether a toxic's proxy carried traffic
+  '/usr/bin/ss': 'iproute2',
 };
 
 export const TOOLCHAIN = [

@@ -116,4 +116,45 @@ describe('the latency fault on the real Toxiproxy', function () {
       'toxic exp2_latency_upstream is not on proxy redis any more (removed by `chaos heal`, or Toxiproxy restarted)',
     );
   });
+
+  it('took effect only when bytes crossed its proxy: none with no connection or an idle one, some after a query', async () => {
+    // a scratch proxy of its own: the lab's proxies carry other clients' traffic
+    const proxy = 'lab-test-traffic';
+    const listen = `${c.host}:${c.ports.mysqlUpstream + 1000}`;
+    const api = `http://${c.host}:${c.ports.toxiproxy}/proxies`;
+    const made = await fetch(api, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: proxy, listen, upstream: `${c.host}:${c.ports.mysqlUpstream}` }),
+    });
+    expect(made.status, await made.text()).to.equal(201);
+    let scratch: mysql.Connection | undefined;
+    try {
+      const slow = (index: number) =>
+        applyFault(
+          env(),
+          { type: 'latency', proxy, latencyMs: 5, jitterMs: 0, stream: 'downstream', toxicity: 1 },
+          { index, name: 'slow scratch' },
+        );
+      const alone = await slow(1);
+      await alone.rollback!.run();
+      expect(await alone.tookEffect!()).to.deep.include({ took: false });
+
+      scratch = await mysql.createConnection({ ...dbConnectionOptions(c), port: Number(listen.split(':')[1]) });
+      await scratch.query('SELECT 1');
+      const idle = await slow(2);
+      await idle.rollback!.run();
+      expect(await idle.tookEffect!()).to.deep.include({ took: false });
+
+      const busy = await slow(3);
+      await scratch.query('SELECT 1');
+      await busy.rollback!.run();
+      const effect = await busy.tookEffect!();
+      expect(effect.took, effect.detail).to.equal(true);
+      expect(effect.detail).to.match(/^lab-test-traffic downstream: \d+ bytes entered on 1 connection\(s\)/);
+    } finally {
+      await scratch?.end();
+      await fetch(`${api}/${proxy}`, { method: 'DELETE' });
+    }
+  });
 });

@@ -26,6 +26,8 @@ export interface StormParams {
   rounds: number;
   dbLatencyMs: number;
   arrivalJitterMs: number;
+  /** expire the hot keys at each round's start; false = the counterfactual (every reader hits the cache) */
+  expire: boolean;
 }
 
 export interface ModeResult {
@@ -44,8 +46,9 @@ export interface ModeResult {
   seconds: number;
 }
 
-/** The keys each round asked for, counted once per round. */
+/** The keys each round asked for, counted once per round (none when the keys are not expired). */
 export function keyExpiries(seed: number, p: StormParams): number {
+  if (!p.expire) return 0;
   let n = 0;
   for (let round = 1; round <= p.rounds; round++)
     n += new Set(
@@ -101,8 +104,8 @@ export async function runMode(
       if (ctx.signal?.aborted) throw new Interrupted();
       const plan = planReaders(ctx.seed, round, { ...p, instances: urls.length });
       const asked = [...new Set(plan.map((r) => ids[r.keyIndex]))];
-      if (mode === 'soft-ttl') await softExpire(redis, EXP_CACHE_PREFIX, ids);
-      else await hardExpire(redis, EXP_CACHE_PREFIX, ids);
+      if (p.expire)
+        await (mode === 'soft-ttl' ? softExpire : hardExpire)(redis, EXP_CACHE_PREFIX, ids);
       const since = Date.now();
       const rs = await burst(
         plan,
@@ -113,6 +116,7 @@ export async function runMode(
       // soft-ttl answers before its refresh ends; count the round only once the refresh has landed.
       if (
         mode === 'soft-ttl' &&
+        p.expire &&
         !(await waitFilledSince(redis, EXP_CACHE_PREFIX, asked, since, 10 * p.dbLatencyMs + 10_000))
       ) {
         ctx.note(`${mode}: round ${round}: the background refresh did not land in time`);
