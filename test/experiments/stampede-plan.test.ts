@@ -4,7 +4,14 @@ import { percentile, planReaders } from '../../src/experiments/workloads/stamped
 
 describe('cache-stampede scenario: the storm plan', () => {
   const o = { readers: 150, hotKeys: 3, instances: 2, arrivalJitterMs: 20 };
-  const storm = { readers: 150, hotKeys: 3, rounds: 2, dbLatencyMs: 300, arrivalJitterMs: 20, expire: true };
+  const storm = {
+    readers: 150,
+    hotKeys: 3,
+    rounds: 2,
+    dbLatencyMs: 300,
+    arrivalJitterMs: 20,
+    expire: true,
+  };
 
   it('gives every mode the same readers for the same seed and round, and another storm for another seed', () => {
     expect(planReaders(42, 1, o)).to.deep.equal(planReaders(42, 1, o));

@@ -42,7 +42,10 @@ export function parseSs(out: string, pid: number): SocketBytes {
  * or a connection closed in between (its close crossed the toxic). Toxiproxy's own byte metrics cannot tell:
  * they count a connection only when it closes, and the lab's clients keep theirs open.
  */
-export function crossed(before: SocketBytes, after: SocketBytes): { took: boolean; detail: string } {
+export function crossed(
+  before: SocketBytes,
+  after: SocketBytes,
+): { took: boolean; detail: string } {
   let bytes = 0;
   let connections = 0;
   for (const [k, n] of after) {
@@ -77,7 +80,9 @@ export async function enteringBytes(
   if (!pid) throw new LabError('Toxiproxy has no pidfile: run `chaos up`');
   const port = (addr: string) => addr.slice(addr.lastIndexOf(':') + 1);
   const filter =
-    direction === 'upstream' ? `sport = :${port(proxy.listen)}` : `dport = :${port(proxy.upstream)}`;
+    direction === 'upstream'
+      ? `sport = :${port(proxy.listen)}`
+      : `dport = :${port(proxy.upstream)}`;
   const { stdout } = await exec('ss', ['-tinpH', 'state', 'established', filter], {
     timeout: 5000,
   }).catch((e: Error) => {

@@ -140,7 +140,10 @@ describe('the latency fault on the real Toxiproxy', function () {
       await alone.rollback!.run();
       expect(await alone.tookEffect!()).to.deep.include({ took: false });
 
-      scratch = await mysql.createConnection({ ...dbConnectionOptions(c), port: Number(listen.split(':')[1]) });
+      scratch = await mysql.createConnection({
+        ...dbConnectionOptions(c),
+        port: Number(listen.split(':')[1]),
+      });
       await scratch.query('SELECT 1');
       const idle = await slow(2);
       await idle.rollback!.run();
@@ -151,7 +154,9 @@ describe('the latency fault on the real Toxiproxy', function () {
       await busy.rollback!.run();
       const effect = await busy.tookEffect!();
       expect(effect.took, effect.detail).to.equal(true);
-      expect(effect.detail).to.match(/^lab-test-traffic downstream: \d+ bytes entered on 1 connection\(s\)/);
+      expect(effect.detail).to.match(
+        /^lab-test-traffic downstream: \d+ bytes entered on 1 connection\(s\)/,
+      );
     } finally {
       await scratch?.end();
       await fetch(`${api}/${proxy}`, { method: 'DELETE' });

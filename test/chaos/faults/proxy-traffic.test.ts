@@ -31,7 +31,15 @@ describe('the traffic a toxic saw', () => {
   });
 
   it('had no effect on idle connections, on a new one that sent nothing, or with none at all', () => {
-    expect(crossed(new Map([['a', 10]]), new Map([['a', 10], ['b', 0]]))).to.deep.equal({
+    expect(
+      crossed(
+        new Map([['a', 10]]),
+        new Map([
+          ['a', 10],
+          ['b', 0],
+        ]),
+      ),
+    ).to.deep.equal({
       took: false,
       detail: 'no bytes entered on 2 open connection(s), none opened or closed with data',
     });
