@@ -1,5 +1,6 @@
 import { labKafka } from '../../../lib/kafka';
-import { sleep } from '../../../lib/wait';
+import { mustRead } from '../../inconclusive';
+import { sleep, waitFor } from '../../../lib/wait';
 import type { Admin } from 'kafkajs';
 import type { WorkloadContext } from '../types';
 import {
@@ -31,7 +32,7 @@ export interface CellResult {
   errors: Record<string, number>;
 }
 
-type Ctx = Pick<WorkloadContext<unknown>, 'c' | 'topic' | 'note' | 'steps' | 'fire'>;
+type Ctx = Pick<WorkloadContext<unknown>, 'c' | 'topic' | 'note' | 'steps' | 'fire' | 'prom'>;
 
 /**
  * One fault against every cell at once: topics led by `replicas[0]`, one producer per cell, the fault, producing on
@@ -83,7 +84,9 @@ export async function runPhase(
     await sleep(size.warmupMs);
     // Whatever was written so far is on all three replicas before the fault: only the fault's window can lose.
     await replicationBarrier(c, topics);
-    isrAtFault = await inject(ctx, fault, size, faults, admin, topics);
+    const refusalsBefore = await refusalCount(ctx, leader);
+    const beforeKill = () => refusalsScraped(ctx, leader, producers, refusalsBefore);
+    isrAtFault = await inject(ctx, fault, size, faults, admin, topics, beforeKill);
     const tf = Date.now();
     after = await watchFailover(
       admin,
@@ -172,10 +175,12 @@ async function inject(
   faults: LeaderFaults,
   admin: Admin,
   topics: string[],
+  beforeKill: () => Promise<void>,
 ) {
   const { note } = ctx;
   const L = faults.leader;
   const kill = async () => {
+    await beforeKill();
     const states = await partitionStates(admin, topics);
     await faults.kill();
     note(`${fault}: kill -9 kafka-${L} (ISR then: ${describeIsr(states)})`);
@@ -213,6 +218,34 @@ async function inject(
   await faults.uncut();
   note(`${fault}: replication proxy back after the isolation (ISR then: ${describeIsr(states)})`);
   return states;
+}
+
+const REFUSALS = (broker: number) =>
+  `sum(kafka_network_requestmetrics_errors_total{broker="${broker}",request="Produce",error="NOT_ENOUGH_REPLICAS"})`;
+
+/** The leader's count of NOT_ENOUGH_REPLICAS answers as Prometheus has it (0 before its first refusal: no series). */
+async function refusalCount(ctx: Ctx, broker: number): Promise<number> {
+  const what = `kafka-${broker}'s NOT_ENOUGH_REPLICAS count (Prometheus)`;
+  return (await mustRead(what, ctx.prom.scalar(REFUSALS(broker)))) ?? 0;
+}
+
+/**
+ * The leader counts its NOT_ENOUGH_REPLICAS answers in its JVM, which the kill ends; Kafka brokers are scraped every
+ * 5 s. When producers were refused, the kill waits (bounded) until Prometheus holds the rise, so the brokers' probe
+ * reads the refusals instead of no data (seen once: a meter born on the first refusal died unscraped with its JVM).
+ */
+async function refusalsScraped(
+  ctx: Ctx,
+  broker: number,
+  producers: CellProducer[],
+  before: number,
+): Promise<void> {
+  if (!producers.some((p) => p.writes.some((w) => w.error === 'NOT_ENOUGH_REPLICAS'))) return;
+  await waitFor(
+    `Prometheus to scrape kafka-${broker}'s NOT_ENOUGH_REPLICAS count before the kill ends its JVM`,
+    async () => (await refusalCount(ctx, broker)) > before,
+    { timeoutMs: 15_000, intervalMs: 500 },
+  );
 }
 
 function describeIsr(states: Map<string, PartitionState>): string {
