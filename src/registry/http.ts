@@ -68,55 +68,63 @@ function errorAnswer(err: unknown, res: Response) {
   res.status(500).json({ error_code: 50001, message: (err as Error).message });
 }
 
-/**
- * The part of Confluent Schema Registry's REST API (7.7) that producers, consumers and operators use
- * (@kafkajs/confluent-schema-registry, Confluent's serializers, curl): one route table, errors as `{error_code, message}`.
- */
-export function registryApp(reg: SchemaRegistry): express.Express {
-  const app = express();
-  const metrics = new Registry();
-  const registrations = new Counter({
+type Handler = (req: Request, res: Response, next: NextFunction) => void;
+
+/** A route answering `fn`'s result as JSON, with Confluent's content type; a throw goes to the error handler. */
+const answer =
+  (fn: (req: Request) => unknown): Handler =>
+  (req, res, next) => {
+    try {
+      res.type(CONTENT_TYPE).send(JSON.stringify(fn(req)));
+    } catch (e) {
+      next(e);
+    }
+  };
+
+/** The schema text itself, byte for byte as registered (Confluent's …/schema endpoints). */
+const raw =
+  (fn: (req: Request) => string): Handler =>
+  (req, res, next) => {
+    try {
+      res.type(CONTENT_TYPE).send(fn(req));
+    } catch (e) {
+      next(e);
+    }
+  };
+
+const subject = (r: Request) => param(r, 'subject');
+const version = (r: Request) => param(r, 'version');
+const id = (r: Request) => Number(param(r, 'id'));
+
+/** lab_schema_registry_registrations_total, in the app's own metrics registry. */
+const registrationsCounter = (metrics: Registry) =>
+  new Counter({
     name: 'lab_schema_registry_registrations_total',
     help: 'POST /subjects/<subject>/versions answers, by subject and result (accepted = 200, rejected = 409 incompatible, invalid = 422)',
     labelNames: ['subject', 'result'],
     registers: [metrics],
   });
-  // Before any parser: a foreign Host (421), a cross-site page (403) or a non-JSON state change (415) never reaches a route.
-  app.use(
-    httpGuard(
-      (res, r) => void res.status(r.status).json({ error_code: r.status, message: r.reason }),
-    ),
-  );
-  app.get(
-    '/metrics',
-    async (_req, res) => void res.type(metrics.contentType).send(await metrics.metrics()),
-  );
-  app.use(express.json({ type: (req) => isJsonType(req.headers['content-type']), limit: '1mb' }));
-  const answer =
-    (fn: (req: Request) => unknown) => (req: Request, res: Response, next: NextFunction) => {
-      try {
-        res.type(CONTENT_TYPE).send(JSON.stringify(fn(req)));
-      } catch (e) {
-        next(e);
-      }
-    };
-  /** The schema text itself, byte for byte as registered (Confluent's …/schema endpoints). */
-  const raw =
-    (fn: (req: Request) => string) => (req: Request, res: Response, next: NextFunction) => {
-      try {
-        res.type(CONTENT_TYPE).send(fn(req));
-      } catch (e) {
-        next(e);
-      }
-    };
-  const subject = (r: Request) => param(r, 'subject');
-  const version = (r: Request) => param(r, 'version');
-  const id = (r: Request) => Number(param(r, 'id'));
 
-  app.get(
-    '/',
-    answer(() => ({})),
-  );
+/** POST /subjects/:subject/versions, counted by result: accepted, rejected (409 incompatible) or invalid. */
+const registerRoute = (reg: SchemaRegistry, registrations: Counter<'subject' | 'result'>) =>
+  answer((r) => {
+    const result = (outcome: string) => registrations.inc({ subject: subject(r), result: outcome });
+    try {
+      const out = reg.register(subject(r), schemaOf(r.body));
+      result('accepted');
+      return out;
+    } catch (e) {
+      result(e instanceof RegistryError && e.status === 409 ? 'rejected' : 'invalid');
+      throw e;
+    }
+  });
+
+/** /subjects: list, versions, lookup, register, delete. */
+function subjectRoutes(
+  app: express.Express,
+  reg: SchemaRegistry,
+  registrations: Counter<'subject' | 'result'>,
+) {
   app.get(
     '/subjects',
     answer((r) =>
@@ -138,21 +146,7 @@ export function registryApp(reg: SchemaRegistry): express.Express {
     '/subjects/:subject/versions/:version/schema',
     raw((r) => reg.version(subject(r), version(r), flag(r, 'deleted')).schema),
   );
-  app.post(
-    '/subjects/:subject/versions',
-    answer((r) => {
-      const result = (outcome: string) =>
-        registrations.inc({ subject: subject(r), result: outcome });
-      try {
-        const out = reg.register(subject(r), schemaOf(r.body));
-        result('accepted');
-        return out;
-      } catch (e) {
-        result(e instanceof RegistryError && e.status === 409 ? 'rejected' : 'invalid');
-        throw e;
-      }
-    }),
-  );
+  app.post('/subjects/:subject/versions', registerRoute(reg, registrations));
   app.post(
     '/subjects/:subject',
     answer((r) => reg.lookup(subject(r), schemaOf(r.body), flag(r, 'deleted'))),
@@ -165,7 +159,10 @@ export function registryApp(reg: SchemaRegistry): express.Express {
     '/subjects/:subject/versions/:version',
     answer((r) => reg.deleteVersion(subject(r), version(r), flag(r, 'permanent'))),
   );
+}
 
+/** /schemas: the types, and a schema by id with where it is used. */
+function schemaRoutes(app: express.Express, reg: SchemaRegistry) {
   app.get(
     '/schemas/types',
     answer(() => ['AVRO']),
@@ -188,7 +185,10 @@ export function registryApp(reg: SchemaRegistry): express.Express {
       ...new Set(reg.subjectVersionsOfId(id(r), flag(r, 'deleted')).map((u) => u.subject)),
     ]),
   );
+}
 
+/** /config (global and per subject) and /mode. */
+function configRoutes(app: express.Express, reg: SchemaRegistry) {
   app.get(
     '/config',
     answer(() => reg.config()),
@@ -214,7 +214,10 @@ export function registryApp(reg: SchemaRegistry): express.Express {
     '/mode',
     answer(() => ({ mode: 'READWRITE' })),
   );
+}
 
+/** /compatibility: test a schema against the versions the level requires, or against one version. */
+function compatibilityRoutes(app: express.Express, reg: SchemaRegistry) {
   app.post(
     '/compatibility/subjects/:subject/versions',
     answer((r) =>
@@ -227,6 +230,35 @@ export function registryApp(reg: SchemaRegistry): express.Express {
       reg.testCompatibility(subject(r), version(r), schemaOf(r.body), flag(r, 'verbose')),
     ),
   );
+}
+
+/**
+ * The part of Confluent Schema Registry's REST API (7.7) that producers, consumers and operators use
+ * (@kafkajs/confluent-schema-registry, Confluent's serializers, curl): one route table, errors as `{error_code, message}`.
+ */
+export function registryApp(reg: SchemaRegistry): express.Express {
+  const app = express();
+  const metrics = new Registry();
+  const registrations = registrationsCounter(metrics);
+  // Before any parser: a foreign Host (421), a cross-site page (403) or a non-JSON state change (415) never reaches a route.
+  app.use(
+    httpGuard(
+      (res, r) => void res.status(r.status).json({ error_code: r.status, message: r.reason }),
+    ),
+  );
+  app.get(
+    '/metrics',
+    async (_req, res) => void res.type(metrics.contentType).send(await metrics.metrics()),
+  );
+  app.use(express.json({ type: (req) => isJsonType(req.headers['content-type']), limit: '1mb' }));
+  app.get(
+    '/',
+    answer(() => ({})),
+  );
+  subjectRoutes(app, reg, registrations);
+  schemaRoutes(app, reg);
+  configRoutes(app, reg);
+  compatibilityRoutes(app, reg);
   app.use(
     (_req: Request, res: Response) =>
       void res.status(404).json({ error_code: 404, message: 'HTTP 404 Not Found' }),

@@ -6,7 +6,7 @@ import {
   inject,
   injectedFault,
   INJECT_ALIASES,
-} from '../chaos/catalog';
+} from '../chaos/inject';
 import { FAULT_KINDS, faultKind, type FaultKind } from '../chaos/faults';
 import { attributeInfo, type AttributeInfo } from '../chaos/faults/describe';
 import { heal, type HealResult } from '../chaos/heal';

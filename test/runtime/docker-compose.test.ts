@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { PORT_DEFAULTS } from '../../src/lib/config';
+import { loadConfig, PORT_DEFAULTS } from '../../src/lib/config';
+import { composeProxyDecls, proxyDecls } from '../../src/runtime/components/toxiproxy';
 import { containerName } from '../../src/runtime/driver/docker';
 import { SECOND_INSTANCES, SERVICES, SERVICE_NAMES, validateModes } from '../../src/runtime/services';
 
@@ -95,8 +96,11 @@ describe('docker-compose.yml (validated statically: no Docker engine here)', () 
   });
 
   it('gives Toxiproxy the same proxies as the embedded runtime (toxiproxy.json)', () => {
-    const proxyNames = (f: string) => (JSON.parse(fs.readFileSync(path.join(root, f), 'utf8')) as { name: string }[]).map((p) => p.name).sort();
-    expect(proxyNames('docker/toxiproxy.json')).to.deep.equal(proxyNames('toxiproxy.json'));
+    const read = (f: string) => JSON.parse(fs.readFileSync(path.join(root, f), 'utf8')) as unknown;
+    // One truth, proxyDecls: the root file is it for the default ports, docker/toxiproxy.json its compose form.
+    const defaults = loadConfig({}, root);
+    expect(read('toxiproxy.json')).to.deep.equal(proxyDecls(defaults));
+    expect(read('docker/toxiproxy.json')).to.deep.equal(composeProxyDecls(defaults));
   });
 
   it('gives each lab service only environment it reads, with modes the service accepts', () => {

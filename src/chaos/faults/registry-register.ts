@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { WRITER_SCHEMAS } from '../../lib/avro-events';
-import { registerSchema, runSubject } from '../registry';
+import { registerSchema, runSubject } from '../schema-registry-client';
 import { defineFault, faultObject } from './define';
 import { RegistrySubject } from './registry-set-compatibility';
 

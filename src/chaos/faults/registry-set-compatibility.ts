@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { COMPATIBILITY_LEVELS } from '../../registry/compatibility';
-import { runSubject, setCompatibility } from '../registry';
+import { runSubject, setCompatibility } from '../schema-registry-client';
 import { defineFault, faultObject } from './define';
 
 /** default subject: the run topic's value subject, `lab.exp.<run>-value` */

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { LabCommand } from '../base';
-import { FAULTS, faultTopic, inject, injectFlags } from '../../chaos/catalog';
+import { FAULTS, faultTopic, inject, injectFlags } from '../../chaos/inject';
 import { findExperiment } from '../../experiments/loader';
 
 /** One flag per attribute of the registered fault kinds (src/chaos/faults), named after it: latencyMs → --latency-ms. */

@@ -12,7 +12,8 @@ export interface ProxyDecl {
 
 /**
  * Every proxy of the lab. Clients reach Kafka, MySQL and Redis only through these, so any fault can be
- * put on the wire. The repository's toxiproxy.json is this list for the default ports (a test keeps them equal).
+ * put on the wire. The repository's toxiproxy.json is this list for the default ports, docker/toxiproxy.json its compose form
+ * (composeProxyDecls); a test keeps both equal.
  */
 export function proxyDecls(c: LabConfig): ProxyDecl[] {
   const h = c.host;
@@ -26,6 +27,24 @@ export function proxyDecls(c: LabConfig): ProxyDecl[] {
     out.push({ name: `kafka-${id}-internal`, listen: `${h}:${p.kafkaInternal + id - 1}`, upstream: `${h}:${p.kafkaInternalUpstream + id - 1}`, enabled: true });
   }
   return out;
+}
+
+/** The port of a `host:port` address. */
+const portOf = (address: string) => address.slice(address.lastIndexOf(':') + 1);
+
+/** Where docker-compose's network reaches MySQL and Redis (Kafka's listeners keep the embedded upstream ports). */
+const COMPOSE_UPSTREAMS: Record<string, string> = { mysql: 'mysql:3306', redis: 'redis:6379' };
+
+/**
+ * The same proxies as docker-compose runs them (docker/toxiproxy.json, a test keeps them equal): each listening on
+ * every interface of its container at the embedded listen port, its upstream by compose service name.
+ */
+export function composeProxyDecls(c: LabConfig): ProxyDecl[] {
+  return proxyDecls(c).map((d) => ({
+    ...d,
+    listen: `0.0.0.0:${portOf(d.listen)}`,
+    upstream: COMPOSE_UPSTREAMS[d.name] ?? `${d.name.replace(/-internal$/, '')}:${portOf(d.upstream)}`,
+  }));
 }
 
 export const toxiproxyUrl = (c: LabConfig) => `http://${c.host}:${c.ports.toxiproxy}`;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { FAULTS, flagName, injectedFault, injectFlags } from '../../src/chaos/catalog';
+import { FAULTS, flagName, injectedFault, injectFlags } from '../../src/chaos/inject';
 import { FAULT_TYPES } from '../../src/chaos/faults';
 import { loadConfig } from '../../src/lib/config';
 import { UnknownNameError } from '../../src/lib/errors';
