@@ -10,11 +10,6 @@ import type { ServiceContext } from '../common/app';
 import type { RelayConfig } from './config';
 import { outboxStore, type Claim, type OnOverlap, type OutboxStore } from './store';
 
-/**
- * Claims unpublished outbox rows in id order (FOR UPDATE SKIP LOCKED, held for the whole batch), publishes them,
- * then marks them published in the same transaction. At-least-once: a death between publish and commit leaves the
- * rows unpublished, so the next relay publishes them again — consumers dedup on eventId.
- */
 /** The record value for an outbox payload (the JSON text command-service wrote): as is, or re-encoded (Avro). */
 export type EncodeValue = (payload: string) => Promise<string | Buffer>;
 const asIs: EncodeValue = async (payload) => payload;
@@ -251,6 +246,11 @@ export class RelayLoop {
   }
 }
 
+/**
+ * Claims unpublished outbox rows in id order (FOR UPDATE SKIP LOCKED, held for the whole batch), publishes them,
+ * then marks them published in the same transaction. At-least-once: a death between publish and commit leaves the
+ * rows unpublished, so the next relay publishes them again — consumers dedup on eventId.
+ */
 export function outboxRelay(
   cfg: RelayConfig,
   ctx: ServiceContext,
