@@ -1,36 +1,30 @@
-import { labPool } from '../../lib/db';
-import { dlqTopic } from '../../lib/events';
-import { labKafka } from '../../lib/kafka';
-import { serviceRegistry } from '../../lib/metrics';
-import { ensureTopics } from '../../lib/topics';
-import { HttpError, serve, serviceApp, serviceContext } from '../common/app';
+import { HttpError, serve, serviceApp } from '../common/app';
+import { connectedIdempotentProducer, runService, startServiceBase } from '../start';
 import { loadCommandConfig } from './config';
 import { commandService } from './service';
+
+/** A product id from the URL: a positive safe integer, else 400. */
+function productIdParam(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new HttpError(400, `product id must be a positive integer, got "${raw}"`);
+  return n;
+}
 
 /** command-service: REST writes to MariaDB; the event goes out through the outbox (outbox) or by itself (direct). */
 async function main() {
   const cfg = loadCommandConfig();
-  const pool = labPool(cfg.lab);
-  const kafka = labKafka(cfg.lab, 'command-service');
-  const ctx = serviceContext('command-service', serviceRegistry('command-service'), async () => ({
-    mode: cfg.mode,
+  const { ctx, pool, kafka } = await startServiceBase({
+    name: 'command-service',
+    lab: cfg.lab,
     topic: cfg.topic,
-  }));
-  await ensureTopics(kafka, [cfg.topic, dlqTopic(cfg.topic)]);
-  // acks=all on every send; idempotent so a retried send after a lost ack does not duplicate.
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
+    kafkaClientId: 'command-service',
+    health: async () => ({ mode: cfg.mode, topic: cfg.topic }),
   });
-  await producer.connect();
+  // acks=all on every send; idempotent so a retried send after a lost ack does not duplicate.
+  const producer = await connectedIdempotentProducer(kafka);
   const svc = commandService(cfg, ctx, pool, producer);
-  const id = (raw: string) => {
-    const n = Number(raw);
-    if (!Number.isSafeInteger(n) || n <= 0)
-      throw new HttpError(400, `product id must be a positive integer, got "${raw}"`);
-    return n;
-  };
+  const id = productIdParam;
   const app = serviceApp(ctx, (a) => {
     a.post('/products', async (req, res) => void res.status(201).json(await svc.create(req.body)));
     a.put(
@@ -48,7 +42,4 @@ async function main() {
   });
 }
 
-main().catch((e) => {
-  console.error(`command-service failed to start: ${(e as Error).message}`);
-  process.exit(1);
-});
+runService('command-service', main);

@@ -1,9 +1,5 @@
-import { labPool } from '../../lib/db';
-import { dlqTopic } from '../../lib/events';
-import { labKafka } from '../../lib/kafka';
-import { serviceRegistry } from '../../lib/metrics';
-import { ensureTopics } from '../../lib/topics';
-import { serve, serviceApp, serviceContext } from '../common/app';
+import { serve, serviceApp } from '../common/app';
+import { connectedIdempotentProducer, runService, startServiceBase } from '../start';
 import { loadConsumerConfig } from './config';
 import { productConsumer } from './consumer';
 import { groupLag } from './lag';
@@ -11,13 +7,15 @@ import { groupLag } from './lag';
 /** consumer-service: applies product events to the read model and the side-effect ledger; failures go to the DLQ. */
 async function main() {
   const cfg = loadConsumerConfig();
-  const pool = labPool(cfg.lab, { connectionLimit: 4 });
-  const kafka = labKafka(cfg.lab, `consumer-service-${cfg.group}`);
   let health = async (): Promise<Record<string, unknown>> => ({});
-  const ctx = serviceContext('consumer-service', serviceRegistry('consumer-service'), () =>
-    health(),
-  );
-  await ensureTopics(kafka, [cfg.topic, dlqTopic(cfg.topic)]);
+  const { ctx, pool, kafka } = await startServiceBase({
+    name: 'consumer-service',
+    lab: cfg.lab,
+    topic: cfg.topic,
+    kafkaClientId: `consumer-service-${cfg.group}`,
+    pool: { connectionLimit: 4 },
+    health: () => health(),
+  });
   // Short session: after a crash (SIGKILL) the group rebalances in ~6 s instead of 30, so restarts are quick.
   const consumer = kafka.consumer({
     groupId: cfg.group,
@@ -26,12 +24,10 @@ async function main() {
     rebalanceTimeout: 10_000,
     allowAutoTopicCreation: false,
   });
-  const dlqProducer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-  });
-  await Promise.all([consumer.connect(), dlqProducer.connect()]);
+  const [, dlqProducer] = await Promise.all([
+    consumer.connect(),
+    connectedIdempotentProducer(kafka),
+  ]);
   const svc = productConsumer(cfg, ctx, pool, consumer, dlqProducer);
   health = svc.health;
   const lag = groupLag(cfg, ctx, kafka);
@@ -47,7 +43,4 @@ async function main() {
   await lag.start();
 }
 
-main().catch((e) => {
-  console.error(`consumer-service failed to start: ${(e as Error).message}`);
-  process.exit(1);
-});
+runService('consumer-service', main);

@@ -1,35 +1,33 @@
 import { avroEventEncoder } from '../../lib/avro-events';
-import { labPool } from '../../lib/db';
-import { decodeProductEvent, dlqTopic } from '../../lib/events';
-import { labKafka } from '../../lib/kafka';
-import { serviceRegistry } from '../../lib/metrics';
-import { ensureTopics } from '../../lib/topics';
+import { decodeProductEvent } from '../../lib/events';
 import { schemaRegistryUrl } from '../../runtime/components/schema-registry';
-import { serve, serviceApp, serviceContext } from '../common/app';
-import { loadRelayConfig } from './config';
+import { serve, serviceApp } from '../common/app';
+import { connectedIdempotentProducer, runService, startServiceBase } from '../start';
+import { loadRelayConfig, type RelayConfig } from './config';
 import { outboxRelay, type EncodeValue } from './relay';
+
+/** The record value encoder RELAY_ENCODING asks for: undefined (JSON as written) or Avro. */
+function valueEncoder(cfg: RelayConfig): EncodeValue | undefined {
+  if (cfg.encoding !== 'avro') return undefined;
+  const avro = avroEventEncoder(schemaRegistryUrl(cfg.lab), cfg.lab.root, cfg.schema, cfg.topic);
+  return (payload) => avro.encode(decodeProductEvent(payload));
+}
 
 /** outbox-relay: publishes the outbox table to Kafka. Exposes only /health, /metrics and /failpoints. */
 async function main() {
   const cfg = loadRelayConfig();
-  const pool = labPool(cfg.lab, { connectionLimit: 4 });
-  const kafka = labKafka(cfg.lab, `outbox-relay-${cfg.shard.index}`);
   let health = async (): Promise<Record<string, unknown>> => ({});
-  const ctx = serviceContext(cfg.name, serviceRegistry(cfg.name), () => health());
-  await ensureTopics(kafka, [cfg.topic, dlqTopic(cfg.topic)]);
-  // Idempotent with one request in flight: broker-side retries neither duplicate nor reorder within a batch.
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
+  const { ctx, pool, kafka } = await startServiceBase({
+    name: cfg.name,
+    lab: cfg.lab,
+    topic: cfg.topic,
+    kafkaClientId: `outbox-relay-${cfg.shard.index}`,
+    pool: { connectionLimit: 4 },
+    health: () => health(),
   });
-  await producer.connect();
-  let encode: EncodeValue | undefined;
-  if (cfg.encoding === 'avro') {
-    const avro = avroEventEncoder(schemaRegistryUrl(cfg.lab), cfg.lab.root, cfg.schema, cfg.topic);
-    encode = (payload) => avro.encode(decodeProductEvent(payload));
-  }
-  const relay = outboxRelay(cfg, ctx, pool, producer, encode);
+  // Idempotent with one request in flight: broker-side retries neither duplicate nor reorder within a batch.
+  const producer = await connectedIdempotentProducer(kafka);
+  const relay = outboxRelay(cfg, ctx, pool, producer, valueEncoder(cfg));
   health = relay.health;
   serve(ctx, serviceApp(ctx), cfg.port, async () => {
     await relay.stop();
@@ -41,7 +39,4 @@ async function main() {
   void relay.start(); // the loop runs until stop(), which awaits it
 }
 
-main().catch((e) => {
-  console.error(`outbox-relay failed to start: ${(e as Error).message}`);
-  process.exit(1);
-});
+runService('outbox-relay', main);

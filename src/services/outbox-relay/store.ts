@@ -25,11 +25,24 @@ export function outboxStore(
   pool: Pool,
   cfg: Pick<RelayConfig, 'topic' | 'batchSize' | 'shard'>,
   onOverlap: OnOverlap = () => {},
-) {
-  const { index, count } = cfg.shard;
-  const shardSql = count > 1 ? ' AND MOD(aggregate_id, ?) = ?' : '';
-  const shardArgs = count > 1 ? [count, index] : [];
-  const readCommitted = new WeakSet<object>();
+): OutboxStore {
+  return new OutboxStore(pool, cfg, onOverlap);
+}
+
+export class OutboxStore {
+  private readonly shardSql: string;
+  private readonly shardArgs: number[];
+  private readonly readCommitted = new WeakSet<object>();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly cfg: Pick<RelayConfig, 'topic' | 'batchSize' | 'shard'>,
+    private readonly onOverlap: OnOverlap = () => {},
+  ) {
+    const { index, count } = cfg.shard;
+    this.shardSql = count > 1 ? ' AND MOD(aggregate_id, ?) = ?' : '';
+    this.shardArgs = count > 1 ? [count, index] : [];
+  }
 
   /**
    * READ COMMITTED, set once per connection: under REPEATABLE READ the locking read also takes next-key (gap) locks
@@ -37,12 +50,12 @@ export function outboxStore(
    * E-011: a change sent while a batch was held waited the whole hold. Rows are still locked one by one; SKIP
    * LOCKED works the same. Once per connection, not per claim: one round trip less per batch.
    */
-  async function begin(): Promise<PoolConnection> {
-    const conn = await pool.getConnection();
+  private async begin(): Promise<PoolConnection> {
+    const conn = await this.pool.getConnection();
     try {
-      if (!readCommitted.has(conn.connection)) {
+      if (!this.readCommitted.has(conn.connection)) {
         await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
-        readCommitted.add(conn.connection);
+        this.readCommitted.add(conn.connection);
       }
       await conn.beginTransaction();
       return conn;
@@ -53,10 +66,10 @@ export function outboxStore(
   }
 
   /** Is there any unpublished row at all? One indexed read, no transaction: what makes a short poll cheap. */
-  async function probe(): Promise<boolean> {
-    const [any] = await pool.query<RowDataPacket[]>(
-      `SELECT 1 FROM outbox WHERE topic = ? AND published_at IS NULL${shardSql} LIMIT 1`,
-      [cfg.topic, ...shardArgs],
+  async probe(): Promise<boolean> {
+    const [any] = await this.pool.query<RowDataPacket[]>(
+      `SELECT 1 FROM outbox WHERE topic = ? AND published_at IS NULL${this.shardSql} LIMIT 1`,
+      [this.cfg.topic, ...this.shardArgs],
     );
     return any.length > 0;
   }
@@ -65,15 +78,15 @@ export function outboxStore(
    * Opens a transaction and locks the next unpublished rows nobody else holds; null (and no transaction) if none.
    * `own`: ids this relay holds in its other open claims (the pipeline's batch in flight), not another relay's.
    */
-  async function claim(own: number[] = []): Promise<Claim | null> {
-    const conn = await begin();
+  async claim(own: number[] = []): Promise<Claim | null> {
+    const conn = await this.begin();
     try {
       const [rows] = await conn.query<OutboxRow[]>(
-        `SELECT id, event_id, aggregate_id, CAST(payload AS CHAR) AS payload FROM outbox WHERE topic = ? AND published_at IS NULL${shardSql} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
-        [cfg.topic, ...shardArgs, cfg.batchSize],
+        `SELECT id, event_id, aggregate_id, CAST(payload AS CHAR) AS payload FROM outbox WHERE topic = ? AND published_at IS NULL${this.shardSql} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
+        [this.cfg.topic, ...this.shardArgs, this.cfg.batchSize],
       );
       if (rows.length) {
-        await countOverlaps(conn, rows, own);
+        await this.countOverlaps(conn, rows, own);
         return { conn, rows };
       }
       await conn.commit();
@@ -92,29 +105,29 @@ export function outboxStore(
    * rows up to the batch's last id: when they are just this batch and our own open claims, nothing was passed
    * (the usual case, and the whole cost). Only otherwise the aggregates are compared.
    */
-  async function countOverlaps(conn: PoolConnection, rows: OutboxRow[], own: number[]) {
+  private async countOverlaps(conn: PoolConnection, rows: OutboxRow[], own: number[]) {
     const ids = rows.map((r) => r.id);
     const max = Math.max(...ids);
     const mine = [...ids, ...own.filter((id) => id < max)];
     const [[{ n }]] = await conn.query<RowDataPacket[]>(
-      `SELECT COUNT(*) AS n FROM outbox WHERE topic = ? AND published_at IS NULL${shardSql} AND id <= ?`,
-      [cfg.topic, ...shardArgs, max],
+      `SELECT COUNT(*) AS n FROM outbox WHERE topic = ? AND published_at IS NULL${this.shardSql} AND id <= ?`,
+      [this.cfg.topic, ...this.shardArgs, max],
     );
     if (Number(n) === mine.length) return;
     const [earlier] = await conn.query<RowDataPacket[]>(
       `SELECT DISTINCT aggregate_id FROM outbox WHERE topic = ? AND published_at IS NULL AND id < ? AND id NOT IN (?) AND aggregate_id IN (?)`,
-      [cfg.topic, max, mine, [...new Set(rows.map((r) => r.aggregate_id))]],
+      [this.cfg.topic, max, mine, [...new Set(rows.map((r) => r.aggregate_id))]],
     );
     if (!earlier.length) return;
     const passed = new Set(earlier.map((r) => Number(r.aggregate_id)));
-    onOverlap(
+    this.onOverlap(
       rows.filter((r) => passed.has(Number(r.aggregate_id))),
       [...passed],
     );
   }
 
   /** Marks a sent batch published and commits: one multi-row UPDATE by primary key, then the COMMIT (its fsync). */
-  async function mark(b: Claim): Promise<void> {
+  async mark(b: Claim): Promise<void> {
     await b.conn.query(
       'UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3), attempts = attempts + 1 WHERE id IN (?)',
       [b.rows.map((r) => r.id)],
@@ -130,7 +143,7 @@ export function outboxStore(
    * waited on a lock only the relay's loop would release — until the lock wait timed out and the count was lost.
    * Throws what failed after rolling back; the rows stay unpublished either way.
    */
-  async function release(b: Claim, attempted: boolean): Promise<void> {
+  async release(b: Claim, attempted: boolean): Promise<void> {
     try {
       if (attempted) {
         await b.conn.query('UPDATE outbox SET attempts = attempts + 1 WHERE id IN (?)', [
@@ -147,14 +160,11 @@ export function outboxStore(
   }
 
   /** Unpublished rows of this relay's topic and shard, and the age of the oldest (s). */
-  async function backlog(): Promise<{ n: number; age: number }> {
-    const [rows] = await pool.query<RowDataPacket[]>(
-      `SELECT COUNT(*) AS n, COALESCE(TIMESTAMPDIFF(MICROSECOND, MIN(created_at), CURRENT_TIMESTAMP(3)), 0) / 1e6 AS age FROM outbox WHERE topic = ? AND published_at IS NULL${shardSql}`,
-      [cfg.topic, ...shardArgs],
+  async backlog(): Promise<{ n: number; age: number }> {
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      `SELECT COUNT(*) AS n, COALESCE(TIMESTAMPDIFF(MICROSECOND, MIN(created_at), CURRENT_TIMESTAMP(3)), 0) / 1e6 AS age FROM outbox WHERE topic = ? AND published_at IS NULL${this.shardSql}`,
+      [this.cfg.topic, ...this.shardArgs],
     );
     return { n: Number(rows[0].n), age: Number(rows[0].age) };
   }
-
-  return { probe, claim, mark, release, backlog };
 }
-export type OutboxStore = ReturnType<typeof outboxStore>;

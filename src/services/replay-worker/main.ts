@@ -1,11 +1,34 @@
+import type { Registry } from 'prom-client';
 import { dlqTopic } from '../../lib/events';
 import { labKafka } from '../../lib/kafka';
 import { counter, serviceRegistry } from '../../lib/metrics';
 import { ensureTopics } from '../../lib/topics';
 import { HttpError, serve, serviceApp, serviceContext } from '../common/app';
+import { runService } from '../start';
 import { loadReplayConfig } from './config';
 import { GroupNotEmptyError, resetOffsets } from './offset-reset';
 import { replayDlq } from './replay';
+
+/** replay-worker's metrics, registered in `registry`. */
+function replayMetrics(registry: Registry) {
+  return {
+    runs: counter(registry, 'lab_replay_runs_total', 'Replay requests, by dry-run and result', [
+      'dry_run',
+      'result',
+    ]),
+    replayed: counter(
+      registry,
+      'lab_replay_messages_total',
+      'DLQ records re-published to their original topic',
+    ),
+    resets: counter(
+      registry,
+      'lab_replay_offset_resets_total',
+      'Consumer-group offset resets, by dry-run',
+      ['dry_run'],
+    ),
+  };
+}
 
 /** replay-worker: DLQ replay and consumer-group offset resets over HTTP (the same functions tests and the CLI call). */
 async function main() {
@@ -15,23 +38,7 @@ async function main() {
     dlq: dlqTopic(cfg.topic),
     busy,
   }));
-  const m = {
-    runs: counter(ctx.registry, 'lab_replay_runs_total', 'Replay requests, by dry-run and result', [
-      'dry_run',
-      'result',
-    ]),
-    replayed: counter(
-      ctx.registry,
-      'lab_replay_messages_total',
-      'DLQ records re-published to their original topic',
-    ),
-    resets: counter(
-      ctx.registry,
-      'lab_replay_offset_resets_total',
-      'Consumer-group offset resets, by dry-run',
-      ['dry_run'],
-    ),
-  };
+  const m = replayMetrics(ctx.registry);
   await ensureTopics(labKafka(cfg.lab, 'replay-worker'), [cfg.topic, dlqTopic(cfg.topic)]);
   // One replay at a time: two concurrent replays of the same range would interleave and double every record.
   let busy = false;
@@ -71,7 +78,4 @@ async function main() {
   serve(ctx, app, cfg.port, async () => {});
 }
 
-main().catch((e) => {
-  console.error(`replay-worker failed to start: ${(e as Error).message}`);
-  process.exit(1);
-});
+runService('replay-worker', main);
