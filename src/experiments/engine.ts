@@ -13,7 +13,7 @@ import { emptyFacts, type FactName, type RunFacts } from './facts';
 import { InvalidExperimentError, type LoadedExperiment } from './loader';
 import { preflight } from './preflight';
 import { Inconclusive, mustRead } from './inconclusive';
-import { Interrupted } from './quiescence';
+import { Interrupted } from './interrupted';
 import type { WorkloadStats } from './runner';
 import type { AlertExpectation, Experiment, SideName, Step } from './schema';
 import { settleScrapes } from './settle';
@@ -385,9 +385,14 @@ export async function runExperiment(
       seed: opts.seed,
       full: !!opts.full,
       pool,
-      prom: deps.prometheus as never,
+      prom: deps.prometheus,
       services: services.port(),
       steps: e.method.filter((s) => s.at !== 'start'),
+      stepsAt: (moment) =>
+        e.method.filter(
+          (s) => typeof s.at === 'object' && 'moment' in s.at && s.at.moment === moment,
+        ),
+      throwIfAborted: checkInterrupted,
       fire,
       note: run.note,
       raise: run.raise,

@@ -1,18 +1,12 @@
 import type { Admin } from 'kafkajs';
 import type { Pool } from 'mysql2/promise';
 import type { LabConfig } from '../lib/config';
-import { LabError } from '../lib/errors';
+import { Interrupted } from './interrupted';
 import { labKafka } from '../lib/kafka';
 import { sleep } from '../lib/wait';
 import { countdown, type Progress } from '../runtime/progress';
 import type { Experiment } from './schema';
 import type { ServicePort } from './watcher';
-
-export class Interrupted extends LabError {
-  constructor() {
-    super('interrupted (Ctrl-C): faults rolled back, services stopped', { exitCode: 130 });
-  }
-}
 
 /** One reading of what quiescence waits for: the outbox backlog and the groups' lag (or why it is not known yet). */
 export interface QuietReading {

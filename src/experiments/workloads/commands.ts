@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { LabError } from '../../lib/errors';
 import { audit } from '../audit';
-import { waitQuiescence } from '../quiescence';
 import { runWorkload, type CommandStreamSpec } from '../runner';
-import type { WorkloadContext, WorkloadKind } from './types';
+import { waitQuiescence } from '../quiescence';
+import type { WorkloadContext, WorkloadKind } from './api';
 
 /** The command audit's figures (src/experiments/audit.ts): ground truth read from the DB, the topic and the ledger. */
 export const COMMAND_AUDIT_FIGURES = [

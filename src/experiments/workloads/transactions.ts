@@ -13,8 +13,7 @@ import {
   type ClusterLike,
 } from '../../lib/offsets';
 import { sleep, waitFor } from '../../lib/wait';
-import { prng } from '../workload';
-import { finished, type WorkloadContext, type WorkloadKind } from './types';
+import { finished, prng, type WorkloadContext, type WorkloadKind } from './api';
 
 const Params = z
   .object({

@@ -8,6 +8,12 @@ import type { FactName } from '../facts';
 import type { Experiment, Step } from '../schema';
 import type { ServicePort } from '../watcher';
 
+/** What the engine and a workload read from Prometheus (a fake in the engine's unit tests). */
+export type PrometheusReads = Pick<
+  PrometheusClient,
+  'query' | 'range' | 'scalar' | 'metricNames' | 'rules' | 'scrapeState'
+>;
+
 /** A fault the workload fired through the engine; `undo` runs (and records) its rollback now, not at the end. */
 export interface FiredStep {
   undo: () => Promise<void>;
@@ -30,10 +36,15 @@ export interface WorkloadContext<P> {
   /** `chaos exp run --full`: the long version (full matrix, more messages) instead of the CI-sized one */
   full: boolean;
   pool: Pool;
-  prom: PrometheusClient;
+  /** Prometheus' reads (queries, scalars), as the engine holds them */
+  prom: PrometheusReads;
   services: ServicePort;
   /** the file's timeline steps other than `start` ones (those already fired); the workload decides when */
   steps: Step[];
+  /** the file's steps at `at: { moment }`: the workload fires them itself, when that moment comes */
+  stepsAt(moment: string): Step[];
+  /** throws Interrupted once Ctrl-C was pressed: a looping workload calls it between rounds */
+  throwIfAborted(): void;
   /**
    * Fires a step of the file through the engine (recorded, counted in facts, rolled back at the end). The only way
    * a workload injects a fault. `overrides` aims it at what only the run knows (the partition leader of a phase).

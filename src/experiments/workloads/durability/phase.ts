@@ -1,7 +1,7 @@
 import { labKafka } from '../../../lib/kafka';
 import { sleep } from '../../../lib/wait';
 import type { Admin } from 'kafkajs';
-import type { WorkloadContext } from '../types';
+import type { WorkloadContext } from '../api';
 import {
   createCellTopics,
   LeaderFaults,
@@ -31,7 +31,7 @@ export interface CellResult {
   errors: Record<string, number>;
 }
 
-type Ctx = Pick<WorkloadContext<unknown>, 'c' | 'topic' | 'note' | 'steps' | 'fire'>;
+type Ctx = Pick<WorkloadContext<unknown>, 'c' | 'topic' | 'note' | 'stepsAt' | 'fire'>;
 
 /**
  * One fault against every cell at once: topics led by `replicas[0]`, one producer per cell, the fault, producing on
