@@ -14,7 +14,7 @@ import { InvalidExperimentError, type LoadedExperiment } from './loader';
 import { preflight } from './preflight';
 import { Inconclusive, mustRead } from './inconclusive';
 import { Interrupted } from './interrupted';
-import type { WorkloadStats } from './runner';
+import { emptyStats, type WorkloadStats } from './result';
 import type { AlertExpectation, Experiment, SideName, Step } from './schema';
 import { settleScrapes } from './settle';
 import { evaluateProbes, type ProbeResult } from './verdict';
@@ -125,15 +125,6 @@ export interface RunOptions {
   counterfactual?: boolean;
 }
 
-const EMPTY_STATS: WorkloadStats = {
-  sent: 0,
-  ok: 0,
-  failed: 0,
-  retried: 0,
-  latenciesMs: [],
-  failures: [],
-};
-
 /** A pending undo, with the step it belongs to and its took-effect check. */
 interface Pending {
   rollback: Rollback;
@@ -176,7 +167,7 @@ class RunRecord {
       topic: `lab.exp.${runId}`,
       consumerGroup: `exp-${runId}`,
       workloadKind: e.workload.kind,
-      workload: { ...EMPTY_STATS },
+      workload: emptyStats(),
       facts: emptyFacts(),
       probes: [],
       alerts: [],
@@ -402,7 +393,7 @@ export async function runExperiment(
     });
     checkInterrupted();
     result.workload = {
-      ...EMPTY_STATS,
+      ...emptyStats(),
       ...(workloadRun.stats as Partial<WorkloadStats> | undefined),
     };
     services.stopWatching();

@@ -12,6 +12,10 @@ export {
   type WorkloadRun,
 } from './types';
 export { Interrupted } from '../interrupted';
-export type { Step } from '../schema';
+export { mustRead } from '../inconclusive';
+export type { AuditIds, AuditResult } from '../audit';
+export { emptyStats, type WorkloadStats } from '../result';
+export type { Experiment, Step } from '../schema';
+export type { ServicePort } from '../watcher';
 export { prng } from './prng';
 export { percentile } from '../../lib/percentile';

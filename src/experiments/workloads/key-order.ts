@@ -2,9 +2,9 @@ import { z } from 'zod';
 import type { RowDataPacket } from 'mysql2/promise';
 import { LabError } from '../../lib/errors';
 import { waitFor } from '../../lib/wait';
-import { audit } from '../audit';
 import { type FiredStep, prng, type Step, type WorkloadContext, type WorkloadKind } from './api';
-import { COMMAND_AUDIT_FIGURES, settle } from './commands';
+import { auditCommands, COMMAND_AUDIT_FIGURES } from './commands/audit';
+import { settle } from './commands/quiescence';
 
 const Params = z
   .object({
@@ -106,13 +106,10 @@ export const keyOrderScenario: WorkloadKind<typeof Params> = {
     return {
       stats: { rounds: rounds.length },
       audit: async () => {
-        ctx.note(
-          'audit: command_log, the whole topic in per-key order, the ledger, the read model',
+        const result = await auditCommands(
+          ctx,
+          'command_log, the whole topic in per-key order, the ledger, the read model',
         );
-        const result = await audit(ctx.c, ctx.pool, {
-          topic: ctx.topic,
-          consumerGroup: ctx.consumerGroup,
-        });
         const outOfOrder = rounds.filter((r) => r.next.publishedAt < r.held.publishedAt);
         return {
           figures: {

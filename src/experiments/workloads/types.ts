@@ -3,10 +3,12 @@ import type { z } from 'zod';
 import type { LabConfig } from '../../lib/config';
 import type { PrometheusClient } from '../../lib/prometheus';
 import type { Progress } from '../../runtime/progress';
-import type { AuditIds } from '../audit';
+import type { AuditIds, Plot } from '../audit';
 import type { FactName } from '../facts';
 import type { Experiment, Step } from '../schema';
 import type { ServicePort } from '../watcher';
+
+export type { Plot };
 
 /** What the engine and a workload read from Prometheus (a fake in the engine's unit tests). */
 export type PrometheusReads = Pick<
@@ -58,14 +60,6 @@ export interface WorkloadContext<P> {
   inconclusive: (reason: string) => void;
   progress: Progress;
   signal?: AbortSignal;
-}
-
-/** A time series the workload measured itself (e.g. per-mode DB queries/s), drawn by the HTML report. */
-export interface Plot {
-  title: string;
-  unit?: string;
-  /** x is seconds since the workload started */
-  series: { name: string; points: [number, number][] }[];
 }
 
 export interface WorkloadOutcome {

@@ -1,4 +1,4 @@
-import { prng } from './workloads/prng';
+import { prng } from '../api';
 
 /**
  * A seeded workload: the same seed gives the same commands, in the same order, with the same values.
