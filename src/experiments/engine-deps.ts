@@ -15,7 +15,7 @@ import { ensureMigrated, SERVICE_NAMES, stopService } from '../runtime/services'
 import { healToxics, prometheusClient, supervisorFor, up } from '../runtime/stack';
 import { replayDlq } from '../services/replay-worker/replay';
 import type { AuditResult } from './audit';
-import type { RunResult } from './engine';
+import type { RunResult } from './result';
 import type { FactName } from './facts';
 import { documentedMetrics } from './preflight';
 import { RunMetrics } from './run-metrics';

@@ -4,33 +4,31 @@ import { TimeoutError } from '../lib/errors';
 import type { Progress } from '../runtime/progress';
 import { FaultHadNoEffect } from '../chaos/faults/effect';
 import type { AppliedFault, FaultEnv, Rollback } from '../chaos/faults/types';
-import type { RunAlert } from '../reports/types';
 import { hasAlertJudgement, judgeAlerts, watchAlerts } from './alert-verdict';
 import type { AuditResult } from './audit';
 import { liveEngineDeps, type EngineDeps, type RunServices } from './engine-deps';
 import { requiredFacts } from './evidence';
-import { emptyFacts, type FactName, type RunFacts } from './facts';
+import { emptyFacts, type FactName } from './facts';
 import { InvalidExperimentError, type LoadedExperiment } from './loader';
 import { preflight } from './preflight';
 import { Inconclusive, mustRead } from './inconclusive';
 import { Interrupted } from './interrupted';
-import { emptyStats, type WorkloadStats } from './result';
-import type { AlertExpectation, Experiment, SideName, Step } from './schema';
+import {
+  emptyStats,
+  type Outcome,
+  type RollbackRecord,
+  type RunResult,
+  type TimelineEntry,
+  type WorkloadStats,
+} from './result';
+import type { Experiment, SideName, Step } from './schema';
 import { settleScrapes } from './settle';
-import { evaluateProbes, type ProbeResult } from './verdict';
+import { evaluateProbes } from './verdict';
 import { workloadParams } from './workloads';
 import type { FiredStep, WorkloadRun } from './workloads/types';
 
 export { preflight } from './preflight';
-
-/**
- * completed = the expected outcome was observed; deviated = it was not; inconclusive = the lab could not tell (a
- * read failed, a wait timed out, a fault never took effect: Jepsen's `:unknown`), so neither; failed = a rollback
- * did not happen (the machine is not clean: the report says what is left); aborted = the run broke; interrupted =
- * Ctrl-C.
- */
-export type Outcome =
-  'completed' | 'deviated' | 'inconclusive' | 'failed' | 'aborted' | 'interrupted';
+export type { Outcome, RollbackRecord, RunResult, TimelineEntry, WorkloadStats } from './result';
 
 /** `chaos exp run`'s exit code per outcome (README, "Exit codes"). 2 stays oclif's usage error. */
 export const OUTCOME_EXIT_CODES: Record<Outcome, number> = {
@@ -55,61 +53,6 @@ export const OUTCOME_SEVERITY: readonly Outcome[] = [
 /** The worse of two outcomes (OUTCOME_SEVERITY). */
 export const worseOutcome = (a: Outcome, b: Outcome): Outcome =>
   OUTCOME_SEVERITY.indexOf(b) > OUTCOME_SEVERITY.indexOf(a) ? b : a;
-
-export interface TimelineEntry {
-  tMs: number;
-  what: string;
-  /** set for the engine's own entries: a fault applied, a rollback run */
-  kind?: 'fault' | 'heal';
-  data?: Record<string, unknown>;
-}
-
-/** One rollback as it ran (chaostoolkit's rollback records): what, when, how long, and how it ended. */
-export interface RollbackRecord {
-  name: string;
-  /** which step's fault it undoes, or `declared` / `engine` */
-  origin: string;
-  status: 'ok' | 'failed';
-  tMs: number;
-  durationMs: number;
-  error?: string;
-  /** on failure: what stays on the machine, and the command that removes it */
-  leftover?: string;
-  fix?: string;
-}
-
-export interface RunResult {
-  id: string;
-  /** the side this run showed, when the experiment declares both (`side` / `pair`) */
-  side?: SideName;
-  title: string;
-  runId: string;
-  seed: number;
-  expected: Experiment['expected'];
-  outcome: Outcome;
-  startedAt: string;
-  durationSec: number;
-  topic: string;
-  consumerGroup: string;
-  workloadKind: string;
-  workload: WorkloadStats;
-  facts: RunFacts;
-  /** the hypothesis' probes, then the alert judgements (type `alert`) */
-  probes: ProbeResult[];
-  /** the alert instances that count for this run, each with its state and what the expectations make of it */
-  alerts: RunAlert[];
-  /** this side's `alerts:` expectations, when the file declares them */
-  alertExpectations?: AlertExpectation;
-  audit: AuditResult | null;
-  timeline: TimelineEntry[];
-  rollbacks: RollbackRecord[];
-  window: { startSec: number; endSec: number };
-  /** why the lab could not tell (set with outcome `inconclusive`): a failed read, a timeout, a fault without effect */
-  inconclusive?: string[];
-  /** a `--counterfactual` run (its faults removed): did the side still reproduce, and what said it did not */
-  counterfactual?: { reproduced: boolean; because: string[] };
-  error?: string;
-}
 
 export interface RunOptions {
   seed: number;
