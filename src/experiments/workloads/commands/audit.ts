@@ -1,7 +1,7 @@
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { LabConfig } from '../../../lib/config';
 import { dlqTopic, messageEventId } from '../../../lib/events';
-import { readTopic } from '../../../lib/topics';
+import { readTopic, type TopicRecord } from '../../../lib/topics';
 import { mustRead, type AuditIds, type AuditResult, type WorkloadContext } from '../api';
 
 /** The command audit's figures: ground truth read from the DB, the topic and the ledger. */
@@ -70,9 +70,24 @@ export async function audit(c: LabConfig, pool: Pool, input: AuditInput): Promis
     'SELECT event_id, product_id, version FROM command_log WHERE topic = ?',
     [input.topic],
   );
-  const committed = new Set(committedRows.map((r) => String(r.event_id)));
+  const topic = await readTopicOrder(c, input.topic, committedRows);
+  const dlq = await mustRead(
+    `the DLQ ${dlqTopic(input.topic)}`,
+    readTopic(c, dlqTopic(input.topic)),
+  );
+  const effects = await readEffects(pool, input);
+  const stale = await staleReads(pool, input, committedRows);
+  return judge(committedRows, topic, dlq, effects, stale);
+}
 
-  const records = await mustRead(`the topic ${input.topic}`, readTopic(c, input.topic));
+type Rows = RowDataPacket[];
+type TopicOrder = Awaited<ReturnType<typeof readTopicOrder>>;
+type Effects = Awaited<ReturnType<typeof readEffects>>;
+type StaleRead = { productId: number; served: number; committed: number };
+
+/** The whole topic read back: its records, each event's number of records, and the events out of per-key order. */
+async function readTopicOrder(c: LabConfig, topic: string, committedRows: Rows) {
+  const records = await mustRead(`the topic ${topic}`, readTopic(c, topic));
   const inTopic = new Map<string, number>();
   // Versions from command_log, by event id: they hold for any encoding (JSON or Avro) of the record.
   const logged = new Map(
@@ -88,17 +103,11 @@ export async function audit(c: LabConfig, pool: Pool, input: AuditInput): Promis
     const event = id ? logged.get(id) : undefined;
     if (id && event) keyed.push({ eventId: id, ...event });
   }
-  const reordered = reorderedEvents(keyed);
-  const dlq = await mustRead(
-    `the DLQ ${dlqTopic(input.topic)}`,
-    readTopic(c, dlqTopic(input.topic)),
-  );
-  const inDlq = new Set(
-    dlq
-      .map((r) => messageEventId({ headers: r.headers as never, value: r.value }))
-      .filter((x): x is string => !!x),
-  );
+  return { records, inTopic, reordered: reorderedEvents(keyed) };
+}
 
+/** What the consumers did: the ledger's effects per event, events processed, the read model's regressions and lag. */
+async function readEffects(pool: Pool, input: AuditInput) {
   const [ledgerRows] = await pool.query<RowDataPacket[]>(
     'SELECT event_id, COUNT(*) AS n FROM side_effect_ledger WHERE consumer_group = ? GROUP BY event_id',
     [input.consumerGroup],
@@ -121,7 +130,49 @@ export async function audit(c: LabConfig, pool: Pool, input: AuditInput): Promis
     'SELECT COUNT(*) AS n FROM product p LEFT JOIN product_view v ON v.product_id = p.id WHERE (v.version IS NULL OR v.version < p.version) AND p.id IN (SELECT product_id FROM command_log WHERE topic = ?)',
     [input.topic],
   );
+  return {
+    applied,
+    processed: Number(processed.n),
+    viewBackwards,
+    behind: Number(behindRows[0].n),
+  };
+}
 
+/** The read-back's answers older than the database's version of the product. */
+async function staleReads(
+  pool: Pool,
+  input: AuditInput,
+  committedRows: Rows,
+): Promise<StaleRead[]> {
+  const dbVersions = new Map(committedRows.map((r) => [Number(r.product_id), 0]));
+  const [productRows] = await pool.query<RowDataPacket[]>(
+    'SELECT id, version FROM product WHERE id IN (SELECT product_id FROM command_log WHERE topic = ?)',
+    [input.topic],
+  );
+  for (const r of productRows) dbVersions.set(Number(r.id), Number(r.version));
+  return (input.readBack ?? [])
+    .filter((r) => r.version < (dbVersions.get(r.productId) ?? 0))
+    .map((r) => ({
+      productId: r.productId,
+      served: r.version,
+      committed: dbVersions.get(r.productId) ?? 0,
+    }));
+}
+
+/** The figures and the offending ids, from what was read. */
+function judge(
+  committedRows: Rows,
+  { records, inTopic, reordered }: TopicOrder,
+  dlq: TopicRecord[],
+  { applied, processed, viewBackwards, behind }: Effects,
+  stale: StaleRead[],
+): AuditResult {
+  const committed = new Set(committedRows.map((r) => String(r.event_id)));
+  const inDlq = new Set(
+    dlq
+      .map((r) => messageEventId({ headers: r.headers as never, value: r.value }))
+      .filter((x): x is string => !!x),
+  );
   const lostBeforeTopic = [...committed].filter((id) => !inTopic.has(id));
   const notApplied = [...inTopic.keys()].filter(
     (id) => committed.has(id) && !applied.has(id) && !inDlq.has(id),
@@ -133,27 +184,13 @@ export async function audit(c: LabConfig, pool: Pool, input: AuditInput): Promis
     .filter(([, n]) => n > 1)
     .map(([eventId, n]) => ({ eventId, records: n }));
 
-  const dbVersions = new Map(committedRows.map((r) => [Number(r.product_id), 0]));
-  const [productRows] = await pool.query<RowDataPacket[]>(
-    'SELECT id, version FROM product WHERE id IN (SELECT product_id FROM command_log WHERE topic = ?)',
-    [input.topic],
-  );
-  for (const r of productRows) dbVersions.set(Number(r.id), Number(r.version));
-  const stale = (input.readBack ?? [])
-    .filter((r) => r.version < (dbVersions.get(r.productId) ?? 0))
-    .map((r) => ({
-      productId: r.productId,
-      served: r.version,
-      committed: dbVersions.get(r.productId) ?? 0,
-    }));
-
   const figures: CommandAuditFigures = {
     committed: committed.size,
     published: [...committed].filter((id) => inTopic.has(id)).length,
     publishedRecords: records.length,
     topicDuplicates: records.length - inTopic.size,
     lostBeforeTopic: lostBeforeTopic.length,
-    consumed: Math.max(Number(processed.n), applied.size),
+    consumed: Math.max(processed, applied.size),
     applied: [...applied.keys()].filter((id) => committed.has(id)).length,
     notApplied: notApplied.length,
     duplicateEffects: dupEffects.reduce((a, d) => a + d.applied - 1, 0),
@@ -161,7 +198,7 @@ export async function audit(c: LabConfig, pool: Pool, input: AuditInput): Promis
     dlqRecords: dlq.length,
     unseen: [...applied.keys()].filter((id) => !committed.has(id)).length,
     staleReads: stale.length,
-    readModelBehind: Number(behindRows[0].n),
+    readModelBehind: behind,
     reordered: reordered.length,
     viewBackwards: viewBackwards.length,
   };
