@@ -16,6 +16,6 @@ export { mustRead } from '../inconclusive';
 export type { AuditIds, AuditResult } from '../audit';
 export { emptyStats, type WorkloadStats } from '../result';
 export type { Experiment, Step } from '../schema';
-export type { ServicePort } from '../watcher';
+export { EXP_CACHE_PREFIX, type ServicePort } from '../watcher';
 export { prng } from './prng';
 export { percentile } from '../../lib/percentile';

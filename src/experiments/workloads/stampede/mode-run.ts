@@ -1,8 +1,7 @@
 import type Redis from 'ioredis';
 import { sleep } from '../../../lib/wait';
 import type { StampedeMode } from '../../../services/query/config';
-import { EXP_CACHE_PREFIX } from '../../watcher';
-import type { WorkloadContext } from '../api';
+import { EXP_CACHE_PREFIX, type WorkloadContext } from '../api';
 import type { ProductReads } from './db-reads';
 import { hardExpire, softExpire, waitFilledSince } from './expiry';
 import { burst, planReaders, type ReaderResult } from './readers';
