@@ -27,11 +27,8 @@ export const PRODUCT_SPAN = 100_000;
 export const log = (msg: string) =>
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
-export function pct(xs: number[], p: number): number {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-}
+/** The lab's one percentile (nearest rank; NaN for none, which `fmt` prints as n/a). */
+export { percentile as pct } from '../src/lib/percentile';
 export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 export const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 export const fmt = (n: number, d = 0) =>

@@ -15,7 +15,7 @@ import { ensureMigrated, SERVICE_NAMES, stopService } from '../runtime/services'
 import { healToxics, prometheusClient, supervisorFor, up } from '../runtime/stack';
 import { replayDlq } from '../services/replay-worker/replay';
 import type { AuditResult } from './audit';
-import type { RunResult } from './engine';
+import type { RunResult } from './result';
 import type { FactName } from './facts';
 import { documentedMetrics } from './preflight';
 import { RunMetrics } from './run-metrics';
@@ -23,6 +23,7 @@ import type { Experiment } from './schema';
 import { collectTimeSeries } from './timeseries';
 import { EXP_CACHE_PREFIX, ServiceWatcher, type ServicePort } from './watcher';
 import { workloadKind, type AnyWorkloadKind } from './workloads';
+import type { PrometheusReads } from './workloads/types';
 
 /** The experiment's services during a run: started, watched (a crash restarts them), stopped. */
 export interface RunServices {
@@ -52,10 +53,7 @@ export interface EngineDeps {
     heal(): Promise<void>;
     healToxics(): Promise<void>;
   };
-  prometheus: Pick<
-    PrometheusClient,
-    'query' | 'range' | 'scalar' | 'metricNames' | 'rules' | 'scrapeState'
-  >;
+  prometheus: PrometheusReads;
   documentedMetrics: Set<string>;
   db: { pool(): Pool };
   /** the run's clean slate: its data wiped, a fresh topic (and DLQ) created */

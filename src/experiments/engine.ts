@@ -1,36 +1,35 @@
 import { randomBytes } from 'node:crypto';
+import type { Pool } from 'mysql2/promise';
 import type { LabConfig } from '../lib/config';
 import { TimeoutError } from '../lib/errors';
 import type { Progress } from '../runtime/progress';
 import { FaultHadNoEffect } from '../chaos/faults/effect';
 import type { AppliedFault, FaultEnv, Rollback } from '../chaos/faults/types';
-import type { RunAlert } from '../reports/types';
 import { hasAlertJudgement, judgeAlerts, watchAlerts } from './alert-verdict';
 import type { AuditResult } from './audit';
 import { liveEngineDeps, type EngineDeps, type RunServices } from './engine-deps';
 import { requiredFacts } from './evidence';
-import { emptyFacts, type FactName, type RunFacts } from './facts';
+import { emptyFacts, type FactName } from './facts';
 import { InvalidExperimentError, type LoadedExperiment } from './loader';
 import { preflight } from './preflight';
 import { Inconclusive, mustRead } from './inconclusive';
-import { Interrupted } from './quiescence';
-import type { WorkloadStats } from './runner';
-import type { AlertExpectation, Experiment, SideName, Step } from './schema';
+import { Interrupted } from './interrupted';
+import {
+  emptyStats,
+  type Outcome,
+  type RollbackRecord,
+  type RunResult,
+  type TimelineEntry,
+  type WorkloadStats,
+} from './result';
+import type { Experiment, SideName, Step } from './schema';
 import { settleScrapes } from './settle';
-import { evaluateProbes, type ProbeResult } from './verdict';
-import { workloadParams } from './workloads';
-import type { FiredStep, WorkloadRun } from './workloads/types';
+import { evaluateProbes } from './verdict';
+import { workloadParams, type AnyWorkloadKind } from './workloads';
+import type { FiredStep, WorkloadContext, WorkloadRun } from './workloads/types';
 
 export { preflight } from './preflight';
-
-/**
- * completed = the expected outcome was observed; deviated = it was not; inconclusive = the lab could not tell (a
- * read failed, a wait timed out, a fault never took effect: Jepsen's `:unknown`), so neither; failed = a rollback
- * did not happen (the machine is not clean: the report says what is left); aborted = the run broke; interrupted =
- * Ctrl-C.
- */
-export type Outcome =
-  'completed' | 'deviated' | 'inconclusive' | 'failed' | 'aborted' | 'interrupted';
+export type { Outcome, RollbackRecord, RunResult, TimelineEntry, WorkloadStats } from './result';
 
 /** `chaos exp run`'s exit code per outcome (README, "Exit codes"). 2 stays oclif's usage error. */
 export const OUTCOME_EXIT_CODES: Record<Outcome, number> = {
@@ -56,61 +55,6 @@ export const OUTCOME_SEVERITY: readonly Outcome[] = [
 export const worseOutcome = (a: Outcome, b: Outcome): Outcome =>
   OUTCOME_SEVERITY.indexOf(b) > OUTCOME_SEVERITY.indexOf(a) ? b : a;
 
-export interface TimelineEntry {
-  tMs: number;
-  what: string;
-  /** set for the engine's own entries: a fault applied, a rollback run */
-  kind?: 'fault' | 'heal';
-  data?: Record<string, unknown>;
-}
-
-/** One rollback as it ran (chaostoolkit's rollback records): what, when, how long, and how it ended. */
-export interface RollbackRecord {
-  name: string;
-  /** which step's fault it undoes, or `declared` / `engine` */
-  origin: string;
-  status: 'ok' | 'failed';
-  tMs: number;
-  durationMs: number;
-  error?: string;
-  /** on failure: what stays on the machine, and the command that removes it */
-  leftover?: string;
-  fix?: string;
-}
-
-export interface RunResult {
-  id: string;
-  /** the side this run showed, when the experiment declares both (`side` / `pair`) */
-  side?: SideName;
-  title: string;
-  runId: string;
-  seed: number;
-  expected: Experiment['expected'];
-  outcome: Outcome;
-  startedAt: string;
-  durationSec: number;
-  topic: string;
-  consumerGroup: string;
-  workloadKind: string;
-  workload: WorkloadStats;
-  facts: RunFacts;
-  /** the hypothesis' probes, then the alert judgements (type `alert`) */
-  probes: ProbeResult[];
-  /** the alert instances that count for this run, each with its state and what the expectations make of it */
-  alerts: RunAlert[];
-  /** this side's `alerts:` expectations, when the file declares them */
-  alertExpectations?: AlertExpectation;
-  audit: AuditResult | null;
-  timeline: TimelineEntry[];
-  rollbacks: RollbackRecord[];
-  window: { startSec: number; endSec: number };
-  /** why the lab could not tell (set with outcome `inconclusive`): a failed read, a timeout, a fault without effect */
-  inconclusive?: string[];
-  /** a `--counterfactual` run (its faults removed): did the side still reproduce, and what said it did not */
-  counterfactual?: { reproduced: boolean; because: string[] };
-  error?: string;
-}
-
 export interface RunOptions {
   seed: number;
   progress: Progress;
@@ -124,15 +68,6 @@ export interface RunOptions {
    */
   counterfactual?: boolean;
 }
-
-const EMPTY_STATS: WorkloadStats = {
-  sent: 0,
-  ok: 0,
-  failed: 0,
-  retried: 0,
-  latenciesMs: [],
-  failures: [],
-};
 
 /** A pending undo, with the step it belongs to and its took-effect check. */
 interface Pending {
@@ -176,7 +111,7 @@ class RunRecord {
       topic: `lab.exp.${runId}`,
       consumerGroup: `exp-${runId}`,
       workloadKind: e.workload.kind,
-      workload: { ...EMPTY_STATS },
+      workload: emptyStats(),
       facts: emptyFacts(),
       probes: [],
       alerts: [],
@@ -304,15 +239,7 @@ export async function runExperiment(
   deps: EngineDeps = liveEngineDeps(c),
 ): Promise<RunResult> {
   const e = loaded.experiment;
-  const kind = deps.workloadFor(e.workload.kind);
-  if (!kind)
-    throw new InvalidExperimentError(loaded.file, [
-      `workload.kind: "${e.workload.kind}" is not a registered workload kind`,
-    ]);
-  if (opts.counterfactual && !e.method.length && !e.counterfactual)
-    throw new InvalidExperimentError(loaded.file, [
-      `--counterfactual: ${e.id} has no fault step to remove and no \`counterfactual:\` block saying what removes its cause, so the counterfactual would be the same run`,
-    ]);
+  const kind = checkedKind(loaded, opts, deps);
   const run = new RunRecord(e, opts.seed, deps, opts.progress, loaded.side);
   const { result } = run;
   await deps.stack.up(opts.progress, { redisCluster: kind.needsRedisCluster ?? false });
@@ -329,75 +256,15 @@ export async function runExperiment(
   const checkInterrupted = () => {
     if (opts.signal?.aborted) throw new Interrupted();
   };
-  const env: FaultEnv = {
-    c,
-    serviceUrl: (s) => services.port().url(s),
-    startService: (s, extraEnv) => services.port().start(s, extraEnv),
-    stopService: (s) => services.port().stop(s),
-    replay: (dryRun) => deps.replay(result.topic, dryRun),
-    topic: result.topic,
-    note: run.note,
-  };
-  const fire = async (step: Step, overrides: Record<string, unknown> = {}): Promise<FiredStep> => {
-    checkInterrupted();
-    if (opts.counterfactual) {
-      run.note(`${step.name}: not applied (counterfactual: every fault step removed)`);
-      return { undo: async () => {}, applied: false };
-    }
-    const fault = deps.parseFault({ ...step.fault, ...overrides });
-    run.firedSteps.push(step);
-    if (fault.type === 'failpoint') {
-      services.rearmOnRestart(fault);
-      run.armedFailpoints.add(fault.failpoint);
-    }
-    const entry = run.applied(
-      step,
-      await deps.applyFault(env, fault, { index: e.method.indexOf(step), name: step.name }),
-    );
-    return { undo: async () => (entry ? run.undo(entry) : undefined), applied: true };
-  };
-  let workloadRun: WorkloadRun | undefined;
+  const fire = stepFirer(c, e, run, deps, services, opts, checkInterrupted);
   try {
-    run.note(
-      `reset: fresh topic ${result.topic}, tables truncated, cache flushed, services restarted`,
+    await startRun(e, kind, run, deps, services, pool, opts, fire);
+    const workloadRun = await kind.run(
+      workloadContext(c, e, kind, run, services, pool, opts, fire, checkInterrupted, deps),
     );
-    await deps.reset(pool, result.topic);
-    // The run's own window: what happened before its reset (start-up, the previous run) is not this run's.
-    result.window.startSec = deps.clock.now() / 1000;
-    await services.startAll();
-    for (const step of e.method.filter((s) => s.at === 'start')) await fire(step);
-    services.watch();
-    if (opts.counterfactual && e.counterfactual)
-      run.note(
-        `counterfactual: workload ${JSON.stringify(e.counterfactual.workload)} (${e.counterfactual.why})`,
-      );
-    run.note(`workload ${kind.kind}${opts.full ? ' (--full)' : ''}: ${kind.summary}`);
-    workloadRun = await kind.run({
-      c,
-      experiment: e,
-      params: kind.params.parse({
-        ...workloadParams(e.workload),
-        ...(opts.counterfactual ? e.counterfactual?.workload : {}),
-      }),
-      runId: result.runId,
-      topic: result.topic,
-      consumerGroup: result.consumerGroup,
-      seed: opts.seed,
-      full: !!opts.full,
-      pool,
-      prom: deps.prometheus as never,
-      services: services.port(),
-      steps: e.method.filter((s) => s.at !== 'start'),
-      fire,
-      note: run.note,
-      raise: run.raise,
-      inconclusive: run.cannotTell,
-      progress: opts.progress,
-      signal: opts.signal,
-    });
     checkInterrupted();
     result.workload = {
-      ...EMPTY_STATS,
+      ...emptyStats(),
       ...(workloadRun.stats as Partial<WorkloadStats> | undefined),
     };
     services.stopWatching();
@@ -418,24 +285,166 @@ export async function runExperiment(
       result.error = (err as Error).message;
     }
   } finally {
-    services.stopWatching();
-    await run.rollBackAll();
-    await declaredRollbacks(e, run, deps, services);
-    await pool.end().catch((err: Error) => run.note(`closing the DB pool: ${err.message}`));
-    const failed = run.failedRollbacks();
-    if (failed.length) {
-      result.outcome = 'failed';
-      result.error = [
-        result.error,
-        `${failed.length} rollback(s) failed: ${failed.map((r) => `${r.name} (left: ${r.leftover}; remove with \`${r.fix}\`)`).join('; ')}`,
-      ]
-        .filter(Boolean)
-        .join('\n');
-    }
-    result.durationSec = (deps.clock.now() - run.startMs) / 1000;
-    await metrics.finish(result).catch((err: Error) => run.note(`run metrics: ${err.message}`)); // dashboards only
+    await cleanUp(e, run, deps, services, pool, metrics);
   }
   return result;
+}
+
+type Fire = WorkloadContext<unknown>['fire'];
+
+/** The file's workload kind, registered; and a counterfactual that differs from the run itself. */
+function checkedKind(loaded: LoadedExperiment, opts: RunOptions, deps: EngineDeps) {
+  const e = loaded.experiment;
+  const kind = deps.workloadFor(e.workload.kind);
+  if (!kind)
+    throw new InvalidExperimentError(loaded.file, [
+      `workload.kind: "${e.workload.kind}" is not a registered workload kind`,
+    ]);
+  if (opts.counterfactual && !e.method.length && !e.counterfactual)
+    throw new InvalidExperimentError(loaded.file, [
+      `--counterfactual: ${e.id} has no fault step to remove and no \`counterfactual:\` block saying what removes its cause, so the counterfactual would be the same run`,
+    ]);
+  return kind;
+}
+
+/** How a step's fault is applied (and recorded, its undo kept), or only noted in a counterfactual run. */
+function stepFirer(
+  c: LabConfig,
+  e: Experiment,
+  run: RunRecord,
+  deps: EngineDeps,
+  services: RunServices,
+  opts: RunOptions,
+  checkInterrupted: () => void,
+): Fire {
+  const { result } = run;
+  const env: FaultEnv = {
+    c,
+    serviceUrl: (s) => services.port().url(s),
+    startService: (s, extraEnv) => services.port().start(s, extraEnv),
+    stopService: (s) => services.port().stop(s),
+    replay: (dryRun) => deps.replay(result.topic, dryRun),
+    topic: result.topic,
+    note: run.note,
+  };
+  return async (step: Step, overrides: Record<string, unknown> = {}): Promise<FiredStep> => {
+    checkInterrupted();
+    if (opts.counterfactual) {
+      run.note(`${step.name}: not applied (counterfactual: every fault step removed)`);
+      return { undo: async () => {}, applied: false };
+    }
+    const fault = deps.parseFault({ ...step.fault, ...overrides });
+    run.firedSteps.push(step);
+    if (fault.type === 'failpoint') {
+      services.rearmOnRestart(fault);
+      run.armedFailpoints.add(fault.failpoint);
+    }
+    const entry = run.applied(
+      step,
+      await deps.applyFault(env, fault, { index: e.method.indexOf(step), name: step.name }),
+    );
+    return { undo: async () => (entry ? run.undo(entry) : undefined), applied: true };
+  };
+}
+
+/** The clean slate, the services in their modes, the `start` steps, the watch: what comes before the workload. */
+async function startRun(
+  e: Experiment,
+  kind: AnyWorkloadKind,
+  run: RunRecord,
+  deps: EngineDeps,
+  services: RunServices,
+  pool: Pool,
+  opts: RunOptions,
+  fire: Fire,
+) {
+  const { result } = run;
+  run.note(
+    `reset: fresh topic ${result.topic}, tables truncated, cache flushed, services restarted`,
+  );
+  await deps.reset(pool, result.topic);
+  // The run's own window: what happened before its reset (start-up, the previous run) is not this run's.
+  result.window.startSec = deps.clock.now() / 1000;
+  await services.startAll();
+  for (const step of e.method.filter((s) => s.at === 'start')) await fire(step);
+  services.watch();
+  if (opts.counterfactual && e.counterfactual)
+    run.note(
+      `counterfactual: workload ${JSON.stringify(e.counterfactual.workload)} (${e.counterfactual.why})`,
+    );
+  run.note(`workload ${kind.kind}${opts.full ? ' (--full)' : ''}: ${kind.summary}`);
+}
+
+/** What the workload sees of the run (workloads/api.ts): its parameters, names, the stack, and the timeline. */
+function workloadContext(
+  c: LabConfig,
+  e: Experiment,
+  kind: AnyWorkloadKind,
+  run: RunRecord,
+  services: RunServices,
+  pool: Pool,
+  opts: RunOptions,
+  fire: Fire,
+  checkInterrupted: () => void,
+  deps: EngineDeps,
+): WorkloadContext<Record<string, unknown>> {
+  const { result } = run;
+  return {
+    c,
+    experiment: e,
+    params: kind.params.parse({
+      ...workloadParams(e.workload),
+      ...(opts.counterfactual ? e.counterfactual?.workload : {}),
+    }),
+    runId: result.runId,
+    topic: result.topic,
+    consumerGroup: result.consumerGroup,
+    seed: opts.seed,
+    full: !!opts.full,
+    pool,
+    prom: deps.prometheus,
+    services: services.port(),
+    steps: e.method.filter((s) => s.at !== 'start'),
+    stepsAt: (moment) =>
+      e.method.filter(
+        (s) => typeof s.at === 'object' && 'moment' in s.at && s.at.moment === moment,
+      ),
+    throwIfAborted: checkInterrupted,
+    fire,
+    note: run.note,
+    raise: run.raise,
+    inconclusive: run.cannotTell,
+    progress: opts.progress,
+    signal: opts.signal,
+  };
+}
+
+/** Whatever happened: every fault undone (a failed undo fails the run), the pool closed, the run metrics pushed. */
+async function cleanUp(
+  e: Experiment,
+  run: RunRecord,
+  deps: EngineDeps,
+  services: RunServices,
+  pool: Pool,
+  metrics: { finish(r: RunResult): Promise<void> },
+) {
+  const { result } = run;
+  services.stopWatching();
+  await run.rollBackAll();
+  await declaredRollbacks(e, run, deps, services);
+  await pool.end().catch((err: Error) => run.note(`closing the DB pool: ${err.message}`));
+  const failed = run.failedRollbacks();
+  if (failed.length) {
+    result.outcome = 'failed';
+    result.error = [
+      result.error,
+      `${failed.length} rollback(s) failed: ${failed.map((r) => `${r.name} (left: ${r.leftover}; remove with \`${r.fix}\`)`).join('; ')}`,
+    ]
+      .filter(Boolean)
+      .join('\n');
+  }
+  result.durationSec = (deps.clock.now() - run.startMs) / 1000;
+  await metrics.finish(result).catch((err: Error) => run.note(`run metrics: ${err.message}`)); // dashboards only
 }
 
 /** Errors that mean the lab could not tell, not that the run broke: a failed read, a wait timed out, no effect. */

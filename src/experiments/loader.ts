@@ -10,7 +10,16 @@ import { FACT_NAMES } from './facts';
 import { allowedServiceEnv, checkServiceEnv, isolationProblem } from './service-env';
 import { SERVICE_NAMES } from '../runtime/services';
 import { ExperimentSchema, type AlertKey, type Experiment, type SideName } from './schema';
-import { WORKLOAD_KINDS, workloadKind, workloadParams, type AnyWorkloadKind } from './workloads';
+import {
+  WORKLOAD_KINDS,
+  workloadKind,
+  workloadParams,
+  WorkloadSchema,
+  type AnyWorkloadKind,
+} from './workloads';
+
+/** The file's schema, its `workload:` block checked against the registered kinds (one union by `kind`). */
+const FileSchema = ExperimentSchema.extend({ workload: WorkloadSchema });
 
 export class InvalidExperimentError extends LabError {
   constructor(
@@ -113,7 +122,7 @@ export function loadExperimentFile(
   const expectedOf = expectedBySide(raw); // before applySide replaces `expected` with the loaded side's
   const side = applySide(raw, config, env, wanted, problems);
   const substituted = substitute(raw, config, problems) as Record<string, unknown>;
-  const parsed = ExperimentSchema.safeParse(substituted);
+  const parsed = FileSchema.safeParse(substituted);
   if (!parsed.success)
     for (const issue of parsed.error.issues) problems.push(describe(issue, doc, lc));
   if (parsed.success) {

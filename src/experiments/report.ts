@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { percentile } from '../lib/percentile';
 import type { RunResult } from './engine';
 import { alertsJudged, countedAs } from '../reports/alerts';
 import { alertsOfRun, byName, carriedOverSummary } from '../reports/run-alerts';
@@ -187,12 +188,11 @@ export function writeReport(
   const journal = path.join(dir, 'journal.json');
   const markdown = path.join(dir, 'report.md');
   const { latenciesMs, ...workload } = r.workload;
-  const sorted = [...latenciesMs].sort((x, y) => x - y);
-  const pct = (q: number) =>
-    sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null;
+  // NaN when no latency was measured: JSON writes it as null, as the journal always has.
+  const pct = (p: number) => percentile(latenciesMs, p);
   fs.writeFileSync(
     journal,
-    JSON.stringify({ ...r, workload: { ...workload, p50Ms: pct(0.5), p99Ms: pct(0.99) } }, null, 2),
+    JSON.stringify({ ...r, workload: { ...workload, p50Ms: pct(50), p99Ms: pct(99) } }, null, 2),
   );
   fs.writeFileSync(markdown, markdownReport(r, alerts));
   return { journal, markdown };

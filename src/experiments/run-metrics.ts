@@ -5,7 +5,7 @@ import type { LabConfig } from '../lib/config';
 import { refuseRequest } from '../lib/http-guard';
 import { PrometheusClient } from '../lib/prometheus';
 import { sleep } from '../lib/wait';
-import type { RunResult } from './engine';
+import type { RunResult } from './result';
 
 /** The Prometheus job that scrapes the engine while a run is in progress (src/runtime/components/prometheus.ts). */
 export const RUN_METRICS_JOB = 'lab-experiments';

@@ -1,3 +1,4 @@
+import { percentile } from '../lib/percentile';
 import { escapeXml } from './escape';
 import type { Plot } from './types';
 
@@ -94,8 +95,8 @@ export function svgPlot(plot: Plot, opts: PlotOptions = {}): string {
   series.forEach((s, i) => {
     if (!s.points.length) return;
     const pts = [...s.points].sort((a, b) => a[0] - b[0]);
-    const gaps = pts.slice(1).map((p, j) => p[0] - pts[j][0]).sort((a, b) => a - b);
-    const typical = gaps.length ? gaps[Math.floor(gaps.length / 2)] : Infinity;
+    const gaps = pts.slice(1).map((p, j) => p[0] - pts[j][0]);
+    const typical = gaps.length ? percentile(gaps, 50) : Infinity; // the median sampling gap; none: never a break
     const d = pts.map((p, j) => `${j === 0 || p[0] - pts[j - 1][0] > 3 * typical ? 'M' : 'L'}${f(px(p[0]))},${f(py(p[1]))}`).join('');
     const colour = PALETTE[i % PALETTE.length];
     parts.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="1.6"><title>${escapeXml(s.name)}</title></path>`);

@@ -1,4 +1,4 @@
-import type { Plot } from '../experiments/workloads/types';
+import type { Plot } from '../experiments/audit';
 
 export type { Plot };
 

@@ -315,6 +315,49 @@ describe('experiment engine (fakes, no stack)', () => {
     expect(r.rollbacks.filter((x) => x.name === 'undo storm')).to.have.length(1);
   });
 
+  it('gives a workload the file\u2019s steps at one of its moments (ctx.stepsAt)', async () => {
+    const f = fakes();
+    let seen: string[] = [];
+    f.deps.workloadFor = () => ({
+      ...counting,
+      async run(ctx: WorkloadContext<{ events: number }>) {
+        seen = ctx.stepsAt('poke').map((s) => s.name);
+        return finished({ figures: { events: 3 } });
+      },
+    });
+    const loaded = experiment({
+      method: [
+        { name: 'a fault', at: 'start', fault: { type: 'replay' } },
+        { name: 'storm', at: { moment: 'poke' }, fault: { type: 'replay' } },
+        { name: 'late', at: 'quiescence', fault: { type: 'replay' } },
+        { name: 'storm again', at: { moment: 'poke' }, fault: { type: 'replay' } },
+      ],
+    });
+    await run(loaded, f.deps);
+    expect(seen).to.deep.equal(['storm', 'storm again']);
+  });
+
+  it('ends `interrupted` when a looping workload checks Ctrl-C between rounds (ctx.throwIfAborted)', async () => {
+    const abort = new AbortController();
+    const f = fakes();
+    let rounds = 0;
+    f.deps.workloadFor = () => ({
+      ...counting,
+      async run(ctx: WorkloadContext<{ events: number }>) {
+        for (let round = 1; round <= 5; round++) {
+          ctx.throwIfAborted();
+          rounds++;
+          if (round === 2) abort.abort(); // Ctrl-C during the second round
+        }
+        return finished({ figures: { events: rounds } });
+      },
+    });
+    const r = await run(experiment(), f.deps, abort.signal);
+    expect(r.outcome).to.equal('interrupted');
+    expect(rounds).to.equal(2); // the third round never started
+    expect(f.undone).to.deep.equal(['a fault']);
+  });
+
   describe('counterfactual: the faults removed', () => {
     /** a workload whose anomaly exists only when its step really applied */
     const faultDriven: AnyWorkloadKind = {

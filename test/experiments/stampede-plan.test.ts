@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { keyExpiries, keyRegex, modeIds } from '../../src/experiments/workloads/stampede/mode-run';
-import { percentile, planReaders } from '../../src/experiments/workloads/stampede/readers';
+import { planReaders } from '../../src/experiments/workloads/stampede/readers';
 
 describe('cache-stampede scenario: the storm plan', () => {
   const o = { readers: 150, hotKeys: 3, instances: 2, arrivalJitterMs: 20 };
@@ -52,16 +52,5 @@ describe('cache-stampede scenario: the storm plan', () => {
         expect(modeIds(m, 3).every((id) => re.test(String(id)))).to.equal(m === other);
       }
     }
-  });
-
-  it('takes nearest-rank percentiles', () => {
-    expect(percentile([5, 1, 4, 2, 3], 50)).to.equal(3);
-    expect(
-      percentile(
-        Array.from({ length: 100 }, (_, i) => i + 1),
-        99,
-      ),
-    ).to.equal(99);
-    expect(percentile([], 99)).to.equal(0);
   });
 });

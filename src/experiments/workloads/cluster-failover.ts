@@ -9,9 +9,7 @@ import {
   withNode,
   type ClusterNode,
 } from '../../runtime/components/redis-cluster';
-import type { Step } from '../schema';
-import { prng } from '../workload';
-import { finished, type WorkloadContext, type WorkloadKind } from './types';
+import { finished, prng, type Step, type WorkloadContext, type WorkloadKind } from './api';
 
 /**
  * What the lock holder does after its write: `none` trusts the master's OK (replication is asynchronous); `wait`
@@ -97,9 +95,7 @@ export const clusterFailover: WorkloadKind<typeof Params> = {
   async run(ctx) {
     const p = ctx.params;
     const stepAt = (moment: (typeof MOMENTS)[number]): Step => {
-      const step = ctx.steps.find(
-        (s) => typeof s.at === 'object' && 'moment' in s.at && s.at.moment === moment,
-      );
+      const step = ctx.stepsAt(moment)[0];
       if (!step)
         throw new LabError(
           `${ctx.experiment.id}: no step at { moment: ${moment} } in method: ${moment === 'partition' ? 'add a timeout toxic (timeoutMs: 0, downstream) on a redis-cluster-N proxy' : 'add a redis-cluster-node kill step'}`,
@@ -114,6 +110,7 @@ export const clusterFailover: WorkloadKind<typeof Params> = {
     const rounds: Round[] = [];
 
     for (let round = 1; round <= p.rounds; round++) {
+      ctx.throwIfAborted();
       const productId = 1 + Math.floor(rand() * p.products);
       const key = `${prefix}lock:{product:${productId}}`;
       const { master, replica } = await ownersOf(ctx, nodes, key);

@@ -1,8 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import { labRedis, labRedisCluster } from '../../lib/redis';
-import { prng } from '../workload';
-import { finished, type WorkloadContext, type WorkloadKind } from './types';
+import { finished, prng, type WorkloadContext, type WorkloadKind } from './api';
 
 /**
  * How a product's keys are named. `separate`: value, version and lock each hashed whole, so on a cluster they land

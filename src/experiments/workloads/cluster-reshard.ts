@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { LabError } from '../../lib/errors';
 import { labRedisCluster } from '../../lib/redis';
 import { planReshard, slotMapsAgree, slotsServedBy } from '../../runtime/redis-cluster-slots';
-import { prng } from '../workload';
-import { finished, type WorkloadContext, type WorkloadKind } from './types';
+import { finished, prng, type WorkloadContext, type WorkloadKind } from './api';
 
 /**
  * How the readers' client meets a slot that moved. `cluster`: ioredis' Cluster as configured by default — it
@@ -79,9 +78,7 @@ export const clusterReshard: WorkloadKind<typeof Params> = {
   async run(ctx) {
     const p = ctx.params;
     const prefix = `lab:exp:${ctx.runId}:`;
-    const step = ctx.steps.find(
-      (s) => typeof s.at === 'object' && 'moment' in s.at && s.at.moment === 'under-load',
-    );
+    const step = ctx.stepsAt('under-load')[0];
     if (step?.fault.type !== 'redis-cluster-reshard')
       throw new LabError(
         `${ctx.experiment.id}: no redis-cluster-reshard step at { moment: under-load } in method: add one (its \`slots\` are the slots that move)`,

@@ -1,9 +1,7 @@
-import { Interrupted } from '../quiescence';
-import { prng } from '../workload';
+import { finished, prng, type WorkloadKind } from './api';
 import { DurabilityParams, isLossCandidate, isSafe, sizeFor } from './durability/params';
 import { runPhase, type CellResult } from './durability/phase';
 import { DURABILITY_MOMENTS } from './durability/cluster';
-import { finished, type WorkloadKind } from './types';
 
 const FIGURES = [
   'cells',
@@ -45,7 +43,7 @@ export const durabilityMatrix: WorkloadKind<typeof DurabilityParams> = {
     const t0 = Date.now();
     const results: CellResult[] = [];
     for (const fault of size.faults) {
-      if (ctx.signal?.aborted) throw new Interrupted();
+      ctx.throwIfAborted();
       results.push(...(await runPhase(ctx, fault, size, replicas, t0)));
     }
     const sum = (f: (r: CellResult) => number, rs = results) => rs.reduce((a, r) => a + f(r), 0);

@@ -2,11 +2,9 @@ import { z } from 'zod';
 import type { RowDataPacket } from 'mysql2/promise';
 import { LabError } from '../../lib/errors';
 import { waitFor } from '../../lib/wait';
-import { audit } from '../audit';
-import type { Step } from '../schema';
-import { prng } from '../workload';
-import { COMMAND_AUDIT_FIGURES, settle } from './commands';
-import type { FiredStep, WorkloadContext, WorkloadKind } from './types';
+import { type FiredStep, prng, type Step, type WorkloadContext, type WorkloadKind } from './api';
+import { auditCommands, COMMAND_AUDIT_FIGURES } from './commands/audit';
+import { settle } from './commands/quiescence';
 
 const Params = z
   .object({
@@ -48,9 +46,7 @@ export const keyOrderScenario: WorkloadKind<typeof Params> = {
   requiresServices: ['command-service', 'outbox-relay', 'consumer-service'],
   async run(ctx) {
     const p = ctx.params;
-    const holdSteps = ctx.steps.filter(
-      (s) => typeof s.at === 'object' && 'moment' in s.at && s.at.moment === MOMENT,
-    );
+    const holdSteps = ctx.stepsAt(MOMENT);
     if (!holdSteps.length)
       throw new LabError(
         `${ctx.experiment.id}: no step at { moment: ${MOMENT} }: add a relay.before-publish delay step for each relay`,
@@ -75,6 +71,7 @@ export const keyOrderScenario: WorkloadKind<typeof Params> = {
 
     const rounds: Round[] = [];
     for (const id of ids) {
+      ctx.throwIfAborted();
       const armed: { step: Step; fired: FiredStep }[] = [];
       for (const step of holdSteps)
         armed.push({ step, fired: await ctx.fire(step, { key: String(id) }) });
@@ -109,13 +106,10 @@ export const keyOrderScenario: WorkloadKind<typeof Params> = {
     return {
       stats: { rounds: rounds.length },
       audit: async () => {
-        ctx.note(
-          'audit: command_log, the whole topic in per-key order, the ledger, the read model',
+        const result = await auditCommands(
+          ctx,
+          'command_log, the whole topic in per-key order, the ledger, the read model',
         );
-        const result = await audit(ctx.c, ctx.pool, {
-          topic: ctx.topic,
-          consumerGroup: ctx.consumerGroup,
-        });
         const outOfOrder = rounds.filter((r) => r.next.publishedAt < r.held.publishedAt);
         return {
           figures: {

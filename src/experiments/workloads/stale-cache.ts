@@ -2,9 +2,14 @@ import { z } from 'zod';
 import type { RowDataPacket } from 'mysql2/promise';
 import { LabError } from '../../lib/errors';
 import { sleep, waitFor } from '../../lib/wait';
-import { prng } from '../workload';
-import type { Step } from '../schema';
-import { finished, type Plot, type WorkloadContext, type WorkloadKind } from './types';
+import {
+  finished,
+  type Plot,
+  prng,
+  type Step,
+  type WorkloadContext,
+  type WorkloadKind,
+} from './api';
 
 const Params = z
   .object({
@@ -93,9 +98,7 @@ export const staleCacheScenario: WorkloadKind<typeof Params> = {
   async run(ctx) {
     const p = ctx.params;
     const stepAt = (moment: Mechanism, rounds: number): Step => {
-      const step = ctx.steps.find(
-        (s) => typeof s.at === 'object' && 'moment' in s.at && s.at.moment === moment,
-      );
+      const step = ctx.stepsAt(moment)[0];
       if (!step && rounds > 0)
         throw new LabError(
           `${ctx.experiment.id}: ${rounds} ${moment} round(s) but no step at { moment: ${moment} } in method: add the failpoint step that opens it`,
@@ -133,6 +136,7 @@ export const staleCacheScenario: WorkloadKind<typeof Params> = {
     };
 
     for (const id of ids.slice(0, p.raceRounds)) {
+      ctx.throwIfAborted();
       ctx.note(`race round on product ${id}`);
       const held = await ctx.fire(raceStep, { key: String(id) });
       const reader = io.read(id);
@@ -165,6 +169,7 @@ export const staleCacheScenario: WorkloadKind<typeof Params> = {
     }
 
     for (const id of ids.slice(p.raceRounds)) {
+      ctx.throwIfAborted();
       ctx.note(`lost-invalidation round on product ${id}`);
       const filled = await io.read(id);
       const crash = await ctx.fire(lostStep);

@@ -3,8 +3,7 @@ import { labRedis } from '../../lib/redis';
 import { STAMPEDE_MODES, type StampedeMode } from '../../services/query/config';
 import { ProductReads } from './stampede/db-reads';
 import { keyRegex, runMode, type ModeResult, type StormParams } from './stampede/mode-run';
-import { percentile } from './stampede/readers';
-import { finished, type FiredStep, type Plot, type WorkloadKind } from './types';
+import { finished, percentile, type FiredStep, type Plot, type WorkloadKind } from './api';
 
 const Storm = {
   readers: z.number().int().min(1).max(20_000),
@@ -67,6 +66,9 @@ const FIGURES = [
   ...STAMPEDE_MODES.flatMap((m) => PER_MODE.map((f) => `${MODE_KEY[m]}${f}`)),
 ];
 
+/** A mode's latency percentile in whole ms; 0 when no reader answered (a figure is a number, never NaN). */
+const latencyMs = (ms: number[], p: number) => (ms.length ? Math.round(percentile(ms, p)) : 0);
+
 function figuresOf(r: ModeResult, dbLatencyMs: number): Record<string, number> {
   const ms = r.results.map((x) => x.ms);
   const count = (f: (x: ModeResult['results'][number]) => boolean) => r.results.filter(f).length;
@@ -75,8 +77,8 @@ function figuresOf(r: ModeResult, dbLatencyMs: number): Record<string, number> {
     [`${m}DbLoads`]: r.dbLoads,
     [`${m}DbLoadsByService`]: r.dbLoadsByService,
     [`${m}DbLoadsPerKey`]: Number((r.dbLoads / Math.max(1, r.keyExpiries)).toFixed(2)),
-    [`${m}P50Ms`]: Math.round(percentile(ms, 50)),
-    [`${m}P99Ms`]: Math.round(percentile(ms, 99)),
+    [`${m}P50Ms`]: latencyMs(ms, 50),
+    [`${m}P99Ms`]: latencyMs(ms, 99),
     [`${m}MaxMs`]: Math.round(Math.max(0, ...ms)),
     // Answered by a DB load it waited for (its own, or one it joined in-process): blocked on the slow DB. Readers
     // of singleflight that waited on the other instance's lock come back as `cache` and are not in here.
@@ -141,10 +143,7 @@ export const stampedeScenario: WorkloadKind<typeof Params> = {
     const storm: FiredStep[] = [];
     const slowDb = async () => {
       if (storm.length) return;
-      for (const step of ctx.steps.filter(
-        (s) => typeof s.at === 'object' && 'moment' in s.at && s.at.moment === 'storm',
-      ))
-        storm.push(await ctx.fire(step));
+      for (const step of ctx.stepsAt('storm')) storm.push(await ctx.fire(step));
     };
     try {
       const initial = ctx.experiment.services['query-service']?.modes.STAMPEDE ?? 'none';

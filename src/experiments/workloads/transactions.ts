@@ -13,8 +13,7 @@ import {
   type ClusterLike,
 } from '../../lib/offsets';
 import { sleep, waitFor } from '../../lib/wait';
-import { prng } from '../workload';
-import { finished, type WorkloadContext, type WorkloadKind } from './types';
+import { finished, prng, type WorkloadContext, type WorkloadKind } from './api';
 
 const Params = z
   .object({
@@ -137,174 +136,222 @@ export const transactionsScenario: WorkloadKind<typeof Params> = {
   figures: FIGURES,
   facts: [],
   async run(ctx: WorkloadContext<Params>) {
-    const p = ctx.params;
-    const kafka = labKafka(ctx.c, `exp-${ctx.runId}`);
-    const nextId = eventIds(prng(ctx.seed));
-    const rand = prng(ctx.seed ^ 0x5eed);
-    const batch = (txn: string) =>
-      Array.from({ length: p.messagesPerTransaction }, (_, i): Message & { eventId: string } => {
-        const eventId = nextId();
-        // seeded keys: the seed decides how each transaction spreads over the partitions
-        return {
-          eventId,
-          key: `k${Math.floor(rand() * 12)}`,
-          value: JSON.stringify({ eventId, txn, seq: i }),
-          headers: { [EVENT_ID_HEADER]: eventId },
-        };
-      });
-    const ids = {
-      committed: new Set<string>(),
-      aborted: new Set<string>(),
-      open: new Set<string>(),
-    };
-    // NaN until measured: a figure this run never read fails its probe instead of passing as 0.
-    const f: Record<string, number> = Object.fromEntries(FIGURES.map((k) => [k, NaN]));
-    let phase: Phase = 'committed';
-    const readUncommitted = p.isolation === 'read_uncommitted';
-    const group = `${ctx.consumerGroup}-${p.isolation.replace('_', '-')}`;
-    const seen: Delivery[] = [];
-    const consumers: Consumer[] = [];
-    const offsets = await offsetsReader(kafka, ctx.topic);
-    // Until LSO = HW on every partition (the transaction markers are written), bounded: the last reading is returned
-    // either way, so "LSO reached HW" is a figure read from the brokers that a probe can see fail.
-    const settled = async () => {
-      const deadline = Date.now() + p.waitMs;
-      for (;;) {
-        const reading = await offsets.read();
-        if (stable(reading) || Date.now() >= deadline) return reading;
-        await sleep(100);
-      }
-    };
-    const producer = kafka.producer({
-      transactionalId: `exp-${ctx.runId}-tx`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
+    const r = await prepare(ctx);
     try {
       const [consumer] = await Promise.all([
-        applier(kafka, ctx, group, readUncommitted, (d) => seen.push({ ...d, phase })),
-        producer.connect(),
+        applier(r.kafka, ctx, r.group, r.readUncommitted, (d) =>
+          r.seen.push({ ...d, phase: r.phase }),
+        ),
+        r.producer.connect(),
       ]);
-      consumers.push(consumer);
-
-      for (let t = 1; t <= p.committedTransactions; t++) {
-        const msgs = batch(`committed-${t}`);
-        const tx = await producer.transaction();
-        await tx.send({ topic: ctx.topic, messages: msgs });
-        await tx.commit();
-        msgs.forEach((m) => ids.committed.add(m.eventId));
-        // commit() returns once the coordinator logged PrepareCommit; the markers that move the LSO follow. Wait for
-        // them, so each later HW − LSO reading holds one transaction only.
-        await settled();
-      }
-      ctx.note(`${p.committedTransactions} transactions of ${p.messagesPerTransaction} committed`);
-
-      phase = 'aborted';
-      const abortedMsgs = batch('aborted');
-      const aborted = await producer.transaction();
-      await aborted.send({ topic: ctx.topic, messages: abortedMsgs });
-      abortedMsgs.forEach((m) => (p.abortAndHold ? ids.aborted : ids.committed).add(m.eventId));
-      f.hwMinusLsoWhileAbortPending = gap(await offsets.read());
-      await (p.abortAndHold ? aborted.abort() : aborted.commit());
-      f.hwMinusLsoAfterAbort = gap(await settled());
-      ctx.note(
-        `one transaction ${p.abortAndHold ? 'aborted' : 'committed (counterfactual)'}: HW − LSO was ${f.hwMinusLsoWhileAbortPending} before, ${f.hwMinusLsoAfterAbort} after`,
-      );
-
-      phase = 'open';
-      const openMsgs = batch('open');
-      const open = await producer.transaction();
-      await open.send({ topic: ctx.topic, messages: openMsgs });
-      openMsgs.forEach((m) => ids.open.add(m.eventId));
-      if (!p.abortAndHold) await open.commit();
-      const heldAt = Date.now();
-      ctx.note(
-        p.abortAndHold
-          ? `a transaction of ${openMsgs.length} held open at its before-commit point`
-          : `a transaction of ${openMsgs.length} committed at once (counterfactual)`,
-      );
-      const whileOpen = await offsets.read();
-      f.partitions = whileOpen.length;
-      f.hwMinusLsoWhileOpen = gap(whileOpen);
-      // Hold until the consumer read everything it is allowed to (read_committed: up to the LSO; read_uncommitted: up
-      // to the HW, the aborted and open records included), and Prometheus scraped the open state.
-      const before = p.committedTransactions * p.messagesPerTransaction;
-      const allowed =
-        readUncommitted || !p.abortAndHold ? before + 2 * p.messagesPerTransaction : before;
-      await waitFor(
-        `${p.isolation} to catch up to the ${readUncommitted ? 'HW' : 'LSO'}`,
-        async () => distinct(seen) >= allowed,
-        { timeoutMs: p.waitMs, intervalMs: 200 },
-      );
-      const promGap = `sum(lab_kafka_partition_hw{topic="${ctx.topic}"} - lab_kafka_partition_lso{topic="${ctx.topic}"})`;
-      f.prometheusSawOpen = await waitFor(
-        'Prometheus to scrape the open transaction',
-        async () => (await ctx.prom.scalar(promGap)) === f.hwMinusLsoWhileOpen && 1,
-        { timeoutMs: p.waitMs, intervalMs: 500 },
-      ).catch(() => 0); // 0 = never seen: the probe on prometheusSawOpen then fails, naming it
-      await sleep(Math.max(0, heldAt + p.holdOpenMs - Date.now()));
-      const lso = new Map(whileOpen.map((x) => [x.partition, x.lso]));
-      f.receivedPastLsoWhileOpen = distinct(
-        seen.filter((d) => d.offset >= (lso.get(d.partition) ?? 0n)),
-      );
-      ctx.note(
-        `held ${Date.now() - heldAt} ms: HW − LSO = ${f.hwMinusLsoWhileOpen}; ${p.isolation} received ${f.receivedPastLsoWhileOpen} records past the LSO`,
-      );
-
-      phase = 'after';
-      if (p.abortAndHold) await open.commit();
-      openMsgs.forEach((m) => ids.committed.add(m.eventId));
-      const end = await settled();
-      f.hwMinusLsoAfterEnd = gap(end);
-      f.hwAtEnd = end.reduce((a, x) => a + Number(x.hw), 0);
-      await waitFor(
-        `${p.isolation} to read the committed transaction`,
-        async () => distinct(seen) >= ids.committed.size + (readUncommitted ? ids.aborted.size : 0),
-        { timeoutMs: p.waitMs, intervalMs: 200 },
-      );
-      f.redeliveries = seen.length - distinct(seen);
-      ctx.note(
-        `held transaction committed: HW − LSO = ${f.hwMinusLsoAfterEnd} over every partition, ${p.isolation} applied it`,
-      );
+      r.consumers.push(consumer);
+      await commitTransactions(ctx, r);
+      await abortOne(ctx, r);
+      const open = await holdOneOpen(ctx, r);
+      await commitHeld(ctx, r, open);
     } finally {
       await Promise.all(
-        [producer.disconnect(), ...consumers.map((c) => c.disconnect())].map((x) =>
+        [r.producer.disconnect(), ...r.consumers.map((c) => c.disconnect())].map((x) =>
           bestEffort(x, 'disconnecting a client'),
         ),
       );
-      await offsets.close();
+      await r.offsets.close();
     }
-
-    // The audit: what the consumer really applied, from the ledger in MariaDB, against what the producer committed.
-    const [rows] = await ctx.pool.query<RowDataPacket[]>(
-      'SELECT DISTINCT event_id FROM side_effect_ledger WHERE consumer_group = ?',
-      [group],
-    );
-    const applied = new Set(rows.map((r) => String(r.event_id)));
-    const count = (of: Set<string>) => [...of].filter((id) => applied.has(id)).length;
-    Object.assign(f, {
-      committedEvents: ids.committed.size,
-      abortedEvents: ids.aborted.size,
-      openEvents: ids.open.size,
-      appliedEvents: applied.size,
-      committedMissing: ids.committed.size - count(ids.committed),
-      abortedApplied: count(ids.aborted),
-    });
-    const table = [
-      '| consumer | applied | committed events applied | aborted events applied |',
-      '|---|---|---|---|',
-      `| ${p.isolation} | ${applied.size} | ${count(ids.committed)} / ${ids.committed.size} | ${count(ids.aborted)} / ${ids.aborted.size} |`,
-    ].join('\n');
-    return finished({
-      figures: f,
-      sections: [{ title: 'What the consumer applied (side_effect_ledger)', markdown: table }],
-      data: {
-        abortedApplied: [...ids.aborted].filter((id) => applied.has(id)),
-        deliveries: seen.length,
-      },
-    });
+    return auditLedger(ctx, r);
   },
 };
+
+type TxRun = Awaited<ReturnType<typeof prepare>>;
+
+/** The run's clients, seeded batches, event ids per fate, figures (NaN until measured) and deliveries. */
+async function prepare(ctx: WorkloadContext<Params>) {
+  const p = ctx.params;
+  const kafka = labKafka(ctx.c, `exp-${ctx.runId}`);
+  const nextId = eventIds(prng(ctx.seed));
+  const rand = prng(ctx.seed ^ 0x5eed);
+  const batch = (txn: string) =>
+    Array.from({ length: p.messagesPerTransaction }, (_, i): Message & { eventId: string } => {
+      const eventId = nextId();
+      // seeded keys: the seed decides how each transaction spreads over the partitions
+      return {
+        eventId,
+        key: `k${Math.floor(rand() * 12)}`,
+        value: JSON.stringify({ eventId, txn, seq: i }),
+        headers: { [EVENT_ID_HEADER]: eventId },
+      };
+    });
+  const ids = {
+    committed: new Set<string>(),
+    aborted: new Set<string>(),
+    open: new Set<string>(),
+  };
+  // NaN until measured: a figure this run never read fails its probe instead of passing as 0.
+  const f: Record<string, number> = Object.fromEntries(FIGURES.map((k) => [k, NaN]));
+  const offsets = await offsetsReader(kafka, ctx.topic);
+  // Until LSO = HW on every partition (the transaction markers are written), bounded: the last reading is returned
+  // either way, so "LSO reached HW" is a figure read from the brokers that a probe can see fail.
+  const settled = async () => {
+    const deadline = Date.now() + p.waitMs;
+    for (;;) {
+      const reading = await offsets.read();
+      if (stable(reading) || Date.now() >= deadline) return reading;
+      await sleep(100);
+    }
+  };
+  const producer = kafka.producer({
+    transactionalId: `exp-${ctx.runId}-tx`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  return {
+    p,
+    kafka,
+    batch,
+    ids,
+    f,
+    phase: 'committed' as Phase,
+    readUncommitted: p.isolation === 'read_uncommitted',
+    group: `${ctx.consumerGroup}-${p.isolation.replace('_', '-')}`,
+    seen: [] as Delivery[],
+    consumers: [] as Consumer[],
+    offsets,
+    settled,
+    producer,
+  };
+}
+
+/** K committed transactions, each settled (its markers written) before the next. */
+async function commitTransactions(ctx: WorkloadContext<Params>, r: TxRun) {
+  const { p } = r;
+  for (let t = 1; t <= p.committedTransactions; t++) {
+    const msgs = r.batch(`committed-${t}`);
+    const tx = await r.producer.transaction();
+    await tx.send({ topic: ctx.topic, messages: msgs });
+    await tx.commit();
+    msgs.forEach((m) => r.ids.committed.add(m.eventId));
+    // commit() returns once the coordinator logged PrepareCommit; the markers that move the LSO follow. Wait for
+    // them, so each later HW − LSO reading holds one transaction only.
+    await r.settled();
+  }
+  ctx.note(`${p.committedTransactions} transactions of ${p.messagesPerTransaction} committed`);
+}
+
+/** One transaction aborted (committed in the counterfactual), HW − LSO read while pending and after. */
+async function abortOne(ctx: WorkloadContext<Params>, r: TxRun) {
+  const { p, f } = r;
+  r.phase = 'aborted';
+  const abortedMsgs = r.batch('aborted');
+  const aborted = await r.producer.transaction();
+  await aborted.send({ topic: ctx.topic, messages: abortedMsgs });
+  abortedMsgs.forEach((m) => (p.abortAndHold ? r.ids.aborted : r.ids.committed).add(m.eventId));
+  f.hwMinusLsoWhileAbortPending = gap(await r.offsets.read());
+  await (p.abortAndHold ? aborted.abort() : aborted.commit());
+  f.hwMinusLsoAfterAbort = gap(await r.settled());
+  ctx.note(
+    `one transaction ${p.abortAndHold ? 'aborted' : 'committed (counterfactual)'}: HW − LSO was ${f.hwMinusLsoWhileAbortPending} before, ${f.hwMinusLsoAfterAbort} after`,
+  );
+}
+
+/** One transaction held open at its before-commit point (committed at once in the counterfactual), for holdOpenMs. */
+async function holdOneOpen(ctx: WorkloadContext<Params>, r: TxRun) {
+  const { p, f, seen } = r;
+  r.phase = 'open';
+  const openMsgs = r.batch('open');
+  const open = await r.producer.transaction();
+  await open.send({ topic: ctx.topic, messages: openMsgs });
+  openMsgs.forEach((m) => r.ids.open.add(m.eventId));
+  if (!p.abortAndHold) await open.commit();
+  const heldAt = Date.now();
+  ctx.note(
+    p.abortAndHold
+      ? `a transaction of ${openMsgs.length} held open at its before-commit point`
+      : `a transaction of ${openMsgs.length} committed at once (counterfactual)`,
+  );
+  const whileOpen = await r.offsets.read();
+  f.partitions = whileOpen.length;
+  f.hwMinusLsoWhileOpen = gap(whileOpen);
+  // Hold until the consumer read everything it is allowed to (read_committed: up to the LSO; read_uncommitted: up
+  // to the HW, the aborted and open records included), and Prometheus scraped the open state.
+  const before = p.committedTransactions * p.messagesPerTransaction;
+  const allowed =
+    r.readUncommitted || !p.abortAndHold ? before + 2 * p.messagesPerTransaction : before;
+  await waitFor(
+    `${p.isolation} to catch up to the ${r.readUncommitted ? 'HW' : 'LSO'}`,
+    async () => distinct(seen) >= allowed,
+    { timeoutMs: p.waitMs, intervalMs: 200 },
+  );
+  const promGap = `sum(lab_kafka_partition_hw{topic="${ctx.topic}"} - lab_kafka_partition_lso{topic="${ctx.topic}"})`;
+  f.prometheusSawOpen = await waitFor(
+    'Prometheus to scrape the open transaction',
+    async () => (await ctx.prom.scalar(promGap)) === f.hwMinusLsoWhileOpen && 1,
+    { timeoutMs: p.waitMs, intervalMs: 500 },
+  ).catch(() => 0); // 0 = never seen: the probe on prometheusSawOpen then fails, naming it
+  await sleep(Math.max(0, heldAt + p.holdOpenMs - Date.now()));
+  const lso = new Map(whileOpen.map((x) => [x.partition, x.lso]));
+  f.receivedPastLsoWhileOpen = distinct(
+    seen.filter((d) => d.offset >= (lso.get(d.partition) ?? 0n)),
+  );
+  ctx.note(
+    `held ${Date.now() - heldAt} ms: HW − LSO = ${f.hwMinusLsoWhileOpen}; ${p.isolation} received ${f.receivedPastLsoWhileOpen} records past the LSO`,
+  );
+  return { open, openMsgs };
+}
+
+/** The held transaction committed; until it settled and the consumer read it. */
+async function commitHeld(
+  ctx: WorkloadContext<Params>,
+  r: TxRun,
+  held: Awaited<ReturnType<typeof holdOneOpen>>,
+) {
+  const { p, f, seen, ids } = r;
+  r.phase = 'after';
+  if (p.abortAndHold) await held.open.commit();
+  held.openMsgs.forEach((m) => ids.committed.add(m.eventId));
+  const end = await r.settled();
+  f.hwMinusLsoAfterEnd = gap(end);
+  f.hwAtEnd = end.reduce((a, x) => a + Number(x.hw), 0);
+  await waitFor(
+    `${p.isolation} to read the committed transaction`,
+    async () => distinct(seen) >= ids.committed.size + (r.readUncommitted ? ids.aborted.size : 0),
+    { timeoutMs: p.waitMs, intervalMs: 200 },
+  );
+  f.redeliveries = seen.length - distinct(seen);
+  ctx.note(
+    `held transaction committed: HW − LSO = ${f.hwMinusLsoAfterEnd} over every partition, ${p.isolation} applied it`,
+  );
+}
+
+/** The audit: what the consumer really applied, from the ledger in MariaDB, against what the producer committed. */
+async function auditLedger(ctx: WorkloadContext<Params>, r: TxRun) {
+  const { p, f, ids } = r;
+  const [rows] = await ctx.pool.query<RowDataPacket[]>(
+    'SELECT DISTINCT event_id FROM side_effect_ledger WHERE consumer_group = ?',
+    [r.group],
+  );
+  const applied = new Set(rows.map((row) => String(row.event_id)));
+  const count = (of: Set<string>) => [...of].filter((id) => applied.has(id)).length;
+  Object.assign(f, {
+    committedEvents: ids.committed.size,
+    abortedEvents: ids.aborted.size,
+    openEvents: ids.open.size,
+    appliedEvents: applied.size,
+    committedMissing: ids.committed.size - count(ids.committed),
+    abortedApplied: count(ids.aborted),
+  });
+  const table = [
+    '| consumer | applied | committed events applied | aborted events applied |',
+    '|---|---|---|---|',
+    `| ${p.isolation} | ${applied.size} | ${count(ids.committed)} / ${ids.committed.size} | ${count(ids.aborted)} / ${ids.aborted.size} |`,
+  ].join('\n');
+  return finished({
+    figures: f,
+    sections: [{ title: 'What the consumer applied (side_effect_ledger)', markdown: table }],
+    data: {
+      abortedApplied: [...ids.aborted].filter((id) => applied.has(id)),
+      deliveries: r.seen.length,
+    },
+  });
+}
 
 /** A consumer that applies every event it receives: one ledger row, then the delivery is recorded. */
 async function applier(

@@ -3,10 +3,18 @@ import type { z } from 'zod';
 import type { LabConfig } from '../../lib/config';
 import type { PrometheusClient } from '../../lib/prometheus';
 import type { Progress } from '../../runtime/progress';
-import type { AuditIds } from '../audit';
+import type { AuditIds, Plot } from '../audit';
 import type { FactName } from '../facts';
 import type { Experiment, Step } from '../schema';
 import type { ServicePort } from '../watcher';
+
+export type { Plot };
+
+/** What the engine and a workload read from Prometheus (a fake in the engine's unit tests). */
+export type PrometheusReads = Pick<
+  PrometheusClient,
+  'query' | 'range' | 'scalar' | 'metricNames' | 'rules' | 'scrapeState'
+>;
 
 /** A fault the workload fired through the engine; `undo` runs (and records) its rollback now, not at the end. */
 export interface FiredStep {
@@ -30,10 +38,15 @@ export interface WorkloadContext<P> {
   /** `chaos exp run --full`: the long version (full matrix, more messages) instead of the CI-sized one */
   full: boolean;
   pool: Pool;
-  prom: PrometheusClient;
+  /** Prometheus' reads (queries, scalars), as the engine holds them */
+  prom: PrometheusReads;
   services: ServicePort;
   /** the file's timeline steps other than `start` ones (those already fired); the workload decides when */
   steps: Step[];
+  /** the file's steps at `at: { moment }`: the workload fires them itself, when that moment comes */
+  stepsAt(moment: string): Step[];
+  /** throws Interrupted once Ctrl-C was pressed: a looping workload calls it between rounds */
+  throwIfAborted(): void;
   /**
    * Fires a step of the file through the engine (recorded, counted in facts, rolled back at the end). The only way
    * a workload injects a fault. `overrides` aims it at what only the run knows (the partition leader of a phase).
@@ -47,14 +60,6 @@ export interface WorkloadContext<P> {
   inconclusive: (reason: string) => void;
   progress: Progress;
   signal?: AbortSignal;
-}
-
-/** A time series the workload measured itself (e.g. per-mode DB queries/s), drawn by the HTML report. */
-export interface Plot {
-  title: string;
-  unit?: string;
-  /** x is seconds since the workload started */
-  series: { name: string; points: [number, number][] }[];
 }
 
 export interface WorkloadOutcome {

@@ -4,8 +4,7 @@ import type { LabConfig } from '../../../lib/config';
 import { LabError } from '../../../lib/errors';
 import { labKafka } from '../../../lib/kafka';
 import { sleep, waitFor } from '../../../lib/wait';
-import type { Step } from '../../schema';
-import type { FiredStep, WorkloadContext } from '../types';
+import type { FiredStep, Step, WorkloadContext } from '../api';
 import { cellLabel, type Cell } from './params';
 
 export interface PartitionState {
@@ -130,14 +129,12 @@ export class LeaderFaults {
   private killFired: FiredStep[] = [];
   constructor(
     private readonly c: LabConfig,
-    private readonly ctx: Pick<WorkloadContext<unknown>, 'steps' | 'fire'>,
+    private readonly ctx: Pick<WorkloadContext<unknown>, 'stepsAt' | 'fire'>,
     readonly leader: number,
   ) {}
 
   private stepsAt(moment: (typeof DURABILITY_MOMENTS)[number]): Step[] {
-    const steps = this.ctx.steps.filter(
-      (s) => typeof s.at === 'object' && 'moment' in s.at && s.at.moment === moment,
-    );
+    const steps = this.ctx.stepsAt(moment);
     if (!steps.length) throw new LabError(`E-009 needs a method step at { moment: ${moment} }`);
     return steps;
   }

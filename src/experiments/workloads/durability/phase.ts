@@ -1,8 +1,7 @@
 import { labKafka } from '../../../lib/kafka';
-import { mustRead } from '../../inconclusive';
 import { sleep, waitFor } from '../../../lib/wait';
 import type { Admin } from 'kafkajs';
-import type { WorkloadContext } from '../types';
+import { mustRead, type WorkloadContext } from '../api';
 import {
   createCellTopics,
   LeaderFaults,
@@ -32,7 +31,7 @@ export interface CellResult {
   errors: Record<string, number>;
 }
 
-type Ctx = Pick<WorkloadContext<unknown>, 'c' | 'topic' | 'note' | 'steps' | 'fire' | 'prom'>;
+type Ctx = Pick<WorkloadContext<unknown>, 'c' | 'topic' | 'note' | 'stepsAt' | 'fire' | 'prom'>;
 
 /**
  * One fault against every cell at once: topics led by `replicas[0]`, one producer per cell, the fault, producing on

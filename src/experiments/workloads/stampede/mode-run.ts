@@ -1,9 +1,7 @@
 import type Redis from 'ioredis';
 import { sleep } from '../../../lib/wait';
 import type { StampedeMode } from '../../../services/query/config';
-import { Interrupted } from '../../quiescence';
-import { EXP_CACHE_PREFIX } from '../../watcher';
-import type { WorkloadContext } from '../types';
+import { EXP_CACHE_PREFIX, type WorkloadContext } from '../api';
 import type { ProductReads } from './db-reads';
 import { hardExpire, softExpire, waitFilledSince } from './expiry';
 import { burst, planReaders, type ReaderResult } from './readers';
@@ -101,7 +99,7 @@ export async function runMode(
   const sampler = reads.sample(250);
   try {
     for (let round = 1; round <= p.rounds; round++) {
-      if (ctx.signal?.aborted) throw new Interrupted();
+      ctx.throwIfAborted();
       const plan = planReaders(ctx.seed, round, { ...p, instances: urls.length });
       const asked = [...new Set(plan.map((r) => ids[r.keyIndex]))];
       if (p.expire)

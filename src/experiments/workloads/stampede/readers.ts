@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { prng } from '../../workload';
+import { prng } from '../api';
 
 /** One reader of the storm: which hot key (by index), through which query-service instance, how late it starts. */
 export interface Reader {
@@ -94,11 +94,4 @@ function get(
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', () => resolve({ status: 0, source: 'error' }));
   });
-}
-
-/** Nearest-rank percentile of latencies (ms); 0 for none. */
-export function percentile(xs: number[], p: number): number {
-  if (!xs.length) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { reorderedEvents } from '../../src/experiments/audit';
+import { reorderedEvents } from '../../../../src/experiments/workloads/commands/audit';
 
 describe('per-key order in the audit', () => {
   const record = (eventId: string, productId: number, version: number) => ({

@@ -1,3 +1,5 @@
+import { prng } from '../api';
+
 /**
  * A seeded workload: the same seed gives the same commands, in the same order, with the same values.
  * First one create per product, then updates of products picked at random.
@@ -15,18 +17,6 @@ export type Command =
       productId: number;
       body: { price: number; stock: number; name?: string };
     };
-
-/** mulberry32: tiny, fast, and good enough to pick keys and values reproducibly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface WorkloadSpec {
   commands: number;

@@ -1,29 +1,12 @@
 import { z } from 'zod';
-import { LabError } from '../../lib/errors';
-import { audit } from '../audit';
-import { waitQuiescence } from '../quiescence';
-import { runWorkload, type CommandStreamSpec } from '../runner';
-import type { WorkloadContext, WorkloadKind } from './types';
+import { LabError } from '../../../lib/errors';
+import type { WorkloadKind } from '../api';
+import { auditCommands, COMMAND_AUDIT_FIGURES } from './audit';
+import { runWorkload, type CommandStreamSpec } from './driver';
+import { settle } from './quiescence';
 
-/** The command audit's figures (src/experiments/audit.ts): ground truth read from the DB, the topic and the ledger. */
-export const COMMAND_AUDIT_FIGURES = [
-  'committed',
-  'published',
-  'publishedRecords',
-  'topicDuplicates',
-  'lostBeforeTopic',
-  'consumed',
-  'applied',
-  'notApplied',
-  'duplicateEffects',
-  'ledgerRows',
-  'dlqRecords',
-  'unseen',
-  'staleReads',
-  'readModelBehind',
-  'reordered',
-  'viewBackwards',
-] as const;
+export { COMMAND_AUDIT_FIGURES } from './audit';
+export { settle } from './quiescence';
 
 const Params = z
   .object({
@@ -76,34 +59,15 @@ export const commandStream: WorkloadKind<typeof Params> = {
       : undefined;
     return {
       stats: { ...stats },
-      audit: async () => {
-        ctx.note(
-          'audit: reading command_log, the whole topic and DLQ, the ledger and the read model',
-        );
-        const result = await audit(ctx.c, ctx.pool, {
-          topic: ctx.topic,
-          consumerGroup: ctx.consumerGroup,
+      audit: () =>
+        auditCommands(
+          ctx,
+          'reading command_log, the whole topic and DLQ, the ledger and the read model',
           readBack,
-        });
-        return { figures: result.figures, ids: result.ids };
-      },
+        ),
     };
   },
 };
-
-/** Waits until the outbox is drained and every group of the run has caught up (the file's quiescence settings). */
-export const settle = (ctx: WorkloadContext<unknown>) =>
-  waitQuiescence(
-    ctx.c,
-    ctx.pool,
-    ctx.experiment,
-    { topic: ctx.topic, consumerGroup: ctx.consumerGroup },
-    ctx.note,
-    ctx.inconclusive,
-    ctx.services,
-    ctx.signal,
-    ctx.progress,
-  );
 
 /** The final read-back could not read a product: the run cannot say whether what it served was stale. */
 export class ReadBackError extends LabError {

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { untilQuiet, type QuietReading } from '../../src/experiments/quiescence';
+import {
+  untilQuiet,
+  type QuietReading,
+} from '../../../../src/experiments/workloads/commands/quiescence';
 
 /** The quiescence loop with a fake reading and a fake clock (no stack). */
 function loop(readings: QuietReading[], timeoutMs = 1000) {

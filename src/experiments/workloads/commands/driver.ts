@@ -1,23 +1,14 @@
-import { sleep } from '../lib/wait';
-import type { Progress } from '../runtime/progress';
-import type { Step } from './schema';
-import { generateCommands, type Command, type WorkloadSpec } from './workload';
+import { sleep } from '../../../lib/wait';
+import type { Progress } from '../../../runtime/progress';
+import { emptyStats, type Step, type WorkloadStats } from '../api';
+import { generateCommands, type Command, type WorkloadSpec } from './generator';
+
+export type { WorkloadStats } from '../api';
 
 /** What the command stream needs of the `commands` workload's parameters. */
 export interface CommandStreamSpec extends WorkloadSpec {
   ratePerSec: number;
   concurrency: number;
-}
-
-export interface WorkloadStats {
-  sent: number;
-  ok: number;
-  failed: number;
-  /** commands re-sent because the service was down (connection refused: it never received them) */
-  retried: number;
-  latenciesMs: number[];
-  /** the first failures, as the client saw them */
-  failures: { seq: number; kind: string; productId: number; error: string }[];
 }
 
 interface RunnerHooks {
@@ -42,14 +33,7 @@ export async function runWorkload(
   hooks: RunnerHooks,
 ): Promise<WorkloadStats> {
   const commands = generateCommands(spec, seed);
-  const stats: WorkloadStats = {
-    sent: 0,
-    ok: 0,
-    failed: 0,
-    retried: 0,
-    latenciesMs: [],
-    failures: [],
-  };
+  const stats: WorkloadStats = emptyStats();
   const pending = [...hooks.steps];
   const t0 = Date.now();
   const intervalMs = 1000 / spec.ratePerSec;

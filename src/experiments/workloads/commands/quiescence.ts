@@ -1,18 +1,10 @@
 import type { Admin } from 'kafkajs';
 import type { Pool } from 'mysql2/promise';
-import type { LabConfig } from '../lib/config';
-import { LabError } from '../lib/errors';
-import { labKafka } from '../lib/kafka';
-import { sleep } from '../lib/wait';
-import { countdown, type Progress } from '../runtime/progress';
-import type { Experiment } from './schema';
-import type { ServicePort } from './watcher';
-
-export class Interrupted extends LabError {
-  constructor() {
-    super('interrupted (Ctrl-C): faults rolled back, services stopped', { exitCode: 130 });
-  }
-}
+import type { LabConfig } from '../../../lib/config';
+import { labKafka } from '../../../lib/kafka';
+import { sleep } from '../../../lib/wait';
+import { countdown, type Progress } from '../../../runtime/progress';
+import { Interrupted, type Experiment, type ServicePort, type WorkloadContext } from '../api';
 
 /** One reading of what quiescence waits for: the outbox backlog and the groups' lag (or why it is not known yet). */
 export interface QuietReading {
@@ -137,3 +129,17 @@ async function groupLag(admin: Admin, topic: string, groups: string[]): Promise<
   }
   return lag;
 }
+
+/** Waits until the outbox is drained and every group of the run has caught up (the file's quiescence settings). */
+export const settle = (ctx: WorkloadContext<unknown>) =>
+  waitQuiescence(
+    ctx.c,
+    ctx.pool,
+    ctx.experiment,
+    { topic: ctx.topic, consumerGroup: ctx.consumerGroup },
+    ctx.note,
+    ctx.inconclusive,
+    ctx.services,
+    ctx.signal,
+    ctx.progress,
+  );
