@@ -116,7 +116,27 @@ export async function runPhase(
   } finally {
     await admin.disconnect();
   }
-  const found = await readCells(c, topics);
+  return cellResults(
+    fault,
+    leader,
+    cells,
+    producers,
+    await readCells(c, topics),
+    isrAtFault,
+    after,
+  );
+}
+
+/** Each cell's outcome: its writes audited against what the topic holds, and what the fault did to its leader. */
+function cellResults(
+  fault: FaultKind,
+  leader: number,
+  cells: { cell: Cell; topic: string }[],
+  producers: CellProducer[],
+  found: Awaited<ReturnType<typeof readCells>>,
+  isrAtFault: Map<string, PartitionState>,
+  after: Map<string, PartitionState>,
+): CellResult[] {
   return cells.map(({ cell, topic }, i) => {
     const writes = producers[i].writes;
     const errors: Record<string, number> = {};
