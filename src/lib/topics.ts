@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { bestEffort } from './best-effort';
 import type { LabConfig } from './config';
@@ -87,77 +87,59 @@ interface GroupError {
   error?: { type?: string };
 }
 
+/** The part of a record a reader of `readToEnds` gets, with where it came from. */
+export interface EndRecord {
+  topic: string;
+  partition: number;
+  message: KafkaMessage;
+}
+
+type Reader = Pick<LabConfig, 'host' | 'ports' | 'brokerCount'>;
+
 /**
- * Every record of `topic` up to the high watermarks seen at the start, in partition/offset order. Reads through a
- * throwaway consumer group that is deleted afterwards. Used by tests, the audit and the replay worker.
+ * Every record of `topics` up to the high watermarks seen at the start (the ends), handed to `onRecord` as it
+ * arrives, through a throwaway consumer group (read_committed, kafkajs' default) deleted afterwards. Throws a
+ * retriable LabError naming the partitions left when the ends are not reached in `timeoutMs`.
  */
-export async function readTopic(
-  c: Pick<LabConfig, 'host' | 'ports' | 'brokerCount'>,
-  topic: string,
-  { timeoutMs = 60_000 } = {},
-): Promise<TopicRecord[]> {
-  const kafka = labKafka(c, 'lab-topic-reader');
+export async function readToEnds(
+  c: Reader,
+  topics: string[],
+  onRecord: (r: EndRecord) => void,
+  { timeoutMs = 60_000, clientId = 'lab-topic-reader' } = {},
+): Promise<void> {
+  const kafka = labKafka(c, clientId);
   const admin = kafka.admin();
   await admin.connect();
   const groupId = `lab-reader-${randomUUID()}`;
   try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    const ends = new Map(offsets.map((p) => [p.partition, BigInt(p.high)]));
-    const starts = new Map(offsets.map((p) => [p.partition, BigInt(p.low)]));
-    const pending = new Set(
-      [...ends].filter(([p, high]) => high > (starts.get(p) ?? 0n)).map(([p]) => p),
-    );
-    const out: TopicRecord[] = [];
-    if (pending.size === 0) return out;
+    const ends = new Map<string, bigint>(); // `${topic}/${partition}` → high watermark at the start
+    for (const topic of topics)
+      for (const p of await admin.fetchTopicOffsets(topic))
+        if (BigInt(p.high) > BigInt(p.low)) ends.set(`${topic}/${p.partition}`, BigInt(p.high));
+    if (ends.size === 0) return;
+    const pending = new Set(ends.keys());
     const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000 });
     await consumer.connect();
     try {
-      await consumer.subscribe({ topic, fromBeginning: true });
-      let done!: () => void;
-      const finished = new Promise<void>((r) => (done = r));
-      await consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
-          const high = ends.get(partition) ?? 0n;
-          if (BigInt(message.offset) >= high) return;
-          out.push({
-            partition,
-            offset: message.offset,
-            timestamp: message.timestamp,
-            key: message.key?.toString() ?? null,
-            value: message.value,
-            headers: headerStrings(message.headers),
-          });
-          if (BigInt(message.offset) >= high - 1n) {
-            pending.delete(partition);
-            if (pending.size === 0) done();
-          }
-        },
+      await consumer.subscribe({
+        topics: [...new Set([...ends.keys()].map(topicOf))],
+        fromBeginning: true,
       });
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        finished,
-        new Promise(
-          (_, rej) =>
-            (timer = setTimeout(
-              () =>
-                rej(
-                  new LabError(
-                    `reading ${topic} did not reach its end in ${timeoutMs} ms (partitions left: ${[...pending].join(',')})`,
-                    { retriable: true },
-                  ),
-                ),
-              timeoutMs,
-            )),
-        ),
-      ]);
-      clearTimeout(timer);
+      await untilEnds(topics, pending, timeoutMs, (done) =>
+        consumer.run({
+          autoCommit: false,
+          eachMessage: async ({ topic, partition, message }) => {
+            const high = ends.get(`${topic}/${partition}`) ?? 0n;
+            if (BigInt(message.offset) >= high) return;
+            onRecord({ topic, partition, message });
+            if (BigInt(message.offset) >= high - 1n && pending.delete(`${topic}/${partition}`))
+              if (pending.size === 0) done();
+          },
+        }),
+      );
     } finally {
       await consumer.disconnect();
     }
-    return out.sort(
-      (a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)),
-    );
   } finally {
     await bestEffort(
       admin.deleteGroups([groupId]).catch((err: Error & { groups?: GroupError[] }) => {
@@ -169,4 +151,64 @@ export async function readTopic(
     );
     await admin.disconnect();
   }
+}
+
+const topicOf = (key: string) => key.slice(0, key.lastIndexOf('/'));
+
+/** Starts the consumer (`start`, given the callback that ends the read) and waits for the ends, or the timeout. */
+async function untilEnds(
+  topics: string[],
+  pending: Set<string>,
+  timeoutMs: number,
+  start: (done: () => void) => Promise<void>,
+): Promise<void> {
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  await start(done);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => {
+      const what = topics.length === 1 ? `reading ${topics[0]}` : `reading ${topics.join(', ')}`;
+      rej(
+        new LabError(
+          `${what} did not reach the end in ${timeoutMs} ms (partitions left: ${[...pending].join(', ')})`,
+          { retriable: true },
+        ),
+      );
+    }, timeoutMs);
+  });
+  try {
+    await Promise.race([finished, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Every record of `topic` up to the high watermarks seen at the start, in partition/offset order. Used by tests, the
+ * audit and the replay worker.
+ */
+export async function readTopic(
+  c: Reader,
+  topic: string,
+  { timeoutMs = 60_000 } = {},
+): Promise<TopicRecord[]> {
+  const out: TopicRecord[] = [];
+  await readToEnds(
+    c,
+    [topic],
+    ({ partition, message }) =>
+      out.push({
+        partition,
+        offset: message.offset,
+        timestamp: message.timestamp,
+        key: message.key?.toString() ?? null,
+        value: message.value,
+        headers: headerStrings(message.headers),
+      }),
+    { timeoutMs },
+  );
+  return out.sort(
+    (a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)),
+  );
 }

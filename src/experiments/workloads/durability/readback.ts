@@ -1,8 +1,5 @@
-import { bestEffort } from '../../../lib/best-effort';
-import { randomUUID } from 'node:crypto';
 import type { LabConfig } from '../../../lib/config';
-import { LabError } from '../../../lib/errors';
-import { labKafka } from '../../../lib/kafka';
+import { readToEnds } from '../../../lib/topics';
 import type { Write } from './producer';
 
 export interface Found {
@@ -19,62 +16,17 @@ export async function readCells(
   topics: string[],
   timeoutMs = 90_000,
 ): Promise<Map<string, Found[]>> {
-  const kafka = labKafka(c, 'e009-reader');
-  const admin = kafka.admin();
-  await admin.connect();
-  const groupId = `lab-reader-e009-${randomUUID()}`;
   const out = new Map<string, Found[]>(topics.map((t) => [t, []]));
-  try {
-    const ends = new Map<string, bigint>();
-    for (const t of topics) {
-      const [p] = await admin.fetchTopicOffsets(t);
-      if (BigInt(p.high) > BigInt(p.low)) ends.set(t, BigInt(p.high));
-    }
-    if (ends.size === 0) return out;
-    const pending = new Set(ends.keys());
-    const consumer = kafka.consumer({ groupId, sessionTimeout: 15_000, heartbeatInterval: 1000 });
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topics: [...ends.keys()], fromBeginning: true });
-      let done!: () => void;
-      const finished = new Promise<void>((r) => (done = r));
-      await consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ topic, message }) => {
-          const end = ends.get(topic) ?? 0n;
-          if (BigInt(message.offset) >= end) return;
-          const seq = Number(message.key?.toString());
-          if (Number.isInteger(seq)) out.get(topic)?.push({ seq, offset: message.offset });
-          if (BigInt(message.offset) >= end - 1n && pending.delete(topic) && pending.size === 0)
-            done();
-        },
-      });
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        finished,
-        new Promise(
-          (_, rej) =>
-            (timer = setTimeout(
-              () =>
-                rej(
-                  new LabError(
-                    `reading E-009's cell topics did not reach their ends in ${timeoutMs} ms (left: ${[...pending].join(', ')})`,
-                    { retriable: true },
-                  ),
-                ),
-              timeoutMs,
-            )),
-        ),
-      ]);
-      clearTimeout(timer);
-    } finally {
-      await bestEffort(consumer.disconnect(), 'disconnecting the read-back consumer');
-    }
-    return out;
-  } finally {
-    await bestEffort(admin.deleteGroups([groupId]), `deleting the read-back group ${groupId}`);
-    await admin.disconnect();
-  }
+  await readToEnds(
+    c,
+    topics,
+    ({ topic, message }) => {
+      const seq = Number(message.key?.toString());
+      if (Number.isInteger(seq)) out.get(topic)?.push({ seq, offset: message.offset });
+    },
+    { timeoutMs, clientId: 'e009-reader' },
+  );
+  return out;
 }
 
 export interface CellAudit {
