@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
+import { DASHBOARDS, dashboardJson, writeDashboards } from '../../src/dashboards';
 import {
   dashboardFiles,
   dashboardsDir,
@@ -12,7 +13,6 @@ import {
   panelQueries,
   provisionedDatasourceUid,
   provisioningDir,
-  root,
 } from './dashboards';
 
 const PANEL_TYPES = new Set([
@@ -52,26 +52,32 @@ describe('grafana dashboards and provisioning', () => {
         .and.to.have.nested.property('options.path');
   });
 
-  it('has the Kafka, outbox/consumers, cache/DB and experiments dashboards, as scripts/grafana-dashboards.mjs writes them', () => {
+  it('has the Kafka, outbox/consumers, cache/DB and experiments dashboards, as src/dashboards builds them', () => {
     expect(dashboardFiles()).to.deep.equal([
       'lab-cache-db.json',
       'lab-experiments.json',
       'lab-kafka.json',
       'lab-pipeline.json',
     ]);
+    expect(DASHBOARDS.map(([f]) => f).sort()).to.deep.equal(dashboardFiles());
+    for (const [f, d] of DASHBOARDS)
+      expect(dashboardJson(d), `${f} is stale: run npm run dashboards`).to.equal(
+        fs.readFileSync(path.join(dashboardsDir, f), 'utf8'),
+      );
+  });
+
+  it('writes every dashboard file into a directory (npm run dashboards -- DIR)', () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dashboards-'));
-    const r = spawnSync(
-      process.execPath,
-      [path.join(root, 'scripts/grafana-dashboards.mjs'), tmp],
-      { encoding: 'utf8', timeout: 30_000 },
-    );
-    expect(r.status, r.stderr).to.equal(0);
-    for (const f of dashboardFiles())
-      expect(
-        fs.readFileSync(path.join(tmp, f), 'utf8'),
-        `${f} is stale: run node scripts/grafana-dashboards.mjs`,
-      ).to.equal(fs.readFileSync(path.join(dashboardsDir, f), 'utf8'));
-    fs.rmSync(tmp, { recursive: true, force: true });
+    try {
+      const written = writeDashboards(path.join(tmp, 'out'));
+      expect(written.map((f) => path.basename(f)).sort()).to.deep.equal(dashboardFiles());
+      for (const f of written)
+        expect(fs.readFileSync(f, 'utf8')).to.equal(
+          fs.readFileSync(path.join(dashboardsDir, path.basename(f)), 'utf8'),
+        );
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   for (const file of dashboardFiles()) {
