@@ -1,6 +1,7 @@
 import type { LabConfig } from '../lib/config';
 import { LabError } from '../lib/errors';
 import { runtimeDriver, type ResumeAllResult } from '../runtime/driver';
+import { failpointsAt } from '../runtime/run-port';
 import { serviceStatus } from '../runtime/services';
 import { healToxics, infraComponents, supervisorFor } from '../runtime/stack';
 
@@ -38,7 +39,7 @@ export interface HealDeps {
   removeToxics(): Promise<boolean>;
   runningServices(): Promise<{ service: string; port: number }[]>;
   /** DELETE /failpoints on the service; throws unless it confirmed */
-  disarm(port: number): Promise<void>;
+  disarm(service: { service: string; port: number }): Promise<void>;
   isAlive(service: string): boolean;
 }
 
@@ -50,11 +51,7 @@ export function liveHealDeps(c: LabConfig): HealDeps {
       (await serviceStatus(c)).flatMap((s) =>
         s.running && s.port ? [{ service: s.service, port: s.port }] : [],
       ),
-    disarm: async (port) => {
-      const url = `http://${c.host}:${port}/failpoints`;
-      const res = await fetch(url, { method: 'DELETE', signal: AbortSignal.timeout(2000) });
-      if (!res.ok) throw new LabError(`DELETE ${url}: HTTP ${res.status} ${await res.text()}`);
-    },
+    disarm: (s) => failpointsAt(`http://${c.host}:${s.port}`, s.service).disarmAll(),
     isAlive: (service) => supervisorFor(c).isAlive(service),
   };
 }
@@ -96,7 +93,7 @@ async function disarmAll(deps: HealDeps, failed: HealFailure[]): Promise<string[
   const disarmed: string[] = [];
   for (const s of await deps.runningServices()) {
     try {
-      await deps.disarm(s.port);
+      await deps.disarm(s);
       disarmed.push(s.service);
     } catch (e) {
       // Failpoints live in the process: one that died since the status read has none left armed.

@@ -5,7 +5,8 @@ import { labKafka } from '../lib/kafka';
 import { sleep } from '../lib/wait';
 import { restartService, serviceDef, stopService } from '../runtime/services';
 import { PROBE_TOPIC } from '../runtime/stack';
-import { replayDlq } from '../services/replay-worker/replay';
+import { topicReplay } from '../services/replay-worker/replay';
+import { runPort } from '../runtime/run-port';
 import {
   applyFault,
   FAULT_KINDS,
@@ -177,19 +178,20 @@ export async function injectedFault(
 function injectEnv(c: LabConfig, topic: string, notes: string[]): FaultEnv {
   return {
     c,
-    serviceUrl: (s) => `http://${c.host}:${c.ports[serviceDef(s).portKey]}`,
-    startService: async (s, env) => {
-      if (env && Object.keys(env).length)
-        throw new LabError(
-          '`chaos inject service` cannot change env; start the service with `chaos services up`',
-        );
-      await restartService(c, s);
-    },
-    stopService: async (s) => void (await stopService(c, s)),
-    replay: async (dryRun) => {
-      const r = await replayDlq(c, { topic, dryRun, maxRate: 0 });
-      return { inDlq: r.inDlq, selected: r.selected, replayed: r.replayed };
-    },
+    port: runPort({
+      url: (s) => `http://${c.host}:${c.ports[serviceDef(s).portKey]}`,
+      start: async (s, env) => {
+        if (env && Object.keys(env).length)
+          throw new LabError(
+            '`chaos inject service` cannot change env; start the service with `chaos services up`',
+          );
+        await restartService(c, s);
+      },
+      stop: async (s) => void (await stopService(c, s)),
+      // by hand, no step stopped anything the engine would wait for
+      stopped: () => false,
+      replay: topicReplay(c, topic),
+    }),
     topic,
     note: (what) => void notes.push(what),
   };

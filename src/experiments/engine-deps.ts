@@ -11,9 +11,10 @@ import { labRedis } from '../lib/redis';
 import { ensureTopics } from '../lib/topics';
 import { sleep } from '../lib/wait';
 import type { Progress } from '../runtime/progress';
+import type { RunPort } from '../runtime/run-port';
 import { ensureMigrated, SERVICE_NAMES, stopService } from '../runtime/services';
 import { healToxics, prometheusClient, supervisorFor, up } from '../runtime/stack';
-import { replayDlq } from '../services/replay-worker/replay';
+import { topicReplay } from '../services/replay-worker/replay';
 import type { AuditResult } from './audit';
 import type { RunResult } from './result';
 import type { FactName } from './facts';
@@ -21,7 +22,7 @@ import { documentedMetrics } from './preflight';
 import { RunMetrics } from './run-metrics';
 import type { Experiment } from './schema';
 import { collectTimeSeries } from './timeseries';
-import { EXP_CACHE_PREFIX, ServiceWatcher, type ServicePort } from './watcher';
+import { EXP_CACHE_PREFIX, ServiceWatcher } from './watcher';
 import { workloadKind, type AnyWorkloadKind } from './workloads';
 import type { PrometheusReads } from './workloads/types';
 
@@ -34,7 +35,8 @@ export interface RunServices {
   stopAll(): Promise<void>;
   /** disarms every failpoint of the running services; throws naming those that did not answer */
   disarmAll(): Promise<void>;
-  port(): ServicePort;
+  /** the one handle on the running services (failpoints and the DLQ replay included) */
+  port(): RunPort;
   /** a `repeat` crash failpoint is armed again in each new process */
   rearmOnRestart(fault: Extract<Fault, { type: 'failpoint' }>): void;
   /** failpoint firings by failpoint name, as the services' own failpoint counters report them */
@@ -71,10 +73,6 @@ export interface EngineDeps {
     fault: Fault,
     step: { index: number; name: string },
   ): Promise<AppliedFault>;
-  replay(
-    topic: string,
-    dryRun: boolean,
-  ): Promise<{ inDlq: number; selected: number; replayed: number }>;
   timeSeries(
     e: Experiment,
     run: { runId: string; startSec: number; endSec: number },
@@ -123,10 +121,6 @@ export function liveEngineDeps(c: LabConfig): EngineDeps {
     workloadFor: workloadKind,
     parseFault: (raw) => FaultSchema.parse(raw),
     applyFault,
-    replay: async (topic, dryRun) => {
-      const r = await replayDlq(c, { topic, dryRun, maxRate: 0 });
-      return { inDlq: r.inDlq, selected: r.selected, replayed: r.replayed };
-    },
     timeSeries: (e, run) => collectTimeSeries(e, prom, run),
     runMetrics: (e, runId, seed) => RunMetrics.start(c, e.id, runId, seed, e.expected),
   };
@@ -141,21 +135,19 @@ function liveServices(
   raise: (fact: FactName, by?: number) => void,
 ): RunServices {
   const watcher = new ServiceWatcher(c, e, run, note, raise);
+  const port = watcher.port(topicReplay(c, run.topic));
   return {
     startAll: () => watcher.startAll(),
     watch: () => watcher.watch(),
     stopWatching: () => watcher.stopWatching(),
     stopAll: () => watcher.stopAll(),
-    port: () => watcher.port(),
+    port: () => port,
     rearmOnRestart: (fault) => watcher.rearmOnRestart(fault),
     disarmAll: async () => {
       const silent: string[] = [];
       for (const service of watcher.runningServices()) {
-        const res = await fetch(`${watcher.url(service)}/failpoints`, {
-          method: 'DELETE',
-          signal: AbortSignal.timeout(5000),
-        }).catch(() => undefined); // no answer is a failure: named in the error thrown below
-        if (!res?.ok) silent.push(service);
+        // no answer (or a refusal) is a failure: named in the error thrown below
+        await port.failpoints.disarmAll(service).catch(() => silent.push(service));
       }
       if (silent.length)
         throw new Error(`failpoints not disarmed on ${silent.join(', ')} (no answer)`);

@@ -320,10 +320,7 @@ function stepFirer(
   const { result } = run;
   const env: FaultEnv = {
     c,
-    serviceUrl: (s) => services.port().url(s),
-    startService: (s, extraEnv) => services.port().start(s, extraEnv),
-    stopService: (s) => services.port().stop(s),
-    replay: (dryRun) => deps.replay(result.topic, dryRun),
+    port: services.port(),
     topic: result.topic,
     note: run.note,
   };

@@ -1,5 +1,6 @@
 import type { LabConfig } from '../lib/config';
 import { ComponentStartError } from '../lib/errors';
+import { runPort, type RunPort } from '../runtime/run-port';
 import { SERVICE_NAMES, startService, stopService } from '../runtime/services';
 import { supervisorFor } from '../runtime/stack';
 import type { Experiment, Step } from './schema';
@@ -7,18 +8,6 @@ import type { FactName } from './facts';
 
 /** Cache keys an experiment's query-services use (and the engine may flush): tests and benches use others. */
 export const EXP_CACHE_PREFIX = 'lab:query:exp:';
-
-/** The run's services as a workload and a fault see them. */
-export interface ServicePort {
-  /** base URL of one of the experiment's services */
-  url(service: string): string;
-  /** a deliberate (re)start with the experiment's modes plus `env` (sticky for later restarts) */
-  start(service: string, env?: Record<string, string>): Promise<void>;
-  /** a deliberate stop: not a crash to restart */
-  stop(service: string): Promise<void>;
-  /** deliberately stopped by a step, and not running: nothing to wait for from it */
-  stopped(service: string): boolean;
-}
 
 /**
  * Starts the experiment's services and, like an orchestrator, restarts any that dies (a crash failpoint fired):
@@ -47,14 +36,15 @@ export class ServiceWatcher {
     private raise: (fact: FactName, by?: number) => void,
   ) {}
 
-  /** What workloads and faults may do with the services. */
-  port(): ServicePort {
-    return {
+  /** What the engine, workloads and faults may do with the services; `replay` replays the run's DLQ. */
+  port(replay: RunPort['replay']): RunPort {
+    return runPort({
       url: (service) => this.url(service),
       start: (service, env) => this.start(service, env, true),
       stop: (service) => this.stop(service),
       stopped: (service) => this.stopped(service),
-    };
+      replay,
+    });
   }
 
   url(service: string): string {

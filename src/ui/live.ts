@@ -5,6 +5,7 @@ import type { ProxyJson } from 'toxiproxy-node-client/dist/Proxy';
 import type { LabConfig } from '../lib/config';
 import { latestOffsets, READ_UNCOMMITTED } from '../lib/offsets';
 import { toxiproxyUrl } from '../runtime/components/toxiproxy';
+import { failpointsAt } from '../runtime/run-port';
 import { serviceStatus, type ServiceStatus } from '../runtime/services';
 import { infraComponents, prometheusClient, supervisorFor } from '../runtime/stack';
 
@@ -155,19 +156,15 @@ export async function chaosState(c: LabConfig, services: ServiceStatus[]): Promi
   const failpoints: ChaosState['failpoints'] = [];
   const failpointsUnread: ChaosState['failpointsUnread'] = [];
   for (const s of services.filter((x) => x.running && x.port)) {
-    const res = await fetch(`http://${c.host}:${s.port}/failpoints`, {
-      signal: AbortSignal.timeout(1500),
-    }).catch((e: Error) => e);
-    if (res instanceof Error || !res.ok) {
+    const armed = await failpointsAt(`http://${c.host}:${s.port}`, s.service)
+      .armed()
+      .catch((e: Error) => e);
+    if (armed instanceof Error) {
       // A frozen or failing service may well have failpoints armed: say it could not be read, not "none".
-      const error = res instanceof Error ? res.message : `HTTP ${res.status}`;
-      failpointsUnread.push({ service: s.service, error });
+      failpointsUnread.push({ service: s.service, error: armed.message });
       continue;
     }
-    const body = (await res.json()) as {
-      armed: { name: string; action: string; after: number; fired: number }[];
-    };
-    for (const a of body.armed)
+    for (const a of armed)
       failpoints.push({
         service: s.service,
         name: a.name,

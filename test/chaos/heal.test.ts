@@ -26,7 +26,7 @@ function fakeLab(o: {
       return o.toxics !== 'not-running';
     },
     runningServices: async () => o.services ?? [],
-    disarm: async (port) => {
+    disarm: async ({ port }) => {
       calls.push(`disarm ${port}`);
       if (o.disarmFails?.includes(port)) throw new Error(`DELETE :${port}/failpoints: HTTP 500`);
     },

@@ -13,6 +13,7 @@ import { findRoot, type LabConfig } from '../../src/lib/config';
 import { TimeoutError } from '../../src/lib/errors';
 import type { Sample } from '../../src/lib/prometheus';
 import { silentProgress } from '../../src/runtime/progress';
+import { runPort } from '../../src/runtime/run-port';
 
 /**
  * The engine's run path with every dependency faked (no stack): what a run records when a rollback fails, when it
@@ -85,12 +86,14 @@ function fakes(
     stopWatching: () => {},
     stopAll: async () => void f.stopped++,
     disarmAll: async () => {},
-    port: () => ({
-      url: () => 'http://127.0.0.1:9',
-      start: async () => {},
-      stop: async () => {},
-      stopped: () => false,
-    }),
+    port: () =>
+      runPort({
+        url: () => 'http://127.0.0.1:9',
+        start: async () => {},
+        stop: async () => {},
+        stopped: () => false,
+        replay: async () => ({ inDlq: 0, selected: 0, replayed: 0 }),
+      }),
     rearmOnRestart: () => {},
     failpointFirings: async () => o.firings ?? { 'command.after-commit-before-produce': 2 },
   };
@@ -141,7 +144,6 @@ function fakes(
         },
       };
     },
-    replay: async () => ({ inDlq: 0, selected: 0, replayed: 0 }),
     timeSeries: async () => ({}),
     runMetrics: async () => ({ finish: async () => {} }),
   };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FAILPOINT_NAMES } from '../../lib/failpoints';
-import { LabError } from '../../lib/errors';
+import { FailpointError, type RunPort } from '../../runtime/run-port';
 import { defineFault, faultObject } from './define';
 import { LabServiceName } from './service';
 
@@ -19,55 +19,20 @@ const schema = faultObject('failpoint', {
 });
 export type FailpointFault = z.infer<typeof schema>;
 
-async function failpointCall(url: string, init: RequestInit, what: string): Promise<void> {
-  let res: Response;
-  try {
-    res = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
-  } catch (e) {
-    throw new LabError(`${what} failed: ${url} unreachable (${(e as Error).message})`, {
-      cause: e,
-    });
-  }
-  if (!res.ok) throw new LabError(`${what} failed: HTTP ${res.status} ${await res.text()}`);
-}
-
-/** POST /failpoints/<name> on the service. Also used by the watcher to re-arm after a restart. */
-export async function armFailpoint(
-  serviceUrl: (service: string) => string,
-  f: FailpointFault,
-): Promise<void> {
-  await failpointCall(
-    `${serviceUrl(f.service)}/failpoints/${f.failpoint}`,
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        action: f.action,
-        after: f.after,
-        delayMs: f.delayMs,
-        sticky: f.sticky,
-        ...(f.key !== undefined ? { key: f.key } : {}),
-      }),
-    },
-    `arming ${f.failpoint} on ${f.service}`,
-  );
-}
-
 /**
- * DELETE /failpoints/<name>: throws when a running service did not confirm, so a rollback failure is on the record.
+ * The rollback's disarm: throws when a running service did not confirm, so a rollback failure is on the record.
  * A service that does not answer at all is not running: failpoints live in the process, so its died with it
- * (a crash failpoint usually took it down) — nothing is left armed.
+ * (a crash failpoint usually took it down) — nothing is left armed. That is the one best-effort case.
  */
-export async function disarmFailpoint(
-  serviceUrl: (service: string) => string,
+async function disarmFailpoint(
+  port: RunPort,
   f: Pick<FailpointFault, 'service' | 'failpoint'>,
 ): Promise<void> {
-  const url = `${serviceUrl(f.service)}/failpoints/${f.failpoint}`;
   try {
-    await failpointCall(url, { method: 'DELETE' }, `disarming ${f.failpoint} on ${f.service}`);
+    await port.failpoints.disarm(f.service, f.failpoint);
   } catch (err) {
     // Unreachable (refused, reset, no answer) = no process serving: nothing left armed. An HTTP error still throws.
-    if (!/ unreachable \(/.test((err as Error).message)) throw err;
+    if (!(err instanceof FailpointError && err.reason === 'unreachable')) throw err;
   }
 }
 
@@ -79,12 +44,12 @@ export const failpoint = defineFault({
   // failpointsFired comes from the services' own failpoint reports (the watcher), not from arming one
   facts: [],
   async apply(env, f) {
-    await armFailpoint(env.serviceUrl, f);
+    await env.port.failpoints.arm(f.service, f.failpoint, f);
     return {
       description: `armed ${f.failpoint} on ${f.service}: ${f.action} on pass ${f.after}${f.key !== undefined ? ` of key ${f.key}` : ''}${f.repeat > 1 ? `, up to ${f.repeat}×` : ''}`,
       rollback: {
         name: `disarm ${f.failpoint} on ${f.service}`,
-        run: () => disarmFailpoint(env.serviceUrl, f),
+        run: () => disarmFailpoint(env.port, f),
         leftover: `failpoint ${f.failpoint} armed in ${f.service}`,
         fix: `chaos heal (or restart ${f.service})`,
       },

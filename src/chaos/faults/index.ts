@@ -20,7 +20,6 @@ import { timeout } from './timeout';
 import type { AppliedFault, FaultEnv, FaultKind } from './types';
 
 export type { AppliedFault, FaultEnv, FaultKind, Rollback } from './types';
-export { armFailpoint } from './failpoint';
 
 /**
  * THE table of fault kinds, by `type` (Toxiproxy's `Register`). Adding a kind: one file in this directory and

@@ -12,7 +12,7 @@ export const replay = defineFault({
   async apply(env, f) {
     const results = [];
     for (let i = 0; i < f.times; i++) {
-      const r = await env.replay(f.dryRun);
+      const r = await env.port.replay(f.dryRun);
       env.note(`replay ${i + 1}/${f.times}${f.dryRun ? ' (dry run)' : ''}`, { result: r });
       results.push(r);
     }

@@ -26,10 +26,10 @@ export const service = defineFault({
       return { description: `kill -9 ${f.service}` };
     }
     if (f.action === 'stop') {
-      await env.stopService(f.service);
+      await env.port.stop(f.service);
       return { description: `stopped ${f.service}` };
     }
-    await env.startService(f.service, f.env);
+    await env.port.start(f.service, f.env);
     return {
       description: `${f.action}ed ${f.service}${f.env ? ` with ${JSON.stringify(f.env)}` : ''}`,
     };

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { LabConfig } from '../../lib/config';
 import type { FactName } from '../../experiments/facts';
 import type { Effect } from './effect';
+import type { RunPort } from '../../runtime/run-port';
 
 /**
  * An undo for a fault. The engine runs every pending one when the run ends (whatever happened) and records
@@ -19,13 +20,8 @@ export interface Rollback {
 /** What a fault may use from the run that fires it (the engine builds it; `chaos inject` builds a smaller one). */
 export interface FaultEnv {
   c: LabConfig;
-  /** base URL of one of the run's services */
-  serviceUrl: (service: string) => string;
-  /** (re)start a service with its experiment modes plus `env` */
-  startService: (service: string, env?: Record<string, string>) => Promise<void>;
-  /** a deliberate stop: the engine will not treat it as a crash to restart */
-  stopService: (service: string) => Promise<void>;
-  replay: (dryRun: boolean) => Promise<{ inDlq: number; selected: number; replayed: number }>;
+  /** the run's services: URLs, deliberate starts and stops, failpoints, the DLQ replay */
+  port: RunPort;
   /** the run's topic (registry steps default to its value subject) */
   topic: string;
   note: (what: string, data?: Record<string, unknown>) => void;

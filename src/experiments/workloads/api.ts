@@ -16,6 +16,7 @@ export { mustRead } from '../inconclusive';
 export type { AuditIds, AuditResult } from '../audit';
 export { emptyStats, type WorkloadStats } from '../result';
 export type { Experiment, Step } from '../schema';
-export { EXP_CACHE_PREFIX, type ServicePort } from '../watcher';
+export { EXP_CACHE_PREFIX } from '../watcher';
+export type { RunPort } from '../../runtime/run-port';
 export { prng } from './prng';
 export { percentile } from '../../lib/percentile';

@@ -155,11 +155,7 @@ function outboxIo(ctx: WorkloadContext<Params>) {
     },
     /** The one-shot failpoint is gone from the relay's armed list once it fired. */
     async fired(service: string): Promise<boolean> {
-      const res = await fetch(`${ctx.services.url(service)}/failpoints`, {
-        signal: AbortSignal.timeout(5000),
-      });
-      const { armed } = (await res.json()) as { armed: { name: string }[] };
-      return !armed.some((a) => a.name === 'relay.before-publish');
+      return ctx.services.failpoints.fired(service, 'relay.before-publish');
     },
     /** Until no outbox row of the run (of one product, if given) is left unpublished. */
     async waitPublished(productId: number | undefined, timeoutMs: number) {

@@ -252,11 +252,7 @@ function serviceIo(c: WorkloadContext<Params>, now: () => number) {
       }
     },
     async failpointFired(service: string, name: string) {
-      const res = await fetch(`${c.services.url(service)}/failpoints`, {
-        signal: AbortSignal.timeout(5000),
-      });
-      const { armed } = (await res.json()) as { armed: { name: string }[] };
-      return !armed.some((a) => a.name === name); // a one-shot failpoint disarms itself when it fires
+      return c.services.failpoints.fired(service, name); // a one-shot failpoint disarms itself when it fires
     },
     async waitHealthy(service: string) {
       await waitFor(

@@ -6,7 +6,7 @@ import type { Progress } from '../../runtime/progress';
 import type { AuditIds, Plot } from '../audit';
 import type { FactName } from '../facts';
 import type { Experiment, Step } from '../schema';
-import type { ServicePort } from '../watcher';
+import type { RunPort } from '../../runtime/run-port';
 
 export type { Plot };
 
@@ -40,7 +40,7 @@ export interface WorkloadContext<P> {
   pool: Pool;
   /** Prometheus' reads (queries, scalars), as the engine holds them */
   prom: PrometheusReads;
-  services: ServicePort;
+  services: RunPort;
   /** the file's timeline steps other than `start` ones (those already fired); the workload decides when */
   steps: Step[];
   /** the file's steps at `at: { moment }`: the workload fires them itself, when that moment comes */

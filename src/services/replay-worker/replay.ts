@@ -70,6 +70,16 @@ function select(records: TopicRecord[], o: z.infer<typeof ReplayOptionsSchema>):
  * Re-publishes DLQ records to their original topic with the same key, value and event-id header, so an idempotent
  * consumer skips what it already applied. Dry run lists what would be replayed and publishes nothing.
  */
+/** The DLQ replay of `topic` as a run's port offers it (the engine's and `chaos inject`'s): unthrottled, the counts. */
+export function topicReplay(lab: Pick<LabConfig, 'host' | 'ports' | 'brokerCount'>, topic: string) {
+  return async (
+    dryRun: boolean,
+  ): Promise<{ inDlq: number; selected: number; replayed: number }> => {
+    const r = await replayDlq(lab, { topic, dryRun, maxRate: 0 });
+    return { inDlq: r.inDlq, selected: r.selected, replayed: r.replayed };
+  };
+}
+
 export async function replayDlq(
   lab: Pick<LabConfig, 'host' | 'ports' | 'brokerCount'>,
   options: ReplayOptions,

@@ -5,6 +5,7 @@ import { ToxicGoneError, toxiproxy } from '../../../src/chaos/toxics';
 import type { LabConfig } from '../../../src/lib/config';
 import { dbConnectionOptions } from '../../../src/runtime/stack';
 import { ensureLab } from '../../support/lab';
+import { runPort } from '../../../src/runtime/run-port';
 
 /** The latency fault kind against the real Toxiproxy of the lab: added with Toxiproxy's names, felt, removed. */
 describe('the latency fault on the real Toxiproxy', function () {
@@ -16,10 +17,13 @@ describe('the latency fault on the real Toxiproxy', function () {
     const unused = () => Promise.reject(new Error('not used by a toxic'));
     return {
       c,
-      serviceUrl: () => '',
-      startService: unused,
-      stopService: unused,
-      replay: unused,
+      port: runPort({
+        url: () => '',
+        start: unused,
+        stop: unused,
+        stopped: () => false,
+        replay: unused,
+      }),
       topic: 'lab.test.latency',
       note: (w) => void notes.push(w),
     };

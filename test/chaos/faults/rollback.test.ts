@@ -8,16 +8,20 @@ import { removeToxic, ToxicError } from '../../../src/chaos/toxics';
 import { loadConfig } from '../../../src/lib/config';
 import { freePort } from '../../../src/runtime/ports';
 import { serviceApp, serviceContext } from '../../../src/services/common/app';
+import { runPort } from '../../../src/runtime/run-port';
 
 /** A FaultEnv for faults that need nothing but a service URL: the rest must not be called. */
 function envFor(serviceUrl: () => string): FaultEnv {
   const unused = () => Promise.reject(new Error('not used by this fault'));
   return {
     c: loadConfig({}),
-    serviceUrl,
-    startService: unused,
-    stopService: unused,
-    replay: unused,
+    port: runPort({
+      url: serviceUrl,
+      start: unused,
+      stop: unused,
+      stopped: () => false,
+      replay: unused,
+    }),
     topic: 'lab.test.rollback',
     note: () => {},
   };

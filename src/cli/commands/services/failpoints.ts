@@ -1,4 +1,5 @@
 import { LabCommand, table } from '../../base';
+import { failpointsAt } from '../../../runtime/run-port';
 import { failpointOwners, serviceStatus } from '../../../runtime/services';
 
 export default class ServicesFailpoints extends LabCommand {
@@ -15,12 +16,7 @@ export default class ServicesFailpoints extends LabCommand {
     const armed = new Map<string, string[]>();
     for (const [svc, port] of running) {
       try {
-        const body = (await (
-          await fetch(`http://${this.lab.host}:${port}/failpoints`, {
-            signal: AbortSignal.timeout(1500),
-          })
-        ).json()) as { armed: { name: string; action: string; after: number }[] };
-        for (const a of body.armed)
+        for (const a of await failpointsAt(`http://${this.lab.host}:${port}`, svc).armed())
           armed.set(a.name, [...(armed.get(a.name) ?? []), `${svc}:${a.action}@${a.after}`]);
       } catch {
         /* service went away: shown as not armed */

@@ -4,7 +4,7 @@ import type { LabConfig } from '../../../lib/config';
 import { labKafka } from '../../../lib/kafka';
 import { sleep } from '../../../lib/wait';
 import { countdown, type Progress } from '../../../runtime/progress';
-import { Interrupted, type Experiment, type ServicePort, type WorkloadContext } from '../api';
+import { Interrupted, type Experiment, type RunPort, type WorkloadContext } from '../api';
 
 /** One reading of what quiescence waits for: the outbox backlog and the groups' lag (or why it is not known yet). */
 export interface QuietReading {
@@ -57,7 +57,7 @@ export async function waitQuiescence(
   run: { topic: string; consumerGroup: string },
   note: (w: string) => void,
   cannotTell: (reason: string) => void,
-  watcher: Pick<ServicePort, 'stopped'>,
+  watcher: Pick<RunPort, 'stopped'>,
   signal?: AbortSignal,
   progress?: Progress,
 ) {
@@ -83,7 +83,7 @@ async function readQuiet(
   admin: Admin,
   e: Experiment,
   run: { topic: string; consumerGroup: string },
-  watcher: Pick<ServicePort, 'stopped'>,
+  watcher: Pick<RunPort, 'stopped'>,
 ): Promise<QuietReading> {
   let backlog = 0;
   if ('outbox-relay' in e.services) {
