@@ -21,7 +21,7 @@ describe("the stampede readers' burst (against a local HTTP server)", () => {
     const t0 = performance.now();
     const rs = await burst(readers, (r) => `${url}/products/${r.keyIndex}`, 5000);
     // Concurrent, not queued on a keep-alive pool: 20 answers of 50 ms each take far less than 20 × 50 ms.
-    expect(performance.now() - t0).to.be.below(500);
+    expect(performance.now() - t0).to.be.below(900);
     expect(rs).to.have.length(20);
     expect(rs.map((r) => r.source)).to.deep.equal(
       readers.map((r) => (r.keyIndex === 1 ? 'db' : 'cache')),
@@ -43,8 +43,7 @@ describe("the stampede readers' burst (against a local HTTP server)", () => {
       () => `${url}/products/1`,
       5000,
     );
-    expect(rs[0].startMs).to.be.below(40);
-    expect(rs[1].startMs).to.be.at.least(70);
+    expect(rs[1].startMs - rs[0].startMs).to.be.at.least(70);
   });
 
   it('turns an error status, a body that is not JSON, a refused connection and a timeout into `error` results', async () => {
