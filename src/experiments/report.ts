@@ -6,6 +6,7 @@ import { alertsJudged, countedAs } from '../reports/alerts';
 import { alertsOfRun, byName, carriedOverSummary } from '../reports/run-alerts';
 import type { FiredAlert } from '../reports/types';
 import type { ProbeResult } from './verdict';
+import { workloadKind } from './workloads';
 
 /** A probe's mark: held, failed, or could not be read (❓: inconclusive, neither). */
 const mark = (p: Pick<ProbeResult, 'ok' | 'inconclusive'>) =>
@@ -15,14 +16,18 @@ const mark = (p: Pick<ProbeResult, 'ok' | 'inconclusive'>) =>
 export const inconclusiveReasons = (r: Pick<RunResult, 'inconclusive'>): string[] =>
   r.inconclusive?.length ? r.inconclusive : ['no reason recorded'];
 
+/** A workload's figures when its kind has no line of its own: every figure, `name value`, in the order kept. */
+export const genericFiguresLine = (figures: Readonly<Record<string, number | null>>): string =>
+  Object.entries(figures)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+
 /** The verdict in words: did the run show what the experiment promises? */
 export function headline(r: RunResult): string {
   const a = r.audit?.figures;
   const scenario = a && !('committed' in a);
   const figures = scenario
-    ? Object.entries(a)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')
+    ? (workloadKind(r.workloadKind)?.figuresLine?.(a) ?? genericFiguresLine(a))
     : a
       ? `committed ${a.committed}, lost before topic ${a.lostBeforeTopic}, topic duplicates ${a.topicDuplicates}, not applied ${a.notApplied}, duplicate side effects ${a.duplicateEffects}, DLQ ${a.dlqRecords}, stale reads ${a.staleReads}${a.reordered ? `, reordered ${a.reordered}` : ''}${a.viewBackwards ? `, read model backwards ${a.viewBackwards}` : ''}`
       : 'no audit';

@@ -19,7 +19,7 @@ type Params = z.infer<typeof Params>;
 const MOMENT = 'hold-claim';
 
 /** One product's round: which relay held its first change, and the order its two changes were published in. */
-interface Round {
+export interface Round {
   productId: number;
   heldBy: string;
   /** event ids of the held change and of the change sent while it was held, and when each was marked published */
@@ -46,60 +46,7 @@ export const keyOrderScenario: WorkloadKind<typeof Params> = {
   requiresServices: ['command-service', 'outbox-relay', 'consumer-service'],
   async run(ctx) {
     const p = ctx.params;
-    const holdSteps = ctx.stepsAt(MOMENT);
-    if (!holdSteps.length)
-      throw new LabError(
-        `${ctx.experiment.id}: no step at { moment: ${MOMENT} }: add a relay.before-publish delay step for each relay`,
-      );
-    const rand = prng(ctx.seed);
-    const io = outboxIo(ctx);
-    let sent = 0;
-    let failed = 0;
-    const command = async (method: 'POST' | 'PUT', path: string, body: object) => {
-      sent++;
-      if (!(await io.command(method, path, body))) failed++;
-    };
-    const body = () => ({
-      price: Math.round(rand() * 10_000) / 100,
-      stock: 1 + Math.floor(rand() * 100),
-    });
-
-    const ids = Array.from({ length: p.rounds }, (_, i) => i + 1);
-    ctx.note(`creating products ${ids.join(', ')} through command-service`);
-    for (const id of ids) await command('POST', '/products', { id, name: `item ${id}`, ...body() });
-    await io.waitPublished(undefined, 60_000);
-
-    const rounds: Round[] = [];
-    for (const id of ids) {
-      ctx.throwIfAborted();
-      const armed: { step: Step; fired: FiredStep }[] = [];
-      for (const step of holdSteps)
-        armed.push({ step, fired: await ctx.fire(step, { key: String(id) }) });
-      await command('PUT', `/products/${id}`, body());
-      // A counterfactual run recorded the holds without arming them: no relay will hold, nothing to wait for.
-      const holder = armed.some((a) => a.fired.applied)
-        ? await waitFor(
-            `a relay to claim product ${id}'s change and hold it at relay.before-publish`,
-            async () => {
-              for (const a of armed) if (await io.fired(serviceOf(a.step))) return a;
-              return undefined;
-            },
-            { timeoutMs: 15_000, intervalMs: 20 },
-          )
-        : undefined;
-      // Only the holder holds: the other relays must be free to claim the next change, as they would be.
-      for (const a of armed) if (a !== holder) await a.fired.undo();
-      await command('PUT', `/products/${id}`, body());
-      await io.waitPublished(id, p.holdMs + 30_000);
-      await holder?.fired.undo();
-      const [held, next] = await io.lastTwo(id);
-      const heldBy = holder ? serviceOf(holder.step) : 'no relay (not held)';
-      const round: Round = { productId: id, heldBy, held, next };
-      rounds.push(round);
-      ctx.note(
-        `product ${id}: ${round.heldBy} held v${held.version}; v${next.version} published ${next.publishedAt < held.publishedAt ? 'BEFORE' : 'after'} it`,
-      );
-    }
+    const { rounds, sent, failed } = await holdRounds(ctx, outboxIo(ctx));
     ctx.raise('commandsSent', sent);
     ctx.raise('commandsFailed', failed);
     await settle(ctx);
@@ -126,6 +73,72 @@ export const keyOrderScenario: WorkloadKind<typeof Params> = {
   },
 };
 
+/**
+ * The rounds (the workload's run before its settle and audit): the products created, then each changed twice while
+ * the relay that claimed its first change holds it. `io` is command-service, the relays' failpoints and the outbox
+ * (a fake in the unit tests).
+ */
+export async function holdRounds(
+  ctx: WorkloadContext<Params>,
+  io: OutboxIo,
+): Promise<{ rounds: Round[]; sent: number; failed: number }> {
+  const p = ctx.params;
+  const holdSteps = ctx.stepsAt(MOMENT);
+  if (!holdSteps.length)
+    throw new LabError(
+      `${ctx.experiment.id}: no step at { moment: ${MOMENT} }: add a relay.before-publish delay step for each relay`,
+    );
+  const rand = prng(ctx.seed);
+  let sent = 0;
+  let failed = 0;
+  const command = async (method: 'POST' | 'PUT', path: string, body: object) => {
+    sent++;
+    if (!(await io.command(method, path, body))) failed++;
+  };
+  const body = () => ({
+    price: Math.round(rand() * 10_000) / 100,
+    stock: 1 + Math.floor(rand() * 100),
+  });
+
+  const ids = Array.from({ length: p.rounds }, (_, i) => i + 1);
+  ctx.note(`creating products ${ids.join(', ')} through command-service`);
+  for (const id of ids) await command('POST', '/products', { id, name: `item ${id}`, ...body() });
+  await io.waitPublished(undefined, 60_000);
+
+  const rounds: Round[] = [];
+  for (const id of ids) {
+    ctx.throwIfAborted();
+    const armed: { step: Step; fired: FiredStep }[] = [];
+    for (const step of holdSteps)
+      armed.push({ step, fired: await ctx.fire(step, { key: String(id) }) });
+    await command('PUT', `/products/${id}`, body());
+    // A counterfactual run recorded the holds without arming them: no relay will hold, nothing to wait for.
+    const holder = armed.some((a) => a.fired.applied)
+      ? await waitFor(
+          `a relay to claim product ${id}'s change and hold it at relay.before-publish`,
+          async () => {
+            for (const a of armed) if (await io.fired(serviceOf(a.step))) return a;
+            return undefined;
+          },
+          { timeoutMs: 15_000, intervalMs: 20 },
+        )
+      : undefined;
+    // Only the holder holds: the other relays must be free to claim the next change, as they would be.
+    for (const a of armed) if (a !== holder) await a.fired.undo();
+    await command('PUT', `/products/${id}`, body());
+    await io.waitPublished(id, p.holdMs + 30_000);
+    await holder?.fired.undo();
+    const [held, next] = await io.lastTwo(id);
+    const heldBy = holder ? serviceOf(holder.step) : 'no relay (not held)';
+    const round: Round = { productId: id, heldBy, held, next };
+    rounds.push(round);
+    ctx.note(
+      `product ${id}: ${round.heldBy} held v${held.version}; v${next.version} published ${next.publishedAt < held.publishedAt ? 'BEFORE' : 'after'} it`,
+    );
+  }
+  return { rounds, sent, failed };
+}
+
 const serviceOf = (step: Step) => (step.fault as { service: string }).service;
 
 function table(rounds: Round[], p: Params) {
@@ -141,8 +154,10 @@ function table(rounds: Round[], p: Params) {
   ].join('\n');
 }
 
+export type OutboxIo = ReturnType<typeof outboxIo>;
+
 /** What the workload reads and writes: command-service, the relays' failpoints, the outbox table. */
-function outboxIo(ctx: WorkloadContext<Params>) {
+export function outboxIo(ctx: WorkloadContext<Params>) {
   return {
     async command(method: 'POST' | 'PUT', path: string, body: object): Promise<boolean> {
       const res = await fetch(`${ctx.services.url('command-service')}${path}`, {

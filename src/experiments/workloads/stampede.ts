@@ -92,6 +92,30 @@ function figuresOf(r: ModeResult, dbLatencyMs: number): Record<string, number> {
   };
 }
 
+/**
+ * The one line of a run: each mode it stormed (its DB loads per key per expiry, its p99), then the storm's size.
+ * A mode left out of `modes` has NaN figures (null once journaled): it is not shown.
+ */
+export function stampedeLine(figures: Readonly<Record<string, number | null>>): string {
+  const ran = (v: number | null | undefined): v is number =>
+    typeof v === 'number' && Number.isFinite(v);
+  const modes = STAMPEDE_MODES.filter((mode) => ran(figures[`${MODE_KEY[mode]}DbLoadsPerKey`])).map(
+    (mode) => {
+      const m = MODE_KEY[mode];
+      const stale = figures[`${m}StaleAnswers`];
+      const errors = figures[`${m}Errors`];
+      return [
+        `${mode}: ${figures[`${m}DbLoadsPerKey`]} DB loads/key/expiry`,
+        `p99 ${figures[`${m}P99Ms`]} ms`,
+        ...(ran(stale) && stale > 0 ? [`${stale} stale`] : []),
+        ...(ran(errors) && errors > 0 ? [`${errors} errors`] : []),
+      ].join(', ');
+    },
+  );
+  const storm = `${figures.keyExpiries} key expiries, ${figures.readers} readers, DB latency ${figures.dbLatencyMs} ms`;
+  return [...(modes.length ? modes : ['no mode ran']), storm].join('; ');
+}
+
 function table(rs: ModeResult[], p: StormParams): string {
   const rows = rs.map((r) => {
     const f = figuresOf(r, p.dbLatencyMs);
@@ -131,6 +155,7 @@ export const stampedeScenario: WorkloadKind<typeof Params> = {
   facts: [],
   moments: ['storm'],
   requiresServices: ['query-service', 'query-service-2'],
+  figuresLine: stampedeLine,
   async run(ctx) {
     const p: StormParams = { ...ctx.params, ...(ctx.full ? ctx.params.full : {}) };
     if (!p.expire) ctx.note('the hot keys are not expired: every round reads keys still cached');

@@ -102,6 +102,12 @@ export interface WorkloadKind<S extends z.AnyZodObject = z.AnyZodObject> {
   /** runs on the 6-node Redis Cluster: the engine brings the stack up as `chaos up --redis cluster` does */
   needsRedisCluster?: boolean;
   run(ctx: WorkloadContext<z.infer<S>>): Promise<WorkloadRun>;
+  /**
+   * The one line of a run's figures the CLI, the journal and the reports print after the verdict (`report.ts`'s
+   * headline). Without it, every figure as `name value`. Only what is printed: the figures themselves stay as they
+   * are (probes read them). A figure the journal kept as NaN comes back null.
+   */
+  figuresLine?(figures: Readonly<Record<string, number | null>>): string;
 }
 
 /** A workload that did everything (figures included) while running. */
