@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FiredStep, Step, WorkloadContext } from '../../../src/experiments/workloads/api';
 import { holdRounds, outboxIo, type OutboxIo } from '../../../src/experiments/workloads/key-order';
+import { runPort } from '../../../src/runtime/run-port';
 
 type Params = { rounds: number; holdMs: number };
 const holdStep = (service: string) =>
@@ -60,6 +61,18 @@ function fakeIo(
   };
   return io;
 }
+
+/** The run's services all at one URL: a RunPort whose failpoint calls go to a local server. */
+const portAt = (url: string) => {
+  const unused = () => Promise.reject(new Error('not used by outboxIo'));
+  return runPort({
+    url: () => url,
+    start: unused,
+    stop: unused,
+    stopped: () => false,
+    replay: unused,
+  });
+};
 
 describe('key-order: the hold rounds (fake context, fake command-service, relays and outbox)', () => {
   it('creates the products, then per product holds the first change on the relay that claimed it while the second is sent', async () => {
@@ -148,7 +161,7 @@ describe('key-order: command-service and the relays through HTTP (a local server
     server = http.createServer(handler);
     await new Promise<void>((res) => server!.listen(0, '127.0.0.1', res));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return outboxIo({ services: { url: () => url } } as unknown as WorkloadContext<Params>);
+    return outboxIo({ services: portAt(url) } as unknown as WorkloadContext<Params>);
   }
 
   it('says a command went through only on a 2xx answer, and a refused connection is a failed command', async () => {
@@ -159,7 +172,7 @@ describe('key-order: command-service and the relays through HTTP (a local server
     expect(await io.command('POST', '/products', { id: 1 })).to.equal(true);
     expect(await io.command('PUT', '/products/1', {})).to.equal(false);
     const unreachable = outboxIo({
-      services: { url: () => 'http://127.0.0.1:1' },
+      services: portAt('http://127.0.0.1:1'),
     } as unknown as WorkloadContext<Params>);
     expect(await unreachable.command('POST', '/products', {})).to.equal(false);
   });
